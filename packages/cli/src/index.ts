@@ -1,1 +1,56 @@
-export {};
+import { CliError } from "./cli-error.js";
+import { CREDENTIAL_INSPECT_USAGE, credentialInspect } from "./commands/credential-inspect.js";
+import { UP_USAGE, up } from "./commands/up.js";
+import { VENUE_DEMO_USAGE, venueDemo } from "./commands/venue-demo.js";
+import { WALLET_CODE_USAGE, walletCodeCommand } from "./commands/wallet-code.js";
+import type { Io } from "./io.js";
+
+export { CliError } from "./cli-error.js";
+export type { Io } from "./io.js";
+
+type Command = { usage: string; run: (argv: string[], io: Io) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  up: { usage: UP_USAGE, run: up },
+  "venue demo": { usage: VENUE_DEMO_USAGE, run: venueDemo },
+  "wallet code": { usage: WALLET_CODE_USAGE, run: walletCodeCommand },
+  "credential inspect": { usage: CREDENTIAL_INSPECT_USAGE, run: credentialInspect },
+};
+
+function help(): string {
+  return `Sésame — venue access control\n\nusage:\n${Object.values(COMMANDS)
+    .map((c) => `  ${c.usage}`)
+    .join("\n")}\n`;
+}
+
+/** Runs one `sesame` command; never throws: errors become a message and an exit code. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [first, second] = argv;
+  if (first === undefined || first === "help" || first === "--help" || first === "-h") {
+    io.stdout.write(help());
+    return first === undefined ? 2 : 0;
+  }
+  const two = `${first} ${second ?? ""}`;
+  const command = COMMANDS[two] ?? COMMANDS[first];
+  const rest = COMMANDS[two] ? argv.slice(2) : argv.slice(1);
+  if (!command) {
+    io.stderr.write(`sesame: unknown command '${argv.slice(0, 2).join(" ")}'\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout.write(`usage: ${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr.write(`sesame: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(
+      `sesame: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

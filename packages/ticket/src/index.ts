@@ -1,1 +1,61 @@
-export {};
+export { BASE45_ALPHABET, decodeBase45, encodeBase45 } from "./base45.js";
+export {
+  Category,
+  type CategoryName,
+  CREDENTIAL_ALPHABET,
+  type Credential,
+  type CredentialReason,
+  categoryNames,
+  DEFAULT_FRESHNESS,
+  type DeviceProof,
+  encodeCredentialText,
+  encodeTicketBody,
+  FORMAT_VERSION,
+  type FormatReason,
+  type FreshnessPolicy,
+  type IssuerKey,
+  issueCredential,
+  MAX_SEAT_LENGTH,
+  MAX_SESSIONS,
+  MAX_TEXT_LENGTH,
+  type ParseResult,
+  parseCredentialBytes,
+  parseCredentialText,
+  proveDevice,
+  reconstructStep,
+  STEP_SECONDS,
+  TEXT_PREFIX,
+  type TicketBody,
+  type TicketKind,
+  ticketDigest,
+  timeStep,
+  type Verification,
+  type VerifyOptions,
+  verifyCredential,
+  verifyCredentialText,
+} from "./credential.js";
+export {
+  createNodeSigner,
+  createNodeVerifier,
+  type Ed25519KeyPair,
+  type Ed25519Signer,
+  type Ed25519Verifier,
+  keyPairFromSeed,
+  keyPairFromSeedPortable,
+  nodeVerifierNoCache,
+  tweetnaclSigner,
+  tweetnaclVerifier,
+} from "./ed25519.js";
+export { classifyForeign, type ForeignCode, type ForeignKind } from "./foreign.js";
+export { pick, type RandomSource, randomInt, seededRandom } from "./random.js";
+export { describeReason, REASON_DESCRIPTIONS } from "./reasons.js";
+export {
+  issuerKeyMap,
+  type SignedTrustListJson,
+  signTrustList,
+  TRUST_LIST_FORMAT,
+  type TrustList,
+  type TrustListResult,
+  trustListBytes,
+  verifyTrustList,
+} from "./trust-list.js";

@@ -1,0 +1,9 @@
+import { expect, it } from "vitest";
+import { runDifferentialShard } from "./differential.js";
+
+it("tweetnacl and node:crypto agree on shard 2 of the 10,000-credential corpus", () => {
+  const { valid, refused } = runDifferentialShard(2);
+  expect(valid).toBeGreaterThan(500);
+  for (const reason of ["FORGED", "FORGED_PROOF", "UNKNOWN_KEY"])
+    expect(refused.get(reason) ?? 0).toBeGreaterThan(10);
+}, 600_000);

@@ -1,0 +1,24 @@
+export {
+  type DemoOptions,
+  type DemoTicketRow,
+  type DemoTicketState,
+  type DemoVenue,
+  demoLayout,
+  generateDemoVenue,
+  type WalletEntry,
+  walletCode,
+} from "./demo.js";
+export {
+  readChanges,
+  readGateBundle,
+  readSecrets,
+  readVenue,
+  readWallets,
+  signBundleBytes,
+  toCsv,
+  VENUE_FILES,
+  VenueFileError,
+  type VerifiedBundle,
+  writeVenueDirectory,
+} from "./files.js";
+export * from "./model.js";
