@@ -1,1 +1,36 @@
-export {};
+export { ClockWatch } from "./clock-watch.js";
+export {
+  type DecideOptions,
+  type Decision,
+  type Direction,
+  decideCredential,
+  decideScan,
+  type LaneMode,
+  type ScanContext,
+} from "./decide.js";
+export type { EntryLogEvent } from "./events.js";
+export type { GateFacts, PendingAuthorization, Presence, TicketFacts } from "./facts.js";
+export {
+  type EntryState,
+  type LifecycleEvent,
+  type RecordKind,
+  TERMINAL_STATES,
+  type Transition,
+  transition,
+} from "./lifecycle.js";
+export {
+  ADMIT_REASONS,
+  type AdmitReason,
+  ASSISTED_REASONS,
+  type AssistedReason,
+  type Language,
+  type MessageParams,
+  type Outcome,
+  outcomeOf,
+  REFUSE_REASONS,
+  type ReasonCode,
+  type RefuseReason,
+  type StewardMessage,
+  stewardMessages,
+} from "./reasons.js";
+export { localParts } from "./time.js";

@@ -1,0 +1,282 @@
+import {
+  type CategoryName,
+  type Credential,
+  type CredentialReason,
+  categoryNames,
+  type Ed25519Verifier,
+  type FreshnessPolicy,
+  parseCredentialText,
+  verifyCredential,
+} from "@sesame/ticket";
+import type { Session } from "@sesame/venue";
+import type { GateFacts, TicketFacts } from "./facts.js";
+import {
+  type Language,
+  type MessageParams,
+  type Outcome,
+  outcomeOf,
+  type ReasonCode,
+  type StewardMessage,
+  stewardMessages,
+} from "./reasons.js";
+import { localParts } from "./time.js";
+
+export type Direction = "entry" | "exit";
+/** normal; free passage (fire alarm or supervisor command); locked by a supervisor. */
+export type LaneMode = "normal" | "free-passage" | "locked";
+
+export interface ScanContext {
+  readonly gateId: string;
+  readonly lane: number;
+  /** Entrance the gate stands at. */
+  readonly entrance: number;
+  readonly direction: Direction;
+  readonly nowMs: number;
+  readonly mode: LaneMode;
+  /** The gate's clock is known to be off (sync offset, or a run of codes all off the same way). */
+  readonly clockSuspect: boolean;
+}
+
+export interface Decision {
+  readonly outcome: Outcome;
+  readonly reason: ReasonCode;
+  readonly messages: Record<Language, StewardMessage>;
+  /** The credential's own verdict when it was refused for itself (the finer reason, for logs). */
+  readonly credentialReason?: CredentialReason;
+  readonly detail?: string;
+  readonly ticketId?: number;
+  readonly generation?: number;
+  /** The session the admission counts for. */
+  readonly session?: number;
+  /** Shown to the steward when an ID is checked or the seat matters. */
+  readonly holder?: string;
+  readonly seat?: string;
+  readonly zone?: number;
+  readonly categories?: readonly CategoryName[];
+  readonly kind?: "mobile" | "printed";
+  /** Gate-clock lag of the device proof in 15 s steps, for clock-skew detection. */
+  readonly proofLagSteps?: number;
+}
+
+export interface DecideOptions {
+  readonly issuerVerifier: Ed25519Verifier;
+  readonly deviceVerifier?: Ed25519Verifier;
+  readonly freshness?: FreshnessPolicy;
+  /** Doors close this long after a session's end (re-entry, stragglers). */
+  readonly doorsCloseAfterMs?: number;
+}
+
+const DEFAULT_CLOSE_AFTER_MS = 60 * 60_000;
+
+function decision(reason: ReasonCode, params: MessageParams, extra: Partial<Decision> = {}): Decision {
+  return { outcome: outcomeOf(reason), reason, messages: stewardMessages(reason, params), ...extra };
+}
+
+const CREDENTIAL_TO_GATE: Record<CredentialReason, ReasonCode> = {
+  EMPTY: "MALFORMED",
+  TOO_LONG: "MALFORMED",
+  WRONG_PREFIX: "NOT_A_TICKET",
+  FOREIGN_CODE: "NOT_A_TICKET",
+  NOT_ASCII: "MALFORMED",
+  BAD_ENCODING: "MALFORMED",
+  TRUNCATED: "MALFORMED",
+  MALFORMED: "MALFORMED",
+  UNSUPPORTED_VERSION: "UNSUPPORTED_VERSION",
+  UNKNOWN_KEY: "UNKNOWN_KEY",
+  KEY_REVOKED: "KEY_REVOKED",
+  KEY_NOT_VALID: "KEY_REVOKED",
+  FORGED: "FORGED",
+  FORGED_PROOF: "FORGED_PROOF",
+  EXPIRED_CODE: "EXPIRED_CODE",
+  CODE_FROM_FUTURE: "CODE_FROM_FUTURE",
+  NOT_YET_VALID: "TICKET_NOT_VALID",
+  TICKET_EXPIRED: "TICKET_NOT_VALID",
+};
+
+interface SessionChoice {
+  readonly session?: Session;
+  readonly refusal?: { reason: ReasonCode; params: MessageParams };
+}
+
+/** Picks the ticket's session whose doors are open now, or says why none is. */
+function chooseSession(
+  sessionIds: readonly number[],
+  facts: GateFacts,
+  nowMs: number,
+  closeAfterMs: number,
+): SessionChoice {
+  const mine = sessionIds
+    .map((id) => facts.session(id))
+    .filter((s): s is NonNullable<typeof s> => s !== undefined);
+  if (mine.length === 0) return { refusal: { reason: "WRONG_DAY", params: { date: "?" } } };
+  const isOpen = (s: Session) =>
+    nowMs >= Date.parse(s.doorsOpen) && nowMs <= Date.parse(s.end) + closeAfterMs;
+  const open = mine.find(isOpen);
+  if (open) return { session: open };
+  const today = localParts(nowMs, facts.timezone).day;
+  const sameDay = mine.filter((s) => localParts(Date.parse(s.doorsOpen), facts.timezone).day === today);
+  const upcoming = sameDay.find((s) => nowMs < Date.parse(s.doorsOpen));
+  const anotherOpen = facts.sessions().some((s) => !sessionIds.includes(s.id) && isOpen(s));
+  if (upcoming) {
+    const time = localParts(Date.parse(upcoming.doorsOpen), facts.timezone).time;
+    return { refusal: { reason: anotherOpen ? "WRONG_SESSION" : "NOT_YET_OPEN", params: { time } } };
+  }
+  if (sameDay.length > 0) return { refusal: { reason: "CLOSED", params: {} } };
+  const next = mine.find((s) => Date.parse(s.doorsOpen) > nowMs) ?? mine[0];
+  return {
+    refusal: {
+      reason: "WRONG_DAY",
+      params: { date: next ? localParts(Date.parse(next.doorsOpen), facts.timezone).date : "?" },
+    },
+  };
+}
+
+/**
+ * The admission decision for one scan: pure, synchronous, no I/O. The first failing rule names
+ * the outcome. Recording the decision (authorized, refused) is the caller's job.
+ */
+export function decideScan(
+  text: string,
+  context: ScanContext,
+  facts: GateFacts,
+  options: DecideOptions,
+): Decision {
+  if (context.mode === "free-passage") return decision("FREE_PASSAGE", {});
+  if (context.mode === "locked") return decision("LANE_LOCKED", {});
+
+  const parsed = parseCredentialText(text);
+  if (!parsed.ok) {
+    return decision(
+      CREDENTIAL_TO_GATE[parsed.reason],
+      {},
+      { credentialReason: parsed.reason, detail: parsed.detail },
+    );
+  }
+  return decideCredential(parsed.credential, context, facts, options);
+}
+
+export function decideCredential(
+  credential: Credential,
+  context: ScanContext,
+  facts: GateFacts,
+  options: DecideOptions,
+): Decision {
+  const { body } = credential;
+  const ids = { ticketId: body.ticketId, generation: body.generation, kind: body.kind };
+  const verdict = verifyCredential(credential, {
+    issuerKeys: facts.issuerKeys,
+    nowMs: context.nowMs,
+    issuerVerifier: options.issuerVerifier,
+    ...(options.deviceVerifier ? { deviceVerifier: options.deviceVerifier } : {}),
+    ...(options.freshness ? { freshness: options.freshness } : {}),
+  });
+  if (!verdict.valid) {
+    let reason = CREDENTIAL_TO_GATE[verdict.reason];
+    // A stale or early code while the gate's own clock is in doubt is the gate's fault, not the holder's.
+    if (context.clockSuspect && (reason === "EXPIRED_CODE" || reason === "CODE_FROM_FUTURE"))
+      reason = "CLOCK_SKEW";
+    return decision(
+      reason,
+      {},
+      {
+        ...ids,
+        credentialReason: verdict.reason,
+        detail: verdict.detail,
+        ...(verdict.proofLagSteps !== undefined ? { proofLagSteps: verdict.proofLagSteps } : {}),
+      },
+    );
+  }
+  const lag = verdict.proofLagSteps !== undefined ? { proofLagSteps: verdict.proofLagSteps } : {};
+
+  // Ticket status from the cache: resale and transfer bump the generation; the old code dies.
+  const ticket: TicketFacts | undefined = facts.ticket(body.ticketId);
+  let newSale = false;
+  if (!ticket || body.generation > ticket.generation) {
+    // Validly signed but newer than what this gate knows: a last-minute sale or resale (DESIGN §1).
+    if (body.issueSequence > facts.feedSequence) newSale = true;
+    else {
+      return decision(
+        "UNKNOWN_TICKET",
+        {},
+        {
+          ...ids,
+          ...lag,
+          detail: `ticket ${body.ticketId} generation ${body.generation} (sequence ${body.issueSequence}) is not in this gate's cache (sequence ${facts.feedSequence})`,
+        },
+      );
+    }
+  } else if (body.generation < ticket.generation) {
+    const why = facts.revocationReason(body.ticketId, body.generation);
+    return decision(
+      why === "transferred" ? "SUPERSEDED_TRANSFERRED" : why === "cancelled" ? "CANCELLED" : "REVOKED_RESOLD",
+      {},
+      {
+        ...ids,
+        ...lag,
+        detail: `generation ${body.generation} was replaced by generation ${ticket.generation}`,
+      },
+    );
+  } else if (ticket.status === "cancelled") {
+    return decision("CANCELLED", {}, { ...ids, ...lag });
+  }
+
+  const closeAfter = options.doorsCloseAfterMs ?? DEFAULT_CLOSE_AFTER_MS;
+  const choice = chooseSession(body.sessions, facts, context.nowMs, closeAfter);
+  if (!choice.session) {
+    const refusal = choice.refusal ?? { reason: "WRONG_DAY" as const, params: {} };
+    return decision(refusal.reason, refusal.params, { ...ids, ...lag });
+  }
+  const session = choice.session;
+  const shown = {
+    ...ids,
+    ...lag,
+    session: session.id,
+    holder: ticket?.holder ?? "",
+    seat: body.seat,
+    zone: body.zone,
+    categories: categoryNames(body.categories),
+  };
+
+  // Entrance and zone: tell the holder which entrance is theirs.
+  if (context.direction === "entry") {
+    const here = facts.entrance(context.entrance);
+    const wrong =
+      body.entrance !== 0
+        ? body.entrance !== context.entrance
+        : here !== undefined && !here.zones.includes(body.zone);
+    if (wrong) {
+      const theirs =
+        body.entrance !== 0
+          ? facts.entrance(body.entrance)
+          : facts.entrances().find((e) => e.zones.includes(body.zone));
+      return decision("WRONG_ENTRANCE", { entrance: theirs?.code ?? String(body.entrance) }, shown);
+    }
+  }
+
+  // Anti-passback, re-entry and exit scans.
+  const presence = facts.presence(body.ticketId, session.id);
+  const pending = facts.pendingAuthorization(body.ticketId, session.id);
+  const at = (ms: number) => localParts(ms, facts.timezone).time;
+  if (context.direction === "exit") {
+    if (!presence || presence.state !== "inside") return decision("NOT_INSIDE", {}, shown);
+    return decision(session.reentry === "exit-scan" ? "EXIT_RECORDED" : "EXIT_FINAL", {}, shown);
+  }
+  if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
+  if (presence && (presence.state === "inside" || session.reentry === "none")) {
+    return decision(
+      "ALREADY_ENTERED",
+      { time: at(presence.firstEntryAt), gate: presence.firstEntryGate },
+      {
+        ...shown,
+        detail: `first entry ${new Date(presence.firstEntryAt).toISOString()} at ${presence.firstEntryGate}; last movement at ${presence.lastGate}`,
+      },
+    );
+  }
+
+  // Steward assistance: printed confirmations, ID checks, accessibility.
+  const categories = new Set(shown.categories);
+  if (body.kind === "printed") return decision("PRINTED_CONFIRMATION", { holder: shown.holder }, shown);
+  if (categories.has("ID_CHECK")) return decision("ID_CHECK_REQUIRED", { holder: shown.holder }, shown);
+  if (categories.has("ACCESSIBILITY")) return decision("ACCESSIBILITY_ASSISTANCE", {}, shown);
+  return decision(newSale ? "ADMITTED_NEW_SALE" : "ADMITTED", {}, shown);
+}

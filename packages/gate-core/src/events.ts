@@ -1,0 +1,29 @@
+import type { Direction } from "./decide.js";
+import type { RecordKind } from "./lifecycle.js";
+import type { ReasonCode } from "./reasons.js";
+
+/**
+ * One line of a gate's entry-event log, as stored in its cache, queued in its outbox and sent to
+ * the sync-server. `gateSeq` numbers a gate's events without gaps; `eventId` is unique venue-wide
+ * (the server stores events idempotently by it).
+ */
+export interface EntryLogEvent {
+  readonly eventId: string;
+  readonly gateId: string;
+  readonly gateSeq: number;
+  readonly lane: number;
+  readonly kind: RecordKind | "free-passage";
+  readonly direction: Direction;
+  readonly reason: ReasonCode;
+  /** Links authorized → entered/annulled of one scan. */
+  readonly authorizationId?: string;
+  readonly ticketId?: number;
+  readonly generation?: number;
+  readonly session?: number;
+  readonly manual: boolean;
+  readonly steward?: string;
+  /** Unix ms on the gate's clock. */
+  readonly at: number;
+  /** A short, non-identifying detail for supervisors (never the credential text). */
+  readonly detail?: string;
+}

@@ -1,0 +1,58 @@
+import type { CategoryName, IssuerKey, TicketKind } from "@sesame/ticket";
+import type { Entrance, ReentryPolicy, RevocationReason, Session, TicketStatus, Zone } from "@sesame/venue";
+
+/*
+ * What the admission core needs to know, supplied by the gate's cache (packages/cache) or, in
+ * tests, by a table. Everything is synchronous: a decision never waits on I/O.
+ */
+
+export interface TicketFacts {
+  readonly id: number;
+  /** Current generation; lower generations are revoked. */
+  readonly generation: number;
+  readonly kind: TicketKind;
+  readonly status: TicketStatus;
+  readonly sessions: readonly number[];
+  readonly entrance: number;
+  readonly zone: number;
+  readonly seat: string;
+  readonly categories: readonly CategoryName[];
+  readonly holder: string;
+  readonly orderReference: string;
+}
+
+/** A ticket's last movement for a session, from the permanent "seen" table. */
+export interface Presence {
+  readonly state: "inside" | "outside";
+  /** When and where the ticket first entered for this session. */
+  readonly firstEntryAt: number;
+  readonly firstEntryGate: string;
+  /** The last movement (entry or exit). */
+  readonly lastAt: number;
+  readonly lastGate: string;
+}
+
+/** An authorization handed to a lane and not yet ended by a passage or a timeout. */
+export interface PendingAuthorization {
+  readonly authorizationId: string;
+  readonly gateId: string;
+  readonly lane: number;
+  readonly at: number;
+}
+
+export interface GateFacts {
+  readonly issuerKeys: ReadonlyMap<number, IssuerKey>;
+  /** Every ticket change up to this feed sequence is known. */
+  readonly feedSequence: number;
+  readonly timezone: string;
+  session(id: number): (Session & { readonly reentry: ReentryPolicy }) | undefined;
+  sessions(): readonly Session[];
+  entrance(id: number): Entrance | undefined;
+  entrances(): readonly Entrance[];
+  zone(id: number): Zone | undefined;
+  ticket(id: number): TicketFacts | undefined;
+  /** Why this generation of the ticket was revoked, if it was. */
+  revocationReason(ticketId: number, generation: number): RevocationReason | undefined;
+  presence(ticketId: number, session: number): Presence | undefined;
+  pendingAuthorization(ticketId: number, session: number): PendingAuthorization | undefined;
+}

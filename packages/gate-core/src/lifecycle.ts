@@ -1,0 +1,83 @@
+import type { Decision } from "./decide.js";
+
+/*
+ * The life of one scan at a lane, as an explicit state machine:
+ *
+ *   scanned ──ADMIT──▶ authorized ──passage──▶ entered
+ *      │                  │  └──window expired / fire alarm──▶ annulled (ticket not consumed)
+ *      ├──ASSISTED──▶ awaiting-steward ──confirmed(steward)──▶ authorized (manual)
+ *      │                  └──declined / timed out──▶ refused
+ *      ├──exit ADMIT──▶ exit-authorized ──passage──▶ exited   (window expired ▶ annulled)
+ *      └──REFUSE──▶ refused
+ *
+ * Each transition says which record must be durable before anything else happens (the turnstile
+ * is told to unlock only after `authorized` is on disk, DESIGN.md §2).
+ */
+
+export type EntryState =
+  | "scanned"
+  | "awaiting-steward"
+  | "authorized"
+  | "exit-authorized"
+  | "entered"
+  | "exited"
+  | "annulled"
+  | "refused";
+
+export type LifecycleEvent =
+  | { readonly type: "decided"; readonly decision: Decision; readonly direction: "entry" | "exit" }
+  | { readonly type: "steward-confirmed"; readonly steward: string }
+  | { readonly type: "steward-declined"; readonly steward: string }
+  | { readonly type: "steward-timeout" }
+  | { readonly type: "passage" }
+  | { readonly type: "window-expired" }
+  | { readonly type: "fire-alarm" };
+
+/** What must be recorded (durably) as the effect of a transition. */
+export type RecordKind = "authorized" | "entered" | "exited" | "annulled" | "refused";
+
+export type Transition =
+  | {
+      readonly ok: true;
+      readonly state: EntryState;
+      readonly record?: RecordKind;
+      readonly unlock?: boolean;
+      readonly manual?: boolean;
+    }
+  | { readonly ok: false; readonly error: string };
+
+export const TERMINAL_STATES: ReadonlySet<EntryState> = new Set(["entered", "exited", "annulled", "refused"]);
+
+export function transition(state: EntryState, event: LifecycleEvent): Transition {
+  const invalid = (): Transition => ({ ok: false, error: `no transition from ${state} on ${event.type}` });
+  switch (state) {
+    case "scanned":
+      if (event.type !== "decided") return invalid();
+      if (event.decision.outcome === "REFUSE") return { ok: true, state: "refused", record: "refused" };
+      if (event.decision.outcome === "ASSISTED") return { ok: true, state: "awaiting-steward" };
+      if (event.decision.reason === "FREE_PASSAGE") return { ok: true, state: "refused" };
+      return event.direction === "exit"
+        ? { ok: true, state: "exit-authorized", record: "authorized", unlock: true }
+        : { ok: true, state: "authorized", record: "authorized", unlock: true };
+    case "awaiting-steward":
+      if (event.type === "steward-confirmed")
+        return { ok: true, state: "authorized", record: "authorized", unlock: true, manual: true };
+      if (event.type === "steward-declined" || event.type === "steward-timeout") {
+        return { ok: true, state: "refused", record: "refused" };
+      }
+      if (event.type === "fire-alarm") return { ok: true, state: "refused", record: "refused" };
+      return invalid();
+    case "authorized":
+      if (event.type === "passage") return { ok: true, state: "entered", record: "entered" };
+      if (event.type === "window-expired" || event.type === "fire-alarm")
+        return { ok: true, state: "annulled", record: "annulled" };
+      return invalid();
+    case "exit-authorized":
+      if (event.type === "passage") return { ok: true, state: "exited", record: "exited" };
+      if (event.type === "window-expired" || event.type === "fire-alarm")
+        return { ok: true, state: "annulled", record: "annulled" };
+      return invalid();
+    default:
+      return invalid();
+  }
+}

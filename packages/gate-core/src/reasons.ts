@@ -1,0 +1,192 @@
+/*
+ * Stable reason codes of gate decisions with the steward's messages in French and English.
+ * Codes never change meaning: logs, the dashboard and the simulator's ground truth rely on them.
+ * `headline` is what the kiosk shows in large letters; `tell` is what the steward says to the holder.
+ */
+
+export type Outcome = "ADMIT" | "REFUSE" | "ASSISTED";
+
+export const ADMIT_REASONS = [
+  "ADMITTED",
+  "ADMITTED_NEW_SALE",
+  "EXIT_RECORDED",
+  "EXIT_FINAL",
+  "FREE_PASSAGE",
+] as const;
+export const ASSISTED_REASONS = [
+  "PRINTED_CONFIRMATION",
+  "ID_CHECK_REQUIRED",
+  "ACCESSIBILITY_ASSISTANCE",
+] as const;
+export const REFUSE_REASONS = [
+  "MALFORMED",
+  "NOT_A_TICKET",
+  "UNSUPPORTED_VERSION",
+  "UNKNOWN_KEY",
+  "KEY_REVOKED",
+  "FORGED",
+  "FORGED_PROOF",
+  "EXPIRED_CODE",
+  "CODE_FROM_FUTURE",
+  "CLOCK_SKEW",
+  "TICKET_NOT_VALID",
+  "UNKNOWN_TICKET",
+  "REVOKED_RESOLD",
+  "SUPERSEDED_TRANSFERRED",
+  "CANCELLED",
+  "WRONG_DAY",
+  "WRONG_SESSION",
+  "NOT_YET_OPEN",
+  "CLOSED",
+  "WRONG_ENTRANCE",
+  "ALREADY_ENTERED",
+  "PASSAGE_PENDING",
+  "NOT_INSIDE",
+  "LANE_LOCKED",
+] as const;
+
+export type AdmitReason = (typeof ADMIT_REASONS)[number];
+export type AssistedReason = (typeof ASSISTED_REASONS)[number];
+export type RefuseReason = (typeof REFUSE_REASONS)[number];
+export type ReasonCode = AdmitReason | AssistedReason | RefuseReason;
+
+export interface StewardMessage {
+  readonly headline: string;
+  readonly tell: string;
+}
+
+export interface MessageParams {
+  /** Entrance the holder must use, e.g. "K". */
+  readonly entrance?: string;
+  /** A local time, e.g. "19:30", or a date "27/07". */
+  readonly time?: string;
+  readonly date?: string;
+  readonly gate?: string;
+  readonly holder?: string;
+}
+
+type Template = (p: MessageParams) => StewardMessage;
+const m =
+  (headline: string, tell: string): Template =>
+  () => ({ headline, tell });
+
+const FR: Record<ReasonCode, Template> = {
+  ADMITTED: m("Entrée autorisée", "Bon match !"),
+  ADMITTED_NEW_SALE: m("Entrée autorisée", "Billet acheté récemment : bon match !"),
+  EXIT_RECORDED: m("Sortie enregistrée", "Vous pourrez revenir avec ce billet."),
+  EXIT_FINAL: m("Sortie définitive", "Pas de retour possible pour cette session."),
+  FREE_PASSAGE: m("Passage libre", "Avancez sans scanner."),
+  PRINTED_CONFIRMATION: (p) => ({
+    headline: "Confirmation imprimée",
+    tell: `Vérifier une pièce d'identité : ${p.holder ?? ""}`,
+  }),
+  ID_CHECK_REQUIRED: (p) => ({
+    headline: "Contrôle d'identité",
+    tell: `Vérifier une pièce d'identité : ${p.holder ?? ""}`,
+  }),
+  ACCESSIBILITY_ASSISTANCE: m("Accès PMR", "Ouvrir le couloir large et accompagner."),
+  MALFORMED: m("Code illisible", "Augmentez la luminosité de l'écran et présentez le code à nouveau."),
+  NOT_A_TICKET: m("Ce n'est pas un billet", "Ouvrez le billet dans l'application officielle."),
+  UNSUPPORTED_VERSION: m("Format non reconnu", "Mettez à jour l'application officielle."),
+  UNKNOWN_KEY: m("Billet non reconnu", "Se rendre à la billetterie."),
+  KEY_REVOKED: m("Billet non reconnu", "Se rendre à la billetterie."),
+  FORGED: m("Billet falsifié", "Se rendre à la billetterie. Superviseur prévenu."),
+  FORGED_PROOF: m("Code transféré", "Le billet doit être présenté depuis le téléphone de son titulaire."),
+  EXPIRED_CODE: m("Code expiré", "Capture d'écran refusée : ouvrez le billet dans l'application."),
+  CODE_FROM_FUTURE: m("Heure du téléphone incorrecte", "Réglez l'heure du téléphone en automatique."),
+  CLOCK_SKEW: m("Horloge du portique suspecte", "Appeler un superviseur."),
+  TICKET_NOT_VALID: m("Billet hors validité", "Se rendre à la billetterie."),
+  UNKNOWN_TICKET: m("Billet inconnu", "Se rendre à la billetterie."),
+  REVOKED_RESOLD: m("Billet revendu", "Ce billet a été revendu : l'ancien code n'est plus valable."),
+  SUPERSEDED_TRANSFERRED: m(
+    "Billet transféré",
+    "Le billet a été transféré : seul le nouveau titulaire peut entrer.",
+  ),
+  CANCELLED: m("Billet annulé", "Se rendre à la billetterie."),
+  WRONG_DAY: (p) => ({ headline: "Mauvais jour", tell: `Votre billet est pour le ${p.date ?? "?"}.` }),
+  WRONG_SESSION: (p) => ({ headline: "Autre session", tell: `Votre session ouvre à ${p.time ?? "?"}.` }),
+  NOT_YET_OPEN: (p) => ({
+    headline: "Portes pas encore ouvertes",
+    tell: `Ouverture des portes à ${p.time ?? "?"}.`,
+  }),
+  CLOSED: m("Session terminée", "Les portes de cette session sont fermées."),
+  WRONG_ENTRANCE: (p) => ({
+    headline: `Entrée porte ${p.entrance ?? "?"}`,
+    tell: `Votre entrée est la porte ${p.entrance ?? "?"}.`,
+  }),
+  ALREADY_ENTERED: (p) => ({
+    headline: "Déjà entré",
+    tell: `Billet déjà utilisé à ${p.time ?? "?"}, porte ${p.gate ?? "?"}.`,
+  }),
+  PASSAGE_PENDING: (p) => ({
+    headline: "Passage en cours",
+    tell: `Ce billet passe en ce moment à la porte ${p.gate ?? "?"}.`,
+  }),
+  NOT_INSIDE: m("Sortie non enregistrée", "Ce billet n'est pas entré pour cette session."),
+  LANE_LOCKED: m("Couloir fermé", "Utilisez le couloir voisin."),
+};
+
+const EN: Record<ReasonCode, Template> = {
+  ADMITTED: m("Admitted", "Enjoy the event!"),
+  ADMITTED_NEW_SALE: m("Admitted", "Recently bought ticket: enjoy the event!"),
+  EXIT_RECORDED: m("Exit recorded", "You may come back in with this ticket."),
+  EXIT_FINAL: m("Final exit", "No re-entry for this session."),
+  FREE_PASSAGE: m("Free passage", "Walk through without scanning."),
+  PRINTED_CONFIRMATION: (p) => ({ headline: "Printed confirmation", tell: `Check an ID: ${p.holder ?? ""}` }),
+  ID_CHECK_REQUIRED: (p) => ({ headline: "ID check", tell: `Check an ID: ${p.holder ?? ""}` }),
+  ACCESSIBILITY_ASSISTANCE: m("Accessible entry", "Open the wide lane and assist."),
+  MALFORMED: m("Unreadable code", "Turn up the screen brightness and show the code again."),
+  NOT_A_TICKET: m("Not a ticket", "Open the ticket in the official app."),
+  UNSUPPORTED_VERSION: m("Unknown format", "Update the official app."),
+  UNKNOWN_KEY: m("Ticket not recognised", "Go to the ticket office."),
+  KEY_REVOKED: m("Ticket not recognised", "Go to the ticket office."),
+  FORGED: m("Forged ticket", "Go to the ticket office. Supervisor alerted."),
+  FORGED_PROOF: m("Forwarded code", "The ticket must be shown from its holder's phone."),
+  EXPIRED_CODE: m("Expired code", "Screenshots are refused: open the ticket in the app."),
+  CODE_FROM_FUTURE: m("Phone clock is wrong", "Set the phone's time to automatic."),
+  CLOCK_SKEW: m("Gate clock suspect", "Call a supervisor."),
+  TICKET_NOT_VALID: m("Ticket not valid now", "Go to the ticket office."),
+  UNKNOWN_TICKET: m("Unknown ticket", "Go to the ticket office."),
+  REVOKED_RESOLD: m("Ticket resold", "This ticket was resold: the old code is void."),
+  SUPERSEDED_TRANSFERRED: m(
+    "Ticket transferred",
+    "The ticket was transferred: only the new holder may enter.",
+  ),
+  CANCELLED: m("Ticket cancelled", "Go to the ticket office."),
+  WRONG_DAY: (p) => ({ headline: "Wrong day", tell: `Your ticket is for ${p.date ?? "?"}.` }),
+  WRONG_SESSION: (p) => ({
+    headline: "Other session",
+    tell: `Your session's doors open at ${p.time ?? "?"}.`,
+  }),
+  NOT_YET_OPEN: (p) => ({ headline: "Doors not open yet", tell: `Doors open at ${p.time ?? "?"}.` }),
+  CLOSED: m("Session over", "This session's doors are closed."),
+  WRONG_ENTRANCE: (p) => ({
+    headline: `Use gate ${p.entrance ?? "?"}`,
+    tell: `Your entrance is gate ${p.entrance ?? "?"}.`,
+  }),
+  ALREADY_ENTERED: (p) => ({
+    headline: "Already entered",
+    tell: `Ticket used at ${p.time ?? "?"}, gate ${p.gate ?? "?"}.`,
+  }),
+  PASSAGE_PENDING: (p) => ({
+    headline: "Passage in progress",
+    tell: `This ticket is going through gate ${p.gate ?? "?"} right now.`,
+  }),
+  NOT_INSIDE: m("Exit not recorded", "This ticket has not entered for this session."),
+  LANE_LOCKED: m("Lane closed", "Use the next lane."),
+};
+
+export type Language = "fr" | "en";
+
+export function stewardMessages(
+  reason: ReasonCode,
+  params: MessageParams = {},
+): Record<Language, StewardMessage> {
+  return { fr: FR[reason](params), en: EN[reason](params) };
+}
+
+export function outcomeOf(reason: ReasonCode): Outcome {
+  if ((ADMIT_REASONS as readonly string[]).includes(reason)) return "ADMIT";
+  if ((ASSISTED_REASONS as readonly string[]).includes(reason)) return "ASSISTED";
+  return "REFUSE";
+}
