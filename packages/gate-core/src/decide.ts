@@ -113,15 +113,21 @@ function chooseSession(
     nowMs >= Date.parse(s.doorsOpen) && nowMs <= Date.parse(s.end) + closeAfterMs;
   const open = mine.find(isOpen);
   if (open) return { session: open };
-  const today = localParts(nowMs, facts.timezone).day;
-  const sameDay = mine.filter((s) => localParts(Date.parse(s.doorsOpen), facts.timezone).day === today);
-  const upcoming = sameDay.find((s) => nowMs < Date.parse(s.doorsOpen));
+  // "Soon" and "just over" are measured in hours, not calendar days: an evening session's doors
+  // close after midnight, and a refusal then must still say CLOSED, not WRONG_DAY.
+  const near = 12 * 3_600_000;
+  const upcoming = mine.find(
+    (s) => Date.parse(s.doorsOpen) > nowMs && Date.parse(s.doorsOpen) - nowMs <= near,
+  );
   const anotherOpen = facts.sessions().some((s) => !sessionIds.includes(s.id) && isOpen(s));
   if (upcoming) {
     const time = localParts(Date.parse(upcoming.doorsOpen), facts.timezone).time;
     return { refusal: { reason: anotherOpen ? "WRONG_SESSION" : "NOT_YET_OPEN", params: { time } } };
   }
-  if (sameDay.length > 0) return { refusal: { reason: "CLOSED", params: {} } };
+  const justOver = mine.some(
+    (s) => nowMs > Date.parse(s.end) + closeAfterMs && nowMs - Date.parse(s.end) <= near,
+  );
+  if (justOver) return { refusal: { reason: "CLOSED", params: {} } };
   const next = mine.find((s) => Date.parse(s.doorsOpen) > nowMs) ?? mine[0];
   return {
     refusal: {

@@ -18,6 +18,7 @@ export {
   type Transition,
   transition,
 } from "./lifecycle.js";
+export { MemoryFacts } from "./memory-facts.js";
 export {
   ADMIT_REASONS,
   type AdmitReason,
