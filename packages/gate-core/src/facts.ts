@@ -1,25 +1,13 @@
-import type { CategoryName, IssuerKey, TicketKind } from "@sesame/ticket";
-import type { Entrance, ReentryPolicy, RevocationReason, Session, TicketStatus, Zone } from "@sesame/venue";
+import type { IssuerKey } from "@sesame/ticket";
+import type { BundleTicket, Entrance, ReentryPolicy, RevocationReason, Session, Zone } from "@sesame/venue";
 
 /*
  * What the admission core needs to know, supplied by the gate's cache (packages/cache) or, in
  * tests, by a table. Everything is synchronous: a decision never waits on I/O.
  */
 
-export interface TicketFacts {
-  readonly id: number;
-  /** Current generation; lower generations are revoked. */
-  readonly generation: number;
-  readonly kind: TicketKind;
-  readonly status: TicketStatus;
-  readonly sessions: readonly number[];
-  readonly entrance: number;
-  readonly zone: number;
-  readonly seat: string;
-  readonly categories: readonly CategoryName[];
-  readonly holder: string;
-  readonly orderReference: string;
-}
+/** A ticket as the gate's cache holds it: its current generation, status and holder. */
+export type TicketFacts = Omit<BundleTicket, "issueSequence">;
 
 /** A ticket's last movement for a session, from the permanent "seen" table. */
 export interface Presence {

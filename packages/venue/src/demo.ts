@@ -273,10 +273,7 @@ export function generateDemoVenue(options: DemoOptions): DemoVenue {
       wallets.push(first);
       let status: BundleTicket["status"] = "valid";
       let lastState: DemoTicketState = "valid";
-      // Resales and transfers bump the generation and revoke the old code (mobile tickets only).
-      const fate = late || printed ? 1 : random.next();
-      if (fate < 0.03 || (fate >= 0.03 && fate < 0.06)) {
-        const reason = fate < 0.03 ? "resold" : "transferred";
+      const pushRow = (state: DemoTicketState) =>
         rows.push({
           id,
           generation,
@@ -288,9 +285,14 @@ export function generateDemoVenue(options: DemoOptions): DemoVenue {
           seat,
           categories: categoryNames(categories),
           kind,
-          state: reason === "resold" ? "resold-old" : "transferred-old",
+          state,
           late,
         });
+      // Resales and transfers bump the generation and revoke the old code (mobile tickets only).
+      const fate = late || printed ? 1 : random.next();
+      if (fate < 0.03 || (fate >= 0.03 && fate < 0.06)) {
+        const reason = fate < 0.03 ? "resold" : "transferred";
+        pushRow(reason === "resold" ? "resold-old" : "transferred-old");
         generation++;
         holder = holderName(random);
         const next = issueGeneration(base, generation, ++sequence);
@@ -318,20 +320,7 @@ export function generateDemoVenue(options: DemoOptions): DemoVenue {
         revocations.push({ ticketId: id, generation, reason: "cancelled", sequence: ++sequence });
       if (late) changes.push({ sequence, type: "issue", ticket });
       tickets.push(ticket);
-      rows.push({
-        id,
-        generation,
-        orderReference: order,
-        holder,
-        session,
-        entrance: entrance.id,
-        zone: zone.id,
-        seat,
-        categories: categoryNames(categories),
-        kind,
-        state: lastState,
-        late,
-      });
+      pushRow(lastState);
       if (tickets.length % 1000 === 0) options.onProgress?.(tickets.length, total);
     }
   }
