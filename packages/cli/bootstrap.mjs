@@ -4,7 +4,7 @@
 // packages the tests talk to, then hands over to the real command. No dependencies.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -38,7 +38,10 @@ function ensurePnpm() {
   if (capture("pnpm", ["--version"]) === pinned) return "pnpm";
   // A private copy under .tmp/ needs no root and leaves any other pnpm on the machine alone.
   const local = join(root, ".tmp", "toolchain", "node_modules", ".bin", "pnpm");
-  if (existsSync(local) && capture(local, ["--version"]) === pinned) return local;
+  if (existsSync(local) && capture(local, ["--version"]) === pinned) {
+    process.env.PATH = `${dirname(local)}${delimiter}${process.env.PATH ?? ""}`;
+    return local;
+  }
   console.log(`Installing pnpm ${pinned} (pinned by package.json) into .tmp/toolchain …`);
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const r = run(npm, [
@@ -51,6 +54,8 @@ function ensurePnpm() {
     `pnpm@${pinned}`,
   ]);
   if (r.status !== 0 || !existsSync(local)) fail(`could not install pnpm ${pinned} with npm`);
+  // Scripts in package.json call `pnpm` by name: put the private copy first on their PATH.
+  process.env.PATH = `${dirname(local)}${delimiter}${process.env.PATH ?? ""}`;
   return local;
 }
 
