@@ -264,7 +264,7 @@ export function decideCredential(
   const pending = facts.pendingAuthorization(body.ticketId, session.id);
   const at = (ms: number) => localParts(ms, facts.timezone).time;
   if (context.direction === "exit") {
-    if (!presence || presence.state !== "inside") return decision("NOT_INSIDE", {}, shown);
+    if (presence?.state !== "inside") return decision("NOT_INSIDE", {}, shown);
     return decision(session.reentry === "exit-scan" ? "EXIT_RECORDED" : "EXIT_FINAL", {}, shown);
   }
   if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
