@@ -1,4 +1,5 @@
-import type { ForeignKind, MalformedReason, ScanContent, StewardMessage, Symbology } from "./scan.js";
+import { classifyForeign } from "@sesame/ticket/foreign";
+import type { MalformedReason, ScanContent, StewardMessage, Symbology } from "./scan.js";
 
 /** RFC 9285 Base45 alphabet, which is also the QR alphanumeric-mode alphabet. */
 export const BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
@@ -18,57 +19,9 @@ const NOT_A_TICKET: StewardMessage = {
   fr: "Ce code n'est pas un billet Sésame.",
 };
 
-function foreign(kind: ForeignKind, en: string, fr: string): ScanContent {
-  return {
-    kind: "foreign",
-    foreign: kind,
-    message: { en: `Not a ticket: ${en}.`, fr: `Pas un billet : ${fr}.` },
-  };
-}
-
 function malformed(reason: MalformedReason, en: string, fr: string): ScanContent {
   return { kind: "malformed", reason, message: { en, fr } };
 }
-
-// Wallet apps put links, not tickets, in their QR codes; say so rather than "unknown code".
-const WALLET_HOSTS =
-  /^(https?:\/\/)?([a-z0-9-]+\.)*(pay\.google\.com|wallet\.google|walletpasses\.io|wallet\.apple\.com|pass2u\.net|passkit\.(com|io))(\/|$)/i;
-
-const FOREIGN_RULES: ReadonlyArray<readonly [RegExp, ForeignKind, string, string]> = [
-  [
-    /^HC[1-9A-Z]:/,
-    "health-certificate",
-    "an EU Digital COVID Certificate",
-    "un certificat COVID numérique de l'UE",
-  ],
-  [/^DIVOC|^shc:\//i, "health-certificate", "a health certificate", "un certificat de santé"],
-  [/^BCD(\r?\n)?00[12]/, "payment", "a SEPA payment code", "un code de paiement SEPA"],
-  [/^000201/, "payment", "a payment code (EMVCo)", "un code de paiement (EMVCo)"],
-  [/^(bitcoin|ethereum|lightning|upi|litecoin):/i, "payment", "a payment code", "un code de paiement"],
-  [
-    /^(https?:\/\/)?(www\.)?(paypal\.me|lydia-app\.com|pay\.lydia\.me)\//i,
-    "payment",
-    "a payment link",
-    "un lien de paiement",
-  ],
-  [
-    WALLET_HOSTS,
-    "wallet-link",
-    "a wallet link, open the ticket in the Sésame app",
-    "un lien de portefeuille, ouvrez le billet dans l'app Sésame",
-  ],
-  [/^(https?|ftp):\/\//i, "url", "a web address", "une adresse web"],
-  [/^www\./i, "url", "a web address", "une adresse web"],
-  [/^WIFI:/i, "wifi", "Wi-Fi settings", "des paramètres Wi-Fi"],
-  [/^(BEGIN:VCARD|MECARD:)/i, "contact", "a contact card", "une fiche contact"],
-  [/^(mailto:|MATMSG:)/i, "email", "an e-mail address", "une adresse e-mail"],
-  [/^(tel:|sms:|smsto:)/i, "phone", "a phone number", "un numéro de téléphone"],
-  [/^geo:/i, "geo", "a map location", "une position sur une carte"],
-  [/^otpauth(-migration)?:/i, "otp", "a two-factor authentication key", "une clé d'authentification"],
-  [/^M[1-4][A-Z/ ]{4}/, "boarding-pass", "an airline boarding pass", "une carte d'embarquement"],
-  // Any other scheme: a link for some app (deep links, intent: URIs).
-  [/^[a-z][a-z0-9+.-]{1,30}:\/\//i, "url", "a link for another app", "un lien vers une autre application"],
-];
 
 /**
  * Says what a normalized text is, on its shape alone: a Sésame code to verify, a malformed one,
@@ -90,9 +43,14 @@ export function classifyContent(text: string, symbology?: Symbology): ScanConten
       "Code reçu en minuscules : vérifiez le verrouillage majuscules ou le clavier du scanner.",
     );
   }
-  const head = text.slice(0, 64);
-  for (const [pattern, kind, en, fr] of FOREIGN_RULES) {
-    if (pattern.test(head)) return foreign(kind, en, fr);
+  const foreign = classifyForeign(text);
+  if (foreign) {
+    const { en, fr } = foreign.description;
+    return {
+      kind: "foreign",
+      foreign: foreign.kind,
+      message: { en: `Not a ticket: ${en}.`, fr: `Pas un billet : ${fr}.` },
+    };
   }
   if (symbology !== undefined && !symbology.isQr) {
     return malformed(

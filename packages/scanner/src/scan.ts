@@ -38,18 +38,9 @@ export type MalformedReason =
   | "not-a-qr-code"
   | "binary";
 
-export type ForeignKind =
-  | "url"
-  | "wallet-link"
-  | "payment"
-  | "health-certificate"
-  | "wifi"
-  | "contact"
-  | "email"
-  | "phone"
-  | "geo"
-  | "otp"
-  | "boarding-pass";
+import type { ForeignKind } from "@sesame/ticket/foreign";
+
+export type { ForeignKind };
 
 /** The one event every scanner path produces. */
 export interface ScanEvent {

@@ -173,7 +173,7 @@ describe("every bad input has its own reason", () => {
 
   it("names the kind of foreign code", () => {
     const v = verifyCredentialText("HC1:6BFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2", options());
-    expect(v).toMatchObject({ valid: false, foreign: "eu-dcc" });
+    expect(v).toMatchObject({ valid: false, foreign: "health-certificate" });
     expect(verifyCredentialText("https://paris2024.org", options())).toMatchObject({ foreign: "url" });
   });
 

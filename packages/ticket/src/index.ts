@@ -46,7 +46,7 @@ export {
   tweetnaclSigner,
   tweetnaclVerifier,
 } from "./ed25519.js";
-export { classifyForeign, type ForeignCode, type ForeignKind } from "./foreign.js";
+export { classifyForeign, FOREIGN_CODE_RULES, type ForeignCode, type ForeignKind } from "./foreign.js";
 export { pick, type RandomSource, randomInt, seededRandom } from "./random.js";
 export { describeReason, REASON_DESCRIPTIONS } from "./reasons.js";
 export {
