@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+// The simulator is the bench's peer at the byte seam, as in the tests (it depends on the bridge, not
+// the other way round, so the bench reaches it by path).
+import { LaneController, listenTcp, SimBus, startSimLane } from "../../hardware-sim/src/index.js";
+import {
+  ControlPanel,
+  createMemoryLink,
+  Lane,
+  OutputAction,
+  type Transport,
+  type TransportFactory,
+  transportFactory,
+} from "../src/index.js";
+
+type BenchFigure = { name: string; value: number; unit: string; target?: string; ok?: boolean };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Notes when an osdp_OUT packet is handed to the port. */
+function watchingOut(factory: TransportFactory, onOut: (at: number) => void): TransportFactory {
+  return async () => {
+    const transport = await factory();
+    const write = transport.write.bind(transport);
+    const watched: Transport = Object.assign(Object.create(Object.getPrototypeOf(transport)), transport, {
+      write: (bytes: Uint8Array) => {
+        // The moment our code hands the packet to the port (clear text: mark, SOM, addr, len ×2, ctrl, code).
+        if (bytes[6] === 0x68) onOut(performance.now());
+        return write(bytes);
+      },
+    });
+    return watched;
+  };
+}
+
+/** unlock() → OUT handed to the serial port, over a real PTY, with polling and feedback going on. */
+async function unlockLatency(): Promise<BenchFigure[]> {
+  const dir = mkdtempSync(join(tmpdir(), "sesame-bench-"));
+  const sim = await startSimLane({ endpoint: { pty: join(dir, "tty") }, baudRate: 115_200 });
+  let outAt = Number.NaN;
+  const controlPanel = new ControlPanel({
+    connect: watchingOut(transportFactory(sim.where), (at) => {
+      if (Number.isNaN(outAt)) outAt = at;
+    }),
+  });
+  const lane = new Lane(controlPanel, { controller: { address: 0 }, readers: [{ address: 1 }] });
+  controlPanel.start();
+  const latencies: number[] = [];
+  const busyAtCall: boolean[] = [];
+  try {
+    await lane.ready(10_000);
+    for (let i = 0; i < 350; i++) {
+      await sleep(10 + Math.random() * 30);
+      outAt = Number.NaN;
+      const start = performance.now();
+      const unlocked = lane.unlock(i % 2 === 0 ? "entry" : "exit", 1, 1_000);
+      if (i >= 50) busyAtCall.push(Number.isNaN(outAt));
+      await unlocked;
+      if (i >= 50) latencies.push(outAt - start); // the first ones warm the JIT up
+    }
+  } finally {
+    await lane.close();
+    await controlPanel.stop();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const idle = latencies.filter((_, i) => busyAtCall[i] === false);
+  const p99 = percentile(idle, 99);
+  return [
+    {
+      name: "unlock() → OUT handed to the port, bus free (p99, PTY, 115200 Bd)",
+      value: p99,
+      unit: "ms",
+      target: "≤ 0.5 ms",
+      ok: p99 <= 0.5,
+    },
+    { name: "unlock() → OUT handed to the port, bus free (p50)", value: percentile(idle, 50), unit: "ms" },
+    {
+      name: "unlock() → OUT handed to the port, all calls incl. waiting for an exchange in flight (p99)",
+      value: percentile(latencies, 99),
+      unit: "ms",
+      target: "half-duplex: waits for the exchange on the wire (~2 ms at 115200)",
+    },
+    {
+      name: "unlock() calls that found the bus busy",
+      value: (100 * (latencies.length - idle.length)) / latencies.length,
+      unit: "%",
+    },
+  ];
+}
+
+/** Four lane controllers on one bus at 115200 Bd, polled back to back, paced by the simulator. */
+async function pollCycle(): Promise<BenchFigure[]> {
+  const bus = new SimBus({ baudRate: 115_200 });
+  const controllers = [0, 1, 2, 3].map((address) => new LaneController({ address }));
+  for (const controller of controllers) bus.add(controller.device);
+  const endpoint = await listenTcp(bus);
+  const controlPanel = new ControlPanel({ connect: transportFactory(endpoint.where), pollIntervalMs: 0 });
+  for (const address of [0, 1, 2, 3]) controlPanel.addPeripheral({ address });
+  controlPanel.start();
+  try {
+    const online = () => [0, 1, 2, 3].every((a) => controlPanel.status(a) === "online");
+    for (let i = 0; i < 500 && !online(); i++) await sleep(10);
+    const before = controlPanel.counters.repliesAccepted;
+    const start = performance.now();
+    await sleep(3_000);
+    const exchanges = controlPanel.counters.repliesAccepted - before;
+    const cycle = (4 * (performance.now() - start)) / exchanges;
+    const wireFloor = (4 * ((9 + 8) * 10 * 1_000)) / 115_200;
+    return [
+      {
+        name: "poll cycle, 4 PDs on one bus, 115200 Bd (TCP, paced simulator)",
+        value: cycle,
+        unit: "ms",
+        target: "≤ 20 ms",
+        ok: cycle <= 20,
+      },
+      { name: "poll cycle wire floor (POLL 9 B + ACK 8 B per PD)", value: wireFloor, unit: "ms" },
+    ];
+  } finally {
+    await controlPanel.stop();
+    for (const controller of controllers) controller.close();
+    await endpoint.close();
+  }
+}
+
+/** Cost of the Secure Channel per command: CPU (MAC, encryption, both ends) and bytes. */
+async function secureOverhead(): Promise<BenchFigure[]> {
+  const key = Uint8Array.from({ length: 16 }, (_, i) => i);
+  const perCommand = async (secure: boolean) => {
+    const bus = new SimBus({ paced: false });
+    const controller = new LaneController({ address: 0, scbk: secure ? key : undefined });
+    bus.add(controller.device);
+    const [cpEnd, pdEnd] = createMemoryLink();
+    bus.attach(pdEnd);
+    let bytesOut = 0;
+    const controlPanel = new ControlPanel({
+      connect: async () => {
+        const write = cpEnd.write.bind(cpEnd);
+        return Object.assign(Object.create(Object.getPrototypeOf(cpEnd)), cpEnd, {
+          write: (bytes: Uint8Array) => {
+            bytesOut = bytes.length;
+            return write(bytes);
+          },
+        }) as Transport;
+      },
+      pollIntervalMs: 60_000,
+    });
+    controlPanel.addPeripheral({ address: 0, scbk: secure ? key : undefined });
+    controlPanel.start();
+    for (let i = 0; i < 500 && controlPanel.status(0) !== "online"; i++) await sleep(5);
+    const command = {
+      kind: "out" as const,
+      outputs: [{ output: 0, action: OutputAction.TEMPORARY_ON, timer: 50 }],
+    };
+    for (let i = 0; i < 500; i++) await controlPanel.send(0, command);
+    const rounds = 5_000;
+    const start = performance.now();
+    for (let i = 0; i < rounds; i++) await controlPanel.send(0, command);
+    const microseconds = ((performance.now() - start) * 1_000) / rounds;
+    await controlPanel.stop();
+    controller.close();
+    return { microseconds, bytes: bytesOut };
+  };
+  const clear = await perCommand(false);
+  const secure = await perCommand(true);
+  return [
+    {
+      name: "OUT command round trip in memory, clear text (CP + PD CPU)",
+      value: clear.microseconds,
+      unit: "µs",
+    },
+    { name: "OUT command round trip in memory, Secure Channel", value: secure.microseconds, unit: "µs" },
+    {
+      name: "Secure Channel CPU overhead per command (both ends)",
+      value: secure.microseconds - clear.microseconds,
+      unit: "µs",
+    },
+    { name: "Secure Channel bytes overhead, OUT command", value: secure.bytes - clear.bytes, unit: "B" },
+    {
+      name: "Secure Channel wire-time overhead, OUT command at 115200 Bd",
+      value: ((secure.bytes - clear.bytes) * 10 * 1_000) / 115_200,
+      unit: "ms",
+    },
+  ];
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  return [...(await unlockLatency()), ...(await pollCycle()), ...(await secureOverhead())];
+}

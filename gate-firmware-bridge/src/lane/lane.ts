@@ -1,0 +1,448 @@
+import {
+  ControlPanel,
+  type ControlPanelOptions,
+  type PeripheralConfig,
+  type PeripheralInfo,
+} from "../cp/controlPanel.js";
+import { LedColor, type OsdpCommand, type OsdpReply, OutputAction } from "../osdp/messages.js";
+import { transportFactory } from "../transport/open.js";
+import { type Clock, systemClock } from "../util/clock.js";
+import { TypedEmitter } from "../util/emitter.js";
+import { LaneError } from "./errors.js";
+import {
+  DIRECTIONS,
+  type Direction,
+  type Grant,
+  type LaneCounters,
+  LaneLedger,
+  type PassageAttribution,
+} from "./ledger.js";
+
+/** Which output and input of the lane controller is wired to what. */
+export interface LaneWiring {
+  readonly entryUnlockOutput: number;
+  readonly exitUnlockOutput: number;
+  readonly entryPassageInput: number;
+  readonly exitPassageInput: number;
+  readonly fireAlarmInput: number;
+  /** Turnstile "not ready" (jam, mechanical fault). */
+  readonly faultInput: number;
+}
+
+export const DEFAULT_WIRING: LaneWiring = {
+  entryUnlockOutput: 0,
+  exitUnlockOutput: 1,
+  entryPassageInput: 0,
+  exitPassageInput: 1,
+  fireAlarmInput: 2,
+  faultInput: 3,
+};
+
+export interface LaneOptions {
+  /** The lane controller (turnstile I/O, LEDs, buzzer). */
+  readonly controller: PeripheralConfig;
+  /** OSDP QR readers on the same bus. */
+  readonly readers?: readonly PeripheralConfig[];
+  readonly wiring?: Partial<LaneWiring>;
+  readonly tailgateWindowMs?: number;
+  readonly reportGraceMs?: number;
+  readonly clock?: Clock;
+}
+
+export interface PassageEvent {
+  readonly direction: Direction;
+  readonly attribution: PassageAttribution;
+  readonly at: number;
+}
+
+export interface ScanEvent {
+  readonly reader: number;
+  readonly data: Uint8Array;
+  /** The data as text (QR payloads are ASCII / Base45). */
+  readonly text: string;
+}
+
+export interface LaneEvents {
+  passage: [event: PassageEvent];
+  /** A grant closed with passages unused (no-show), or annulled by a fire alarm. */
+  "grant-closed": [grant: Grant, unused: number, reason: "expired" | "fire-alarm"];
+  "fire-alarm": [active: boolean];
+  tamper: [active: boolean];
+  fault: [active: boolean];
+  "power-failure": [active: boolean];
+  "controller-online": [info: PeripheralInfo];
+  "controller-offline": [reason: string];
+  "reader-online": [address: number];
+  "reader-offline": [address: number, reason: string];
+  scan: [event: ScanEvent];
+  keypad: [reader: number, digits: string];
+  warning: [message: string];
+}
+
+const MAX_WINDOW_MS = 0xffff * 100;
+
+/**
+ * One turnstile lane seen from the gate: unlock for a number of passages, passage events from the
+ * controller's sensors, fire-alarm free passage, admit/refuse feedback, tamper and offline events,
+ * and counters that reconcile authorizations with passages.
+ */
+export class Lane extends TypedEmitter<LaneEvents> {
+  private readonly wiring: LaneWiring;
+  private readonly ledger: LaneLedger;
+  private readonly clock: Clock;
+  private readonly controllerAddress: number;
+  private readonly readerAddresses: Set<number>;
+  private inputs: readonly boolean[] = [];
+  private tamper = false;
+  private powerFailure = false;
+  private expiryTimer: unknown;
+  private expiryAt = Number.POSITIVE_INFINITY;
+  private closed = false;
+  /** Announced online by the control panel; a brief secure-channel restart does not count as offline. */
+  private controllerOnline = false;
+  private readonly detach: () => void;
+
+  /** Opens the bus at `target` ("/dev/ttyUSB0", "/dev/pts/5", "tcp://127.0.0.1:4001") and starts it. */
+  static open(
+    target: string,
+    options: LaneOptions & {
+      baudRate?: number;
+      controlPanel?: Omit<Partial<ControlPanelOptions>, "connect">;
+    },
+  ): Lane {
+    const controlPanel = new ControlPanel({
+      clock: options.clock,
+      ...options.controlPanel,
+      connect: transportFactory(target, { baudRate: options.baudRate }),
+    });
+    const lane = new Lane(controlPanel, options, true);
+    controlPanel.start();
+    return lane;
+  }
+
+  /** Puts a lane on a control panel that may carry other lanes' controllers too. */
+  constructor(
+    readonly controlPanel: ControlPanel,
+    options: LaneOptions,
+    private readonly ownsControlPanel = false,
+  ) {
+    super();
+    this.wiring = { ...DEFAULT_WIRING, ...options.wiring };
+    this.clock = options.clock ?? systemClock;
+    this.ledger = new LaneLedger(options);
+    this.controllerAddress = options.controller.address;
+    this.readerAddresses = new Set((options.readers ?? []).map((r) => r.address));
+    controlPanel.addPeripheral({ name: "lane controller", ...options.controller });
+    for (const reader of options.readers ?? []) controlPanel.addPeripheral({ name: "reader", ...reader });
+
+    const onOnline = (address: number, info: PeripheralInfo) => this.onOnline(address, info);
+    const onOffline = (address: number, reason: string) => this.onOffline(address, reason);
+    const onReport = (address: number, reply: OsdpReply) => this.onReport(address, reply);
+    const onWarning = (message: string, address: number | undefined) => {
+      if (address === undefined || address === this.controllerAddress || this.readerAddresses.has(address)) {
+        this.emit("warning", message);
+      }
+    };
+    controlPanel
+      .on("online", onOnline)
+      .on("offline", onOffline)
+      .on("report", onReport)
+      .on("warning", onWarning);
+    this.detach = () => {
+      controlPanel
+        .off("online", onOnline)
+        .off("offline", onOffline)
+        .off("report", onReport)
+        .off("warning", onWarning);
+    };
+  }
+
+  get online(): boolean {
+    return this.controllerOnline;
+  }
+
+  get fireAlarm(): boolean {
+    return this.ledger.fireAlarm;
+  }
+
+  /** Resolves once the controller is online (rejects after `timeoutMs`). */
+  async ready(timeoutMs = 5_000): Promise<void> {
+    if (this.online) return;
+    let timer: unknown;
+    try {
+      await Promise.race([
+        this.next("controller-online"),
+        new Promise<never>((_, reject) => {
+          timer = this.clock.setTimeout(
+            () =>
+              reject(
+                new LaneError(
+                  "CONTROLLER_OFFLINE",
+                  `the lane controller did not come online in ${timeoutMs} ms`,
+                ),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Unlocks `direction` for `passages` people within `windowMs`. The OUT command is written at once;
+   * the controller relocks by itself when the window ends, even if this process dies. Resolves with
+   * the grant when the controller has acknowledged; rejects with a LaneError otherwise.
+   */
+  unlock(direction: Direction, passages = 1, windowMs = 5_000): Promise<Grant> {
+    if (this.closed) return Promise.reject(new LaneError("CLOSED", "the lane is closed"));
+    if (!DIRECTIONS.includes(direction)) {
+      return Promise.reject(
+        new LaneError("BAD_ARGUMENT", `direction must be "entry" or "exit", got ${String(direction)}`),
+      );
+    }
+    if (!Number.isInteger(passages) || passages < 1 || passages > 100) {
+      return Promise.reject(
+        new LaneError("BAD_ARGUMENT", `passages must be an integer in 1–100, got ${passages}`),
+      );
+    }
+    if (!Number.isFinite(windowMs) || windowMs < 100 || windowMs > MAX_WINDOW_MS) {
+      return Promise.reject(
+        new LaneError("BAD_ARGUMENT", `windowMs must be within 100–${MAX_WINDOW_MS} ms, got ${windowMs}`),
+      );
+    }
+    if (this.ledger.fireAlarm) {
+      return Promise.reject(
+        new LaneError("FIRE_ALARM", "fire alarm: the lane is in free passage, nothing to unlock"),
+      );
+    }
+    if (!this.online) {
+      return Promise.reject(
+        new LaneError("CONTROLLER_OFFLINE", "the lane controller is offline; cannot unlock"),
+      );
+    }
+    const now = this.clock.now();
+    const grant = this.ledger.authorize(direction, passages, windowMs, now);
+    // With several grants open in one direction the output stays on until the last one's window ends.
+    const until = Math.max(...this.ledger.openGrants(direction).map((g) => g.expiresAt));
+    const output = this.outputFor(direction);
+    const sent = this.controlPanel.send(
+      this.controllerAddress,
+      {
+        kind: "out",
+        outputs: [
+          {
+            output,
+            action: OutputAction.TEMPORARY_ON,
+            timer: Math.min(0xffff, Math.ceil((until - now) / 100)),
+          },
+        ],
+      },
+      { urgent: true },
+    );
+    this.armExpiry();
+    this.feedback("admit");
+    return sent.then(
+      () => grant,
+      (error: Error) => {
+        this.ledger.withdraw(grant);
+        throw new LaneError("UNLOCK_FAILED", `unlock ${direction} failed: ${error.message}`, {
+          cause: error,
+        });
+      },
+    );
+  }
+
+  /** Red light and three beeps for a refused ticket. */
+  async refuse(): Promise<void> {
+    this.ledger.refused();
+    await this.feedbackCommands("refuse");
+  }
+
+  counters(): LaneCounters {
+    return this.ledger.counters();
+  }
+
+  openGrants(): readonly Grant[] {
+    return this.ledger.openGrants();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clock.clearTimeout(this.expiryTimer);
+    this.detach();
+    if (this.ownsControlPanel) await this.controlPanel.stop();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private outputFor(direction: Direction): number {
+    return direction === "entry" ? this.wiring.entryUnlockOutput : this.wiring.exitUnlockOutput;
+  }
+
+  private feedback(kind: "admit" | "refuse"): void {
+    this.feedbackCommands(kind).catch((error: Error) =>
+      this.emit("warning", `${kind} feedback: ${error.message}`),
+    );
+  }
+
+  private async feedbackCommands(kind: "admit" | "refuse"): Promise<void> {
+    const admit = kind === "admit";
+    const led: OsdpCommand = {
+      kind: "led",
+      leds: [
+        {
+          reader: 0,
+          led: 0,
+          temporary: admit
+            ? {
+                code: 2,
+                onTime: 20,
+                offTime: 0,
+                onColor: LedColor.GREEN,
+                offColor: LedColor.GREEN,
+                timer: 20,
+              }
+            : { code: 2, onTime: 3, offTime: 2, onColor: LedColor.RED, offColor: LedColor.BLACK, timer: 20 },
+          permanent: { code: 0, onTime: 0, offTime: 0, onColor: 0, offColor: 0 },
+        },
+      ],
+    };
+    const buzzer: OsdpCommand = {
+      kind: "buz",
+      buzzer: admit
+        ? { reader: 0, tone: 2, onTime: 2, offTime: 0, count: 1 }
+        : { reader: 0, tone: 2, onTime: 2, offTime: 2, count: 3 },
+    };
+    await Promise.all([
+      this.controlPanel.send(this.controllerAddress, led),
+      this.controlPanel.send(this.controllerAddress, buzzer),
+    ]);
+  }
+
+  private armExpiry(): void {
+    const next = this.ledger.nextExpiry();
+    if (next === undefined || next >= this.expiryAt) return;
+    this.clock.clearTimeout(this.expiryTimer);
+    this.expiryAt = next;
+    this.expiryTimer = this.clock.setTimeout(
+      () => {
+        this.expiryAt = Number.POSITIVE_INFINITY;
+        for (const { grant, unused } of this.ledger.expire(this.clock.now())) {
+          if (unused > 0) this.emit("grant-closed", grant, unused, "expired");
+        }
+        this.armExpiry();
+      },
+      Math.max(0, next - this.clock.now()),
+    );
+  }
+
+  private onOnline(address: number, info: PeripheralInfo): void {
+    if (this.readerAddresses.has(address)) {
+      this.emit("reader-online", address);
+      return;
+    }
+    if (address !== this.controllerAddress) return;
+    const previous = this.inputs;
+    this.inputs = info.inputs;
+    this.tamper = info.tamper;
+    this.powerFailure = info.powerFailure;
+    this.controllerOnline = true;
+    this.emit("controller-online", info);
+    // The alarm may have started (or ended) while we could not hear the controller.
+    const alarm = info.inputs[this.wiring.fireAlarmInput] === true;
+    if (alarm !== this.ledger.fireAlarm || (alarm && previous.length === 0)) this.setFireAlarm(alarm);
+    if (info.tamper) this.emit("tamper", true);
+  }
+
+  private onOffline(address: number, reason: string): void {
+    if (this.readerAddresses.has(address)) {
+      this.emit("reader-offline", address, reason);
+      return;
+    }
+    if (address !== this.controllerAddress) return;
+    this.controllerOnline = false;
+    this.emit("controller-offline", reason);
+  }
+
+  private onReport(address: number, reply: OsdpReply): void {
+    if (this.readerAddresses.has(address) || address === this.controllerAddress) {
+      if (reply.kind === "raw") {
+        this.emit("scan", {
+          reader: address,
+          data: reply.data,
+          text: Buffer.from(reply.data).toString("latin1"),
+        });
+        return;
+      }
+      if (reply.kind === "keypad") {
+        this.emit("keypad", address, reply.digits);
+        return;
+      }
+    }
+    if (address !== this.controllerAddress) return;
+    if (reply.kind === "istatr") this.onInputs(reply.inputs);
+    else if (reply.kind === "lstatr") {
+      if (reply.tamper !== this.tamper) {
+        this.tamper = reply.tamper;
+        this.emit("tamper", reply.tamper);
+      }
+      if (reply.powerFailure !== this.powerFailure) {
+        this.powerFailure = reply.powerFailure;
+        this.emit("power-failure", reply.powerFailure);
+      }
+    }
+  }
+
+  private onInputs(inputs: readonly boolean[]): void {
+    const previous = this.inputs;
+    this.inputs = inputs;
+    const rose = (index: number) => inputs[index] === true && previous[index] !== true;
+    const changed = (index: number) => (inputs[index] === true) !== (previous[index] === true);
+    // Fire alarm first: a passage in the same report is already a free-passage one.
+    if (changed(this.wiring.fireAlarmInput)) this.setFireAlarm(inputs[this.wiring.fireAlarmInput] === true);
+    if (changed(this.wiring.faultInput)) this.emit("fault", inputs[this.wiring.faultInput] === true);
+    if (rose(this.wiring.entryPassageInput)) this.onPassage("entry");
+    if (rose(this.wiring.exitPassageInput)) this.onPassage("exit");
+  }
+
+  private onPassage(direction: Direction): void {
+    const now = this.clock.now();
+    const attribution = this.ledger.passage(direction, now);
+    this.emit("passage", { direction, attribution, at: now });
+    if (attribution.kind === "authorized" && this.ledger.openGrants(direction).length === 0) {
+      // Everyone authorized is through: relock now rather than when the window ends.
+      this.controlPanel
+        .send(this.controllerAddress, {
+          kind: "out",
+          outputs: [
+            { output: this.outputFor(direction), action: OutputAction.PERMANENT_OFF_ABORT_TIMED, timer: 0 },
+          ],
+        })
+        .catch((error: Error) => this.emit("warning", `relock ${direction}: ${error.message}`));
+    }
+  }
+
+  private setFireAlarm(active: boolean): void {
+    const annulled = this.ledger.setFireAlarm(active);
+    for (const { grant, unused } of annulled) this.emit("grant-closed", grant, unused, "fire-alarm");
+    this.emit("fire-alarm", active);
+    // The turnstile frees itself on the alarm line; holding both outputs on says the same in software.
+    const action = active ? OutputAction.PERMANENT_ON_ABORT_TIMED : OutputAction.PERMANENT_OFF_ABORT_TIMED;
+    this.controlPanel
+      .send(
+        this.controllerAddress,
+        {
+          kind: "out",
+          outputs: [
+            { output: this.wiring.entryUnlockOutput, action, timer: 0 },
+            { output: this.wiring.exitUnlockOutput, action, timer: 0 },
+          ],
+        },
+        { urgent: true },
+      )
+      .catch((error: Error) => this.emit("warning", `fire alarm outputs: ${error.message}`));
+  }
+}

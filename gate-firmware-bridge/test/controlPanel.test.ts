@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import {
+  ControlPanel,
+  ControlPanelError,
+  createMemoryLink,
+  encodePacket,
+  ManualClock,
+  type Packet,
+  PacketReader,
+  type Transport,
+} from "../src/index.js";
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+/** A PD played by a script at the byte seam: it sees every packet and may answer with raw bytes. */
+function scriptedPd(end: Transport, answer: (packet: Packet, raw: Uint8Array) => Uint8Array[] | undefined) {
+  const reader = new PacketReader();
+  const seen: Uint8Array[] = [];
+  end.onData((chunk) => {
+    for (const event of reader.push(chunk)) {
+      if (event.kind !== "packet") continue;
+      seen.push(event.packet.bytes);
+      for (const bytes of answer(event.packet, event.packet.bytes) ?? []) void end.write(bytes);
+    }
+  });
+  return seen;
+}
+
+const reply = (
+  p: Packet,
+  code: number,
+  data: number[] = [],
+  override: Partial<{ address: number; sequence: number }> = {},
+) =>
+  encodePacket({
+    address: override.address ?? p.address,
+    reply: true,
+    sequence: override.sequence ?? p.sequence,
+    crc: true,
+    code,
+    data: Uint8Array.from(data),
+  });
+
+const PDID = [0x53, 0x45, 0x53, 1, 1, 0, 0x10, 0, 0, 1, 0, 0];
+
+function answerNormally(p: Packet): Uint8Array[] {
+  switch (p.code) {
+    case 0x61:
+      return [reply(p, 0x45, PDID)];
+    case 0x62:
+      return [reply(p, 0x46, [1, 1, 4])];
+    case 0x65:
+      return [reply(p, 0x49, [0, 0, 0, 0])];
+    case 0x66:
+      return [reply(p, 0x4a, [0, 0, 0, 0])];
+    case 0x64:
+      return [reply(p, 0x48, [0, 0])];
+    default:
+      return [reply(p, 0x40)];
+  }
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const [cpEnd, pdEnd] = createMemoryLink();
+  const cp = new ControlPanel({ connect: async () => cpEnd, clock, random: () => new Uint8Array(8) });
+  return { clock, cp, pdEnd };
+}
+
+describe("control panel", () => {
+  it("opens the link with the specification's own osdp_ID packet (sequence 0, CRC)", async () => {
+    const { clock, cp, pdEnd } = setup();
+    const seen = scriptedPd(pdEnd, () => undefined);
+    cp.addPeripheral({ address: 0 });
+    cp.start();
+    await clock.advance(1);
+    // SIA OSDP v2.2 Annex E CRC example 2, preceded by the mark byte.
+    expect(hex(seen[0] ?? new Uint8Array())).toBe("530009000461 00c066".replace(" ", ""));
+    await cp.stop();
+  });
+
+  it("ignores replies for another address or a stale sequence, then retries the very same bytes", async () => {
+    const { clock, cp, pdEnd } = setup();
+    let first = true;
+    const seen = scriptedPd(pdEnd, (p) => {
+      if (!first) return answerNormally(p);
+      first = false;
+      // Wrong address, then a stale sequence number: neither may be taken for the reply.
+      return [reply(p, 0x45, PDID, { address: 5 }), reply(p, 0x45, PDID, { sequence: 3 })];
+    });
+    cp.addPeripheral({ address: 0 });
+    cp.start();
+    const online = cp.next("online");
+    await clock.until(() => cp.status(0) === "online", 2_000);
+    await online;
+    expect(cp.counters.wrongAddress).toBe(1);
+    expect(cp.counters.staleSequence).toBe(1);
+    expect(cp.counters.timeouts).toBe(1);
+    expect(seen[1]).toEqual(seen[0]);
+    await cp.stop();
+  });
+
+  it("never hangs on a silent peripheral and refuses commands to an offline one at once", async () => {
+    const { clock, cp, pdEnd } = setup();
+    scriptedPd(pdEnd, () => undefined);
+    cp.addPeripheral({ address: 3 });
+    cp.start();
+    await clock.advance(2_000);
+    expect(cp.status(3)).toBe("offline");
+    await expect(cp.send(3, { kind: "poll" })).rejects.toMatchObject({ code: "OFFLINE" });
+    await expect(cp.send(9, { kind: "poll" })).rejects.toBeInstanceOf(ControlPanelError);
+    await cp.stop();
+  });
+
+  it("reports an online peripheral offline within a second when it falls silent, and recovers", async () => {
+    const { clock, cp, pdEnd } = setup();
+    let silent = false;
+    scriptedPd(pdEnd, (p) => (silent ? undefined : answerNormally(p)));
+    cp.addPeripheral({ address: 0 });
+    cp.start();
+    await clock.until(() => cp.status(0) === "online", 2_000);
+    await clock.advance(300);
+    silent = true;
+    const offline = cp.next("offline");
+    const took = await clock.until(() => cp.status(0) === "offline", 5_000);
+    expect(took).toBeLessThanOrEqual(1_000);
+    expect((await offline)[1]).toMatch(/no reply/);
+    silent = false;
+    await clock.until(() => cp.status(0) === "online", 5_000);
+    await cp.stop();
+  });
+
+  it("refuses clear text to a peripheral that has a key, even if it claims no secure channel", async () => {
+    const { clock, cp, pdEnd } = setup();
+    const seen = scriptedPd(pdEnd, (p) => (p.code === 0x76 ? [reply(p, 0x41, [0x05])] : answerNormally(p)));
+    cp.addPeripheral({ address: 0, scbk: new Uint8Array(16).fill(1) });
+    cp.start();
+    const warning = cp.next("warning", (m) => /secure channel failed/.test(m));
+    await clock.advance(200);
+    await warning;
+    expect(cp.status(0)).not.toBe("online");
+    await expect(
+      cp.send(0, { kind: "out", outputs: [{ output: 0, action: 5, timer: 50 }] }),
+    ).rejects.toMatchObject({
+      code: "SECURE_CHANNEL",
+    });
+    // Nothing but ID, CAP and the challenge ever went out: no OUT, no POLL in clear.
+    const codes = new Set(
+      seen.map((bytes) => bytes[bytes[4] !== undefined && bytes[4] & 0x08 ? 5 + (bytes[5] ?? 0) : 5]),
+    );
+    expect([...codes].every((code) => code === 0x61 || code === 0x62 || code === 0x76)).toBe(true);
+    await cp.stop();
+  });
+});
