@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSerialTransport, socketTransport, type Transport } from "@sesame/bridge";
+import { startSocatPair, stopSocat } from "../pty.js";
 import type { SimBus } from "./bus.js";
 
 /** Where a simulated bus is reachable, and how to take it down. */
@@ -66,43 +66,15 @@ export async function openPtyEndpoint(
   }
   const dir = mkdtempSync(join(tmpdir(), "sesame-sim-pty-"));
   const devicePath = join(dir, "device");
-  const socat: ChildProcess = spawn(
-    "socat",
-    ["-d", "-d", `pty,raw,echo=0,link=${linkPath}`, `pty,raw,echo=0,link=${devicePath}`],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let log = "";
-  socat.stderr?.on("data", (chunk: Buffer) => {
-    log += chunk.toString();
+  const socat = await startSocatPair(linkPath, devicePath, options.timeoutMs).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   });
-  const exited = new Promise<void>((resolve) => socat.once("exit", () => resolve()));
   const cleanup = async () => {
-    if (socat.exitCode === null && socat.signalCode === null) {
-      socat.kill("SIGTERM");
-      await exited;
-    }
+    await stopSocat(socat);
     rmSync(dir, { recursive: true, force: true });
     if (isDanglingLink(linkPath)) unlinkSync(linkPath);
   };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + (options.timeoutMs ?? 5_000);
-      socat.once("error", (error) =>
-        reject(new Error(`socat could not start (${error.message}); install socat`)),
-      );
-      const check = () => {
-        if (existsSync(linkPath) && existsSync(devicePath) && /starting data transfer loop/.test(log))
-          resolve();
-        else if (socat.exitCode !== null) reject(new Error(`socat exited: ${log.trim()}`));
-        else if (Date.now() > deadline) reject(new Error("socat did not create the PTY pair in time"));
-        else setTimeout(check, 10);
-      };
-      check();
-    });
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
   let transport: Transport;
   try {
     transport = await openSerialTransport(realpathSync(devicePath), { baudRate: options.baudRate });

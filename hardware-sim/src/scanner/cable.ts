@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startSocatPair, stopSocat } from "../pty.js";
 
 /**
  * A serial cable between the gate and a simulated device that can be pulled and plugged back:
@@ -34,42 +35,7 @@ export class SerialCable {
 
   async plugIn(timeoutMs = 5000): Promise<void> {
     if (this.#socat) return;
-    const socat = spawn(
-      "socat",
-      ["-d", "-d", `pty,raw,echo=0,link=${this.hostPath}`, `pty,raw,echo=0,link=${this.devicePath}`],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    this.#socat = socat;
-    let log = "";
-    socat.stderr?.on("data", (chunk: Buffer) => {
-      log += chunk.toString();
-    });
-    const failed = new Promise<never>((_, reject) =>
-      socat.once("error", (error) =>
-        reject(new Error(`socat could not start (${error.message}); install socat`)),
-      ),
-    );
-    const ready = (async () => {
-      const deadline = Date.now() + timeoutMs;
-      while (
-        !(
-          existsSync(this.hostPath) &&
-          existsSync(this.devicePath) &&
-          log.includes("starting data transfer loop")
-        )
-      ) {
-        if (socat.exitCode !== null) throw new Error(`socat exited: ${log.trim()}`);
-        if (Date.now() > deadline) throw new Error(`socat did not make the PTY pair within ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    })();
-    try {
-      await Promise.race([ready, failed]);
-    } catch (error) {
-      this.#socat = undefined;
-      socat.kill("SIGKILL");
-      throw error;
-    }
+    this.#socat = await startSocatPair(this.hostPath, this.devicePath, timeoutMs);
   }
 
   /** Pulls the cable: both ends hang up, as when a USB scanner is unplugged. */
@@ -77,11 +43,7 @@ export class SerialCable {
     const socat = this.#socat;
     if (!socat) return;
     this.#socat = undefined;
-    if (socat.exitCode === null) {
-      const exited = new Promise<void>((resolve) => socat.once("exit", () => resolve()));
-      socat.kill("SIGTERM");
-      await exited;
-    }
+    await stopSocat(socat);
     rmSync(this.hostPath, { force: true });
     rmSync(this.devicePath, { force: true });
   }
