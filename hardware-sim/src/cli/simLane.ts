@@ -71,7 +71,7 @@ function parse(argv: string[]): Parsed {
   if (values.listen !== undefined) {
     let target: ReturnType<typeof parseLinkTarget>;
     try {
-      target = parseLinkTarget(values.listen);
+      target = parseLinkTarget(values.listen, { listening: true });
     } catch (error) {
       throw new UsageError((error as Error).message);
     }

@@ -1,5 +1,8 @@
 import { CliError } from "./cli-error.js";
 import { CREDENTIAL_INSPECT_USAGE, credentialInspect } from "./commands/credential-inspect.js";
+import { GATE_LOOKUP_USAGE, gateLookup } from "./commands/gate-lookup.js";
+import { GATE_VERIFY_USAGE, gateVerify } from "./commands/gate-verify.js";
+import { DECODE_IMAGE_USAGE, decodeImage, SIM_LANE_USAGE, simLane } from "./commands/hardware.js";
 import { UP_USAGE, up } from "./commands/up.js";
 import { VENUE_DEMO_USAGE, venueDemo } from "./commands/venue-demo.js";
 import { WALLET_CODE_USAGE, walletCodeCommand } from "./commands/wallet-code.js";
@@ -15,6 +18,10 @@ const COMMANDS: Record<string, Command> = {
   "venue demo": { usage: VENUE_DEMO_USAGE, run: venueDemo },
   "wallet code": { usage: WALLET_CODE_USAGE, run: walletCodeCommand },
   "credential inspect": { usage: CREDENTIAL_INSPECT_USAGE, run: credentialInspect },
+  "gate verify": { usage: GATE_VERIFY_USAGE, run: gateVerify },
+  "gate lookup": { usage: GATE_LOOKUP_USAGE, run: gateLookup },
+  "sim lane": { usage: SIM_LANE_USAGE, run: simLane },
+  "decode-image": { usage: DECODE_IMAGE_USAGE, run: decodeImage },
 };
 
 function help(): string {

@@ -1,0 +1,398 @@
+import type { Grant, Lane, PassageEvent } from "@sesame/bridge";
+import type { GateStore } from "@sesame/cache";
+import {
+  ClockWatch,
+  type Decision,
+  type Direction,
+  decideScan,
+  type EntryLogEvent,
+  type LaneMode,
+  stewardMessages,
+  transition,
+} from "@sesame/gate-core";
+import { createNodeVerifier, type Ed25519Verifier, nodeVerifierNoCache } from "@sesame/ticket";
+
+/*
+ * The gate backend's core: one scan goes decide → record (durable) → unlock → passage → record,
+ * for every lane of one gate. It owns no I/O of its own: the store (SQLite), the lanes (OSDP) and
+ * the clock come in from the composition root, so the same code runs in the kiosk, the venue
+ * simulator and the benchmarks.
+ */
+
+export interface LaneBinding {
+  readonly lane: number;
+  /** Which way people walk through this lane's scanner. */
+  readonly direction: Direction;
+  /** The lane controller; a lane without one is steward-operated (passages confirmed by hand). */
+  readonly controller?: Lane;
+}
+
+export interface GateBackendOptions {
+  readonly store: GateStore;
+  readonly gateId: string;
+  /** The entrance this gate stands at. */
+  readonly entrance: number;
+  readonly lanes: readonly LaneBinding[];
+  readonly now: () => number;
+  /** How long an authorized holder has to walk through (DESIGN.md §2: 5–8 s). */
+  readonly passageWindowMs?: number;
+  readonly issuerVerifier?: Ed25519Verifier;
+  readonly deviceVerifier?: Ed25519Verifier;
+}
+
+export type LaneScreen =
+  | "ready"
+  | "admit"
+  | "refuse"
+  | "assisted"
+  | "awaiting-passage"
+  | "out-of-order"
+  | "free-passage"
+  | "locked";
+
+export interface LaneView {
+  readonly lane: number;
+  readonly direction: Direction;
+  readonly mode: LaneMode;
+  readonly screen: LaneScreen;
+  readonly controllerOnline: boolean | undefined;
+  readonly fireAlarm: boolean;
+  readonly decision?: Decision;
+  readonly authorizationId?: string;
+  readonly since: number;
+}
+
+export interface ScanOutcome {
+  readonly lane: number;
+  readonly decision: Decision;
+  /** Set when the lane was unlocked (or is waiting for a steward's confirmation). */
+  readonly authorizationId?: string;
+  /** The unlock failed (controller offline, fire alarm…): the authorization was annulled. */
+  readonly unlockError?: string;
+}
+
+export type GateAlert =
+  | { readonly kind: "forced-passage" | "tailgate"; readonly lane: number; readonly at: number }
+  | {
+      readonly kind: "controller-offline";
+      readonly lane: number;
+      readonly at: number;
+      readonly detail: string;
+    }
+  | { readonly kind: "forgery"; readonly lane: number; readonly at: number; readonly detail: string }
+  | { readonly kind: "clock-skew"; readonly at: number; readonly detail: string };
+
+export interface GateBackendEvents {
+  /** Every change a kiosk screen or the sync layer should know of. */
+  readonly onLane?: (view: LaneView) => void;
+  readonly onRecorded?: (event: EntryLogEvent) => void;
+  readonly onAlert?: (alert: GateAlert) => void;
+}
+
+interface LaneState {
+  readonly binding: LaneBinding;
+  mode: LaneMode;
+  screen: LaneScreen;
+  decision?: Decision;
+  since: number;
+  /** A scan that waits for the steward (printed confirmation, ID check, accessibility). */
+  assisted?: Decision;
+  /** Bridge grant id → authorization id, to attribute passages and no-shows. */
+  readonly grants: Map<number, string>;
+  /** Authorizations of a lane without controller, oldest first. */
+  readonly manualPassages: string[];
+}
+
+const FORGERY_REASONS = new Set(["FORGED", "FORGED_PROOF", "KEY_REVOKED", "UNKNOWN_KEY"]);
+
+export class GateBackend {
+  private readonly lanes = new Map<number, LaneState>();
+  private readonly clockWatch = new ClockWatch();
+  private readonly issuerVerifier: Ed25519Verifier;
+  private readonly deviceVerifier: Ed25519Verifier;
+  private readonly windowMs: number;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly options: GateBackendOptions,
+    private readonly events: GateBackendEvents = {},
+  ) {
+    this.issuerVerifier = options.issuerVerifier ?? createNodeVerifier();
+    this.deviceVerifier = options.deviceVerifier ?? nodeVerifierNoCache;
+    this.windowMs = options.passageWindowMs ?? 6_000;
+    for (const binding of options.lanes) {
+      const state: LaneState = {
+        binding,
+        mode: "normal",
+        screen: "ready",
+        since: options.now(),
+        grants: new Map(),
+        manualPassages: [],
+      };
+      this.lanes.set(binding.lane, state);
+      if (binding.controller) this.wire(state, binding.controller);
+    }
+    // A crash may have left authorizations open: their holders did not get through, the tickets
+    // stay unused (DESIGN.md §2). Their controllers relocked on their own when the OUT timer ran out.
+    for (const r of options.store.recover(options.now())) events.onRecorded?.(r.event);
+  }
+
+  get clockSuspect(): boolean {
+    return this.clockWatch.suspect;
+  }
+
+  laneViews(): LaneView[] {
+    return [...this.lanes.values()].map((s) => this.view(s));
+  }
+
+  private view(s: LaneState): LaneView {
+    const c = s.binding.controller;
+    const authorizationId = [...s.grants.values()].at(-1) ?? s.manualPassages.at(-1);
+    return {
+      lane: s.binding.lane,
+      direction: s.binding.direction,
+      mode: s.mode,
+      screen: s.screen,
+      controllerOnline: c?.online,
+      fireAlarm: c?.fireAlarm ?? false,
+      ...(s.decision ? { decision: s.decision } : {}),
+      ...(authorizationId ? { authorizationId } : {}),
+      since: s.since,
+    };
+  }
+
+  private show(s: LaneState, screen: LaneScreen, decision?: Decision): void {
+    s.screen = screen;
+    s.since = this.options.now();
+    if (decision) s.decision = decision;
+    this.events.onLane?.(this.view(s));
+  }
+
+  private laneState(lane: number): LaneState {
+    const s = this.lanes.get(lane);
+    if (!s) throw new RangeError(`gate ${this.options.gateId} has no lane ${lane}`);
+    return s;
+  }
+
+  /** One scanned text at one lane: decide, record, unlock. Resolves once the turnstile was told. */
+  async scan(lane: number, text: string): Promise<ScanOutcome> {
+    const s = this.laneState(lane);
+    const at = this.options.now();
+    const direction = s.binding.direction;
+    const decision = decideScan(
+      text,
+      {
+        gateId: this.options.gateId,
+        lane,
+        entrance: this.options.entrance,
+        direction,
+        nowMs: at,
+        mode: s.binding.controller?.fireAlarm ? "free-passage" : s.mode,
+        clockSuspect: this.clockWatch.suspect,
+      },
+      this.options.store.facts(),
+      { issuerVerifier: this.issuerVerifier, deviceVerifier: this.deviceVerifier },
+    );
+    const wasSuspect = this.clockWatch.suspect;
+    this.clockWatch.observe(decision);
+    if (!wasSuspect && this.clockWatch.suspect) {
+      this.events.onAlert?.({
+        kind: "clock-skew",
+        at,
+        detail: `recent codes are ${this.clockWatch.medianLagSeconds ?? "?"} s off this gate's clock`,
+      });
+    }
+    const step = transition("scanned", { type: "decided", decision, direction });
+    if (!step.ok) throw new Error(step.error);
+    const place = { lane, direction, at };
+    if (step.state === "awaiting-steward") {
+      s.assisted = decision;
+      this.show(s, "assisted", decision);
+      return { lane, decision };
+    }
+    if (step.record === "refused") {
+      this.emit(this.options.store.recordRefusal(decision, place).event);
+      if (FORGERY_REASONS.has(decision.reason)) {
+        this.events.onAlert?.({ kind: "forgery", lane, at, detail: decision.reason });
+      }
+      this.show(s, "refuse", decision);
+      await s.binding.controller?.refuse().catch(() => undefined);
+      return { lane, decision };
+    }
+    if (step.record !== "authorized") {
+      this.show(s, s.mode === "locked" ? "locked" : "free-passage", decision);
+      return { lane, decision };
+    }
+    return this.authorizeAndUnlock(s, decision, place);
+  }
+
+  private async authorizeAndUnlock(
+    s: LaneState,
+    decision: Decision,
+    place: { lane: number; direction: Direction; at: number },
+    steward?: string,
+  ): Promise<ScanOutcome> {
+    // Durable before the turnstile hears anything.
+    const recorded = this.options.store.authorize(decision, place, steward ? { steward } : {});
+    this.emit(recorded.event);
+    return this.unlockFor(s, decision, recorded.authorization.authorizationId, place.direction);
+  }
+
+  private async unlockFor(
+    s: LaneState,
+    decision: Decision,
+    authorizationId: string,
+    direction: Direction,
+  ): Promise<ScanOutcome> {
+    const lane = s.binding.lane;
+    const controller = s.binding.controller;
+    if (!controller) {
+      s.manualPassages.push(authorizationId);
+      this.show(s, "awaiting-passage", decision);
+      return { lane, decision, authorizationId };
+    }
+    this.show(s, "admit", decision);
+    try {
+      const grant: Grant = await controller.unlock(direction, 1, this.windowMs);
+      s.grants.set(grant.id, authorizationId);
+      this.show(s, "awaiting-passage");
+      return { lane, decision, authorizationId };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const annulled = this.options.store.annul(authorizationId, this.options.now(), "window-expired");
+      if (annulled) this.emit(annulled.event);
+      this.show(s, "out-of-order");
+      return { lane, decision, authorizationId, unlockError: message };
+    }
+  }
+
+  /** The steward checked the ID (or helped the holder): admit the scan waiting at this lane. */
+  async confirmAssisted(lane: number, steward: string): Promise<ScanOutcome> {
+    const s = this.laneState(lane);
+    const decision = s.assisted;
+    if (!decision) throw new Error(`nothing waits for a steward at lane ${lane}`);
+    s.assisted = undefined;
+    return this.authorizeAndUnlock(
+      s,
+      decision,
+      { lane, direction: s.binding.direction, at: this.options.now() },
+      steward,
+    );
+  }
+
+  declineAssisted(lane: number, steward: string): void {
+    const s = this.laneState(lane);
+    const decision = s.assisted;
+    if (!decision) return;
+    s.assisted = undefined;
+    this.emit(
+      this.options.store.recordRefusal(
+        decision,
+        { lane, direction: s.binding.direction, at: this.options.now() },
+        { steward },
+      ).event,
+    );
+    this.show(s, "ready");
+  }
+
+  /**
+   * Printed-confirmation fallback: the steward found the ticket by order reference or name,
+   * checked an ID, and admits it by hand. Recorded as a manual admission with the steward's id.
+   */
+  async admitManually(
+    lane: number,
+    ticketId: number,
+    session: number,
+    steward: string,
+  ): Promise<ScanOutcome> {
+    const s = this.laneState(lane);
+    const at = this.options.now();
+    const recorded = this.options.store.admitManually({ ticketId, session, lane, at, steward });
+    this.emit(recorded.event);
+    const decision: Decision = {
+      outcome: "ADMIT",
+      reason: recorded.event.reason,
+      messages: stewardMessages(recorded.event.reason),
+      ticketId,
+      session,
+    };
+    return this.unlockFor(s, decision, recorded.authorization.authorizationId, s.binding.direction);
+  }
+
+  /** A passage at a lane without controller, confirmed by the steward. */
+  confirmManualPassage(lane: number): void {
+    const s = this.laneState(lane);
+    const id = s.manualPassages.shift();
+    if (!id) throw new Error(`no authorization waits for a passage at lane ${lane}`);
+    const passage = this.options.store.confirmPassage(id, this.options.now());
+    if (passage.event) this.emit(passage.event);
+    this.show(s, "ready");
+  }
+
+  setMode(lane: number, mode: LaneMode): void {
+    const s = this.laneState(lane);
+    s.mode = mode;
+    this.show(s, mode === "normal" ? "ready" : mode === "locked" ? "locked" : "free-passage");
+  }
+
+  private emit(event: EntryLogEvent): void {
+    this.events.onRecorded?.(event);
+  }
+
+  private wire(s: LaneState, controller: Lane): void {
+    const lane = s.binding.lane;
+    const onPassage = (p: PassageEvent) => {
+      const at = this.options.now();
+      if (p.attribution.kind === "authorized") {
+        const id = s.grants.get(p.attribution.grantId);
+        if (!id) return;
+        if (p.attribution.grantComplete) s.grants.delete(p.attribution.grantId);
+        const passage = this.options.store.confirmPassage(id, at);
+        if (passage.event) this.emit(passage.event);
+        this.show(s, "ready");
+      } else if (p.attribution.kind === "fire-alarm") {
+        this.emit(this.options.store.recordFreePassage(lane, at, p.direction).event);
+      } else {
+        this.events.onAlert?.({
+          kind: p.attribution.kind === "tailgate" ? "tailgate" : "forced-passage",
+          lane,
+          at,
+        });
+      }
+    };
+    const onGrantClosed = (grant: Grant, _unused: number, reason: "expired" | "fire-alarm") => {
+      const id = s.grants.get(grant.id);
+      if (!id) return;
+      s.grants.delete(grant.id);
+      const annulled = this.options.store.annul(
+        id,
+        this.options.now(),
+        reason === "fire-alarm" ? "fire-alarm" : "window-expired",
+      );
+      if (annulled) this.emit(annulled.event);
+      if (s.screen === "awaiting-passage") this.show(s, "ready");
+    };
+    const onFire = (active: boolean) => this.show(s, active ? "free-passage" : "ready");
+    const onOffline = (reason: string) => {
+      this.events.onAlert?.({ kind: "controller-offline", lane, at: this.options.now(), detail: reason });
+      this.show(s, "out-of-order");
+    };
+    const onOnline = () => this.show(s, s.mode === "normal" ? "ready" : s.screen);
+    controller.on("passage", onPassage);
+    controller.on("grant-closed", onGrantClosed);
+    controller.on("fire-alarm", onFire);
+    controller.on("controller-offline", onOffline);
+    controller.on("controller-online", onOnline);
+    this.unsubscribe.push(() => {
+      controller.off("passage", onPassage);
+      controller.off("grant-closed", onGrantClosed);
+      controller.off("fire-alarm", onFire);
+      controller.off("controller-offline", onOffline);
+      controller.off("controller-online", onOnline);
+    });
+  }
+
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+}

@@ -1,0 +1,152 @@
+import { join } from "node:path";
+import { Lane } from "@sesame/bridge";
+import { GateStore } from "@sesame/cache";
+import type { EntryLogEvent } from "@sesame/gate-core";
+import { type SimLane, startSimLane } from "@sesame/hardware-sim";
+import { makeTempDir } from "@sesame/testing";
+import { createNodeSigner, seededRandom } from "@sesame/ticket";
+import { generateDemoVenue, type WalletEntry, walletCode, writeVenueDirectory } from "@sesame/venue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GateAlert, GateBackend } from "../src/backend/gate-backend.js";
+
+const HOUR = 3_600_000;
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("gate backend: scan → durable authorization → OSDP unlock → passage → entered", () => {
+  const dir = makeTempDir();
+  const signer = createNodeSigner();
+  const demo = generateDemoVenue({
+    spectators: 300,
+    doorsOpenMs: Math.floor(Date.now() / HOUR) * HOUR - HOUR,
+    entrances: 2,
+    lanes: 4,
+    random: seededRandom("kiosk-backend"),
+    signer,
+  });
+  writeVenueDirectory(join(dir.path, "venue"), demo, signer);
+  const gate = demo.venue.gates[0];
+  if (!gate) throw new Error("demo venue without gates");
+  const issuerSeed = Buffer.from(demo.secrets.issuerSeeds["1"] ?? "", "hex");
+  const admissible = demo.wallets.filter((w) => {
+    const t = demo.bundle.tickets.find((x) => x.id === w.body.ticketId);
+    return (
+      w.deviceSeed &&
+      t?.status === "valid" &&
+      t.generation === w.body.generation &&
+      t.entrance === gate.entrance &&
+      t.sessions.includes(1) &&
+      t.categories.length === 0
+    );
+  });
+  const code = (w: WalletEntry) => walletCode(w, issuerSeed, Date.now(), signer);
+
+  let sim: SimLane;
+  let lane: Lane;
+  let store: GateStore;
+  let backend: GateBackend;
+  const recorded: EntryLogEvent[] = [];
+  const alerts: GateAlert[] = [];
+
+  beforeAll(async () => {
+    sim = await startSimLane({ endpoint: { tcp: { host: "127.0.0.1", port: 0 } }, paced: false });
+    lane = Lane.open(sim.where, { controller: { address: 0 } });
+    await lane.ready();
+    store = GateStore.open(join(dir.path, "gate.db"), {
+      rootPublicKey: Buffer.from(demo.venue.rootPublicKey, "hex"),
+      gateId: gate.id,
+    });
+    store.importBundle(join(dir.path, "venue"));
+    backend = new GateBackend(
+      {
+        store,
+        gateId: gate.id,
+        entrance: gate.entrance,
+        lanes: [{ lane: 1, direction: "entry", controller: lane }],
+        now: Date.now,
+        passageWindowMs: 1_500,
+      },
+      { onRecorded: (e) => recorded.push(e), onAlert: (a) => alerts.push(a) },
+    );
+  });
+  afterAll(async () => {
+    backend?.close();
+    await lane?.close();
+    await sim?.close();
+    store?.close();
+    dir.remove();
+  });
+
+  it("admits a valid code, unlocks the turnstile, and records the passage as entered", async () => {
+    const holder = admissible[0];
+    if (!holder) throw new Error("no admissible ticket");
+    const outcome = await backend.scan(1, code(holder));
+    expect(outcome.decision.reason).toBe("ADMITTED");
+    expect(outcome.authorizationId).toBeDefined();
+    expect(recorded.at(-1)?.kind).toBe("authorized");
+    expect(await sim.controller.walk("entry")).toBe("passed");
+    await until(() => recorded.at(-1)?.kind === "entered", "the entered record");
+    expect(recorded.at(-1)).toMatchObject({
+      ticketId: holder.body.ticketId,
+      authorizationId: outcome.authorizationId,
+    });
+    // The same code again: refused, and the turnstile stays locked.
+    const again = await backend.scan(1, code(holder));
+    expect(again.decision.reason).toBe("ALREADY_ENTERED");
+    expect(await sim.controller.walk("entry")).not.toBe("passed");
+  });
+
+  it("a no-show annuls the authorization: the ticket is not consumed", async () => {
+    const holder = admissible[1];
+    if (!holder) throw new Error("no admissible ticket");
+    const first = await backend.scan(1, code(holder));
+    expect(first.decision.reason).toBe("ADMITTED");
+    await until(
+      () => recorded.some((e) => e.kind === "annulled" && e.authorizationId === first.authorizationId),
+      "annulment",
+    );
+    const second = await backend.scan(1, code(holder));
+    expect(second.decision.reason).toBe("ADMITTED");
+    expect(await sim.controller.walk("entry")).toBe("passed");
+    await until(() => recorded.at(-1)?.kind === "entered", "the entered record");
+  });
+
+  it("refuses a screenshot and a resold ticket's old code, with their reasons", async () => {
+    const holder = admissible[2];
+    if (!holder) throw new Error("no admissible ticket");
+    const stale = walletCode(holder, issuerSeed, Date.now() - 5 * 60_000, signer);
+    expect((await backend.scan(1, stale)).decision.reason).toBe("EXPIRED_CODE");
+    const resoldOld = demo.wallets.find((w) => {
+      const t = demo.bundle.tickets.find((x) => x.id === w.body.ticketId);
+      const rev = demo.bundle.revocations.find(
+        (r) => r.ticketId === w.body.ticketId && r.reason === "resold",
+      );
+      return (
+        w.deviceSeed &&
+        t &&
+        rev &&
+        w.body.generation < t.generation &&
+        t.sessions.includes(1) &&
+        t.entrance === gate.entrance
+      );
+    });
+    if (resoldOld) expect((await backend.scan(1, code(resoldOld))).decision.reason).toBe("REVOKED_RESOLD");
+    expect(recorded.filter((e) => e.kind === "refused").length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the fire alarm frees the lane at once; passages are counted, not attributed", async () => {
+    sim.controller.setFireAlarm(true);
+    await until(() => lane.fireAlarm, "the fire alarm input");
+    expect(backend.laneViews()[0]?.screen).toBe("free-passage");
+    expect(await sim.controller.walk("entry")).toBe("passed");
+    await until(() => recorded.at(-1)?.kind === "free-passage", "a free-passage record");
+    sim.controller.setFireAlarm(false);
+    await until(() => !lane.fireAlarm, "the end of the alarm");
+  });
+});

@@ -1,0 +1,1294 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import {
+  type Decision,
+  type Direction,
+  type EntryLogEvent,
+  type GateFacts,
+  type ReasonCode,
+  type RecordKind,
+  transition,
+} from "@sesame/gate-core";
+import {
+  createNodeVerifier,
+  type Ed25519Verifier,
+  type IssuerKey,
+  issuerKeyMap,
+  type TrustList,
+  verifyTrustList,
+} from "@sesame/ticket";
+import {
+  type BundleTicket,
+  type Entrance,
+  type Gate,
+  type Revocation,
+  readGateBundle,
+  type Session,
+  type TicketChange,
+  VenueFileError,
+  type Zone,
+} from "@sesame/venue";
+import Database from "better-sqlite3";
+import { BundleError, CacheError, CacheFileError, FeedError, FeedGapError, JournalError } from "./errors.js";
+import { CacheFacts, type SeenRow, type TicketRow, ticketFromRow, type VenueState } from "./facts.js";
+import { uuidv7 } from "./ids.js";
+import { Lookup, type LookupOptions, type LookupResult } from "./lookup.js";
+import {
+  APPLICATION_ID,
+  LATEST_VERSION,
+  migrate,
+  schemaVersion,
+  searchNames,
+  searchSessions,
+} from "./migrations.js";
+import { foldText, nameTokens } from "./normalize.js";
+import { canonicalJson, checkChange, checkRevocation, checkTicket, ShapeError } from "./validate.js";
+
+/*
+ * The gate's local store (DESIGN.md §2): the venue-day, the permanent seen table, the entry-event
+ * log and its outbox, in one SQLite file (WAL, synchronous=FULL). Every method that records
+ * something is one IMMEDIATE transaction that has committed — and so reached the disk — when it
+ * returns: the caller tells the turnstile only after `authorize` returns.
+ */
+
+export interface OpenOptions {
+  /** The venue root public key pinned in the gate's configuration. */
+  readonly rootPublicKey: Uint8Array;
+  /** The gate this cache belongs to: its events are numbered per gate. */
+  readonly gateId: string;
+  /** Verifies bundle and trust-list signatures (default: node:crypto). */
+  readonly verifier?: Ed25519Verifier;
+  /** Event and authorization ids (default: time-ordered UUIDv7). */
+  readonly newId?: () => string;
+  /** Doors close this long after a session's end (default 1 h, as the admission core). */
+  readonly doorsCloseAfterMs?: number;
+  /** Run SQLite's quick_check when opening (default true): a damaged file is refused at once. */
+  readonly checkIntegrity?: boolean;
+}
+
+/** Where and when a scan happened at this gate. */
+export interface ScanPlace {
+  readonly lane: number;
+  readonly direction: Direction;
+  /** Unix ms on the gate's clock. */
+  readonly at: number;
+}
+
+export type AuthorizationState = "open" | "entered" | "exited" | "annulled";
+
+export interface Authorization {
+  readonly authorizationId: string;
+  readonly ticketId: number;
+  readonly generation?: number;
+  readonly session: number;
+  readonly gateId: string;
+  readonly lane: number;
+  readonly direction: Direction;
+  readonly at: number;
+  readonly reason: ReasonCode;
+  readonly manual: boolean;
+  readonly steward?: string;
+  readonly state: AuthorizationState;
+  /** gateSeq of the `authorized` event. */
+  readonly openedSeq: number;
+  readonly closedAt?: number;
+  /** gateSeq of the event that ended it (entered, exited, annulled). */
+  readonly closedSeq?: number;
+}
+
+export interface Recorded {
+  readonly event: EntryLogEvent;
+}
+
+export interface AuthorizationRecorded extends Recorded {
+  readonly authorization: Authorization;
+}
+
+export interface PassageRecorded {
+  readonly authorization: Authorization;
+  /** The new event, or undefined when this passage had already been recorded (a repeated report). */
+  readonly event?: EntryLogEvent;
+}
+
+export type AnnulCause = "window-expired" | "fire-alarm" | "recovery";
+
+export interface ImportSummary {
+  readonly venueId: string;
+  readonly tickets: number;
+  readonly revocations: number;
+  readonly feedSequence: number;
+  readonly trustListVersion: number;
+  readonly generatedAt: string;
+}
+
+export interface ApplySummary {
+  readonly applied: number;
+  /** Changes at or below the sequence already applied, identical to what was applied (repeats). */
+  readonly repeated: number;
+  readonly feedSequence: number;
+}
+
+export type RemoteEntryOutcome = "recorded" | "duplicate" | "own";
+
+export interface ManualAdmission {
+  readonly ticketId: number;
+  readonly session: number;
+  readonly lane: number;
+  readonly at: number;
+  readonly steward: string;
+}
+
+interface AuthorizationRow {
+  id: string;
+  ticket: number;
+  generation: number | null;
+  session: number;
+  gate: string;
+  lane: number;
+  direction: Direction;
+  at: number;
+  reason: ReasonCode;
+  manual: number;
+  steward: string | null;
+  state: AuthorizationState;
+  opened_seq: number;
+  closed_at: number | null;
+  closed_seq: number | null;
+}
+
+interface LogRow {
+  gate_seq: number;
+  event_id: string;
+  gate: string;
+  lane: number;
+  kind: EntryLogEvent["kind"];
+  direction: Direction;
+  reason: ReasonCode;
+  authorization_id: string | null;
+  ticket: number | null;
+  generation: number | null;
+  session: number | null;
+  manual: number;
+  steward: string | null;
+  at: number;
+  detail: string | null;
+}
+
+type NewEvent = Omit<EntryLogEvent, "eventId" | "gateSeq" | "gateId">;
+
+const APPLICATION = "sesame-gate-cache";
+
+interface HolderKeys {
+  readonly folded: string;
+  readonly names: string;
+}
+
+function holderKeys(holder: string): HolderKeys {
+  return { folded: foldText(holder), names: searchNames(nameTokens(holder)) };
+}
+
+const TICKET_COLUMNS = 15;
+const BATCH = 32;
+
+/** The column values of a ticket row, in the order of the INSERT statements. */
+function ticketValues(t: BundleTicket, keys: HolderKeys): Array<string | number> {
+  return [
+    t.id,
+    t.generation,
+    t.kind,
+    t.status,
+    t.sessions.join(","),
+    t.entrance,
+    t.zone,
+    t.seat,
+    t.categories.join(","),
+    t.holder,
+    keys.folded,
+    t.orderReference,
+    t.issueSequence,
+    keys.names,
+    searchSessions(t.sessions),
+  ];
+}
+const DEFAULT_CLOSE_AFTER_MS = 60 * 60_000;
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+function sqliteCode(error: unknown): string | undefined {
+  return error instanceof Database.SqliteError ? error.code : undefined;
+}
+
+function eventFromRow(r: LogRow): EntryLogEvent {
+  return {
+    eventId: r.event_id,
+    gateId: r.gate,
+    gateSeq: r.gate_seq,
+    lane: r.lane,
+    kind: r.kind,
+    direction: r.direction,
+    reason: r.reason,
+    ...(r.authorization_id !== null ? { authorizationId: r.authorization_id } : {}),
+    ...(r.ticket !== null ? { ticketId: r.ticket } : {}),
+    ...(r.generation !== null ? { generation: r.generation } : {}),
+    ...(r.session !== null ? { session: r.session } : {}),
+    manual: r.manual === 1,
+    ...(r.steward !== null ? { steward: r.steward } : {}),
+    at: r.at,
+    ...(r.detail !== null ? { detail: r.detail } : {}),
+  };
+}
+
+function authorizationFromRow(r: AuthorizationRow): Authorization {
+  return {
+    authorizationId: r.id,
+    ticketId: r.ticket,
+    ...(r.generation !== null ? { generation: r.generation } : {}),
+    session: r.session,
+    gateId: r.gate,
+    lane: r.lane,
+    direction: r.direction,
+    at: r.at,
+    reason: r.reason,
+    manual: r.manual === 1,
+    ...(r.steward !== null ? { steward: r.steward } : {}),
+    state: r.state,
+    openedSeq: r.opened_seq,
+    ...(r.closed_at !== null ? { closedAt: r.closed_at } : {}),
+    ...(r.closed_seq !== null ? { closedSeq: r.closed_seq } : {}),
+  };
+}
+
+/** Reads a file's identity before anything is written to it. */
+function identify(db: Database.Database, path: string): "new" | "ours" {
+  const appId = Number(db.pragma("application_id", { simple: true }));
+  const version = schemaVersion(db);
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{
+      name: string;
+    }>
+  ).map((t) => t.name);
+  if (appId === APPLICATION_ID) {
+    if (version > LATEST_VERSION) {
+      throw new CacheFileError(
+        path,
+        `was written by a newer Sésame (schema ${version}; this one knows up to ${LATEST_VERSION}); upgrade the gate software or start a new cache`,
+      );
+    }
+    return "ours";
+  }
+  if (appId === 0 && version === 0 && tables.length === 0) return "new";
+  const listed = tables.slice(0, 5).join(", ") + (tables.length > 5 ? ", …" : "");
+  throw new CacheFileError(
+    path,
+    `is a SQLite database but not a Sésame gate cache (application_id 0x${(appId >>> 0).toString(16)}${tables.length ? `, tables: ${listed}` : ""}); refusing to touch it`,
+  );
+}
+
+function prepareStatements(db: Database.Database) {
+  const prepare = (sql: string) => db.prepare(sql);
+  return {
+    meta: prepare("SELECT value FROM meta WHERE key = ?"),
+    setMeta: prepare(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ),
+    nextSeq: prepare("SELECT COALESCE(MAX(gate_seq), 0) + 1 AS seq FROM entry_log"),
+    insertEvent: prepare(
+      `INSERT INTO entry_log (gate_seq, event_id, gate, lane, kind, direction, reason, authorization_id,
+         ticket, generation, session, manual, steward, at, detail)
+       VALUES (@gate_seq, @event_id, @gate, @lane, @kind, @direction, @reason, @authorization_id,
+         @ticket, @generation, @session, @manual, @steward, @at, @detail)`,
+    ),
+    eventAt: prepare("SELECT event_id FROM entry_log WHERE gate_seq = ?"),
+    insertAuthorization: prepare(
+      `INSERT INTO authorizations (id, ticket, generation, session, gate, lane, direction, at, reason, manual,
+         steward, state, opened_seq)
+       VALUES (@id, @ticket, @generation, @session, @gate, @lane, @direction, @at, @reason, @manual,
+         @steward, 'open', @opened_seq)`,
+    ),
+    authorization: prepare("SELECT * FROM authorizations WHERE id = ?"),
+    openFor: prepare("SELECT * FROM authorizations WHERE ticket = ? AND session = ? AND state = 'open'"),
+    closeAuthorization: prepare(
+      "UPDATE authorizations SET state = ?, closed_at = ?, closed_seq = ? WHERE id = ? AND state = 'open'",
+    ),
+    openAuthorizations: prepare("SELECT * FROM authorizations WHERE state = 'open' ORDER BY opened_seq"),
+    seen: prepare(
+      "SELECT state, first_entry_at, first_entry_gate, last_at, last_gate FROM seen WHERE ticket = ? AND session = ?",
+    ),
+    upsertSeen: prepare(
+      `INSERT INTO seen (ticket, session, state, first_entry_at, first_entry_gate, last_at, last_gate)
+       VALUES (@ticket, @session, @state, @first_entry_at, @first_entry_gate, @last_at, @last_gate)
+       ON CONFLICT (ticket, session) DO UPDATE SET state = excluded.state,
+         first_entry_at = excluded.first_entry_at, first_entry_gate = excluded.first_entry_gate,
+         last_at = excluded.last_at, last_gate = excluded.last_gate`,
+    ),
+    ticket: prepare(
+      "SELECT id, generation, kind, status, sessions, entrance, zone, seat, categories, holder, order_ref FROM tickets WHERE id = ?",
+    ),
+    upsertTicket: prepare(
+      `INSERT INTO tickets (id, generation, kind, status, sessions, entrance, zone, seat, categories, holder,
+         holder_key, order_ref, issue_sequence, search_names, search_sessions)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, kind = excluded.kind,
+         status = excluded.status, sessions = excluded.sessions, entrance = excluded.entrance,
+         zone = excluded.zone, seat = excluded.seat, categories = excluded.categories,
+         holder = excluded.holder, holder_key = excluded.holder_key, order_ref = excluded.order_ref,
+         issue_sequence = excluded.issue_sequence, search_names = excluded.search_names,
+         search_sessions = excluded.search_sessions`,
+    ),
+    searchRow: prepare("SELECT search_names, search_sessions FROM tickets WHERE id = ?"),
+    // The full-text index has external content: it is told what to forget and what to index.
+    unindex: prepare(
+      "INSERT INTO ticket_search (ticket_search, rowid, search_names, search_sessions) VALUES ('delete', ?, ?, ?)",
+    ),
+    index: prepare("INSERT INTO ticket_search (rowid, search_names, search_sessions) VALUES (?, ?, ?)"),
+    upsertRevocation: prepare(
+      `INSERT INTO revocations (ticket, generation, reason, sequence) VALUES (?, ?, ?, ?)
+       ON CONFLICT (ticket, generation) DO UPDATE SET reason = excluded.reason, sequence = excluded.sequence`,
+    ),
+    feedApplied: prepare("SELECT applied FROM feed_state WHERE id = 1"),
+    setFeedApplied: prepare("UPDATE feed_state SET applied = ? WHERE id = 1"),
+    feedChange: prepare("SELECT change FROM feed_changes WHERE sequence = ?"),
+    insertFeedChange: prepare("INSERT INTO feed_changes (sequence, type, change) VALUES (?, ?, ?)"),
+    revokeKey: prepare(
+      "INSERT INTO revoked_keys (key_id, sequence) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING",
+    ),
+    trustList: prepare("SELECT version, json FROM trust_list WHERE id = 1"),
+    setTrustList: prepare(
+      `INSERT INTO trust_list (id, version, json) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version, json = excluded.json`,
+    ),
+    acknowledged: prepare("SELECT acknowledged FROM outbox WHERE id = 1"),
+    setAcknowledged: prepare("UPDATE outbox SET acknowledged = ? WHERE id = 1"),
+    pending: prepare(
+      "SELECT * FROM entry_log WHERE gate_seq > (SELECT acknowledged FROM outbox WHERE id = 1) ORDER BY gate_seq LIMIT ?",
+    ),
+    events: prepare("SELECT * FROM entry_log WHERE gate_seq >= ? ORDER BY gate_seq LIMIT ?"),
+    insertRemote: prepare(
+      `INSERT OR IGNORE INTO remote_events (event_id, gate, gate_seq, kind, ticket, session, at, event)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+  };
+}
+
+export class GateStore {
+  readonly gateId: string;
+  /** Random id of this log: a new cache file starts a new log, even for the same gate. */
+  readonly logEpoch: string;
+  private readonly rootKey: Uint8Array;
+  private readonly verifier: Ed25519Verifier;
+  private readonly newId: () => string;
+  private readonly closeAfterMs: number;
+  private venueState: VenueState | undefined;
+  private factsView: CacheFacts | undefined;
+  private lookupView: Lookup | undefined;
+  private readonly stmt: ReturnType<typeof prepareStatements>;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    options: OpenOptions,
+  ) {
+    this.gateId = options.gateId;
+    this.rootKey = options.rootPublicKey;
+    this.verifier = options.verifier ?? createNodeVerifier();
+    this.newId = options.newId ?? (() => uuidv7());
+    this.closeAfterMs = options.doorsCloseAfterMs ?? DEFAULT_CLOSE_AFTER_MS;
+    this.stmt = prepareStatements(db);
+    this.logEpoch = this.metaValue("log_epoch") ?? "";
+    this.reload();
+  }
+
+  /**
+   * Opens (or creates) a gate cache. Refuses, with a message saying why, a file that is not SQLite,
+   * a SQLite file that is not a Sésame cache, one from a newer schema, a damaged one, or one made
+   * for another venue root key or another gate.
+   */
+  static open(path: string, options: OpenOptions): GateStore {
+    if (path !== ":memory:" && existsSync(path) && statSync(path).isDirectory())
+      throw new CacheFileError(path, "is a directory, not a database file");
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (error) {
+      throw new CacheFileError(path, `cannot be opened (${error instanceof Error ? error.message : error})`);
+    }
+    try {
+      const kind = identify(db, path);
+      if (options.checkIntegrity !== false && kind === "ours") {
+        const problems = (db.pragma("quick_check") as Array<{ quick_check: string }>)
+          .map((r) => r.quick_check)
+          .filter((m) => m !== "ok");
+        if (problems.length > 0)
+          throw new CacheFileError(
+            path,
+            `is damaged (${problems.slice(0, 3).join("; ")}); start a new cache`,
+          );
+      }
+      db.pragma("journal_mode = WAL");
+      // better-sqlite3 leaves WAL at NORMAL, where a power cut can lose the last commits: an
+      // `authorized` record must survive before the turnstile moves.
+      db.pragma("synchronous = FULL");
+      db.pragma("busy_timeout = 5000");
+      // Room for a whole bundle import in memory: fewer dirty pages spilled to the WAL mid-transaction.
+      db.pragma("cache_size = -65536");
+      // Checkpoints copy the WAL into the database with an fsync of its own: done when idle
+      // (checkpoint()) and after an import, the automatic one is only a backstop (~40 MB).
+      db.pragma("wal_autocheckpoint = 10000");
+      migrate(db);
+      const rootHex = hex(options.rootPublicKey);
+      const meta = (key: string) =>
+        (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+      if (meta("application") === undefined) {
+        const set = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+        db.transaction(() => {
+          set.run("application", APPLICATION);
+          set.run("gate_id", options.gateId);
+          set.run("root_public_key", rootHex);
+          set.run("log_epoch", randomUUID());
+          set.run("created_at", new Date().toISOString());
+        }).immediate();
+      }
+      const rootHeld = meta("root_public_key");
+      if (rootHeld !== rootHex) {
+        throw new CacheFileError(
+          path,
+          `belongs to a venue with another root key (${rootHeld?.slice(0, 16)}…, not ${rootHex.slice(0, 16)}…); use a new cache for this venue`,
+        );
+      }
+      const gateHeld = meta("gate_id");
+      if (gateHeld !== options.gateId) {
+        throw new CacheFileError(
+          path,
+          `is the cache of gate ${gateHeld}, not ${options.gateId}: each gate keeps its own cache and numbers its own events`,
+        );
+      }
+      return new GateStore(db, path, options);
+    } catch (error) {
+      db.close();
+      if (error instanceof CacheError) throw error;
+      const code = sqliteCode(error);
+      const message = error instanceof Error ? error.message : String(error);
+      if (code === "SQLITE_NOTADB")
+        throw new CacheFileError(
+          path,
+          "is not a SQLite database (another kind of file, or its header is damaged)",
+        );
+      if (code === "SQLITE_CORRUPT")
+        throw new CacheFileError(path, `is damaged (${message}); start a new cache`);
+      throw new CacheFileError(path, `cannot be used (${code ?? ""} ${message})`);
+    }
+  }
+
+  /**
+   * Copies the WAL into the database file and restarts it. Call it when the lanes are idle: a
+   * checkpoint during a scan would add its own fsync to that scan's wait.
+   */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  get schemaVersion(): number {
+    return schemaVersion(this.db);
+  }
+
+  /** Whether a gate bundle has been imported (the cache can decide). */
+  get imported(): boolean {
+    return this.venueState !== undefined;
+  }
+
+  /** Every ticket change up to this sequence is in the cache. */
+  get feedSequence(): number {
+    return (this.stmt.feedApplied.get() as { applied: number }).applied;
+  }
+
+  get venue(): VenueState {
+    if (!this.venueState)
+      throw new CacheError(`gate cache ${this.path} is empty: import the venue's gate bundle first`);
+    return this.venueState;
+  }
+
+  /** The live GateFacts view for the admission core (same object across imports and feed changes). */
+  facts(): GateFacts {
+    const venue = this.venue;
+    if (!this.factsView) this.factsView = new CacheFacts(this.db, venue);
+    return this.factsView;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Venue data: bundle import, feed changes, trust list
+
+  /**
+   * Imports the gate bundle of a venue directory: checks the root key's signature and the trust
+   * list inside (readGateBundle), refuses another venue or an older trust list or feed, then
+   * replaces the venue data in one transaction. The journal (seen, log, authorizations) is kept.
+   */
+  importBundle(dir: string): ImportSummary {
+    let verified: ReturnType<typeof readGateBundle>;
+    try {
+      verified = readGateBundle(dir, this.rootKey, this.verifier);
+    } catch (error) {
+      if (error instanceof VenueFileError) throw new BundleError(`gate bundle refused: ${error.message}`);
+      throw error;
+    }
+    const { bundle, trustList } = verified;
+    const venue = bundle.venue;
+    const held = this.metaValue("venue_id");
+    if (held !== undefined && held !== venue.id)
+      throw new BundleError(`gate bundle is for venue ${venue.id}, but this cache holds venue ${held}`);
+    if (!venue.gates.some((g) => g.id === this.gateId))
+      throw new BundleError(
+        `gate ${this.gateId} is not a gate of venue ${venue.id} (its gates: ${venue.gates.map((g) => g.id).join(", ")})`,
+      );
+    this.checkTrustVersion(trustList);
+    const applied = this.feedSequence;
+    if (bundle.feedSequence < applied)
+      throw new BundleError(
+        `gate bundle includes the ticket feed up to ${bundle.feedSequence}, but this cache has applied up to ${applied}: refusing to go back`,
+      );
+    let tickets: BundleTicket[];
+    let revocations: Revocation[];
+    try {
+      if (!Array.isArray(bundle.tickets) || !Array.isArray(bundle.revocations))
+        throw new ShapeError("tickets and revocations must be lists");
+      tickets = bundle.tickets.map((t, i) => checkTicket(t, `tickets[${i}]`));
+      revocations = bundle.revocations.map((r, i) => checkRevocation(r, `revocations[${i}]`));
+    } catch (error) {
+      if (error instanceof ShapeError) throw new BundleError(`gate bundle refused: ${error.message}`);
+      throw error;
+    }
+    this.db
+      .transaction(() => {
+        this.db.exec(
+          "DELETE FROM sessions; DELETE FROM zones; DELETE FROM entrances; DELETE FROM entrance_zones; DELETE FROM gates; DELETE FROM tickets; DELETE FROM revocations;",
+        );
+        const session = this.db.prepare(
+          "INSERT INTO sessions (id, code, name, doors_open, starts, ends, reentry) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        );
+        for (const s of venue.sessions)
+          session.run(s.id, s.code, s.name, s.doorsOpen, s.start, s.end, s.reentry);
+        const zone = this.db.prepare("INSERT INTO zones (id, code, name, capacity) VALUES (?, ?, ?, ?)");
+        for (const z of venue.zones) zone.run(z.id, z.code, z.name, z.capacity);
+        const entrance = this.db.prepare("INSERT INTO entrances (id, code, name) VALUES (?, ?, ?)");
+        const entranceZone = this.db.prepare(
+          "INSERT INTO entrance_zones (entrance, position, zone) VALUES (?, ?, ?)",
+        );
+        for (const e of venue.entrances) {
+          entrance.run(e.id, e.code, e.name);
+          for (const [i, z] of e.zones.entries()) entranceZone.run(e.id, i, z);
+        }
+        const gate = this.db.prepare("INSERT INTO gates (id, entrance, lanes) VALUES (?, ?, ?)");
+        for (const g of venue.gates) gate.run(g.id, g.entrance, g.lanes);
+        // Bulk load: the order-reference index is rebuilt once at the end (faster than row by row),
+        // and holder names, which repeat a lot, are folded once each.
+        this.db.exec("DROP INDEX tickets_order_ref");
+        // Rows go in by batches of BATCH: one statement call per batch costs less than one per row.
+        const columns = `INSERT INTO tickets (id, generation, kind, status, sessions, entrance, zone, seat, categories,
+           holder, holder_key, order_ref, issue_sequence, search_names, search_sessions) VALUES `;
+        const row = `(${Array(TICKET_COLUMNS).fill("?").join(", ")})`;
+        const insertOne = this.db.prepare(columns + row);
+        const insertBatch = this.db.prepare(columns + Array(BATCH).fill(row).join(", "));
+        const names = new Map<string, HolderKeys>();
+        let values: Array<string | number> = [];
+        for (const t of tickets) {
+          let keys = names.get(t.holder);
+          if (!keys) {
+            keys = holderKeys(t.holder);
+            names.set(t.holder, keys);
+          }
+          values.push(...ticketValues(t, keys));
+          if (values.length === BATCH * TICKET_COLUMNS) {
+            insertBatch.run(values);
+            values = [];
+          }
+        }
+        for (let i = 0; i < values.length; i += TICKET_COLUMNS)
+          insertOne.run(values.slice(i, i + TICKET_COLUMNS));
+        this.db.exec("CREATE INDEX tickets_order_ref ON tickets (order_ref COLLATE NOCASE)");
+        this.db.exec("INSERT INTO ticket_search (ticket_search) VALUES ('rebuild')");
+        const revoke = this.stmt.upsertRevocation;
+        for (const r of revocations) revoke.run(r.ticketId, r.generation, r.reason, r.sequence);
+        this.stmt.setTrustList.run(trustList.version, JSON.stringify(bundle.trustList));
+        for (const [key, value] of [
+          ["venue_id", venue.id],
+          ["venue_name", venue.name],
+          ["timezone", venue.timezone],
+          ["bundle_generated_at", bundle.generatedAt],
+          ["bundle_feed_sequence", String(bundle.feedSequence)],
+        ] as const)
+          this.stmt.setMeta.run(key, value);
+        this.stmt.setFeedApplied.run(bundle.feedSequence);
+      })
+      .immediate();
+    // Fold the imported pages into the database now rather than during the first scans.
+    this.checkpoint();
+    this.reload();
+    return {
+      venueId: venue.id,
+      tickets: tickets.length,
+      revocations: revocations.length,
+      feedSequence: bundle.feedSequence,
+      trustListVersion: trustList.version,
+      generatedAt: bundle.generatedAt,
+    };
+  }
+
+  /**
+   * Applies ticket-feed changes in one transaction, in the order given. A change at or below the
+   * sequence already applied is a repeat and changes nothing (it must be identical to what was
+   * applied, when that is known); a change above the next expected sequence is a gap and refuses
+   * the whole batch, as does any bad change: nothing is half-applied.
+   */
+  applyChanges(changes: readonly TicketChange[]): ApplySummary {
+    this.requireImported(); // an empty cache has no feed position to apply from
+    let applied = 0;
+    let repeated = 0;
+    let keysChanged = false;
+    let position = 0;
+    try {
+      this.db
+        .transaction(() => {
+          position = this.feedSequence;
+          changes.forEach((raw, i) => {
+            const change = checkChange(raw, `change[${i}]`);
+            const text = canonicalJson(change);
+            if (change.sequence <= position) {
+              const before = (this.stmt.feedChange.get(change.sequence) as { change: string } | undefined)
+                ?.change;
+              if (before !== undefined && before !== text)
+                throw new FeedError(
+                  `ticket feed conflict: change ${change.sequence} differs from the change ${change.sequence} already applied (${before.slice(0, 80)}…)`,
+                  change.sequence,
+                );
+              repeated++;
+              return;
+            }
+            if (change.sequence > position + 1)
+              throw new FeedGapError(position + 1, change.sequence, position);
+            this.applyChange(change);
+            if (change.type === "revoke-key") keysChanged = true;
+            this.stmt.insertFeedChange.run(change.sequence, change.type, text);
+            position = change.sequence;
+            applied++;
+          });
+          this.stmt.setFeedApplied.run(position);
+        })
+        .immediate();
+    } catch (error) {
+      if (error instanceof ShapeError) throw new FeedError(`ticket feed: ${error.message}`, Number.NaN);
+      throw error;
+    }
+    if (keysChanged) this.reload();
+    else if (this.venueState) this.setVenueState({ ...this.venueState, feedSequence: position });
+    return { applied, repeated, feedSequence: position };
+  }
+
+  /** Installs a newer trust list received on its own (signed by the root key; never an older one). */
+  applyTrustList(input: unknown): { version: number } {
+    const venue = this.venue;
+    const r = verifyTrustList(input, this.rootKey, this.verifier, { venue: venue.venueId });
+    if (!r.ok) throw new BundleError(`trust list refused (${r.reason}): ${r.detail}`);
+    this.checkTrustVersion(r.list);
+    const json = typeof input === "string" ? input : JSON.stringify(input);
+    this.db.transaction(() => this.stmt.setTrustList.run(r.list.version, json)).immediate();
+    this.reload();
+    return { version: r.list.version };
+  }
+
+  private checkTrustVersion(list: TrustList): void {
+    const held = this.stmt.trustList.get() as { version: number } | undefined;
+    if (held && list.version < held.version)
+      throw new BundleError(
+        `trust list version ${list.version} is older than the one held (${held.version}): refusing a rollback`,
+      );
+  }
+
+  private reindexTicket(t: BundleTicket): void {
+    const before = this.stmt.searchRow.get(t.id) as
+      | { search_names: string; search_sessions: string }
+      | undefined;
+    if (before) this.stmt.unindex.run(t.id, before.search_names, before.search_sessions);
+    const keys = holderKeys(t.holder);
+    this.stmt.upsertTicket.run(...ticketValues(t, keys));
+    this.stmt.index.run(t.id, keys.names, searchSessions(t.sessions));
+  }
+
+  private heldTicket(ticketId: number, change: TicketChange): BundleTicket & { issueSequence: number } {
+    const row = this.stmt.ticket.get(ticketId) as TicketRow | undefined;
+    if (!row)
+      throw new FeedError(
+        `ticket feed: change ${change.sequence} (${change.type}) is about ticket ${ticketId}, which this cache does not hold; download a fresh snapshot`,
+        change.sequence,
+      );
+    return { ...ticketFromRow(row), issueSequence: change.sequence };
+  }
+
+  private applyChange(change: TicketChange): void {
+    switch (change.type) {
+      case "issue": {
+        const row = this.stmt.ticket.get(change.ticket.id) as TicketRow | undefined;
+        if (row && row.generation > change.ticket.generation)
+          throw new FeedError(
+            `ticket feed: change ${change.sequence} issues ticket ${change.ticket.id} generation ${change.ticket.generation}, older than the generation ${row.generation} held`,
+            change.sequence,
+          );
+        this.reindexTicket(change.ticket);
+        return;
+      }
+      case "resale":
+      case "transfer": {
+        const held = this.heldTicket(change.ticketId, change);
+        if (change.generation <= held.generation)
+          throw new FeedError(
+            `ticket feed: change ${change.sequence} (${change.type}) gives ticket ${change.ticketId} generation ${change.generation}, but generation ${held.generation} is already held`,
+            change.sequence,
+          );
+        this.stmt.upsertRevocation.run(
+          change.ticketId,
+          change.generation - 1,
+          change.type === "resale" ? "resold" : "transferred",
+          change.sequence,
+        );
+        this.reindexTicket({ ...held, generation: change.generation, holder: change.holder });
+        return;
+      }
+      case "cancel": {
+        const held = this.heldTicket(change.ticketId, change);
+        this.stmt.upsertRevocation.run(change.ticketId, held.generation, "cancelled", change.sequence);
+        this.reindexTicket({ ...held, status: "cancelled" });
+        return;
+      }
+      case "revoke-key":
+        this.stmt.revokeKey.run(change.keyId, change.sequence);
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The journal: authorizations, passages, refusals, the seen table and the entry-event log
+
+  /**
+   * Records `authorized` for an ADMIT decision (or, with `steward`, an ASSISTED one the steward
+   * confirmed). Durable when it returns: only then may the lane unlock.
+   */
+  authorize(decision: Decision, place: ScanPlace, options: { steward?: string } = {}): AuthorizationRecorded {
+    const first = transition("scanned", { type: "decided", decision, direction: place.direction });
+    if (!first.ok) throw new JournalError(first.error);
+    let step = first;
+    if (options.steward !== undefined) {
+      if (first.state !== "awaiting-steward")
+        throw new JournalError(`a steward confirms only an ASSISTED decision, not ${decision.reason}`);
+      const confirmed = transition(first.state, { type: "steward-confirmed", steward: options.steward });
+      if (!confirmed.ok) throw new JournalError(confirmed.error);
+      step = confirmed;
+    }
+    if (step.record !== "authorized")
+      throw new JournalError(
+        `decision ${decision.outcome} ${decision.reason} does not authorize a passage${first.state === "awaiting-steward" ? " without a steward's confirmation" : ""}`,
+      );
+    if (decision.ticketId === undefined || decision.session === undefined)
+      throw new JournalError(`decision ${decision.reason} names no ticket and session`);
+    return this.openAuthorization({
+      ticketId: decision.ticketId,
+      ...(decision.generation !== undefined ? { generation: decision.generation } : {}),
+      session: decision.session,
+      reason: decision.reason,
+      place,
+      ...(options.steward !== undefined ? { steward: options.steward } : {}),
+    });
+  }
+
+  /**
+   * A steward admits a ticket found by the printed-confirmation lookup (no code scanned): checked
+   * against the cache (valid, for that session, not inside, no passage pending) and recorded as
+   * manual with the steward's identity.
+   */
+  admitManually(request: ManualAdmission): AuthorizationRecorded {
+    if (request.steward.trim() === "")
+      throw new JournalError("a manual admission needs the steward's identity");
+    const row = this.stmt.ticket.get(request.ticketId) as TicketRow | undefined;
+    if (!row) throw new JournalError(`ticket ${request.ticketId} is not in this gate's cache`);
+    const ticket = ticketFromRow(row);
+    if (ticket.status !== "valid") throw new JournalError(`ticket ${request.ticketId} is ${ticket.status}`);
+    if (!ticket.sessions.includes(request.session))
+      throw new JournalError(`ticket ${request.ticketId} is not for session ${request.session}`);
+    return this.openAuthorization({
+      ticketId: ticket.id,
+      generation: ticket.generation,
+      session: request.session,
+      reason: "PRINTED_CONFIRMATION",
+      place: { lane: request.lane, direction: "entry", at: request.at },
+      steward: request.steward,
+    });
+  }
+
+  private openAuthorization(a: {
+    ticketId: number;
+    generation?: number;
+    session: number;
+    reason: ReasonCode;
+    place: ScanPlace;
+    steward?: string;
+  }): AuthorizationRecorded {
+    const id = this.newId();
+    return this.db
+      .transaction(() => {
+        // The last guard of "one ticket in once", inside the write transaction.
+        const open = this.stmt.openFor.get(a.ticketId, a.session) as AuthorizationRow | undefined;
+        if (open)
+          throw new JournalError(
+            `ticket ${a.ticketId} already has a passage pending at ${open.gate}/${open.lane} (authorization ${open.id})`,
+          );
+        if (a.place.direction === "entry") {
+          const seen = this.stmt.seen.get(a.ticketId, a.session) as SeenRow | undefined;
+          if (seen?.state === "inside")
+            throw new JournalError(
+              `ticket ${a.ticketId} is already inside for session ${a.session} (entered at ${seen.first_entry_gate})`,
+            );
+        }
+        const manual = a.steward !== undefined;
+        const event = this.append({
+          lane: a.place.lane,
+          kind: "authorized",
+          direction: a.place.direction,
+          reason: a.reason,
+          authorizationId: id,
+          ticketId: a.ticketId,
+          ...(a.generation !== undefined ? { generation: a.generation } : {}),
+          session: a.session,
+          manual,
+          ...(a.steward !== undefined ? { steward: a.steward } : {}),
+          at: a.place.at,
+        });
+        this.stmt.insertAuthorization.run({
+          id,
+          ticket: a.ticketId,
+          generation: a.generation ?? null,
+          session: a.session,
+          gate: this.gateId,
+          lane: a.place.lane,
+          direction: a.place.direction,
+          at: a.place.at,
+          reason: a.reason,
+          manual: manual ? 1 : 0,
+          steward: a.steward ?? null,
+          opened_seq: event.gateSeq,
+        });
+        const authorization: Authorization = {
+          authorizationId: id,
+          ticketId: a.ticketId,
+          ...(a.generation !== undefined ? { generation: a.generation } : {}),
+          session: a.session,
+          gateId: this.gateId,
+          lane: a.place.lane,
+          direction: a.place.direction,
+          at: a.place.at,
+          reason: a.reason,
+          manual,
+          ...(a.steward !== undefined ? { steward: a.steward } : {}),
+          state: "open",
+          openedSeq: event.gateSeq,
+        };
+        return { authorization, event };
+      })
+      .immediate();
+  }
+
+  /**
+   * The lane reported the passage: records `entered` (or `exited`) and the movement in the seen
+   * table. A repeated report of the same passage records nothing more.
+   */
+  confirmPassage(authorizationId: string, at: number): PassageRecorded {
+    return this.db
+      .transaction((): PassageRecorded => {
+        const row = this.stmt.authorization.get(authorizationId) as AuthorizationRow | undefined;
+        if (!row) throw new JournalError(`unknown authorization ${authorizationId}`);
+        if (row.state === "entered" || row.state === "exited")
+          return { authorization: authorizationFromRow(row) };
+        if (row.state === "annulled")
+          throw new JournalError(
+            `authorization ${authorizationId} was annulled at ${new Date(row.closed_at ?? 0).toISOString()}: a passage now is not covered by it (record it as a forced passage)`,
+          );
+        const step = transition(row.direction === "entry" ? "authorized" : "exit-authorized", {
+          type: "passage",
+        });
+        if (!step.ok || (step.record !== "entered" && step.record !== "exited"))
+          throw new JournalError(step.ok ? `passage records ${step.record}` : step.error);
+        const event = this.closeAuthorization(row, step.record, at);
+        this.movement(row.ticket, row.session, row.direction, at, this.gateId);
+        return { authorization: this.authorizationRow(authorizationId), event };
+      })
+      .immediate();
+  }
+
+  /**
+   * No passage within the window (or the fire alarm, or a restart): records `annulled`; the ticket
+   * is not consumed. Returns undefined, and records nothing, when the authorization had already
+   * ended — a recorded passage is never annulled.
+   */
+  annul(authorizationId: string, at: number, cause: AnnulCause = "window-expired"): Recorded | undefined {
+    return this.db
+      .transaction((): Recorded | undefined => {
+        const row = this.stmt.authorization.get(authorizationId) as AuthorizationRow | undefined;
+        if (!row) throw new JournalError(`unknown authorization ${authorizationId}`);
+        return this.annulRow(row, at, cause);
+      })
+      .immediate();
+  }
+
+  private annulRow(row: AuthorizationRow, at: number, cause: AnnulCause): Recorded | undefined {
+    if (row.state !== "open") return undefined;
+    const step = transition(row.direction === "entry" ? "authorized" : "exit-authorized", {
+      type: cause === "fire-alarm" ? "fire-alarm" : "window-expired",
+    });
+    if (!step.ok || step.record !== "annulled") throw new JournalError(step.ok ? "not annulled" : step.error);
+    return { event: this.closeAuthorization(row, "annulled", at, cause) };
+  }
+
+  /**
+   * After a crash or restart: every authorization still open is annulled (the ticket is not
+   * consumed). Passages recorded before the crash stay recorded.
+   */
+  recover(nowMs: number): Recorded[] {
+    return this.db
+      .transaction(() => {
+        const open = this.stmt.openAuthorizations.all() as AuthorizationRow[];
+        const out: Recorded[] = [];
+        for (const row of open) {
+          const r = this.annulRow(row, nowMs, "recovery");
+          if (r) out.push(r);
+        }
+        return out;
+      })
+      .immediate();
+  }
+
+  /** Records `refused` for a REFUSE decision, or an ASSISTED one the steward declined. */
+  recordRefusal(decision: Decision, place: ScanPlace, options: { steward?: string } = {}): Recorded {
+    const first = transition("scanned", { type: "decided", decision, direction: place.direction });
+    if (!first.ok) throw new JournalError(first.error);
+    let step = first;
+    if (first.state === "awaiting-steward") {
+      if (options.steward === undefined)
+        throw new JournalError(
+          `${decision.reason} is refused only by a steward: give the steward's identity`,
+        );
+      const declined = transition(first.state, { type: "steward-declined", steward: options.steward });
+      if (!declined.ok) throw new JournalError(declined.error);
+      step = declined;
+    }
+    if (step.record !== "refused") throw new JournalError(`decision ${decision.reason} is not a refusal`);
+    return this.db
+      .transaction(() => ({
+        event: this.append({
+          lane: place.lane,
+          kind: "refused",
+          direction: place.direction,
+          reason: decision.reason,
+          ...(decision.ticketId !== undefined ? { ticketId: decision.ticketId } : {}),
+          ...(decision.generation !== undefined ? { generation: decision.generation } : {}),
+          ...(decision.session !== undefined ? { session: decision.session } : {}),
+          manual: options.steward !== undefined,
+          ...(options.steward !== undefined ? { steward: options.steward } : {}),
+          at: place.at,
+          ...(decision.credentialReason ? { detail: decision.credentialReason } : {}),
+        }),
+      }))
+      .immediate();
+  }
+
+  /** A passage during free passage (fire alarm, supervisor command): counted, not attributed. */
+  recordFreePassage(lane: number, at: number, direction: Direction = "entry"): Recorded {
+    return this.db
+      .transaction(() => ({
+        event: this.append({
+          lane,
+          kind: "free-passage",
+          direction,
+          reason: "FREE_PASSAGE",
+          manual: false,
+          at,
+        }),
+      }))
+      .immediate();
+  }
+
+  /**
+   * An event from another gate (via the sync-server): an entry or exit there updates the seen
+   * table here, so that a code used at gate A is refused at gate B. Idempotent by eventId.
+   */
+  recordRemoteEntry(event: EntryLogEvent): RemoteEntryOutcome {
+    if (typeof event?.eventId !== "string" || event.eventId === "" || typeof event.gateId !== "string")
+      throw new JournalError("remote event without eventId or gateId");
+    if (!Number.isFinite(event.at)) throw new JournalError(`remote event ${event.eventId} has no valid time`);
+    return this.db
+      .transaction((): RemoteEntryOutcome => {
+        if (event.gateId === this.gateId) {
+          const ours = this.stmt.eventAt.get(event.gateSeq) as { event_id: string } | undefined;
+          if (ours?.event_id === event.eventId) return "own";
+        }
+        const inserted = this.stmt.insertRemote.run(
+          event.eventId,
+          event.gateId,
+          event.gateSeq,
+          event.kind,
+          event.ticketId ?? null,
+          event.session ?? null,
+          event.at,
+          JSON.stringify(event),
+        );
+        if (inserted.changes === 0) return "duplicate";
+        if (
+          (event.kind === "entered" || event.kind === "exited") &&
+          event.ticketId !== undefined &&
+          event.session !== undefined
+        ) {
+          this.movement(
+            event.ticketId,
+            event.session,
+            event.kind === "entered" ? "entry" : "exit",
+            event.at,
+            event.gateId,
+          );
+        }
+        return "recorded";
+      })
+      .immediate();
+  }
+
+  /** Merges a movement into the seen table; a late-arriving older movement does not undo a newer one. */
+  private movement(ticket: number, session: number, direction: Direction, at: number, gate: string): void {
+    const before = this.stmt.seen.get(ticket, session) as SeenRow | undefined;
+    const state = direction === "entry" ? "inside" : "outside";
+    if (!before) {
+      this.stmt.upsertSeen.run({
+        ticket,
+        session,
+        state,
+        first_entry_at: at,
+        first_entry_gate: gate,
+        last_at: at,
+        last_gate: gate,
+      });
+      return;
+    }
+    const newer = at >= before.last_at;
+    const earlierEntry = direction === "entry" && at < before.first_entry_at;
+    this.stmt.upsertSeen.run({
+      ticket,
+      session,
+      state: newer ? state : before.state,
+      first_entry_at: earlierEntry ? at : before.first_entry_at,
+      first_entry_gate: earlierEntry ? gate : before.first_entry_gate,
+      last_at: newer ? at : before.last_at,
+      last_gate: newer ? gate : before.last_gate,
+    });
+  }
+
+  private closeAuthorization(
+    row: AuthorizationRow,
+    record: RecordKind,
+    at: number,
+    cause?: AnnulCause,
+  ): EntryLogEvent {
+    const event = this.append({
+      lane: row.lane,
+      kind: record,
+      direction: row.direction,
+      reason: row.reason,
+      authorizationId: row.id,
+      ticketId: row.ticket,
+      ...(row.generation !== null ? { generation: row.generation } : {}),
+      session: row.session,
+      manual: row.manual === 1,
+      ...(row.steward !== null ? { steward: row.steward } : {}),
+      at,
+      ...(cause ? { detail: cause } : {}),
+    });
+    const changed = this.stmt.closeAuthorization.run(record, at, event.gateSeq, row.id);
+    if (changed.changes !== 1) throw new JournalError(`authorization ${row.id} was not open`);
+    return event;
+  }
+
+  /** Appends one event to the log with the next gateSeq (inside the caller's transaction). */
+  private append(e: NewEvent): EntryLogEvent {
+    const gateSeq = (this.stmt.nextSeq.get() as { seq: number }).seq;
+    const event: EntryLogEvent = { eventId: this.newId(), gateId: this.gateId, gateSeq, ...e };
+    this.stmt.insertEvent.run({
+      gate_seq: gateSeq,
+      event_id: event.eventId,
+      gate: this.gateId,
+      lane: e.lane,
+      kind: e.kind,
+      direction: e.direction,
+      reason: e.reason,
+      authorization_id: e.authorizationId ?? null,
+      ticket: e.ticketId ?? null,
+      generation: e.generation ?? null,
+      session: e.session ?? null,
+      manual: e.manual ? 1 : 0,
+      steward: e.steward ?? null,
+      at: e.at,
+      detail: e.detail ?? null,
+    });
+    return event;
+  }
+
+  private authorizationRow(id: string): Authorization {
+    const row = this.stmt.authorization.get(id) as AuthorizationRow | undefined;
+    if (!row) throw new JournalError(`unknown authorization ${id}`);
+    return authorizationFromRow(row);
+  }
+
+  authorization(id: string): Authorization | undefined {
+    const row = this.stmt.authorization.get(id) as AuthorizationRow | undefined;
+    return row ? authorizationFromRow(row) : undefined;
+  }
+
+  openAuthorizations(): Authorization[] {
+    return (this.stmt.openAuthorizations.all() as AuthorizationRow[]).map(authorizationFromRow);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The log and its outbox, for the sync layer
+
+  /** Events from `fromGateSeq` on, in order. */
+  events(fromGateSeq = 1, limit = 1000): EntryLogEvent[] {
+    return (this.stmt.events.all(fromGateSeq, limit) as LogRow[]).map(eventFromRow);
+  }
+
+  /** The oldest events the server has not acknowledged yet, in gateSeq order. */
+  outboxPending(limit = 500): EntryLogEvent[] {
+    return (this.stmt.pending.all(limit) as LogRow[]).map(eventFromRow);
+  }
+
+  /** The server has stored every event up to `upToGateSeq`; returns the outbox depth after. */
+  acknowledgeOutbox(upToGateSeq: number): number {
+    if (!Number.isInteger(upToGateSeq) || upToGateSeq < 0)
+      throw new JournalError(`acknowledgement must be a gateSeq, got ${upToGateSeq}`);
+    return this.db
+      .transaction(() => {
+        const last = (this.stmt.nextSeq.get() as { seq: number }).seq - 1;
+        if (upToGateSeq > last)
+          throw new JournalError(
+            `acknowledgement up to ${upToGateSeq}, but this gate's log (epoch ${this.logEpoch}) ends at ${last}`,
+          );
+        const held = (this.stmt.acknowledged.get() as { acknowledged: number }).acknowledged;
+        if (upToGateSeq > held) this.stmt.setAcknowledged.run(upToGateSeq);
+        return last - Math.max(held, upToGateSeq);
+      })
+      .immediate();
+  }
+
+  outboxDepth(): number {
+    const last = (this.stmt.nextSeq.get() as { seq: number }).seq - 1;
+    return last - (this.stmt.acknowledged.get() as { acknowledged: number }).acknowledged;
+  }
+
+  /** gateSeq of the last event (0 when the log is empty). */
+  lastGateSeq(): number {
+    return (this.stmt.nextSeq.get() as { seq: number }).seq - 1;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Printed-confirmation lookup
+
+  /** Sessions whose doors are open at `at` (doors open … end + the closing delay). */
+  openSessions(at: number): Session[] {
+    return this.venue.sessions.filter(
+      (s) => at >= Date.parse(s.doorsOpen) && at <= Date.parse(s.end) + this.closeAfterMs,
+    );
+  }
+
+  /**
+   * By order reference (exact, case-insensitive) or by name (accent- and case-insensitive word
+   * prefixes, in any order), among the tickets of the sessions in progress.
+   */
+  lookup(query: string, options: LookupOptions): LookupResult {
+    this.requireImported();
+    if (!this.lookupView) this.lookupView = new Lookup(this.db, () => this.venue);
+    return this.lookupView.search(query, options, (at) => this.openSessions(at));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private requireImported(): void {
+    if (!this.venueState)
+      throw new CacheError(`gate cache ${this.path} is empty: import the venue's gate bundle first`);
+  }
+
+  private metaValue(key: string): string | undefined {
+    return (this.stmt.meta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  private setVenueState(state: VenueState): void {
+    this.venueState = state;
+    if (this.factsView) this.factsView.venue = state;
+  }
+
+  /** Reloads the venue tables and the trust list into memory (after open, import, key changes). */
+  private reload(): void {
+    const venueId = this.metaValue("venue_id");
+    const trust = this.stmt.trustList.get() as { version: number; json: string } | undefined;
+    if (venueId === undefined || !trust) return;
+    const verified = verifyTrustList(trust.json, this.rootKey, this.verifier, { venue: venueId });
+    if (!verified.ok)
+      throw new CacheFileError(this.path, `its stored trust list no longer verifies (${verified.detail})`);
+    const revoked = new Set(
+      (this.db.prepare("SELECT key_id FROM revoked_keys").all() as Array<{ key_id: number }>).map(
+        (r) => r.key_id,
+      ),
+    );
+    const keys = new Map<number, IssuerKey>();
+    for (const [id, key] of issuerKeyMap(verified.list))
+      keys.set(id, revoked.has(id) ? { ...key, revoked: true } : key);
+    const sessions = (
+      this.db.prepare("SELECT * FROM sessions ORDER BY id").all() as Array<{
+        id: number;
+        code: string;
+        name: string;
+        doors_open: string;
+        starts: string;
+        ends: string;
+        reentry: Session["reentry"];
+      }>
+    ).map(
+      (s): Session => ({
+        id: s.id,
+        code: s.code,
+        name: s.name,
+        doorsOpen: s.doors_open,
+        start: s.starts,
+        end: s.ends,
+        reentry: s.reentry,
+      }),
+    );
+    const zones = this.db.prepare("SELECT id, code, name, capacity FROM zones ORDER BY id").all() as Zone[];
+    const served = this.db
+      .prepare("SELECT entrance, zone FROM entrance_zones ORDER BY entrance, position")
+      .all() as Array<{ entrance: number; zone: number }>;
+    const entrances = (
+      this.db.prepare("SELECT id, code, name FROM entrances ORDER BY id").all() as Array<{
+        id: number;
+        code: string;
+        name: string;
+      }>
+    ).map((e): Entrance => ({ ...e, zones: served.filter((z) => z.entrance === e.id).map((z) => z.zone) }));
+    const gates = this.db.prepare("SELECT id, entrance, lanes FROM gates ORDER BY id").all() as Gate[];
+    this.setVenueState({
+      venueId,
+      venueName: this.metaValue("venue_name") ?? venueId,
+      timezone: this.metaValue("timezone") ?? "UTC",
+      sessions,
+      entrances,
+      zones,
+      gates,
+      issuerKeys: keys,
+      trustListVersion: trust.version,
+      feedSequence: this.feedSequence,
+      bundleGeneratedAt: this.metaValue("bundle_generated_at") ?? "",
+    });
+  }
+}

@@ -1,0 +1,473 @@
+import { join } from "node:path";
+import { decideScan, type EntryLogEvent } from "@sesame/gate-core";
+import { createNodeSigner, signTrustList } from "@sesame/ticket";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GateStore, JournalError, LATEST_VERSION } from "../src/index.js";
+import { type DemoDir, DOORS, DURING, demoVenueDir, holders, scanAt, VERIFIERS } from "./helpers.js";
+
+const DAY = 24 * 3_600_000;
+
+describe("GateStore: import, facts, lifecycle, outbox", () => {
+  let v: DemoDir;
+  let h: ReturnType<typeof holders>;
+  let n = 0;
+  /** A fresh cache of the demo venue for gate A1 (entrance 1). */
+  const fresh = (gateId = "A1") => {
+    const store = GateStore.open(join(v.temp, `cache-${++n}.db`), { rootPublicKey: v.rootPublicKey, gateId });
+    store.importBundle(v.dir);
+    return store;
+  };
+  const mobile = (extra: (r: (typeof v.demo.rows)[number]) => boolean = () => true) =>
+    h.row(
+      (r) =>
+        r.state === "valid" &&
+        r.kind === "mobile" &&
+        !r.late &&
+        r.session === 1 &&
+        r.entrance === 1 &&
+        r.categories.length === 0 &&
+        extra(r),
+    );
+
+  beforeAll(() => {
+    v = demoVenueDir(600, "store-test");
+    h = holders(v);
+  });
+  afterAll(() => v.remove());
+
+  it("opens with WAL and synchronous=FULL, at the latest schema", () => {
+    const store = fresh();
+    expect(store.schemaVersion).toBe(LATEST_VERSION);
+    const db = (store as unknown as { db: { pragma(s: string, o: object): unknown } }).db;
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("synchronous", { simple: true })).toBe(2);
+    store.close();
+  });
+
+  it("imports the bundle: the facts match what the venue sold", () => {
+    const store = fresh();
+    const facts = store.facts();
+    const b = v.demo.bundle;
+    expect(facts.feedSequence).toBe(b.feedSequence);
+    expect(facts.timezone).toBe("Europe/Paris");
+    expect(facts.sessions().map((s) => s.id)).toEqual([1, 2]);
+    expect(facts.session(2)?.reentry).toBe("exit-scan");
+    expect(facts.entrances()).toEqual(v.demo.venue.entrances);
+    expect(facts.zone(1)).toEqual(v.demo.venue.zones[0]);
+    expect(facts.issuerKeys.get(1)?.revoked).toBe(false);
+    for (const t of b.tickets.slice(0, 50)) {
+      const { issueSequence: _, ...expected } = t;
+      expect(facts.ticket(t.id)).toEqual(expected);
+    }
+    const resold = b.revocations.find((r) => r.reason === "resold");
+    const cancelled = b.revocations.find((r) => r.reason === "cancelled");
+    expect(resold && facts.revocationReason(resold.ticketId, resold.generation)).toBe("resold");
+    expect(cancelled && facts.revocationReason(cancelled.ticketId, cancelled.generation)).toBe("cancelled");
+    expect(facts.ticket(1)).toBeUndefined();
+    expect(store.venue.gates.map((g) => g.id)).toContain("A1");
+    store.close();
+  });
+
+  it("admits once: authorized → passage pending → entered → refused as already entered", () => {
+    const store = fresh();
+    const t = mobile();
+    const ctx = scanAt(v, "A1", DURING);
+    const d1 = decideScan(h.code(t.id, DURING), ctx, store.facts(), VERIFIERS);
+    expect(d1).toMatchObject({ outcome: "ADMIT", reason: "ADMITTED", ticketId: t.id, session: 1 });
+    const { authorization, event } = store.authorize(d1, { lane: 1, direction: "entry", at: DURING });
+    expect(event).toMatchObject({
+      kind: "authorized",
+      gateSeq: 1,
+      ticketId: t.id,
+      session: 1,
+      manual: false,
+    });
+    expect(store.facts().pendingAuthorization(t.id, 1)).toMatchObject({ gateId: "A1", lane: 1 });
+    const d2 = decideScan(
+      h.code(t.id, DURING + 1000),
+      { ...ctx, nowMs: DURING + 1000 },
+      store.facts(),
+      VERIFIERS,
+    );
+    expect(d2.reason).toBe("PASSAGE_PENDING");
+    // The same ticket cannot be authorized twice, whatever the caller does.
+    expect(() => store.authorize(d1, { lane: 2, direction: "entry", at: DURING })).toThrow(JournalError);
+
+    const passed = store.confirmPassage(authorization.authorizationId, DURING + 2000);
+    expect(passed.event).toMatchObject({
+      kind: "entered",
+      gateSeq: 2,
+      authorizationId: authorization.authorizationId,
+    });
+    expect(store.confirmPassage(authorization.authorizationId, DURING + 2500).event).toBeUndefined();
+    expect(store.facts().presence(t.id, 1)).toEqual({
+      state: "inside",
+      firstEntryAt: DURING + 2000,
+      firstEntryGate: "A1",
+      lastAt: DURING + 2000,
+      lastGate: "A1",
+    });
+    const d3 = decideScan(
+      h.code(t.id, DURING + 5000),
+      { ...ctx, nowMs: DURING + 5000 },
+      store.facts(),
+      VERIFIERS,
+    );
+    expect(d3.reason).toBe("ALREADY_ENTERED");
+    store.recordRefusal(d3, { lane: 1, direction: "entry", at: DURING + 5000 });
+    expect(store.events().map((e) => [e.gateSeq, e.kind])).toEqual([
+      [1, "authorized"],
+      [2, "entered"],
+      [3, "refused"],
+    ]);
+    // A recorded passage is never annulled.
+    expect(store.annul(authorization.authorizationId, DURING + 9000)).toBeUndefined();
+    expect(store.recover(DURING + 9000)).toEqual([]);
+    expect(store.authorization(authorization.authorizationId)?.state).toBe("entered");
+    store.close();
+  });
+
+  it("an annulled authorization does not consume the ticket", () => {
+    const store = fresh();
+    const t = mobile();
+    const ctx = scanAt(v, "A1", DURING);
+    const d = decideScan(h.code(t.id, DURING), ctx, store.facts(), VERIFIERS);
+    const { authorization } = store.authorize(d, { lane: 1, direction: "entry", at: DURING });
+    const annulled = store.annul(authorization.authorizationId, DURING + 8000);
+    expect(annulled?.event).toMatchObject({ kind: "annulled", detail: "window-expired", ticketId: t.id });
+    expect(() => store.confirmPassage(authorization.authorizationId, DURING + 9000)).toThrow(/annulled/);
+    expect(store.facts().presence(t.id, 1)).toBeUndefined();
+    const again = decideScan(
+      h.code(t.id, DURING + 10_000),
+      { ...ctx, nowMs: DURING + 10_000 },
+      store.facts(),
+      VERIFIERS,
+    );
+    expect(again.reason).toBe("ADMITTED");
+    store.close();
+  });
+
+  it("recover() annuls every open authorization, once, and keeps the recorded passages", () => {
+    const path = join(v.temp, "recover.db");
+    let store = GateStore.open(path, { rootPublicKey: v.rootPublicKey, gateId: "A1" });
+    store.importBundle(v.dir);
+    const [a, b] = h.rows(
+      (r) =>
+        r.state === "valid" &&
+        r.kind === "mobile" &&
+        !r.late &&
+        r.session === 1 &&
+        r.entrance === 1 &&
+        r.categories.length === 0,
+    );
+    if (!a || !b) throw new Error("demo too small");
+    const ctx = scanAt(v, "A1", DURING);
+    const authA = store.authorize(decideScan(h.code(a.id, DURING), ctx, store.facts(), VERIFIERS), {
+      lane: 1,
+      direction: "entry",
+      at: DURING,
+    });
+    const authB = store.authorize(decideScan(h.code(b.id, DURING), ctx, store.facts(), VERIFIERS), {
+      lane: 2,
+      direction: "entry",
+      at: DURING,
+    });
+    store.confirmPassage(authA.authorization.authorizationId, DURING + 1000);
+    store.close(); // as if the process died here
+
+    store = GateStore.open(path, { rootPublicKey: v.rootPublicKey, gateId: "A1" });
+    expect(store.openAuthorizations().map((x) => x.authorizationId)).toEqual([
+      authB.authorization.authorizationId,
+    ]);
+    const recovered = store.recover(DURING + 60_000);
+    expect(recovered.map((r) => [r.event.kind, r.event.authorizationId, r.event.detail])).toEqual([
+      ["annulled", authB.authorization.authorizationId, "recovery"],
+    ]);
+    expect(store.recover(DURING + 61_000)).toEqual([]);
+    expect(store.authorization(authA.authorization.authorizationId)?.state).toBe("entered");
+    expect(store.facts().presence(a.id, 1)?.state).toBe("inside");
+    expect(store.facts().presence(b.id, 1)).toBeUndefined();
+    expect(store.events().map((e) => e.gateSeq)).toEqual([1, 2, 3, 4]);
+    store.close();
+  });
+
+  it("refuses resold, transferred and cancelled codes with their reasons", () => {
+    const store = fresh();
+    const ctx = scanAt(v, "A1", DURING);
+    const cases: Array<["resold-old" | "transferred-old" | "cancelled", string]> = [
+      ["resold-old", "REVOKED_RESOLD"],
+      ["transferred-old", "SUPERSEDED_TRANSFERRED"],
+      ["cancelled", "CANCELLED"],
+    ];
+    for (const [state, reason] of cases) {
+      const t = h.row((r) => r.state === state && r.session === 1);
+      const d = decideScan(h.code(t.id, DURING, t.generation), ctx, store.facts(), VERIFIERS);
+      expect(d.reason, state).toBe(reason);
+    }
+    store.close();
+  });
+
+  it("applies the feed: a late sale, then a resale, a cancellation and a key revocation", () => {
+    const store = fresh();
+    const ctx = scanAt(v, "A1", DURING);
+    const late = v.demo.changes[0];
+    if (late?.type !== "issue") throw new Error("the demo has no late sale");
+    const seq0 = store.feedSequence;
+    // Before the change arrives, a validly signed ticket newer than the cache is a last-minute sale.
+    const before = decideScan(
+      h.code(late.ticket.id, DURING),
+      { ...ctx, entrance: late.ticket.entrance },
+      store.facts(),
+      VERIFIERS,
+    );
+    expect(before.reason).toMatch(/ADMITTED_NEW_SALE|ACCESSIBILITY|ID_CHECK|PRINTED/);
+    expect(store.applyChanges(v.demo.changes)).toEqual({
+      applied: v.demo.changes.length,
+      repeated: 0,
+      feedSequence: seq0 + v.demo.changes.length,
+    });
+    expect(store.facts().ticket(late.ticket.id)?.holder).toBe(late.ticket.holder);
+    expect(store.facts().feedSequence).toBe(seq0 + v.demo.changes.length);
+    // Repeats are no-ops.
+    expect(store.applyChanges(v.demo.changes)).toMatchObject({ applied: 0, repeated: v.demo.changes.length });
+
+    const t = mobile();
+    let seq = store.feedSequence;
+    store.applyChanges([
+      {
+        sequence: ++seq,
+        type: "resale",
+        ticketId: t.id,
+        generation: t.generation + 1,
+        holder: "Zoé Nouvelle",
+      },
+    ]);
+    expect(store.facts().ticket(t.id)).toMatchObject({
+      generation: t.generation + 1,
+      holder: "Zoé Nouvelle",
+    });
+    expect(decideScan(h.code(t.id, DURING, t.generation), ctx, store.facts(), VERIFIERS).reason).toBe(
+      "REVOKED_RESOLD",
+    );
+    expect(store.lookup("nouvelle", { at: DURING }).hits.map((x) => x.ticketId)).toEqual([t.id]);
+
+    const c = mobile((r) => r.id !== t.id);
+    store.applyChanges([{ sequence: ++seq, type: "cancel", ticketId: c.id }]);
+    expect(decideScan(h.code(c.id, DURING), ctx, store.facts(), VERIFIERS).reason).toBe("CANCELLED");
+
+    const other = mobile((r) => r.id !== t.id && r.id !== c.id);
+    store.applyChanges([{ sequence: ++seq, type: "revoke-key", keyId: 1 }]);
+    expect(store.facts().issuerKeys.get(1)?.revoked).toBe(true);
+    expect(decideScan(h.code(other.id, DURING), ctx, store.facts(), VERIFIERS).reason).toBe("KEY_REVOKED");
+    store.close();
+    // Everything applied survives a restart.
+    const reopened = GateStore.open(store.path, { rootPublicKey: v.rootPublicKey, gateId: "A1" });
+    expect(reopened.feedSequence).toBe(seq);
+    expect(reopened.facts().issuerKeys.get(1)?.revoked).toBe(true);
+    expect(reopened.facts().ticket(c.id)?.status).toBe("cancelled");
+    reopened.close();
+  });
+
+  it("keeps the log gapless and serves the outbox until the server acknowledges", () => {
+    const store = fresh();
+    const ctx = scanAt(v, "A1", DURING);
+    for (const t of h
+      .rows(
+        (r) =>
+          r.state === "valid" &&
+          r.kind === "mobile" &&
+          !r.late &&
+          r.session === 1 &&
+          r.entrance === 1 &&
+          r.categories.length === 0,
+      )
+      .slice(0, 5)) {
+      const d = decideScan(h.code(t.id, DURING), ctx, store.facts(), VERIFIERS);
+      const { authorization } = store.authorize(d, { lane: 1, direction: "entry", at: DURING });
+      store.confirmPassage(authorization.authorizationId, DURING + 1);
+    }
+    expect(store.outboxDepth()).toBe(10);
+    const first = store.outboxPending(4);
+    expect(first.map((e) => e.gateSeq)).toEqual([1, 2, 3, 4]);
+    expect(store.acknowledgeOutbox(4)).toBe(6);
+    expect(store.outboxPending(100).map((e) => e.gateSeq)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(store.acknowledgeOutbox(2)).toBe(6); // a stale acknowledgement changes nothing
+    expect(() => store.acknowledgeOutbox(11)).toThrow(/ends at 10/);
+    expect(store.acknowledgeOutbox(10)).toBe(0);
+    expect(store.outboxPending(10)).toEqual([]);
+    expect(new Set(store.events().map((e) => e.eventId)).size).toBe(10);
+    expect(store.lastGateSeq()).toBe(10);
+    store.close();
+  });
+
+  it("an entry at another gate (via the server) refuses the code here; idempotent by eventId", () => {
+    const store = fresh("A1");
+    const t = mobile();
+    const remote: EntryLogEvent = {
+      eventId: "evt-b1-42",
+      gateId: "B1",
+      gateSeq: 42,
+      lane: 3,
+      kind: "entered",
+      direction: "entry",
+      reason: "ADMITTED",
+      authorizationId: "auth-b1",
+      ticketId: t.id,
+      generation: t.generation,
+      session: 1,
+      manual: false,
+      at: DURING - 60_000,
+    };
+    expect(store.recordRemoteEntry(remote)).toBe("recorded");
+    expect(store.recordRemoteEntry(remote)).toBe("duplicate");
+    const d = decideScan(h.code(t.id, DURING), scanAt(v, "A1", DURING), store.facts(), VERIFIERS);
+    expect(d).toMatchObject({ reason: "ALREADY_ENTERED" });
+    expect(store.facts().presence(t.id, 1)).toMatchObject({ firstEntryGate: "B1", state: "inside" });
+    // An older movement arriving late does not undo a newer one.
+    store.recordRemoteEntry({
+      ...remote,
+      eventId: "evt-b1-41",
+      kind: "exited",
+      direction: "exit",
+      at: DURING - 120_000,
+    });
+    expect(store.facts().presence(t.id, 1)?.state).toBe("inside");
+    // Our own events echoed back are recognized.
+    const other = mobile((r) => r.id !== t.id);
+    const own = store.authorize(
+      decideScan(h.code(other.id, DURING), scanAt(v, "A1", DURING), store.facts(), VERIFIERS),
+      {
+        lane: 1,
+        direction: "entry",
+        at: DURING,
+      },
+    );
+    expect(store.recordRemoteEntry(own.event)).toBe("own");
+    expect(store.outboxDepth()).toBe(1); // remote events are not ours to send
+    store.close();
+  });
+
+  it("exit and re-entry on a session with exit scans", () => {
+    const store = fresh();
+    const t = h.row(
+      (r) =>
+        r.state === "valid" &&
+        r.kind === "mobile" &&
+        !r.late &&
+        r.session === 2 &&
+        r.entrance === 1 &&
+        r.categories.length === 0,
+    );
+    const at = DURING + DAY;
+    const entry = scanAt(v, "A1", at);
+    const admit = (nowMs: number, direction: "entry" | "exit") => {
+      const d = decideScan(h.code(t.id, nowMs), { ...entry, nowMs, direction }, store.facts(), VERIFIERS);
+      if (d.outcome !== "ADMIT") return d.reason;
+      const { authorization } = store.authorize(d, { lane: 1, direction, at: nowMs });
+      store.confirmPassage(authorization.authorizationId, nowMs + 1000);
+      return d.reason;
+    };
+    expect(admit(at, "exit")).toBe("NOT_INSIDE");
+    expect(admit(at, "entry")).toBe("ADMITTED");
+    expect(admit(at + 60_000, "exit")).toBe("EXIT_RECORDED");
+    expect(store.facts().presence(t.id, 2)).toMatchObject({ state: "outside", firstEntryAt: at + 1000 });
+    expect(admit(at + 120_000, "entry")).toBe("ADMITTED");
+    expect(store.events().map((e) => e.kind)).toEqual([
+      "authorized",
+      "entered",
+      "authorized",
+      "exited",
+      "authorized",
+      "entered",
+    ]);
+    store.close();
+  });
+
+  it("assisted admissions carry the steward; refusals by a steward too", () => {
+    const store = fresh();
+    const ctx = scanAt(v, "A1", DURING);
+    const printed = h.rows(
+      (r) => r.state === "valid" && r.kind === "printed" && !r.late && r.session === 1 && r.entrance === 1,
+    );
+    const [p1, p2] = printed;
+    if (!p1 || !p2) throw new Error("demo lacks printed confirmations");
+    const d = decideScan(h.code(p1.id, DURING), ctx, store.facts(), VERIFIERS);
+    expect(d).toMatchObject({ outcome: "ASSISTED", reason: "PRINTED_CONFIRMATION", holder: p1.holder });
+    expect(() => store.authorize(d, { lane: 1, direction: "entry", at: DURING })).toThrow(/steward/);
+    const { event, authorization } = store.authorize(
+      d,
+      { lane: 1, direction: "entry", at: DURING },
+      { steward: "ST-17" },
+    );
+    expect(event).toMatchObject({
+      kind: "authorized",
+      manual: true,
+      steward: "ST-17",
+      reason: "PRINTED_CONFIRMATION",
+    });
+    expect(store.confirmPassage(authorization.authorizationId, DURING + 1).event).toMatchObject({
+      kind: "entered",
+      manual: true,
+      steward: "ST-17",
+    });
+    const d2 = decideScan(h.code(p2.id, DURING), ctx, store.facts(), VERIFIERS);
+    expect(
+      store.recordRefusal(d2, { lane: 1, direction: "entry", at: DURING }, { steward: "ST-17" }).event,
+    ).toMatchObject({
+      kind: "refused",
+      manual: true,
+      steward: "ST-17",
+    });
+    // Typed from the lookup, no code scanned.
+    const found = store.lookup(p2.orderReference, { at: DURING }).hits.find((x) => x.ticketId === p2.id);
+    expect(found?.entered).toBe(false);
+    const manual = store.admitManually({
+      ticketId: p2.id,
+      session: 1,
+      lane: 2,
+      at: DURING,
+      steward: "ST-17",
+    });
+    store.confirmPassage(manual.authorization.authorizationId, DURING + 5);
+    expect(
+      store.lookup(p2.orderReference, { at: DURING }).hits.find((x) => x.ticketId === p2.id)?.entered,
+    ).toBe(true);
+    expect(() =>
+      store.admitManually({ ticketId: p2.id, session: 1, lane: 2, at: DURING, steward: "ST-17" }),
+    ).toThrow(/already inside/);
+    store.close();
+  });
+
+  it("installs a newer trust list and refuses an older one", () => {
+    const store = fresh();
+    const signer = createNodeSigner();
+    const rootSeed = Uint8Array.from(Buffer.from(v.demo.secrets.rootSeed, "hex"));
+    const list = (version: number) =>
+      signTrustList(
+        {
+          venue: "SDF",
+          version,
+          issuedAt: Math.floor(DOORS / 1000),
+          keys: [
+            {
+              keyId: 1,
+              publicKey: Uint8Array.from(Buffer.from(v.demo.trustList.keys[0]?.publicKey ?? "", "hex")),
+              validFrom: Math.floor(DOORS / 1000) - 86_400,
+              validUntil: Math.floor(DOORS / 1000) + 10 * 86_400,
+              revoked: false,
+            },
+          ],
+        },
+        rootSeed,
+        signer,
+      );
+    expect(store.applyTrustList(list(3))).toEqual({ version: 3 });
+    expect(store.venue.trustListVersion).toBe(3);
+    expect(() => store.applyTrustList(list(2))).toThrow(/older than the one held \(3\)/);
+    expect(() => store.importBundle(v.dir)).toThrow(/trust list version 1 is older/);
+    const forged = { ...list(4), version: 5 };
+    expect(() => store.applyTrustList(forged)).toThrow(/BAD_SIGNATURE/);
+    expect(store.venue.trustListVersion).toBe(3);
+    store.close();
+  });
+});
