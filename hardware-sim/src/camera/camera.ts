@@ -174,28 +174,41 @@ function backdropTables(width: number, height: number) {
   };
 }
 
+/** Mean over a (2·radius+1) window along rows then columns (edges clamp), by running sums. */
 function boxBlur(src: Float32Array, width: number, height: number, radius: number): Float32Array {
   const tmp = new Float32Array(src.length);
   const out = new Float32Array(src.length);
   const span = 2 * radius + 1;
+  const inv = 1 / span;
+  const lastX = width - 1;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     let sum = 0;
-    for (let k = -radius; k <= radius; k++) sum += src[row + Math.min(width - 1, Math.max(0, k))] ?? 0;
+    for (let k = -radius; k <= radius; k++) sum += src[row + (k < 0 ? 0 : Math.min(k, lastX))] ?? 0;
     for (let x = 0; x < width; x++) {
-      tmp[row + x] = sum / span;
-      sum +=
-        (src[row + Math.min(width - 1, x + radius + 1)] ?? 0) - (src[row + Math.max(0, x - radius)] ?? 0);
+      tmp[row + x] = sum * inv;
+      const add = x + radius + 1;
+      const drop = x - radius;
+      sum += (src[row + Math.min(add, lastX)] ?? 0) - (src[row + Math.max(drop, 0)] ?? 0);
     }
   }
-  for (let x = 0; x < width; x++) {
-    let sum = 0;
-    for (let k = -radius; k <= radius; k++) sum += tmp[Math.min(height - 1, Math.max(0, k)) * width + x] ?? 0;
-    for (let y = 0; y < height; y++) {
-      out[y * width + x] = sum / span;
-      sum +=
-        (tmp[Math.min(height - 1, y + radius + 1) * width + x] ?? 0) -
-        (tmp[Math.max(0, y - radius) * width + x] ?? 0);
+  // Columns, a whole row at a time (sequential memory access).
+  const sums = new Float64Array(width);
+  const lastY = height - 1;
+  for (let k = -radius; k <= radius; k++) {
+    const r = (k < 0 ? 0 : Math.min(k, lastY)) * width;
+    for (let x = 0; x < width; x++) sums[x] = (sums[x] ?? 0) + (tmp[r + x] ?? 0);
+  }
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const add = y + radius + 1;
+    const drop = y - radius;
+    const addRow = Math.min(add, lastY) * width;
+    const dropRow = Math.max(drop, 0) * width;
+    for (let x = 0; x < width; x++) {
+      const s = sums[x] ?? 0;
+      out[row + x] = s * inv;
+      sums[x] = s + (tmp[addRow + x] ?? 0) - (tmp[dropRow + x] ?? 0);
     }
   }
   return out;
@@ -221,10 +234,12 @@ const NOISE_TABLE = (() => {
 export function renderCameraFrame(screen: PhoneScreen, partial: Partial<CameraShot> = {}): CameraFrame {
   const shot: CameraShot = { ...HEAD_ON_SHOT, ...partial };
   const { width, height } = shot;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`bad frame size ${width}×${height}`);
+  }
   const noiseStart = Math.floor(seededRandom(shot.seed)() * NOISE_TABLE_SIZE);
   const bg = backdropTables(width, height);
-  const inverse = invert(planeToImage(shot));
-  const [i0, i1, i2, i3, i4, i5, i6, i7, i8] = inverse;
+  const [i0, i1, i2, i3, i4, i5, i6, i7, i8] = invert(planeToImage(shot));
   const ss = Math.max(1, Math.floor(shot.supersample));
   const lum = new Float32Array(width * height);
   const onScreen = new Uint8Array(width * height);
@@ -235,20 +250,55 @@ export function renderCameraFrame(screen: PhoneScreen, partial: Partial<CameraSh
   const occInvRv = occ === undefined ? 0 : 1 / occ.radiusV;
   const hasThumb = occ !== undefined;
   const sample = screen.sample;
+  // The QR symbol is most of what is on screen: its modules are looked up here, not through `sample`.
+  const modules = screen.modules;
+  const dark = screen.symbol.dark;
+  const darkValue = screen.symbol.darkValue;
+  const lightValue = screen.symbol.lightValue;
+  // Outside its bounds the phone is not there (`sample` would say -1): no call needed.
+  const { left: phoneLeft, right: phoneRight, top: phoneTop, bottom: phoneBottom } = screen.bounds;
+  const plainLeft = screen.plain.left;
+  const plainRight = screen.plain.right;
+  const plainRows = screen.plain.rows;
+  const isPlainRow = (v: number) => {
+    for (let k = 0; k < plainRows.length; k += 2) {
+      if (v > (plainRows[k] ?? 0) && v < (plainRows[k + 1] ?? 0)) return true;
+    }
+    return false;
+  };
+  const sampleCount = ss * ss;
+  const invSamples = 1 / sampleCount;
+  // Sub-sample offsets within a pixel.
+  const offsets = Float64Array.from({ length: ss }, (_, k) => (k + 0.5) / ss);
+  // The projective map is linear in x before the division: per row, numerators and w are
+  // `start + x · step` (x an integer pixel), so each sample costs a division and a few adds.
+  const { sx: bgSx, cx: bgCx, sx2: bgSx2, cx2: bgCx2 } = bg;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      let screenHits = 0;
-      let offPhone = 0;
-      for (let sy = 0; sy < ss; sy++) {
-        for (let sx = 0; sx < ss; sx++) {
-          const px = x + (sx + 0.5) / ss;
-          const py = y + (sy + 0.5) / ss;
-          const w = i6 * px + i7 * py + i8;
+    const bgCy = bg.cy[y] ?? 0;
+    const bgSy = bg.sy[y] ?? 0;
+    const bgCy2 = bg.cy2[y] ?? 0;
+    const bgSy2 = bg.sy2[y] ?? 0;
+    for (let sy = 0; sy < ss; sy++) {
+      const py = y + (offsets[sy] ?? 0);
+      for (let sx = 0; sx < ss; sx++) {
+        const ox = offsets[sx] ?? 0;
+        const uRow = i1 * py + i2 + i0 * ox;
+        const vRow = i4 * py + i5 + i3 * ox;
+        const wRow = i7 * py + i8 + i6 * ox;
+        for (let x = 0, index = y * width; x < width; x++, index++) {
+          const w = wRow + i6 * x;
           const invW = 1 / w;
-          const u = (i0 * px + i1 * py + i2) * invW;
-          const v = (i3 * px + i4 * py + i5) * invW;
-          let value = w > 0 ? sample(u, v) : -1;
+          const u = (uRow + i0 * x) * invW;
+          const v = (vRow + i3 * x) * invW;
+          let value: number;
+          if (w <= 0) value = -1;
+          else if (u >= -0.5 && u < 0.5 && v >= -0.5 && v < 0.5) {
+            value = dark[Math.floor((v + 0.5) * modules) * modules + Math.floor((u + 0.5) * modules)]
+              ? darkValue
+              : lightValue;
+          } else if (u > plainLeft && u < plainRight && isPlainRow(v)) value = lightValue;
+          else if (u < phoneLeft || u > phoneRight || v < phoneTop || v > phoneBottom) value = -1;
+          else value = sample(u, v);
           if (value >= 0 && hasThumb) {
             const du = (u - occU) * occInvRu;
             const dv = (v - occV) * occInvRv;
@@ -256,48 +306,56 @@ export function renderCameraFrame(screen: PhoneScreen, partial: Partial<CameraSh
             // A thumb: skin tone, darker towards its edge.
             if (d < 1) value = 0.62 - 0.25 * d;
           }
-          if (value < 0) offPhone++;
-          else {
-            screenHits++;
-            sum += value;
+          if (value < 0) {
+            // Off the phone: the backdrop, smooth enough to evaluate at the pixel centre.
+            lum[index] =
+              (lum[index] ?? 0) +
+              0.38 +
+              (bgSx[x] ?? 0) * bgCy +
+              (bgCx[x] ?? 0) * bgSy +
+              (bgSx2[x] ?? 0) * bgCy2 -
+              (bgCx2[x] ?? 0) * bgSy2;
+          } else {
+            lum[index] = (lum[index] ?? 0) + value;
+            onScreen[index] = 1;
           }
         }
       }
-      const index = y * width + x;
-      // The backdrop is smooth: one evaluation per pixel is enough.
-      if (offPhone > 0) {
-        const backdrop =
-          0.38 +
-          (bg.sx[x] ?? 0) * (bg.cy[y] ?? 0) +
-          (bg.cx[x] ?? 0) * (bg.sy[y] ?? 0) +
-          (bg.sx2[x] ?? 0) * (bg.cy2[y] ?? 0) -
-          (bg.cx2[x] ?? 0) * (bg.sy2[y] ?? 0);
-        sum += offPhone * backdrop;
-      }
-      lum[index] = sum / (ss * ss);
-      onScreen[index] = screenHits > 0 ? 1 : 0;
     }
   }
+  if (sampleCount > 1) for (let i = 0; i < lum.length; i++) lum[i] = (lum[i] ?? 0) * invSamples;
   if (shot.moire !== undefined && shot.moire.strength > 0) {
     const { strength, periodPx, angleDeg } = shot.moire;
     const kx = (Math.cos(rad(angleDeg)) * 2 * Math.PI) / periodPx;
     const ky = (Math.sin(rad(angleDeg)) * 2 * Math.PI) / periodPx;
+    // cos(kx·x + ky·y) = cos(kx·x)·cos(ky·y) − sin(kx·x)·sin(ky·y): tables per column and row.
+    const cosX = Float64Array.from({ length: width }, (_, x) => Math.cos(kx * x));
+    const sinX = Float64Array.from({ length: width }, (_, x) => Math.sin(kx * x));
     for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const index = y * width + x;
-        if (onScreen[index])
-          lum[index] = (lum[index] ?? 0) * (1 - strength * (0.5 + 0.5 * Math.cos(kx * x + ky * y)));
+      const cosY = Math.cos(ky * y);
+      const sinY = Math.sin(ky * y);
+      for (let x = 0, index = y * width; x < width; x++, index++) {
+        if (onScreen[index]) {
+          const wave = (cosX[x] ?? 0) * cosY - (sinX[x] ?? 0) * sinY;
+          lum[index] = (lum[index] ?? 0) * (1 - strength * (0.5 + 0.5 * wave));
+        }
       }
     }
   }
   const blurred = defocus(lum, width, height, shot.blurPx);
   const out = new Uint8ClampedArray(width * height * 4);
-  // Hot loop: shot fields copied to locals (the spread shot object is slow to read from).
   const glare = shot.glare;
-  const glareX = glare === undefined ? 0 : glare.x * width;
-  const glareY = glare === undefined ? 0 : glare.y * height;
   const glareStrength = glare?.strength ?? 0;
-  const glareInvR2 = glare === undefined ? 0 : 1 / (glare.radiusPx * glare.radiusPx);
+  // exp(−(dx² + dy²)/r²) = exp(−dx²/r²)·exp(−dy²/r²): a table per column, one exp per row.
+  const glareX = new Float64Array(width);
+  let glareY: (y: number) => number = () => 0;
+  if (glare !== undefined && glareStrength > 0) {
+    const cx = glare.x * width;
+    const cy = glare.y * height;
+    const invR2 = 1 / (glare.radiusPx * glare.radiusPx);
+    for (let x = 0; x < width; x++) glareX[x] = glareStrength * Math.exp(-(x - cx) * (x - cx) * invR2);
+    glareY = (y) => Math.exp(-(y - cy) * (y - cy) * invR2);
+  }
   const contrast = shot.contrast;
   const offset = 0.5 - 0.5 * contrast + shot.brightness;
   const noise = shot.noise;
@@ -306,13 +364,9 @@ export function renderCameraFrame(screen: PhoneScreen, partial: Partial<CameraSh
   const green = 255 * 0.96;
   const blue = 255 * 0.88;
   for (let y = 0, index = 0; y < height; y++) {
-    const dy2 = (y - glareY) * (y - glareY);
+    const rowGlare = glareY(y);
     for (let x = 0; x < width; x++, index++) {
-      let value = blurred[index] ?? 0;
-      if (glareStrength > 0) {
-        const dx = x - glareX;
-        value += glareStrength * Math.exp(-(dx * dx + dy2) * glareInvR2);
-      }
+      let value = (blurred[index] ?? 0) + (glareX[x] ?? 0) * rowGlare;
       value = value * contrast + offset;
       // A stride that is odd and not a divisor keeps neighbouring pixels' noise unrelated.
       if (noise > 0)

@@ -7,7 +7,6 @@ import {
   FormatException,
   GlobalHistogramBinarizer,
   HybridBinarizer,
-  InvertedLuminanceSource,
   type LuminanceSource,
   NotFoundException,
   QRCodeReader,
@@ -28,9 +27,16 @@ export interface QrDecodeResult {
   readonly attempt: string;
 }
 
+function checkFrameSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
+    throw new RangeError(`bad frame size ${width}×${height}`);
+  }
+}
+
 /** Luminance the way a camera sensor weighs it (Rec. 601), one byte per pixel. */
 export function rgbaToLuminance(image: RgbaImage): Uint8ClampedArray {
   const { width, height, data } = image;
+  checkFrameSize(width, height);
   if (data.length < width * height * 4) {
     throw new RangeError(
       `image data holds ${data.length} bytes, ${width}×${height} RGBA needs ${width * height * 4}`,
@@ -63,16 +69,23 @@ function halve(lum: Uint8ClampedArray, width: number, height: number) {
 /** Stretches the 2nd–98th percentile range to full scale: a dim screen under floodlights. */
 function stretchContrast(lum: Uint8ClampedArray): Uint8ClampedArray {
   const histogram = new Uint32Array(256);
-  for (const v of lum) histogram[v] = (histogram[v] ?? 0) + 1;
-  const cut = lum.length * 0.02;
+  const n = lum.length;
+  for (let i = 0; i < n; i++) {
+    const v = lum[i] ?? 0;
+    histogram[v] = (histogram[v] ?? 0) + 1;
+  }
+  const cut = n * 0.02;
   let low = 0;
   for (let seen = 0; low < 255 && seen + (histogram[low] ?? 0) < cut; low++) seen += histogram[low] ?? 0;
   let high = 255;
   for (let seen = 0; high > 0 && seen + (histogram[high] ?? 0) < cut; high--) seen += histogram[high] ?? 0;
   if (high - low < 8) return lum;
-  const out = new Uint8ClampedArray(lum.length);
+  // One table lookup per pixel (the same rounding as computing it: a clamped array rounds).
+  const table = new Uint8ClampedArray(256);
   const scale = 255 / (high - low);
-  for (let i = 0; i < lum.length; i++) out[i] = ((lum[i] ?? 0) - low) * scale;
+  for (let v = 0; v < 256; v++) table[v] = (v - low) * scale;
+  const out = new Uint8ClampedArray(n);
+  for (let i = 0; i < n; i++) out[i] = table[lum[i] ?? 0] ?? 0;
   return out;
 }
 
@@ -115,68 +128,73 @@ function sharpen(lum: Uint8ClampedArray, width: number, height: number): Uint8Cl
   return out;
 }
 
+/** A grey image: one luminance byte per pixel. */
+interface Gray {
+  readonly lum: Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+}
+
 type Attempt = {
   readonly name: string;
-  readonly source: (lum: Uint8ClampedArray, width: number, height: number) => LuminanceSource;
+  /** The treated grey image (the frame's own when there is no treatment). */
+  readonly prepare: (frame: Gray) => Gray;
   readonly binarizer: (source: LuminanceSource) => Binarizer;
-  /** Also try the size-tolerant detector on the same binarized image (cached, so it costs no re-binarizing). */
+  /** Also try the tolerant detector on the same binarized image (cached, so it costs no re-binarizing). */
   readonly tolerant: boolean;
 };
 
 const hybrid = (source: LuminanceSource) => new HybridBinarizer(source);
 const global = (source: LuminanceSource) => new GlobalHistogramBinarizer(source);
-const plain = (lum: Uint8ClampedArray, width: number, height: number) =>
-  new RGBLuminanceSource(lum, width, height);
+
+/** The middle square of the frame (92 % of its short side). */
+function centreCrop({ lum, width, height }: Gray): Gray {
+  const side = Math.floor(Math.min(width, height) * 0.92);
+  const left = (width - side) >> 1;
+  const top = (height - side) >> 1;
+  const out = new Uint8ClampedArray(side * side);
+  for (let y = 0; y < side; y++)
+    out.set(lum.subarray((top + y) * width + left, (top + y) * width + left + side), y * side);
+  return { lum: out, width: side, height: side };
+}
+
+function invert({ lum, width, height }: Gray): Gray {
+  const out = new Uint8ClampedArray(lum.length);
+  for (let i = 0; i < lum.length; i++) out[i] = 255 - (lum[i] ?? 0);
+  return { lum: out, width, height };
+}
 
 /**
- * What the decoder tries, most often right first (order and choice measured on the distorted
- * camera corpus). A frame with a code in view rarely needs more than the first two.
+ * What the decoder tries, in order: the most often right first, then the cheapest (order and
+ * choice measured on the distorted camera corpus). A frame with a code in view rarely needs more
+ * than the first one.
  */
 export const QR_DECODE_ATTEMPTS: readonly Attempt[] = [
   {
     name: "contrast-stretched",
-    source: (lum, width, height) => new RGBLuminanceSource(stretchContrast(lum), width, height),
+    prepare: (g) => ({ ...g, lum: stretchContrast(g.lum) }),
     binarizer: global,
     tolerant: true,
   },
-  { name: "hybrid", source: plain, binarizer: hybrid, tolerant: true },
+  // A quarter of the pixels: cheap, and blur, moiré and noise average out on big codes.
+  {
+    name: "half-resolution",
+    prepare: (g) => halve(g.lum, g.width, g.height),
+    binarizer: hybrid,
+    tolerant: true,
+  },
+  // Local thresholds: glare and uneven light.
+  { name: "hybrid", prepare: (g) => g, binarizer: hybrid, tolerant: true },
   {
     name: "sharpened",
-    source: (lum, width, height) => new RGBLuminanceSource(sharpen(lum, width, height), width, height),
+    prepare: (g) => ({ ...g, lum: sharpen(g.lum, g.width, g.height) }),
     binarizer: global,
     tolerant: true,
   },
   // Holders centre the code: cutting away the surroundings removes finder-pattern look-alikes.
-  {
-    name: "centre-crop",
-    source: (lum, width, height) => {
-      const side = Math.floor(Math.min(width, height) * 0.92);
-      return new RGBLuminanceSource(lum, width, height).crop(
-        (width - side) >> 1,
-        (height - side) >> 1,
-        side,
-        side,
-      );
-    },
-    binarizer: hybrid,
-    tolerant: true,
-  },
-  {
-    name: "half-resolution",
-    source: (lum, width, height) => {
-      const half = halve(lum, width, height);
-      return new RGBLuminanceSource(half.lum, half.width, half.height);
-    },
-    binarizer: hybrid,
-    tolerant: true,
-  },
+  { name: "centre-crop", prepare: centreCrop, binarizer: hybrid, tolerant: true },
   // Dark-mode apps show light modules on a dark screen.
-  {
-    name: "inverted",
-    source: (lum, width, height) => new InvertedLuminanceSource(new RGBLuminanceSource(lum, width, height)),
-    binarizer: hybrid,
-    tolerant: false,
-  },
+  { name: "inverted", prepare: invert, binarizer: hybrid, tolerant: false },
 ];
 
 function isNoCode(error: unknown): boolean {
@@ -200,15 +218,21 @@ export class QrFrameDecoder {
   readonly #attempts: readonly Attempt[];
   readonly #budgetMs: number;
   readonly #now: () => number;
+  /** Recent cost of each attempt per pixel (learnt as frames go by), for the per-frame budget. */
+  readonly #costPerPixel = new Map<string, number>();
 
   /**
-   * `budgetMs` bounds the work on one frame: no further attempt starts once it is spent. A live
-   * camera sets it (the next frame gets its own try); still images leave it unbounded.
+   * `budgetMs` bounds the work on one frame: the first attempt always runs, a later one only when
+   * its recent cost fits in what is left. A live camera sets it (the next frame gets its own try);
+   * still images leave it unbounded.
    */
   constructor(options: { attempts?: readonly string[]; budgetMs?: number; now?: () => number } = {}) {
     const names = options.attempts ?? QR_DECODE_ATTEMPTS.map((a) => a.name);
     this.#attempts = QR_DECODE_ATTEMPTS.filter((a) => names.includes(a.name));
-    this.#budgetMs = options.budgetMs ?? Number.POSITIVE_INFINITY;
+    const budget = options.budgetMs ?? Number.POSITIVE_INFINITY;
+    if (!(budget > 0))
+      throw new RangeError(`budgetMs must be a positive number of milliseconds, not ${budget}`);
+    this.#budgetMs = budget;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -217,19 +241,47 @@ export class QrFrameDecoder {
   }
 
   decodeLuminance(lum: Uint8ClampedArray, width: number, height: number): QrDecodeResult | undefined {
+    checkFrameSize(width, height);
+    if (lum.length < width * height) {
+      throw new RangeError(`luminance holds ${lum.length} bytes, ${width}×${height} needs ${width * height}`);
+    }
     if (width < 21 || height < 21) return undefined;
     const started = this.#now();
+    const deadline = started + this.#budgetMs;
+    const pixels = width * height;
+    let first = true;
     for (const attempt of this.#attempts) {
-      if (this.#now() - started >= this.#budgetMs) break;
+      // Start an attempt only when what it usually costs on a frame this size fits in what is left
+      // (an attempt cannot be interrupted inside zxing); a cheaper one further down may still fit.
+      // The first always runs. A skipped attempt's cost is forgotten little by little, so that
+      // one slow frame (a busy machine, the first frames before the JIT) does not bar it for good.
+      const known = this.#costPerPixel.get(attempt.name);
+      const left = deadline - this.#now();
+      if (!first && (left <= 0 || (known !== undefined && known * pixels > left))) {
+        if (known !== undefined) this.#costPerPixel.set(attempt.name, known * 0.9);
+        continue;
+      }
+      first = false;
+      const begun = this.#now();
+      let text: string | undefined;
       try {
-        const bitmap = new BinaryBitmap(attempt.binarizer(attempt.source(lum, width, height)));
-        const text =
-          this.#decodeBitmap(bitmap) ??
-          (attempt.tolerant ? decodeWithTolerantDetector(bitmap.getBlackMatrix()) : undefined);
-        if (text !== undefined) return { text, attempt: attempt.name };
+        const gray = attempt.prepare({ lum, width, height });
+        const bitmap = new BinaryBitmap(
+          attempt.binarizer(new RGBLuminanceSource(gray.lum, gray.width, gray.height)),
+        );
+        // Our detector first (it sees what zxing's does, and more), then zxing's own reader,
+        // which still reads a few codes ours misses.
+        text =
+          (attempt.tolerant
+            ? decodeWithTolerantDetector(bitmap.getBlackMatrix(), { deadline, now: this.#now, gray })
+            : undefined) ?? (this.#now() < deadline ? this.#decodeBitmap(bitmap) : undefined);
       } catch (error) {
         if (!isNoCode(error)) throw error;
       }
+      const spent = (this.#now() - begun) / pixels;
+      // A cautious estimate: the recent worst, fading (a busy machine makes attempts slower).
+      this.#costPerPixel.set(attempt.name, known === undefined ? spent : Math.max(spent, 0.9 * known));
+      if (text !== undefined) return { text, attempt: attempt.name };
     }
     return undefined;
   }
