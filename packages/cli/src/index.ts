@@ -1,3 +1,9 @@
+import {
+  MOSQUITTO_CONFIG_USAGE,
+  runMosquittoConfigCommand,
+  runSyncServerCommand,
+  SYNC_SERVER_USAGE,
+} from "@sesame/sync-server";
 import { CliError } from "./cli-error.js";
 import { CREDENTIAL_INSPECT_USAGE, credentialInspect } from "./commands/credential-inspect.js";
 import { GATE_LOOKUP_USAGE, gateLookup } from "./commands/gate-lookup.js";
@@ -22,6 +28,11 @@ const COMMANDS: Record<string, Command> = {
   "gate lookup": { usage: GATE_LOOKUP_USAGE, run: gateLookup },
   "sim lane": { usage: SIM_LANE_USAGE, run: simLane },
   "decode-image": { usage: DECODE_IMAGE_USAGE, run: decodeImage },
+  "sync-server": { usage: SYNC_SERVER_USAGE, run: runSyncServerCommand },
+  "mosquitto-config": {
+    usage: MOSQUITTO_CONFIG_USAGE,
+    run: runMosquittoConfigCommand,
+  },
 };
 
 function help(): string {

@@ -1,1 +1,47 @@
-export {};
+export {
+  mayPublish,
+  maySubscribe,
+  mosquittoAcl,
+  type Principal,
+  type TopicRights,
+  topicMatches,
+  topicRights,
+} from "./acl.js";
+export { type CacheLike, CacheSyncStore } from "./cache-adapter.js";
+export {
+  type CommandResult,
+  DEFAULT_GATE_TUNING,
+  GateSync,
+  type GateSyncEvents,
+  type GateSyncOptions,
+  type GateSyncStatus,
+  type GateSyncTuning,
+  noDelay,
+  type SyncLogEntry,
+} from "./gate-sync.js";
+export * from "./protocol.js";
+export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
+export {
+  eventBatchSigningBytes,
+  signCommandText,
+  signEventBatch,
+  verifyBundleSignature,
+  verifyCommandText,
+  verifyEventBatch,
+} from "./signing.js";
+export { type GateSyncStore, MemoryGateStore, type Snapshot } from "./store.js";
+export {
+  GATE_PUBLISH_LEAVES,
+  GATE_RECEIVE_LEAVES,
+  gateIdOfUsername,
+  gateUsername,
+  ID_PATTERN,
+  isValidId,
+  type ParsedTopic,
+  parseTopic,
+  SERVER_USERNAME,
+  type VenueTopics,
+  venueTopics,
+} from "./topics.js";
+export { FieldError } from "./validate.js";
+export { type AckOutcome, type InFlightBatch, OutboxWindow, SequenceTracker } from "./window.js";

@@ -34,6 +34,21 @@ export function signBundleBytes(bytes: Uint8Array, rootSeed: Uint8Array, signer:
   return Buffer.from(signer.sign(Buffer.concat([BUNDLE_DOMAIN, bytes]), rootSeed)).toString("hex");
 }
 
+/** Checks the venue root key's signature over a bundle's exact bytes (`gate-bundle.sig` as hex). */
+export function verifyBundleBytes(
+  bytes: Uint8Array,
+  signatureHex: string,
+  rootPublicKey: Uint8Array,
+  verifier: Ed25519Verifier,
+): boolean {
+  if (!/^[0-9a-f]{128}$/i.test(signatureHex)) return false;
+  return verifier.verify(
+    Buffer.concat([BUNDLE_DOMAIN, bytes]),
+    Buffer.from(signatureHex, "hex"),
+    rootPublicKey,
+  );
+}
+
 function csvField(value: string | number | boolean): string {
   const s = String(value);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

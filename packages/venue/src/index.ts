@@ -19,6 +19,7 @@ export {
   VENUE_FILES,
   VenueFileError,
   type VerifiedBundle,
+  verifyBundleBytes,
   writeVenueDirectory,
 } from "./files.js";
 export * from "./model.js";

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EntryLogEvent } from "@sesame/gate-core";
+import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
+import type { TicketChange } from "@sesame/venue";
+import type { GateSyncStore, Snapshot } from "./store.js";
+
+/**
+ * The part of @sesame/cache's GateStore the sync uses, written structurally so that this package
+ * does not depend on the cache at run time (the gate backend hands its GateStore in).
+ */
+export interface CacheLike {
+  readonly feedSequence: number;
+  readonly venue: { readonly trustListVersion: number };
+  /** Events from `fromGateSeq` on, in order. */
+  events(fromGateSeq: number, limit: number): EntryLogEvent[];
+  acknowledgeOutbox(upToGateSeq: number): number;
+  outboxDepth(): number;
+  lastGateSeq(): number;
+  applyChanges(changes: readonly TicketChange[]): unknown;
+  applyTrustList(input: unknown): unknown;
+  importBundle(dir: string): unknown;
+  recordRemoteEntry(event: EntryLogEvent): unknown;
+}
+
+/** GateSyncStore over the gate's SQLite cache (@sesame/cache GateStore). */
+export class CacheSyncStore implements GateSyncStore {
+  constructor(readonly cache: CacheLike) {}
+
+  outboxPending(afterGateSeq: number, limit: number): readonly EntryLogEvent[] {
+    // The cache's log is gap-free and its outbox is everything after the acknowledged position.
+    const acknowledged = this.cache.lastGateSeq() - this.cache.outboxDepth();
+    return this.cache.events(Math.max(afterGateSeq, acknowledged) + 1, limit);
+  }
+
+  acknowledgeOutbox(upToGateSeq: number): void {
+    this.cache.acknowledgeOutbox(upToGateSeq);
+  }
+
+  outboxDepth(): number {
+    return this.cache.outboxDepth();
+  }
+
+  feedSequence(): number {
+    return this.cache.feedSequence;
+  }
+
+  applyChanges(changes: readonly TicketChange[]): void {
+    this.cache.applyChanges(changes);
+  }
+
+  applySnapshot(snapshot: Snapshot): void {
+    // The cache imports bundles from a venue directory (and checks the signature again): hand it one.
+    const dir = mkdtempSync(join(tmpdir(), "sesame-snapshot-"));
+    try {
+      writeFileSync(join(dir, "gate-bundle.json"), snapshot.bytes);
+      writeFileSync(join(dir, "gate-bundle.sig"), `${snapshot.signature}\n`);
+      this.cache.importBundle(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  recordRemoteEntry(event: EntryLogEvent): void {
+    this.cache.recordRemoteEntry(event);
+  }
+
+  trustListVersion(): number {
+    return this.cache.venue.trustListVersion;
+  }
+
+  applyTrustList(signed: SignedTrustListJson, _list: TrustList): void {
+    this.cache.applyTrustList(signed);
+  }
+}

@@ -1,0 +1,843 @@
+import { EventEmitter } from "node:events";
+import type { EntryLogEvent } from "@sesame/gate-core";
+import {
+  createNodeSigner,
+  createNodeVerifier,
+  type Ed25519Signer,
+  type Ed25519Verifier,
+  type SignedTrustListJson,
+  verifyTrustList,
+} from "@sesame/ticket";
+import { GATE_BUNDLE_FORMAT, type GateBundle } from "@sesame/venue";
+import { connect, type IClientOptions, type MqttClient } from "mqtt";
+import {
+  type AckRejection,
+  type Command,
+  type CommandAckStatus,
+  type Decoded,
+  decodeAck,
+  decodeCommandMessage,
+  decodeServerHeartbeat,
+  decodeStatus,
+  decodeStream,
+  decodeTrustListMessage,
+  encodeCommandAck,
+  encodeEventBatch,
+  encodeGateHeartbeat,
+  encodeReplay,
+  encodeStatus,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_EVENTS,
+  type RejectReason,
+  type SnapshotPointer,
+  validateCommand,
+} from "./protocol.js";
+import type { GateProvisioning } from "./provisioning.js";
+import { signEventBatch, verifyBundleSignature, verifyCommandText } from "./signing.js";
+import type { GateSyncStore } from "./store.js";
+import { parseTopic, type VenueTopics, venueTopics } from "./topics.js";
+import { FieldError } from "./validate.js";
+import { type InFlightBatch, OutboxWindow, SequenceTracker } from "./window.js";
+
+/*
+ * The gate's side of the venue network (docs/sync-protocol.md): delivers the outbox with QoS 1 in a
+ * bounded window and deletes rows only on the sync-server's own ack; applies the ticket feed and the
+ * admission fan-out in sequence, asking for replays (or downloading a snapshot) on a gap; keeps a
+ * retained presence with a Last Will; sends heartbeats; executes signed supervisor commands.
+ * Every network wait has a timeout; any outage ends in a reconnect with backoff and a resend.
+ */
+
+export interface GateSyncTuning {
+  /** Events per published batch. */
+  readonly batchEvents: number;
+  /** Events sent and not yet acknowledged by the server. */
+  readonly windowEvents: number;
+  /** No ack for this long while events are in flight: resend from the last ack. */
+  readonly ackTimeoutMs: number;
+  readonly replayTimeoutMs: number;
+  readonly heartbeatMs: number;
+  readonly keepaliveSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  /** Outbox poll when nobody calls notifyOutbox(). */
+  readonly pollMs: number;
+  readonly snapshotTimeoutMs: number;
+  /** QoS of the gate's subscriptions (0: see onConnected for why). */
+  readonly subscriptionQos: 0 | 1;
+}
+
+export const DEFAULT_GATE_TUNING: GateSyncTuning = {
+  batchEvents: 250,
+  windowEvents: 4000,
+  ackTimeoutMs: 5000,
+  replayTimeoutMs: 3000,
+  heartbeatMs: 5000,
+  keepaliveSeconds: 10,
+  connectTimeoutMs: 5000,
+  reconnectMinMs: 200,
+  reconnectMaxMs: 5000,
+  pollMs: 250,
+  snapshotTimeoutMs: 30_000,
+  subscriptionQos: 0,
+};
+
+export interface CommandResult {
+  readonly status: "done" | "refused";
+  readonly detail?: string;
+}
+
+export interface SyncLogEntry {
+  readonly level: "info" | "warn" | "error";
+  readonly code: string;
+  readonly detail: string;
+  readonly topic?: string;
+  readonly reason?: RejectReason;
+}
+
+export interface GateSyncOptions {
+  readonly provisioning: GateProvisioning;
+  readonly store: GateSyncStore;
+  /** Overrides provisioning.mqtt.url. */
+  readonly brokerUrl?: string;
+  /** Overrides provisioning.http.baseUrl (snapshot download). */
+  readonly httpBaseUrl?: string;
+  readonly onCommand?: (command: Command) => CommandResult | Promise<CommandResult>;
+  readonly log?: (entry: SyncLogEntry) => void;
+  readonly now?: () => number;
+  readonly signer?: Ed25519Signer;
+  readonly verifier?: Ed25519Verifier;
+  readonly tuning?: Partial<GateSyncTuning>;
+  readonly software?: string;
+}
+
+export interface GateSyncStatus {
+  readonly connected: boolean;
+  readonly serverAckedGateSeq: number | undefined;
+  readonly inFlightEvents: number;
+  readonly outboxDepth: number;
+  readonly feedSequence: number;
+  readonly admissionSeq: number;
+  readonly clockOffsetMs: number | undefined;
+  readonly lastServerContactAt: number | undefined;
+  readonly connects: number;
+}
+
+export interface GateSyncEvents {
+  connected: [];
+  disconnected: [];
+  ack: [upToGateSeq: number, rejected: readonly AckRejection[]];
+  "remote-entry": [event: EntryLogEvent];
+  "feed-applied": [sequence: number];
+  snapshot: [feedSequence: number];
+  command: [command: Command, status: CommandAckStatus];
+  log: [entry: SyncLogEntry];
+}
+
+/** Small messages (acks, single events) must not wait for Nagle's algorithm and delayed ACKs (~40 ms each). */
+export function noDelay(client: MqttClient): void {
+  const stream = client.stream as unknown as { setNoDelay?: (on: boolean) => void };
+  stream.setNoDelay?.(true);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class GateSync extends EventEmitter<GateSyncEvents> {
+  readonly gateId: string;
+  private readonly topics: VenueTopics;
+  private readonly tuning: GateSyncTuning;
+  private readonly now: () => number;
+  private readonly signer: Ed25519Signer;
+  private readonly verifier: Ed25519Verifier;
+  private readonly seed: Uint8Array;
+  private readonly rootKey: Uint8Array;
+  private readonly commandKey: Uint8Array;
+  private readonly window: OutboxWindow;
+  private readonly feed: SequenceTracker;
+  private readonly admissions: SequenceTracker;
+  /** Only throttles trust-list requests (its "sequence" is the held version). */
+  private readonly trust: SequenceTracker;
+  private client: MqttClient | undefined;
+  private connected = false;
+  private stopped = true;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pumpScheduled = false;
+  private backoffMs: number;
+  private connects = 0;
+  private clockOffsetMs: number | undefined;
+  private lastServerContactAt: number | undefined;
+  private serverOnline: boolean | undefined;
+  private snapshotInProgress = false;
+  private readonly handledCommands = new Map<string, { status: CommandAckStatus; detail?: string }>();
+
+  constructor(private readonly options: GateSyncOptions) {
+    super();
+    const p = options.provisioning;
+    this.gateId = p.gateId;
+    this.topics = venueTopics(p.venueId);
+    this.tuning = { ...DEFAULT_GATE_TUNING, ...options.tuning };
+    this.now = options.now ?? Date.now;
+    this.signer = options.signer ?? createNodeSigner();
+    this.verifier = options.verifier ?? createNodeVerifier();
+    this.seed = Buffer.from(p.gateSigningSeed, "hex");
+    this.rootKey = Buffer.from(p.rootPublicKey, "hex");
+    this.commandKey = Buffer.from(p.serverCommandKey, "hex");
+    this.window = new OutboxWindow(this.tuning.windowEvents, this.tuning.ackTimeoutMs);
+    this.feed = new SequenceTracker(options.store.feedSequence(), this.tuning.replayTimeoutMs);
+    this.admissions = new SequenceTracker(
+      options.store.admissionCursor?.() ?? 0,
+      this.tuning.replayTimeoutMs,
+    );
+    this.trust = new SequenceTracker(0, this.tuning.replayTimeoutMs);
+    this.backoffMs = this.tuning.reconnectMinMs;
+  }
+
+  /** Starts connecting (and keeps reconnecting); resolves at once, without waiting for the broker. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connectNow();
+    this.tickTimer = setInterval(() => this.tick(), this.tuning.pollMs);
+    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.tuning.heartbeatMs);
+  }
+
+  /** Publishes a retained "offline" and disconnects. Never waits more than ~2 s. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.tickTimer);
+    clearInterval(this.heartbeatTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    if (client.connected) {
+      // In MQTT 3.1.1 the will is not sent on a clean DISCONNECT: say "offline" ourselves.
+      await Promise.race([
+        new Promise<void>((resolve) =>
+          client.publish(
+            this.topics.gate(this.gateId, "status"),
+            encodeStatus({ state: "offline", at: this.now() }),
+            { qos: 1, retain: true },
+            () => resolve(),
+          ),
+        ),
+        sleep(1000),
+      ]);
+    }
+    await Promise.race([new Promise<void>((resolve) => client.end(false, {}, () => resolve())), sleep(1000)]);
+    client.end(true);
+    this.setConnected(false);
+  }
+
+  /** Call after each outbox commit: the new event is sent at once (coalesced with others). */
+  notifyOutbox(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  status(): GateSyncStatus {
+    return {
+      connected: this.connected,
+      serverAckedGateSeq: this.window.serverAcked,
+      inFlightEvents: this.window.inFlightEvents,
+      outboxDepth: this.options.store.outboxDepth(),
+      feedSequence: this.feed.current,
+      admissionSeq: this.admissions.current,
+      clockOffsetMs: this.clockOffsetMs,
+      lastServerContactAt: this.lastServerContactAt,
+      connects: this.connects,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection
+
+  private brokerUrl(): string {
+    const url = this.options.brokerUrl ?? this.options.provisioning.mqtt.url;
+    if (!url) throw new Error("no broker URL: give brokerUrl or provisioning.mqtt.url");
+    return url;
+  }
+
+  private connectNow(): void {
+    if (this.stopped) return;
+    const p = this.options.provisioning;
+    const options: IClientOptions = {
+      clientId: p.mqtt.clientId,
+      username: p.mqtt.username,
+      password: p.mqtt.password,
+      protocolVersion: 4,
+      // A persistent session keeps the feed, admissions and commands queued while the gate is away
+      // (an optimisation only: sequence numbers and replays are what guarantee nothing is missed).
+      clean: false,
+      keepalive: this.tuning.keepaliveSeconds,
+      connectTimeout: this.tuning.connectTimeoutMs,
+      // Reconnection is ours (backoff, and a fresh client object so that no half-sent state survives).
+      reconnectPeriod: 0,
+      resubscribe: false,
+      will: {
+        topic: this.topics.gate(this.gateId, "status"),
+        payload: Buffer.from(encodeStatus({ state: "offline" })),
+        qos: 1,
+        retain: true,
+      },
+    };
+    let client: MqttClient;
+    try {
+      client = connect(this.brokerUrl(), options);
+    } catch (error) {
+      this.log("error", "connect-failed", (error as Error).message);
+      this.scheduleReconnect();
+      return;
+    }
+    this.client = client;
+    let closed = false;
+    const onGone = (why: string) => {
+      if (closed || this.client !== client) return;
+      closed = true;
+      client.removeAllListeners();
+      client.on("error", () => {});
+      client.end(true);
+      this.client = undefined;
+      this.setConnected(false);
+      this.window.reset();
+      this.log("warn", "disconnected", why);
+      this.scheduleReconnect();
+    };
+    client.on("connect", () => {
+      if (this.client !== client) return;
+      noDelay(client);
+      void this.onConnected(client).catch((error: unknown) => onGone(`after connect: ${String(error)}`));
+    });
+    client.on("message", (topic, payload) => this.onMessage(topic, payload));
+    client.on("error", (error) => {
+      this.log("warn", "mqtt-error", error.message);
+      // Refused credentials, protocol errors: mqtt.js does not always close by itself.
+      onGone(error.message);
+    });
+    client.on("close", () => onGone("connection closed"));
+    client.on("offline", () => onGone("offline"));
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    clearTimeout(this.reconnectTimer);
+    const jitter = 0.8 + Math.random() * 0.4;
+    const delay = Math.round(this.backoffMs * jitter);
+    this.backoffMs = Math.min(this.tuning.reconnectMaxMs, this.backoffMs * 2);
+    this.reconnectTimer = setTimeout(() => this.connectNow(), delay);
+  }
+
+  private async onConnected(client: MqttClient): Promise<void> {
+    const t = this.topics;
+    // QoS 0 on every subscription, on purpose: everything a gate receives has its own end-to-end
+    // recovery (acks are cumulative and probed after a timeout, feed and admissions are sequence-
+    // numbered and replayed, commands are resent until acknowledged, the trust list version rides on
+    // the server heartbeat). A broker-side QoS 1 queue adds nothing to that, and with aedes it costs
+    // a LevelDB write per gate per message and lets a QoS 1 message overtaken by another be dropped
+    // (moscajs/aedes#994), which stalls a gate until its ack timeout.
+    const filters = [
+      t.gate(this.gateId, "ack"),
+      t.gate(this.gateId, "changes"),
+      t.gate(this.gateId, "commands"),
+      t.entranceCommands(this.options.provisioning.entranceId),
+      t.trustList,
+      t.feed,
+      t.admissions,
+      `${t.prefix}/server/#`,
+    ];
+    const granted = await Promise.race([
+      client.subscribeAsync(filters, { qos: this.tuning.subscriptionQos }),
+      sleep(this.tuning.connectTimeoutMs).then(() => {
+        throw new Error("subscribe timed out");
+      }),
+    ]);
+    const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+    if (refused.length > 0) this.log("error", "subscribe-refused", refused.join(", "));
+    if (this.client !== client) return;
+    this.backoffMs = this.tuning.reconnectMinMs;
+    this.connects++;
+    this.window.reset();
+    this.feed.forgetRequest();
+    this.admissions.forgetRequest();
+    client.publish(
+      t.gate(this.gateId, "status"),
+      encodeStatus({
+        state: "online",
+        at: this.now(),
+        ...(this.options.software ? { software: this.options.software } : {}),
+      }),
+      { qos: 1, retain: true },
+    );
+    this.setConnected(true);
+    // Catch up at once rather than wait for the next server heartbeat.
+    this.requestReplay("feed", true);
+    this.requestReplay("admissions", true);
+    this.sendHeartbeat();
+    this.pump();
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected === connected) return;
+    this.connected = connected;
+    this.emit(connected ? "connected" : "disconnected");
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Outbox
+
+  private tick(): void {
+    if (!this.connected) return;
+    const action = this.window.onTick(this.now());
+    if (action.kind === "probe") {
+      this.log(
+        "warn",
+        "ack-timeout",
+        `no ack within ${this.tuning.ackTimeoutMs} ms: resending the oldest batch`,
+      );
+      this.resend(action.batch);
+    } else if (action.kind === "reset") {
+      this.log(
+        "warn",
+        "ack-timeout",
+        `still no ack: resending everything after ${this.window.serverAcked ?? "the start"}`,
+      );
+    }
+    this.pump();
+  }
+
+  /** Sends one in-flight batch again, as it was (same rows, same `after`). */
+  private resend(batch: InFlightBatch): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const rows = this.options.store
+      .outboxPending(batch.after, batch.count)
+      .filter((r) => r.gateSeq <= batch.last);
+    if (rows.length === 0) return;
+    const message = signEventBatch(this.gateId, batch.after, rows, this.seed, this.signer);
+    client.publish(this.topics.gate(this.gateId, "events"), encodeEventBatch(message), { qos: 1 });
+  }
+
+  /** Sends outbox rows while the window has room. Synchronous: publishes are fire-and-forget. */
+  private pump(): void {
+    const client = this.client;
+    if (!client || !this.connected || !client.connected) return;
+    const store = this.options.store;
+    const limit = Math.min(this.tuning.batchEvents, MAX_BATCH_EVENTS);
+    for (;;) {
+      const room = this.window.capacity();
+      if (room <= 0) return;
+      const rows = store.outboxPending(this.window.cursor(), Math.min(limit, room));
+      const first = rows[0];
+      if (!first) return;
+      const after = this.window.afterFor(first.gateSeq);
+      let batch = signEventBatch(this.gateId, after, rows, this.seed, this.signer);
+      let count = rows.length;
+      // Rare: unusually long events. Halve until the batch fits.
+      while (batch.events.length > MAX_BATCH_BYTES && count > 1) {
+        count = Math.ceil(count / 2);
+        batch = signEventBatch(this.gateId, after, rows.slice(0, count), this.seed, this.signer);
+      }
+      const last = rows[count - 1] ?? first;
+      client.publish(
+        this.topics.gate(this.gateId, "events"),
+        encodeEventBatch(batch),
+        { qos: 1 },
+        (error) => {
+          // The PUBACK means nothing for durability; an error only says the connection is gone.
+          if (error) this.log("warn", "publish-failed", error.message);
+        },
+      );
+      this.window.sent({ after, last: last.gateSeq, count }, this.now());
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inbound messages
+
+  private onMessage(topic: string, payload: Buffer): void {
+    try {
+      this.dispatch(topic, payload);
+    } catch (error) {
+      // A bug in a handler must not take the connection down: log it and keep going.
+      this.log(
+        "error",
+        "handler-failed",
+        `${topic}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  private dispatch(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(this.options.provisioning.venueId, topic);
+    if (!parsed) {
+      this.rejected(topic, { ok: false, reason: "unknown-topic", detail: "not a Sésame topic" });
+      return;
+    }
+    switch (parsed.kind) {
+      case "gate":
+        if (parsed.gateId !== this.gateId) return;
+        if (parsed.leaf === "ack") {
+          this.onAck(topic, payload);
+          return;
+        }
+        if (parsed.leaf === "changes") {
+          this.onStream(topic, payload);
+          return;
+        }
+        if (parsed.leaf === "commands") {
+          this.onCommandMessage(topic, payload);
+          return;
+        }
+        return;
+      case "entrance-commands":
+        this.onCommandMessage(topic, payload);
+        return;
+      case "feed":
+      case "admissions":
+        this.onStream(topic, payload);
+        return;
+      case "trust-list":
+        this.onTrustList(topic, payload);
+        return;
+      case "server-heartbeat":
+        this.onServerHeartbeat(topic, payload);
+        return;
+      case "server-status":
+        this.onServerStatus(topic, payload);
+        return;
+    }
+  }
+
+  private rejected(topic: string, result: Decoded<unknown> & { ok: false }): void {
+    this.log("warn", "rejected", `${topic}: ${result.reason}: ${result.detail}`, topic, result.reason);
+  }
+
+  private serverContact(serverAt: number): void {
+    const now = this.now();
+    this.lastServerContactAt = now;
+    this.clockOffsetMs = serverAt - now;
+  }
+
+  private onAck(topic: string, payload: Buffer): void {
+    const ack = decodeAck(payload);
+    if (!ack.ok) {
+      this.rejected(topic, ack);
+      return;
+    }
+    this.serverContact(ack.value.at);
+    const outcome = this.window.onAck(ack.value, this.now());
+    if (outcome.kind === "stale") return;
+    if (outcome.kind === "progress") {
+      this.options.store.acknowledgeOutbox(outcome.upTo);
+      const rejected = ack.value.rejected ?? [];
+      for (const r of rejected)
+        this.log(
+          "error",
+          "event-rejected",
+          `gateSeq ${r.gateSeq}: ${r.reason}: ${r.detail}`,
+          topic,
+          r.reason,
+        );
+      this.emit("ack", outcome.upTo, rejected);
+    } else {
+      this.options.store.acknowledgeOutbox(outcome.upTo);
+      this.log("info", "resync", `server holds up to ${outcome.upTo}: resending from there`);
+    }
+    this.pump();
+  }
+
+  private onStream(topic: string, payload: Buffer): void {
+    const message = decodeStream(payload);
+    if (!message.ok) {
+      this.rejected(topic, message);
+      return;
+    }
+    this.lastServerContactAt = this.now();
+    const m = message.value;
+    if (m.stream === "trust-list") {
+      this.applyTrustList(topic, m.trustList);
+      return;
+    }
+    if (m.stream === "feed") {
+      if (m.snapshot && m.snapshot.feedSequence > this.feed.current) {
+        void this.downloadSnapshot(m.snapshot);
+        return;
+      }
+      const { apply, gap } = this.feed.split(m.changes, (c) => c.sequence);
+      const last = apply[apply.length - 1];
+      if (last) {
+        try {
+          this.options.store.applyChanges(apply);
+          this.feed.advance(last.sequence);
+          this.emit("feed-applied", last.sequence);
+        } catch (error) {
+          this.log("error", "feed-apply-failed", (error as Error).message);
+          this.requestReplay("feed", true);
+          return;
+        }
+      }
+      if (gap || m.more) this.requestReplay("feed", true);
+      return;
+    }
+    const { apply, gap } = this.admissions.split(m.entries, (e) => e.seq);
+    const last = apply[apply.length - 1];
+    if (last) {
+      for (const entry of apply) {
+        if (entry.event.gateId === this.gateId) continue;
+        this.options.store.recordRemoteEntry(entry.event);
+        this.emit("remote-entry", entry.event);
+      }
+      this.admissions.advance(last.seq);
+      this.options.store.saveAdmissionCursor?.(last.seq);
+    }
+    if (gap || m.more) this.requestReplay("admissions", true);
+  }
+
+  private requestReplay(stream: "feed" | "admissions" | "trust-list", behind: boolean): void {
+    const client = this.client;
+    if (!client || !this.connected) return;
+    const tracker = stream === "feed" ? this.feed : stream === "admissions" ? this.admissions : this.trust;
+    const from = tracker.replayFrom(this.now(), behind);
+    if (from === undefined) return;
+    client.publish(this.topics.gate(this.gateId, "replay"), encodeReplay({ stream, from }), { qos: 1 });
+  }
+
+  private onServerHeartbeat(topic: string, payload: Buffer): void {
+    const hb = decodeServerHeartbeat(payload);
+    if (!hb.ok) {
+      this.rejected(topic, hb);
+      return;
+    }
+    this.serverContact(hb.value.at);
+    if (hb.value.feedSequence > this.feed.current) this.requestReplay("feed", true);
+    if (hb.value.admissionSeq > this.admissions.current) this.requestReplay("admissions", true);
+    // The retained trust list can be lost on the way (aedes#994): the heartbeat says which is current.
+    const held = this.options.store.trustListVersion();
+    if (hb.value.trustListVersion !== undefined && hb.value.trustListVersion > held) {
+      this.trust.current = held;
+      this.requestReplay("trust-list", true);
+    }
+  }
+
+  private onServerStatus(topic: string, payload: Buffer): void {
+    const status = decodeStatus(payload);
+    if (!status.ok) {
+      this.rejected(topic, status);
+      return;
+    }
+    const online = status.value.state === "online";
+    if (online && this.serverOnline === false) {
+      // The server came back (birth): whatever was in flight may have died with it. Resend.
+      this.log("info", "server-online", "sync-server is back: resending unacknowledged events");
+      this.window.reset();
+      this.feed.forgetRequest();
+      this.admissions.forgetRequest();
+      this.requestReplay("feed", true);
+      this.requestReplay("admissions", true);
+      this.pump();
+    }
+    this.serverOnline = online;
+  }
+
+  private onTrustList(topic: string, payload: Buffer): void {
+    const message = decodeTrustListMessage(payload);
+    if (!message.ok) {
+      this.rejected(topic, message);
+      return;
+    }
+    this.applyTrustList(topic, message.value);
+  }
+
+  private applyTrustList(topic: string, value: unknown): void {
+    const held = this.options.store.trustListVersion();
+    const result = verifyTrustList(value, this.rootKey, this.verifier, {
+      venue: this.options.provisioning.venueId,
+      currentVersion: held,
+    });
+    if (!result.ok) {
+      this.rejected(topic, {
+        ok: false,
+        reason: "bad-signature",
+        detail: `${result.reason}: ${result.detail}`,
+      });
+      return;
+    }
+    if (result.list.version === held) return;
+    this.options.store.applyTrustList(value as SignedTrustListJson, result.list);
+    this.trust.advance(result.list.version);
+    this.log("info", "trust-list", `trust list version ${result.list.version} applied`);
+  }
+
+  private async downloadSnapshot(pointer: SnapshotPointer): Promise<void> {
+    if (this.snapshotInProgress) return;
+    this.snapshotInProgress = true;
+    try {
+      const base = this.options.httpBaseUrl ?? this.options.provisioning.http.baseUrl;
+      if (!base) throw new Error("no HTTP base URL for the snapshot: give httpBaseUrl");
+      const response = await fetch(new URL(pointer.path, base), {
+        headers: { authorization: `Bearer ${this.options.provisioning.http.token}` },
+        signal: AbortSignal.timeout(this.tuning.snapshotTimeoutMs),
+      });
+      if (!response.ok) throw new Error(`snapshot download: HTTP ${response.status}`);
+      const signature = response.headers.get("sesame-bundle-signature") ?? "";
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (!verifyBundleSignature(bytes, signature, this.rootKey, this.verifier))
+        throw new Error("snapshot signature does not verify against the venue root key");
+      const bundle = JSON.parse(Buffer.from(bytes).toString("utf8")) as GateBundle;
+      if (bundle.format !== GATE_BUNDLE_FORMAT)
+        throw new Error(`snapshot format is not ${GATE_BUNDLE_FORMAT}`);
+      if (bundle.venue.id !== this.options.provisioning.venueId)
+        throw new Error("snapshot is for another venue");
+      const trust = verifyTrustList(bundle.trustList, this.rootKey, this.verifier, {
+        venue: bundle.venue.id,
+      });
+      if (!trust.ok) throw new Error(`snapshot trust list refused: ${trust.detail}`);
+      if (bundle.feedSequence > this.feed.current) {
+        this.options.store.applySnapshot({ bundle, bytes, signature });
+        this.feed.advance(bundle.feedSequence);
+        this.emit("snapshot", bundle.feedSequence);
+        this.log("info", "snapshot", `snapshot at feed sequence ${bundle.feedSequence} applied`);
+      }
+    } catch (error) {
+      this.log("error", "snapshot-failed", error instanceof Error ? error.message : String(error));
+    } finally {
+      this.snapshotInProgress = false;
+    }
+    this.feed.forgetRequest();
+    this.requestReplay("feed", true);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Commands
+
+  private onCommandMessage(topic: string, payload: Buffer): void {
+    const message = decodeCommandMessage(payload);
+    if (!message.ok) {
+      this.rejected(topic, message);
+      return;
+    }
+    if (!verifyCommandText(message.value.command, message.value.sig, this.commandKey, this.verifier)) {
+      this.rejected(topic, {
+        ok: false,
+        reason: "bad-signature",
+        detail: "command not signed by the sync-server",
+      });
+      return;
+    }
+    let command: Command;
+    try {
+      command = validateCommand(JSON.parse(message.value.command));
+    } catch (error) {
+      const detail =
+        error instanceof FieldError ? error.message : `command is not JSON: ${(error as Error).message}`;
+      this.rejected(topic, { ok: false, reason: "invalid", detail });
+      return;
+    }
+    const target = command.target;
+    const mine =
+      "gate" in target
+        ? target.gate === this.gateId
+        : target.entrance === this.options.provisioning.entranceId;
+    if (!mine) {
+      this.rejected(topic, {
+        ok: false,
+        reason: "wrong-target",
+        detail: `command ${command.id} is not for this gate`,
+      });
+      return;
+    }
+    const previous = this.handledCommands.get(command.id);
+    if (previous) {
+      this.ackCommand(command.id, previous.status, previous.detail);
+      return;
+    }
+    const serverNow = this.now() + (this.clockOffsetMs ?? 0);
+    if (serverNow > command.expiresAt) {
+      this.remember(command.id, "expired", "arrived after it expired");
+      this.emit("command", command, "expired");
+      this.ackCommand(command.id, "expired", "arrived after it expired");
+      return;
+    }
+    const handler = this.options.onCommand;
+    if (!handler) {
+      this.remember(command.id, "refused", "this gate executes no commands");
+      this.ackCommand(command.id, "refused", "this gate executes no commands");
+      return;
+    }
+    void (async () => {
+      let result: CommandResult;
+      try {
+        result = await handler(command);
+      } catch (error) {
+        result = { status: "refused", detail: error instanceof Error ? error.message : String(error) };
+      }
+      this.remember(command.id, result.status, result.detail);
+      this.emit("command", command, result.status);
+      this.ackCommand(command.id, result.status, result.detail);
+    })();
+  }
+
+  private remember(id: string, status: CommandAckStatus, detail?: string): void {
+    this.handledCommands.set(id, detail === undefined ? { status } : { status, detail });
+    if (this.handledCommands.size > 1000) {
+      const oldest = this.handledCommands.keys().next();
+      if (!oldest.done) this.handledCommands.delete(oldest.value);
+    }
+  }
+
+  private ackCommand(commandId: string, status: CommandAckStatus, detail?: string): void {
+    this.client?.publish(
+      this.topics.gate(this.gateId, "command-acks"),
+      encodeCommandAck({ commandId, status, at: this.now(), ...(detail === undefined ? {} : { detail }) }),
+      { qos: 1 },
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private sendHeartbeat(): void {
+    const client = this.client;
+    if (!client || !this.connected) return;
+    const now = this.now();
+    client.publish(
+      this.topics.gate(this.gateId, "heartbeat"),
+      encodeGateHeartbeat({
+        at: now,
+        ...(this.clockOffsetMs === undefined ? {} : { clockOffsetMs: this.clockOffsetMs }),
+        feedSequence: this.feed.current,
+        admissionSeq: this.admissions.current,
+        ...(this.lastServerContactAt === undefined
+          ? {}
+          : { dataAgeMs: Math.max(0, now - this.lastServerContactAt) }),
+        outboxDepth: this.options.store.outboxDepth(),
+        ackedGateSeq: this.window.serverAcked ?? 0,
+      }),
+      { qos: 0 },
+    );
+  }
+
+  private log(
+    level: SyncLogEntry["level"],
+    code: string,
+    detail: string,
+    topic?: string,
+    reason?: RejectReason,
+  ): void {
+    const entry: SyncLogEntry = {
+      level,
+      code,
+      detail,
+      ...(topic === undefined ? {} : { topic }),
+      ...(reason === undefined ? {} : { reason }),
+    };
+    this.options.log?.(entry);
+    this.emit("log", entry);
+  }
+}

@@ -1,0 +1,92 @@
+import { createNodeSigner, createNodeVerifier, keyPairFromSeed } from "@sesame/ticket";
+import { describe, expect, it } from "vitest";
+import {
+  decodeAck,
+  decodeBatchEvents,
+  decodeEnvelope,
+  decodeEventBatch,
+  decodeReplay,
+  decodeStream,
+  encodeAck,
+  encodeEventBatch,
+  MAX_MESSAGE_BYTES,
+  validateEvent,
+} from "./protocol.js";
+import { signEventBatch, verifyEventBatch } from "./signing.js";
+import { MemoryGateStore } from "./store.js";
+
+const signer = createNodeSigner();
+const verifier = createNodeVerifier();
+
+describe("protocol codecs", () => {
+  it("rejects oversized, malformed and unknown-version payloads with a stable reason", () => {
+    expect(decodeEnvelope("x".repeat(MAX_MESSAGE_BYTES + 1))).toMatchObject({
+      ok: false,
+      reason: "oversized",
+    });
+    expect(decodeEnvelope("{nope")).toMatchObject({ ok: false, reason: "malformed-json" });
+    expect(decodeEnvelope("[1,2]")).toMatchObject({ ok: false, reason: "invalid" });
+    expect(decodeEnvelope('{"v":2}')).toMatchObject({ ok: false, reason: "unknown-version" });
+    expect(decodeEnvelope("{}")).toMatchObject({ ok: false, reason: "unknown-version" });
+    expect(decodeEnvelope('{"v":1}')).toMatchObject({ ok: true });
+  });
+
+  it("names the bad field", () => {
+    const r = decodeAck('{"v":1,"upToGateSeq":-1,"at":0}');
+    expect(r).toMatchObject({ ok: false, reason: "invalid" });
+    if (!r.ok) expect(r.detail).toMatch(/upToGateSeq/);
+    expect(decodeReplay('{"v":1,"stream":"tickets","from":1}')).toMatchObject({
+      ok: false,
+      reason: "invalid",
+    });
+    const s = decodeStream('{"v":1,"stream":"feed","changes":[{"sequence":1,"type":"cancel"}]}');
+    expect(s).toMatchObject({ ok: false });
+    if (!s.ok) expect(s.detail).toMatch(/changes\[0\]\.ticketId/);
+  });
+
+  it("round-trips an ack", () => {
+    const ack = {
+      upToGateSeq: 12,
+      at: 5,
+      rejected: [{ gateSeq: 3, reason: "invalid" as const, detail: "x" }],
+    };
+    expect(decodeAck(encodeAck(ack))).toEqual({ ok: true, value: ack });
+  });
+
+  it("validates events and keeps only known fields", () => {
+    const store = new MemoryGateStore("A1");
+    const e = store.append({ kind: "entered", ticketId: 5, session: 1 });
+    expect(validateEvent({ ...e, extra: "dropped" })).toEqual(e);
+    expect(() => validateEvent({ ...e, reason: "LET_IN" })).toThrow(/reason/);
+    expect(() => validateEvent({ ...e, gateId: "A/1" })).toThrow(/gateId/);
+    expect(() => validateEvent({ ...e, gateSeq: 0 })).toThrow(/gateSeq/);
+  });
+
+  it("signs a batch over its exact bytes; any change breaks the signature", () => {
+    const store = new MemoryGateStore("A1");
+    const events = [
+      store.append({ kind: "entered", ticketId: 1, session: 1 }),
+      store.append({ kind: "refused" }),
+    ];
+    const seed = Buffer.alloc(32, 5);
+    const pub = keyPairFromSeed(seed).publicKey;
+    const batch = signEventBatch("A1", 0, events, seed, signer);
+    const decoded = decodeEventBatch(encodeEventBatch(batch));
+    if (!decoded.ok) throw new Error(decoded.detail);
+    expect(verifyEventBatch(decoded.value, pub, verifier)).toBe(true);
+    expect(verifyEventBatch({ ...decoded.value, after: 1 }, pub, verifier)).toBe(false);
+    expect(verifyEventBatch({ ...decoded.value, gateId: "B1" }, pub, verifier)).toBe(false);
+    const altered = decoded.value.events.replace('"entered"', '"exited"');
+    expect(verifyEventBatch({ ...decoded.value, events: altered }, pub, verifier)).toBe(false);
+  });
+
+  it("refuses batches whose gateSeq does not increase", () => {
+    expect(decodeBatchEvents("[]")).toMatchObject({ ok: false, reason: "invalid" });
+    expect(decodeBatchEvents('[{"gateSeq":2},{"gateSeq":2}]')).toMatchObject({
+      ok: false,
+      reason: "invalid",
+    });
+    expect(decodeBatchEvents('[{"gateSeq":1},{"gateSeq":3}]')).toMatchObject({ ok: true });
+    expect(decodeBatchEvents("{")).toMatchObject({ ok: false, reason: "malformed-json" });
+  });
+});

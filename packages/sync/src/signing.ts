@@ -1,0 +1,66 @@
+import type { EntryLogEvent } from "@sesame/gate-core";
+import type { Ed25519Signer, Ed25519Verifier } from "@sesame/ticket";
+import { canonicalEvent, type EventBatchMessage } from "./protocol.js";
+
+/*
+ * Signatures of the sync protocol. Each has its own domain string so that a signature made for one
+ * purpose can never be replayed as another (the same habit as the credential and trust list).
+ * One signature per event batch, not per event: the server verifies ~8,000 signatures/s on 2 cores,
+ * which would cap ingest below the 10,000 events/s target if every event carried its own.
+ */
+
+const EVENTS_DOMAIN = Buffer.from("SESAME-EVENTS-1\0");
+const COMMAND_DOMAIN = Buffer.from("SESAME-COMMAND-1\0");
+
+export function eventBatchSigningBytes(gateId: string, after: number, eventsJson: string): Buffer {
+  return Buffer.concat([EVENTS_DOMAIN, Buffer.from(`${gateId}\0${after}\0`), Buffer.from(eventsJson)]);
+}
+
+/** Builds a signed batch from outbox rows (in gateSeq order). */
+export function signEventBatch(
+  gateId: string,
+  after: number,
+  events: readonly EntryLogEvent[],
+  seed: Uint8Array,
+  signer: Ed25519Signer,
+): EventBatchMessage {
+  const eventsJson = JSON.stringify(events.map(canonicalEvent));
+  const sig = Buffer.from(signer.sign(eventBatchSigningBytes(gateId, after, eventsJson), seed)).toString(
+    "hex",
+  );
+  return { gateId, after, events: eventsJson, sig };
+}
+
+export function verifyEventBatch(
+  batch: EventBatchMessage,
+  gatePublicKey: Uint8Array,
+  verifier: Ed25519Verifier,
+): boolean {
+  return verifier.verify(
+    eventBatchSigningBytes(batch.gateId, batch.after, batch.events),
+    Buffer.from(batch.sig, "hex"),
+    gatePublicKey,
+  );
+}
+
+export function signCommandText(commandJson: string, seed: Uint8Array, signer: Ed25519Signer): string {
+  return Buffer.from(signer.sign(Buffer.concat([COMMAND_DOMAIN, Buffer.from(commandJson)]), seed)).toString(
+    "hex",
+  );
+}
+
+export function verifyCommandText(
+  commandJson: string,
+  sigHex: string,
+  publicKey: Uint8Array,
+  verifier: Ed25519Verifier,
+): boolean {
+  return verifier.verify(
+    Buffer.concat([COMMAND_DOMAIN, Buffer.from(commandJson)]),
+    Buffer.from(sigHex, "hex"),
+    publicKey,
+  );
+}
+
+/** The gate bundle signature of docs/venue-files.md: @sesame/venue owns the format. */
+export { verifyBundleBytes as verifyBundleSignature } from "@sesame/venue";

@@ -1,0 +1,199 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import type { ApiToken } from "./http/api.js";
+import { writeMosquittoConfig } from "./mosquitto.js";
+import { randomSecret } from "./secrets.js";
+import { openServerStore, provisionGateInStore, SyncServer } from "./server.js";
+
+/*
+ * The `sesame sync-server` and `sesame mosquitto-config` commands, written against a small io
+ * object so that the CLI package can wire them in and tests can run them in-process.
+ */
+
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  now(): number;
+  /** Resolves when the person asks to stop (Ctrl-C). */
+  readonly interrupted: Promise<void>;
+}
+
+export const SYNC_SERVER_USAGE =
+  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process]";
+export const MOSQUITTO_CONFIG_USAGE =
+  "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--user NAME] [--provision]";
+
+class UsageError extends Error {}
+
+function parse(argv: string[], options: ParseArgsOptionsConfig, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(
+      `${error instanceof Error ? error.message.replace(/\. To specify.*$/s, "") : String(error)}\n\nusage: ${usage}`,
+    );
+  }
+}
+
+function portOf(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d+$/.test(value) || Number(value) > 65535)
+    throw new UsageError(`${flag} must be a port number (0–65535), got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** The dashboard and ticketing tokens of a data directory, created (mode 0600) on first use. */
+export function loadOrCreateTokens(dataDir: string): { path: string; tokens: ApiToken[] } {
+  const path = join(dataDir, "tokens.json");
+  if (existsSync(path)) {
+    const parsed = JSON.parse(readFileSync(path, "utf8")) as { tokens?: ApiToken[] };
+    if (!Array.isArray(parsed.tokens)) throw new Error(`${path}: no "tokens" array`);
+    return { path, tokens: parsed.tokens };
+  }
+  const tokens: ApiToken[] = [
+    { token: randomSecret(32), role: "admin", name: "ticketing" },
+    { token: randomSecret(32), role: "supervisor", name: "supervisor" },
+    { token: randomSecret(32), role: "tech", name: "tech" },
+  ];
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ tokens }, null, 2)}\n`, { mode: 0o600 });
+  return { path, tokens };
+}
+
+async function guarded(io: CommandIo, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`sesame: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`sesame: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+export function runSyncServerCommand(argv: string[], io: CommandIo): Promise<number> {
+  return guarded(io, async () => {
+    const v = parse(
+      argv,
+      {
+        venue: { type: "string" },
+        data: { type: "string" },
+        broker: { type: "string" },
+        host: { type: "string" },
+        "http-port": { type: "string" },
+        "mqtt-port": { type: "string" },
+        "broker-mode": { type: "string" },
+      },
+      SYNC_SERVER_USAGE,
+    );
+    const venueDir = resolve(typeof v.venue === "string" ? v.venue : "venue");
+    if (!existsSync(join(venueDir, "venue.json")))
+      throw new UsageError(
+        `${venueDir} is not a venue directory (no venue.json); make one with \`sesame venue demo --out DIR\``,
+      );
+    const dataDir = resolve(typeof v.data === "string" ? v.data : join(venueDir, "sync-data"));
+    const host = typeof v.host === "string" ? v.host : "127.0.0.1";
+    const httpPort = portOf(v["http-port"], "--http-port") ?? 8080;
+    const mqttPort = portOf(v["mqtt-port"], "--mqtt-port") ?? 1883;
+    const brokerUrl = typeof v.broker === "string" ? v.broker : undefined;
+    if (brokerUrl !== undefined && !/^mqtts?:\/\/[^/]+$/.test(brokerUrl))
+      throw new UsageError(`--broker must look like mqtt://host:port, got ${JSON.stringify(brokerUrl)}`);
+    const mode = v["broker-mode"];
+    if (mode !== undefined && mode !== "child" && mode !== "in-process")
+      throw new UsageError("--broker-mode is child or in-process");
+    const { path: tokensPath, tokens } = loadOrCreateTokens(dataDir);
+    const server = await SyncServer.start({
+      venueDir,
+      dataDir,
+      broker: brokerUrl
+        ? { kind: "external", url: brokerUrl }
+        : { kind: "embedded", mode: mode === "in-process" ? "in-process" : "child", host, port: mqttPort },
+      http: { host, port: httpPort, tokens },
+      now: () => io.now(),
+      log: (line) => io.stderr.write(`${new Date(io.now()).toISOString()} ${line}\n`),
+    });
+    io.stdout.write(
+      [
+        `sync-server for venue ${server.venue.id} (${server.venue.name})`,
+        `  MQTT  ${server.brokerUrl}${brokerUrl ? " (external broker)" : " (embedded aedes, persistence in data/broker)"}`,
+        `  HTTP  http://${host}:${server.httpPort}/api   tokens in ${tokensPath}`,
+        `  data  ${dataDir}`,
+        "Ctrl-C to stop.",
+        "",
+      ].join("\n"),
+    );
+    await io.interrupted;
+    io.stdout.write("stopping…\n");
+    await server.stop();
+    return 0;
+  });
+}
+
+export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promise<number> {
+  return guarded(io, async () => {
+    const v = parse(
+      argv,
+      {
+        venue: { type: "string" },
+        out: { type: "string" },
+        data: { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        user: { type: "string" },
+        provision: { type: "boolean" },
+      },
+      MOSQUITTO_CONFIG_USAGE,
+    );
+    if (typeof v.venue !== "string")
+      throw new UsageError(`missing --venue\n\nusage: ${MOSQUITTO_CONFIG_USAGE}`);
+    if (typeof v.out !== "string") throw new UsageError(`missing --out\n\nusage: ${MOSQUITTO_CONFIG_USAGE}`);
+    const venueDir = resolve(v.venue);
+    if (!existsSync(join(venueDir, "venue.json")))
+      throw new UsageError(`${venueDir} is not a venue directory (no venue.json)`);
+    const dataDir = resolve(typeof v.data === "string" ? v.data : join(venueDir, "sync-data"));
+    const outDir = resolve(v.out);
+    const port = portOf(v.port, "--port") ?? 1883;
+    const host = typeof v.host === "string" ? v.host : "127.0.0.1";
+    const store = openServerStore(venueDir, dataDir, io.now());
+    try {
+      const provisioned: string[] = [];
+      if (v.provision === true) {
+        mkdirSync(join(outDir, "gates"), { recursive: true });
+        for (const g of store.gates()) {
+          if (g.mqttHash !== null) continue;
+          const p = provisionGateInStore(store, g.gateId, io.now(), { mqttUrl: `mqtt://${host}:${port}` });
+          writeFileSync(join(outDir, "gates", `${g.gateId}.json`), `${JSON.stringify(p, null, 2)}\n`, {
+            mode: 0o600,
+          });
+          provisioned.push(g.gateId);
+        }
+      }
+      const files = writeMosquittoConfig(store, {
+        outDir,
+        host,
+        port,
+        ...(typeof v.user === "string" ? { user: v.user } : {}),
+      });
+      io.stdout.write(
+        [
+          `Mosquitto configuration for venue ${store.venue().id}:`,
+          `  ${files.config}`,
+          `  ${files.passwords} (sync-server + ${files.gates.length} gates)`,
+          `  ${files.acl}`,
+          ...(provisioned.length
+            ? [`  provisioned ${provisioned.join(", ")}: credentials in ${join(outDir, "gates")}/ (secret)`]
+            : []),
+          `Run: mosquitto -c ${files.config}`,
+          `Then: sesame sync-server --venue ${venueDir} --data ${dataDir} --broker mqtt://${host}:${port}`,
+          "",
+        ].join("\n"),
+      );
+      return 0;
+    } finally {
+      store.close();
+    }
+  });
+}

@@ -1,0 +1,944 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type Command,
+  type CommandType,
+  decodeBatchEvents,
+  decodeCommandAck,
+  decodeEventBatch,
+  decodeGateHeartbeat,
+  decodeReplay,
+  decodeStatus,
+  encodeAck,
+  encodeAdmissions,
+  encodeCommandMessage,
+  encodeFeed,
+  encodeServerHeartbeat,
+  encodeStatus,
+  encodeTrustList,
+  encodeTrustListReply,
+  type GateProvisioning,
+  gateUsername,
+  isValidId,
+  MAX_REPLAY_ITEMS,
+  noDelay,
+  PROVISIONING_FORMAT,
+  parseTopic,
+  type RejectReason,
+  SERVER_USERNAME,
+  signCommandText,
+  type VenueTopics,
+  venueTopics,
+  verifyEventBatch,
+} from "@sesame/sync";
+import {
+  Category,
+  createNodeSigner,
+  createNodeVerifier,
+  type Ed25519Signer,
+  type Ed25519Verifier,
+  encodeCredentialText,
+  issueCredential,
+  keyPairFromSeed,
+  type SignedTrustListJson,
+  signTrustList,
+  type TicketBody,
+} from "@sesame/ticket";
+import {
+  type BundleTicket,
+  readChanges,
+  readGateBundle,
+  readSecrets,
+  readVenue,
+  signBundleBytes,
+  type TicketChange,
+  type Venue,
+} from "@sesame/venue";
+import { connect, type MqttClient } from "mqtt";
+import { type EmbeddedBroker, startEmbeddedBroker, storeCredentials } from "./broker/aedes.js";
+import { BrokerProcess } from "./broker/supervisor.js";
+import type { ApiToken } from "./http/api.js";
+import { mosquittoHash, randomSecret, tokenHash } from "./secrets.js";
+import {
+  type Alert,
+  type IssuerKeyRecord,
+  type RejectionRecord,
+  ServerStore,
+  type StoredEvent,
+} from "./store.js";
+import { bundleTicketOf, type ImportRow, type RowRejection, validateImportRow } from "./tickets.js";
+
+/*
+ * The sync-server: one venue's event store, ticket feed and HTTP API, with the embedded broker by
+ * default (aedes in a child process) or an external one (Mosquitto). It consumes every gate's event
+ * batches, verifies the gate's signature, stores them idempotently and in order per gate, then acks
+ * (after the commit) and fans admissions out to every gate.
+ */
+
+export type BrokerChoice =
+  | {
+      readonly kind: "embedded";
+      readonly mode?: "child" | "in-process";
+      readonly host?: string;
+      readonly port?: number;
+    }
+  | { readonly kind: "external"; readonly url: string };
+
+export interface SyncServerTuning {
+  readonly heartbeatMs: number;
+  /** A gate further behind than this in the feed is sent to the snapshot instead of a replay. */
+  readonly snapshotThreshold: number;
+  readonly commandTtlMs: number;
+  /** Overrides the QoS of the server's uplink subscription (see subscriptionQos()). */
+  readonly subscriptionQos?: 0 | 1;
+}
+
+export const DEFAULT_SERVER_TUNING: SyncServerTuning = {
+  heartbeatMs: 2000,
+  snapshotThreshold: 20_000,
+  commandTtlMs: 60_000,
+};
+
+export interface SyncServerOptions {
+  readonly venueDir: string;
+  readonly dataDir: string;
+  readonly broker?: BrokerChoice;
+  /** HTTP listener; port 0 = any free port. Undefined: no HTTP server. */
+  readonly http?: { readonly host?: string; readonly port?: number; readonly tokens?: readonly ApiToken[] };
+  readonly now?: () => number;
+  readonly log?: (line: string) => void;
+  readonly tuning?: Partial<SyncServerTuning>;
+  /** URLs written into gate provisioning (what gates should use); default: the listeners. */
+  readonly publicMqttUrl?: string;
+  readonly publicHttpUrl?: string;
+}
+
+export interface ServerEvents {
+  entries: [events: readonly StoredEvent[]];
+  alert: [alert: Alert];
+  rejection: [rejection: RejectionRecord];
+  presence: [gateId: string];
+  "command-ack": [commandId: string, gateId: string];
+  connected: [];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const SERVER_DATA = { db: "sync.db", brokerDir: "broker" } as const;
+
+/** Opens (and on first use initialises) the store of a data directory from a venue directory. */
+export function openServerStore(venueDir: string, dataDir: string, now: number): ServerStore {
+  mkdirSync(dataDir, { recursive: true });
+  const store = new ServerStore(join(dataDir, SERVER_DATA.db));
+  const venue = readVenue(venueDir);
+  const existing = store.venueOrUndefined();
+  if (existing) {
+    if (existing.id !== venue.id)
+      throw new Error(`data directory ${dataDir} belongs to venue ${existing.id}, not ${venue.id}`);
+    return store;
+  }
+  const rootKey = Buffer.from(venue.rootPublicKey, "hex");
+  const { bundle } = readGateBundle(venueDir, rootKey);
+  const changes = existsSync(join(venueDir, "changes.jsonl")) ? readChanges(venueDir) : [];
+  const secrets = readSecrets(venueDir);
+  const issuerKeys: IssuerKeyRecord[] = bundle.trustList.keys.map((k) => {
+    const seed = secrets.issuerSeeds[String(k.keyId)];
+    if (!seed) throw new Error(`secrets/keys.json has no seed for issuer key ${k.keyId}`);
+    return {
+      keyId: k.keyId,
+      seed,
+      publicKey: k.publicKey,
+      validFrom: Math.floor(Date.parse(k.validFrom) / 1000),
+      validUntil: Math.floor(Date.parse(k.validUntil) / 1000),
+      revoked: k.revoked,
+    };
+  });
+  store.initialize({ venue, bundle, changes, trustList: bundle.trustList, issuerKeys, now });
+  const commandSeed = randomBytes(32).toString("hex");
+  store.setMeta("command_seed", commandSeed);
+  const password = randomSecret();
+  store.setMeta("mqtt_server_password", password);
+  store.setMeta("mqtt_server_hash", mosquittoHash(password));
+  return store;
+}
+
+export class SyncServer extends EventEmitter<ServerEvents> {
+  readonly venue: Venue;
+  readonly topics: VenueTopics;
+  readonly tuning: SyncServerTuning;
+  readonly now: () => number;
+  private readonly signer: Ed25519Signer = createNodeSigner();
+  private readonly verifier: Ed25519Verifier = createNodeVerifier(1024);
+  private readonly rootSeed: Uint8Array;
+  private readonly commandSeed: Uint8Array;
+  readonly commandPublicKey: string;
+  private client: MqttClient | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private inProcessBroker: EmbeddedBroker | undefined;
+  /** The embedded broker's child process (tests kill it to simulate a crash). */
+  brokerProcess: BrokerProcess | undefined;
+  brokerUrl = "";
+  mqttPort: number | undefined;
+  httpPort: number | undefined;
+  /** Commands not yet acknowledged by every gate they target: republished until then or expiry. */
+  private readonly pendingCommands = new Map<
+    string,
+    { expiresAt: number; topic: string; payload: string; targets: Set<string> }
+  >();
+  private bundleCache: { key: string; bytes: Buffer; signature: string } | undefined;
+  private closeHttp: (() => Promise<void>) | undefined;
+  private stopped = false;
+
+  private constructor(
+    readonly store: ServerStore,
+    readonly options: SyncServerOptions,
+  ) {
+    super();
+    this.setMaxListeners(1000);
+    this.venue = store.venue();
+    this.topics = venueTopics(this.venue.id);
+    this.tuning = { ...DEFAULT_SERVER_TUNING, ...options.tuning };
+    this.now = options.now ?? Date.now;
+    const secrets = readSecrets(options.venueDir);
+    this.rootSeed = Buffer.from(secrets.rootSeed, "hex");
+    if (
+      Buffer.from(keyPairFromSeed(this.rootSeed).publicKey).toString("hex") !==
+      this.venue.rootPublicKey.toLowerCase()
+    )
+      throw new Error("secrets/keys.json: the root seed does not match the venue's root public key");
+    const commandSeed = store.meta("command_seed");
+    if (!commandSeed) throw new Error("store has no command key");
+    this.commandSeed = Buffer.from(commandSeed, "hex");
+    this.commandPublicKey = Buffer.from(keyPairFromSeed(this.commandSeed).publicKey).toString("hex");
+  }
+
+  static async start(options: SyncServerOptions): Promise<SyncServer> {
+    const now = options.now ?? Date.now;
+    const store = openServerStore(options.venueDir, options.dataDir, now());
+    const server = new SyncServer(store, options);
+    try {
+      await server.startBroker();
+      server.connectMqtt();
+      if (options.http) {
+        const { startHttpApi } = await import("./http/api.js");
+        const http = await startHttpApi(
+          server,
+          options.http.host ?? "127.0.0.1",
+          options.http.port ?? 0,
+          options.http.tokens ?? [],
+        );
+        server.httpPort = http.port;
+        server.closeHttp = http.close;
+      }
+      server.heartbeatTimer = setInterval(() => {
+        server.publishHeartbeat();
+        server.republishCommands();
+      }, server.tuning.heartbeatMs);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  private async startBroker(): Promise<void> {
+    const choice = this.options.broker ?? { kind: "embedded" };
+    if (choice.kind === "external") {
+      this.brokerUrl = choice.url;
+      return;
+    }
+    const host = choice.host ?? "127.0.0.1";
+    const persistenceDir = join(this.options.dataDir, SERVER_DATA.brokerDir);
+    if (choice.mode === "in-process") {
+      this.inProcessBroker = await startEmbeddedBroker({
+        venueId: this.venue.id,
+        host,
+        port: choice.port ?? 0,
+        persistenceDir,
+        credentials: storeCredentials(this.store, this.venue.id),
+        onAudit: (audit) => this.onBrokerAudit(audit),
+      });
+      this.mqttPort = this.inProcessBroker.port;
+    } else {
+      const broker = new BrokerProcess({
+        venueId: this.venue.id,
+        host,
+        port: choice.port ?? 0,
+        persistenceDir,
+        dbPath: join(this.options.dataDir, SERVER_DATA.db),
+      });
+      broker.on("audit", (audit) => this.onBrokerAudit(audit));
+      broker.on("log", (line) => this.log(`broker: ${line}`));
+      broker.on("exit", (code, signal) => {
+        if (!this.stopped) this.log(`embedded broker exited (${signal ?? code}); restarting`);
+      });
+      this.brokerProcess = broker;
+      this.mqttPort = await broker.start();
+    }
+    this.brokerUrl = `mqtt://${host}:${this.mqttPort}`;
+  }
+
+  private onBrokerAudit(audit: import("./broker/aedes.js").BrokerAudit): void {
+    const detail =
+      audit.type === "auth-failed"
+        ? `client ${audit.clientId}: ${audit.detail}`
+        : `${audit.type === "publish-denied" ? "publish to" : "subscribe to"} ${audit.topic} denied`;
+    this.reject(
+      audit.username || "(anonymous)",
+      audit.type === "auth-failed" ? undefined : audit.topic,
+      audit.type === "auth-failed" ? "auth-failed" : "denied",
+      detail,
+    );
+  }
+
+  reject(
+    source: string,
+    topic: string | undefined,
+    reason: RejectReason,
+    detail: string,
+    raw?: Buffer,
+  ): undefined {
+    const record = this.store.recordRejection(
+      this.now(),
+      source,
+      topic,
+      reason,
+      detail,
+      raw?.subarray(0, 512).toString("utf8"),
+    );
+    this.log(`rejected from ${source}${topic ? ` on ${topic}` : ""}: ${reason}: ${detail}`);
+    this.emit("rejection", record);
+    return undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // MQTT
+
+  private connectMqtt(): void {
+    const password = this.store.meta("mqtt_server_password") ?? "";
+    const client = connect(this.brokerUrl, {
+      clientId: SERVER_USERNAME,
+      username: SERVER_USERNAME,
+      password,
+      protocolVersion: 4,
+      // Persistent session: batches published while the server restarts wait for it at the broker.
+      clean: false,
+      keepalive: 10,
+      connectTimeout: 5000,
+      reconnectPeriod: 500,
+      will: {
+        topic: this.topics.serverStatus,
+        payload: Buffer.from(encodeStatus({ state: "offline" })),
+        qos: 1,
+        retain: true,
+      },
+    });
+    this.client = client;
+    client.on("connect", () => {
+      noDelay(client);
+      client.subscribe(
+        this.topics.serverSubscriptions.map((t) => t),
+        { qos: this.subscriptionQos() },
+        (error) => {
+          if (error) {
+            this.log(`subscribe failed: ${error.message}`);
+            return;
+          }
+          client.publish(this.topics.serverStatus, encodeStatus({ state: "online", at: this.now() }), {
+            qos: 1,
+            retain: true,
+          });
+          client.publish(this.topics.trustList, encodeTrustList(this.store.trustList()), {
+            qos: 1,
+            retain: true,
+          });
+          this.publishHeartbeat();
+          this.emit("connected");
+        },
+      );
+    });
+    client.on("message", (topic, payload) => {
+      try {
+        this.onMessage(topic, payload);
+      } catch (error) {
+        // Storage failure (disk full…): no ack is sent, so the gate keeps the events and resends.
+        this.log(
+          `failed to handle ${topic}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+      }
+    });
+    client.on("error", (error) => this.log(`mqtt: ${error.message}`));
+  }
+
+  /**
+   * QoS of the server's own subscription to the gates' uplink. With Mosquitto: 1 (batches published
+   * while the server restarts wait for it at the broker). With the embedded aedes: 0 — aedes writes
+   * every QoS 1 delivery to LevelDB first and may drop one overtaken by the next (moscajs/aedes#994),
+   * which under load turns into resync storms; at QoS 0 batches go straight through, in order. What
+   * the broker does not deliver is resent by the gates: nothing leaves an outbox before the server's ack.
+   */
+  private subscriptionQos(): 0 | 1 {
+    if (this.tuning.subscriptionQos !== undefined) return this.tuning.subscriptionQos;
+    return (this.options.broker ?? { kind: "embedded" }).kind === "embedded" ? 0 : 1;
+  }
+
+  get mqttConnected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  private publish(topic: string, payload: string, retain = false, qos: 0 | 1 = 1): void {
+    this.client?.publish(topic, payload, { qos, retain });
+  }
+
+  private publishHeartbeat(): void {
+    if (!this.client?.connected) return;
+    this.publish(
+      this.topics.serverHeartbeat,
+      encodeServerHeartbeat({
+        at: this.now(),
+        feedSequence: this.store.feedSequence(),
+        admissionSeq: this.store.admissionSeq(),
+        trustListVersion: this.store.trustList().version,
+      }),
+      false,
+      0,
+    );
+  }
+
+  private onMessage(topic: string, payload: Buffer): undefined {
+    const parsed = parseTopic(this.venue.id, topic);
+    if (parsed?.kind !== "gate") {
+      this.reject("?", topic, "unknown-topic", "not a topic the server consumes", payload);
+      return;
+    }
+    const gateId = parsed.gateId;
+    const gate = this.store.gate(gateId);
+    if (!gate?.publicKey) {
+      this.reject(gateId, topic, "unknown-gate", `gate ${gateId} is not provisioned`, payload);
+      return;
+    }
+    switch (parsed.leaf) {
+      case "events":
+        this.onEvents(gateId, gate.publicKey, topic, payload);
+        return;
+      case "replay":
+        this.onReplay(gateId, topic, payload);
+        return;
+      case "status": {
+        const status = decodeStatus(payload);
+        if (!status.ok) return this.reject(gateId, topic, status.reason, status.detail, payload);
+        this.store.setGateStatus(gateId, status.value.state, this.now());
+        if (status.value.state === "online") {
+          // Tell a (re)connected gate where the server stands, so that it resends from there at once.
+          this.publish(
+            this.topics.gate(gateId, "ack"),
+            encodeAck({ upToGateSeq: gate.ackedSeq, at: this.now() }),
+          );
+        }
+        this.emit("presence", gateId);
+        return;
+      }
+      case "heartbeat": {
+        const hb = decodeGateHeartbeat(payload);
+        if (!hb.ok) return this.reject(gateId, topic, hb.reason, hb.detail, payload);
+        this.store.setGateHeartbeat(gateId, hb.value, this.now());
+        this.emit("presence", gateId);
+        return;
+      }
+      case "command-acks": {
+        const ack = decodeCommandAck(payload);
+        if (!ack.ok) return this.reject(gateId, topic, ack.reason, ack.detail, payload);
+        if (!this.store.recordCommandAck(gateId, ack.value))
+          return this.reject(gateId, topic, "invalid", `no command ${ack.value.commandId}`, payload);
+        const pending = this.pendingCommands.get(ack.value.commandId);
+        pending?.targets.delete(gateId);
+        if (pending?.targets.size === 0) this.pendingCommands.delete(ack.value.commandId);
+        this.emit("command-ack", ack.value.commandId, gateId);
+        return;
+      }
+      default:
+        this.reject(gateId, topic, "unknown-topic", `the server does not consume ${parsed.leaf}`, payload);
+    }
+  }
+
+  private onEvents(gateId: string, publicKey: string, topic: string, payload: Buffer): undefined {
+    const batch = decodeEventBatch(payload);
+    if (!batch.ok) return this.reject(gateId, topic, batch.reason, batch.detail, payload);
+    if (batch.value.gateId !== gateId)
+      return this.reject(
+        gateId,
+        topic,
+        "gate-mismatch",
+        `batch claims gate ${batch.value.gateId} on gate ${gateId}'s topic`,
+        payload,
+      );
+    if (!verifyEventBatch(batch.value, Buffer.from(publicKey, "hex"), this.verifier))
+      return this.reject(
+        gateId,
+        topic,
+        "bad-signature",
+        `batch is not signed by gate ${gateId}'s key`,
+        payload,
+      );
+    const events = decodeBatchEvents(batch.value.events);
+    if (!events.ok) return this.reject(gateId, topic, events.reason, events.detail, payload);
+    const now = this.now();
+    const result = this.store.ingest(gateId, batch.value, events.value, now);
+    const ackTopic = this.topics.gate(gateId, "ack");
+    if (result.kind === "resync") {
+      this.publish(
+        ackTopic,
+        encodeAck({ upToGateSeq: result.acked, at: now, resync: { after: batch.value.after } }),
+      );
+      return;
+    }
+    this.publish(
+      ackTopic,
+      encodeAck({
+        upToGateSeq: result.acked,
+        at: now,
+        ...(result.rejected.length ? { rejected: result.rejected } : {}),
+      }),
+    );
+    for (const r of result.rejected)
+      this.emit("rejection", {
+        id: 0,
+        at: now,
+        source: gateId,
+        topic,
+        reason: r.reason,
+        detail: `gateSeq ${r.gateSeq}: ${r.detail}`,
+      });
+    if (result.admissions.length > 0)
+      this.publish(this.topics.admissions, encodeAdmissions({ entries: result.admissions }));
+    if (result.stored.length > 0) this.emit("entries", result.stored);
+    for (const alert of result.alerts) {
+      this.log(`ALERT ${alert.detail}`);
+      this.emit("alert", alert);
+    }
+  }
+
+  private onReplay(gateId: string, topic: string, payload: Buffer): undefined {
+    const request = decodeReplay(payload);
+    if (!request.ok) return this.reject(gateId, topic, request.reason, request.detail, payload);
+    const { stream, from } = request.value;
+    const out = this.topics.gate(gateId, "changes");
+    if (stream === "trust-list") {
+      this.publish(out, encodeTrustListReply(this.store.trustList()));
+      return;
+    }
+    if (stream === "feed") {
+      const head = this.store.feedSequence();
+      if (from <= this.store.feedBase() || head - from > this.tuning.snapshotThreshold) {
+        this.publish(
+          out,
+          encodeFeed({ changes: [], snapshot: { feedSequence: head, path: "/api/gate/bundle" } }),
+        );
+        return;
+      }
+      const changes = this.store.changesFrom(from, MAX_REPLAY_ITEMS);
+      const last = changes[changes.length - 1];
+      this.publish(out, encodeFeed({ changes, ...(last && last.sequence < head ? { more: true } : {}) }));
+      return;
+    }
+    const head = this.store.admissionSeq();
+    const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS);
+    const last = entries[entries.length - 1];
+    this.publish(out, encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Ticket operations (HTTP API, admin)
+
+  private signingKey(): IssuerKeyRecord {
+    const nowS = Math.floor(this.now() / 1000);
+    const usable = this.store
+      .issuerKeys()
+      .filter((k) => !k.revoked && k.validFrom <= nowS && nowS <= k.validUntil);
+    const key = usable[usable.length - 1];
+    if (!key) throw new ApiError(409, "no valid, unrevoked issuer key: rotate the keys first");
+    return key;
+  }
+
+  /** The issuer-signed credential of a ticket generation (the holder's app adds device proofs). */
+  private credentialFor(ticket: BundleTicket, devicePublicKey: string | undefined): string | undefined {
+    if (ticket.kind === "mobile" && devicePublicKey === undefined) return undefined;
+    const key = this.signingKey();
+    const sessions = ticket.sessions.map((id) => this.venue.sessions.find((s) => s.id === id));
+    const doors = Math.min(...sessions.map((s) => (s ? Date.parse(s.doorsOpen) : Number.POSITIVE_INFINITY)));
+    const end = Math.max(...sessions.map((s) => (s ? Date.parse(s.end) : 0)));
+    const HOUR = 3_600_000;
+    const body: TicketBody = {
+      kind: ticket.kind,
+      keyId: key.keyId,
+      ticketId: ticket.id,
+      generation: ticket.generation,
+      issueSequence: ticket.issueSequence,
+      sessions: ticket.sessions,
+      entrance: ticket.entrance,
+      zone: ticket.zone,
+      seat: ticket.seat,
+      categories: ticket.categories.reduce((flags, name) => flags | Category[name], 0),
+      validFrom: Math.floor((doors - 2 * HOUR) / 1000),
+      validUntil: Math.floor((end + 2 * HOUR) / 1000),
+      ...(devicePublicKey ? { devicePublicKey: Uint8Array.from(Buffer.from(devicePublicKey, "hex")) } : {}),
+    };
+    return encodeCredentialText(issueCredential(body, Buffer.from(key.seed, "hex"), this.signer));
+  }
+
+  private publishChanges(changes: readonly TicketChange[]): void {
+    for (let i = 0; i < changes.length; i += MAX_REPLAY_ITEMS)
+      this.publish(this.topics.feed, encodeFeed({ changes: changes.slice(i, i + MAX_REPLAY_ITEMS) }));
+  }
+
+  importTickets(
+    rows: readonly unknown[],
+    rowOffset = 1,
+  ): {
+    imported: number;
+    rejected: RowRejection[];
+    feedSequence: number;
+    credentials: Array<{ ticketId: number; credential: string }>;
+  } {
+    const rejected: RowRejection[] = [];
+    const valid: Array<{ row: ImportRow; line: number }> = [];
+    const seen = new Set<number>();
+    rows.forEach((raw, i) => {
+      const line = i + rowOffset;
+      const result = validateImportRow(raw, this.venue);
+      if (typeof result === "string") {
+        const id = (raw as { id?: unknown } | null)?.id;
+        rejected.push({ row: line, ...(typeof id === "number" ? { ticketId: id } : {}), reason: result });
+        return;
+      }
+      if (seen.has(result.id) || this.store.ticket(result.id)) {
+        rejected.push({ row: line, ticketId: result.id, reason: `ticket ${result.id} already exists` });
+        return;
+      }
+      seen.add(result.id);
+      valid.push({ row: result, line });
+    });
+    const credentials: Array<{ ticketId: number; credential: string }> = [];
+    const { changes } = this.store.appendChanges(this.now(), (next) => {
+      const out: TicketChange[] = [];
+      for (const { row } of valid) {
+        const sequence = next();
+        const ticket = bundleTicketOf(row, sequence);
+        out.push({ sequence, type: "issue", ticket });
+        const credential = this.credentialFor(ticket, row.devicePublicKey);
+        if (credential) credentials.push({ ticketId: ticket.id, credential });
+      }
+      return { changes: out, result: undefined };
+    });
+    this.publishChanges(changes);
+    return { imported: changes.length, rejected, feedSequence: this.store.feedSequence(), credentials };
+  }
+
+  /** Resale or transfer: the generation goes up, the old code is revoked at every gate. */
+  reassign(ticketId: number, type: "resale" | "transfer", holder: unknown, devicePublicKey: unknown) {
+    if (typeof holder !== "string" || holder.trim() === "" || holder.length > 200)
+      throw new ApiError(400, "holder must be a non-empty name of at most 200 characters");
+    if (
+      devicePublicKey !== undefined &&
+      (typeof devicePublicKey !== "string" || !/^[0-9a-fA-F]{64}$/.test(devicePublicKey))
+    )
+      throw new ApiError(400, "devicePublicKey must be 32 bytes of hex");
+    const { changes, result } = this.store.appendChanges(this.now(), (next) => {
+      const ticket = this.store.ticket(ticketId);
+      if (!ticket) throw new ApiError(404, `ticket ${ticketId} does not exist`);
+      if (ticket.status !== "valid") throw new ApiError(409, `ticket ${ticketId} is ${ticket.status}`);
+      if (ticket.generation >= 0xffff)
+        throw new ApiError(409, `ticket ${ticketId} cannot change hands any more`);
+      if (ticket.kind === "printed" && devicePublicKey !== undefined)
+        throw new ApiError(400, "a printed ticket has no device key");
+      const sequence = next();
+      const generation = ticket.generation + 1;
+      const change: TicketChange = { sequence, type, ticketId, generation, holder: holder.trim() };
+      const updated: BundleTicket = { ...ticket, generation, holder: holder.trim(), issueSequence: sequence };
+      return { changes: [change], result: { ticket: updated } };
+    });
+    this.publishChanges(changes);
+    const credential = this.credentialFor(result.ticket, devicePublicKey as string | undefined);
+    return {
+      ticketId,
+      generation: result.ticket.generation,
+      revokedGeneration: result.ticket.generation - 1,
+      sequence: changes[0]?.sequence,
+      ...(credential ? { credential } : {}),
+    };
+  }
+
+  cancel(ticketId: number) {
+    const { changes } = this.store.appendChanges(this.now(), (next) => {
+      const ticket = this.store.ticket(ticketId);
+      if (!ticket) throw new ApiError(404, `ticket ${ticketId} does not exist`);
+      if (ticket.status !== "valid")
+        throw new ApiError(409, `ticket ${ticketId} is already ${ticket.status}`);
+      return { changes: [{ sequence: next(), type: "cancel" as const, ticketId }], result: undefined };
+    });
+    this.publishChanges(changes);
+    return { ticketId, sequence: changes[0]?.sequence };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Keys
+
+  private signAndStoreTrustList(keys: readonly IssuerKeyRecord[]): SignedTrustListJson {
+    const current = this.store.trustList();
+    const signed = signTrustList(
+      {
+        venue: this.venue.id,
+        version: current.version + 1,
+        issuedAt: Math.floor(this.now() / 1000),
+        keys: keys.map((k) => ({
+          keyId: k.keyId,
+          publicKey: Uint8Array.from(Buffer.from(k.publicKey, "hex")),
+          validFrom: k.validFrom,
+          validUntil: k.validUntil,
+          revoked: k.revoked,
+        })),
+      },
+      this.rootSeed,
+      this.signer,
+    );
+    this.store.setTrustList(signed);
+    this.publish(this.topics.trustList, encodeTrustList(signed), true);
+    return signed;
+  }
+
+  rotateKey(validDays: unknown) {
+    const days = validDays === undefined ? 90 : validDays;
+    if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650)
+      throw new ApiError(400, "validDays must be a whole number of days between 1 and 3650");
+    const keys = this.store.issuerKeys();
+    const keyId = Math.max(0, ...keys.map((k) => k.keyId)) + 1;
+    if (keyId > 0xffff) throw new ApiError(409, "no key id left");
+    const seed = randomBytes(32);
+    const nowS = Math.floor(this.now() / 1000);
+    const key: IssuerKeyRecord = {
+      keyId,
+      seed: seed.toString("hex"),
+      publicKey: Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex"),
+      validFrom: nowS - 60,
+      validUntil: nowS + days * 86_400,
+      revoked: false,
+    };
+    this.store.putIssuerKey(key);
+    const trustList = this.signAndStoreTrustList(this.store.issuerKeys());
+    return { keyId, publicKey: key.publicKey, trustList };
+  }
+
+  revokeKey(keyId: number) {
+    const keys = this.store.issuerKeys();
+    const key = keys.find((k) => k.keyId === keyId);
+    if (!key) throw new ApiError(404, `issuer key ${keyId} does not exist`);
+    if (key.revoked) throw new ApiError(409, `issuer key ${keyId} is already revoked`);
+    this.store.putIssuerKey({ ...key, revoked: true });
+    const trustList = this.signAndStoreTrustList(this.store.issuerKeys());
+    const { changes } = this.store.appendChanges(this.now(), (next) => ({
+      changes: [{ sequence: next(), type: "revoke-key" as const, keyId }],
+      result: undefined,
+    }));
+    this.publishChanges(changes);
+    return { keyId, trustList, sequence: changes[0]?.sequence };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Gates
+
+  /** Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working. */
+  provisionGate(gateId: string): GateProvisioning {
+    if (!isValidId(gateId)) throw new ApiError(400, "a gate id is 1 to 32 letters, digits, '-' or '_'");
+    const gate = this.venue.gates.find((g) => g.id === gateId);
+    if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${this.venue.id}'s gate list`);
+    return provisionGateInStore(this.store, gateId, this.now(), {
+      ...((this.options.publicMqttUrl ?? this.brokerUrl)
+        ? { mqttUrl: this.options.publicMqttUrl ?? this.brokerUrl }
+        : {}),
+      ...((this.options.publicHttpUrl ?? (this.httpPort ? `http://127.0.0.1:${this.httpPort}` : undefined))
+        ? { httpUrl: this.options.publicHttpUrl ?? `http://127.0.0.1:${this.httpPort}` }
+        : {}),
+    });
+  }
+
+  /** The signed gate bundle (same format and signature as the venue directory's), cached per state. */
+  signedBundle(): { bytes: Buffer; signature: string; feedSequence: number } {
+    const feedSequence = this.store.feedSequence();
+    const trust = this.store.trustList();
+    const key = `${feedSequence}:${trust.version}`;
+    if (this.bundleCache?.key !== key) {
+      const bytes = Buffer.from(JSON.stringify(this.store.bundle(trust, this.now())));
+      this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.rootSeed, this.signer) };
+    }
+    return { bytes: this.bundleCache.bytes, signature: this.bundleCache.signature, feedSequence };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Commands
+
+  sendCommand(
+    input: {
+      type: unknown;
+      gate?: unknown;
+      entrance?: unknown;
+      lane?: unknown;
+      text?: unknown;
+      ttlSeconds?: unknown;
+    },
+    by: string,
+  ): Command {
+    const types: readonly CommandType[] = [
+      "free-passage",
+      "end-free-passage",
+      "lock-lane",
+      "unlock-lane",
+      "message",
+    ];
+    if (typeof input.type !== "string" || !types.includes(input.type as CommandType))
+      throw new ApiError(400, `type must be one of ${types.join(", ")}`);
+    let target: Command["target"];
+    if (input.gate !== undefined) {
+      if (typeof input.gate !== "string" || !this.store.gate(input.gate))
+        throw new ApiError(404, `no gate ${String(input.gate)}`);
+      target = { gate: input.gate };
+    } else if (input.entrance !== undefined) {
+      const entrance = this.venue.entrances.find((e) => e.id === input.entrance || e.code === input.entrance);
+      if (!entrance) throw new ApiError(404, `no entrance ${String(input.entrance)}`);
+      target = { entrance: entrance.id };
+    } else throw new ApiError(400, "give a gate or an entrance");
+    if (
+      input.lane !== undefined &&
+      (typeof input.lane !== "number" || !Number.isInteger(input.lane) || input.lane < 0 || input.lane > 255)
+    )
+      throw new ApiError(400, "lane must be a whole number 0–255");
+    if (
+      input.type === "message" &&
+      (typeof input.text !== "string" || input.text.trim() === "" || input.text.length > 500)
+    )
+      throw new ApiError(400, "a message needs a text of 1 to 500 characters");
+    const ttl = input.ttlSeconds === undefined ? this.tuning.commandTtlMs / 1000 : input.ttlSeconds;
+    if (typeof ttl !== "number" || ttl < 1 || ttl > 3600)
+      throw new ApiError(400, "ttlSeconds must be between 1 and 3600");
+    const now = this.now();
+    const command: Command = {
+      id: randomUUID(),
+      type: input.type as CommandType,
+      target,
+      ...(typeof input.lane === "number" ? { lane: input.lane } : {}),
+      ...(typeof input.text === "string" && input.type === "message" ? { text: input.text.trim() } : {}),
+      by,
+      issuedAt: now,
+      expiresAt: now + Math.round(ttl * 1000),
+    };
+    this.store.insertCommand(command);
+    const json = JSON.stringify(command);
+    const topic =
+      "gate" in target
+        ? this.topics.gate(target.gate, "commands")
+        : this.topics.entranceCommands(target.entrance);
+    const payload = encodeCommandMessage({
+      command: json,
+      sig: signCommandText(json, this.commandSeed, this.signer),
+    });
+    const targets = new Set(
+      "gate" in target
+        ? [target.gate]
+        : this.store
+            .gates()
+            .filter((g) => g.entrance === target.entrance && g.publicKey !== null)
+            .map((g) => g.gateId),
+    );
+    // A command can be lost on the way (a gate away, aedes#994): it is sent again until every gate
+    // it targets has acknowledged it or it expires. Gates execute a command id once.
+    this.pendingCommands.set(command.id, { expiresAt: command.expiresAt, topic, payload, targets });
+    this.publish(topic, payload);
+    return command;
+  }
+
+  private republishCommands(): void {
+    const now = this.now();
+    for (const [id, pending] of this.pendingCommands) {
+      if (now > pending.expiresAt || pending.targets.size === 0) this.pendingCommands.delete(id);
+      else this.publish(pending.topic, pending.payload);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    await this.closeHttp?.();
+    const client = this.client;
+    if (client) {
+      if (client.connected) {
+        await Promise.race([
+          new Promise<void>((resolve) =>
+            client.publish(
+              this.topics.serverStatus,
+              encodeStatus({ state: "offline", at: this.now() }),
+              { qos: 1, retain: true },
+              () => resolve(),
+            ),
+          ),
+          new Promise((r) => setTimeout(r, 1000)),
+        ]);
+      }
+      await Promise.race([
+        new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
+        new Promise((r) => setTimeout(r, 1000)),
+      ]);
+      client.end(true);
+    }
+    await this.brokerProcess?.stop();
+    await this.inProcessBroker?.close();
+    this.store.close();
+  }
+}
+
+/** Provisioning without a running server (`sesame mosquitto-config --provision`, tests). */
+export function provisionGateInStore(
+  store: ServerStore,
+  gateId: string,
+  now: number,
+  urls: { mqttUrl?: string; httpUrl?: string } = {},
+): GateProvisioning {
+  const venue = store.venue();
+  const gate = venue.gates.find((g) => g.id === gateId);
+  if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${venue.id}'s gate list`);
+  const seed = randomBytes(32);
+  const publicKey = Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex");
+  const password = randomSecret();
+  const token = randomSecret(32);
+  store.saveProvisioning(gateId, gate.entrance, publicKey, mosquittoHash(password), tokenHash(token), now);
+  const commandSeed = store.meta("command_seed");
+  if (!commandSeed) throw new Error("store has no command key");
+  const username = gateUsername(gateId);
+  return {
+    format: PROVISIONING_FORMAT,
+    venueId: venue.id,
+    gateId,
+    entranceId: gate.entrance,
+    rootPublicKey: venue.rootPublicKey,
+    serverCommandKey: Buffer.from(keyPairFromSeed(Buffer.from(commandSeed, "hex")).publicKey).toString("hex"),
+    gateSigningSeed: seed.toString("hex"),
+    gatePublicKey: publicKey,
+    mqtt: { ...(urls.mqttUrl ? { url: urls.mqttUrl } : {}), username, password, clientId: username },
+    http: { ...(urls.httpUrl ? { baseUrl: urls.httpUrl } : {}), token },
+  };
+}

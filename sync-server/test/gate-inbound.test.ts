@@ -1,0 +1,197 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { EntryLogEvent } from "@sesame/gate-core";
+import {
+  type Command,
+  encodeAdmissions,
+  encodeCommandMessage,
+  encodeFeed,
+  GateSync,
+  MemoryGateStore,
+  PROTOCOL_VERSION,
+  PROVISIONING_FORMAT,
+  type SyncLogEntry,
+  signCommandText,
+  venueTopics,
+} from "@sesame/sync";
+import { freePort, makeTempDir } from "@sesame/testing";
+import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
+import type { MqttClient } from "mqtt";
+import { afterEach, describe, expect, it } from "vitest";
+import { type EmbeddedBroker, startEmbeddedBroker } from "../src/broker/aedes.js";
+import { BROKERS, FAST_GATE, Mosquitto, waitFor } from "./harness.js";
+import { publishBounded, rawClient } from "./mqtt-client.js";
+
+/*
+ * The gate's side: garbage on every topic a gate listens to (malformed JSON, oversized, unknown
+ * version, forged commands) is rejected with a reason in the gate's log, and valid messages after
+ * it are still applied. An open broker lets the test publish where only the server may in a venue.
+ */
+
+const signer = createNodeSigner();
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c();
+    cleanups.length = 0;
+  });
+
+  async function openBroker(): Promise<string> {
+    if (broker === "aedes") {
+      const b: EmbeddedBroker = await startEmbeddedBroker({
+        venueId: "SDF",
+        host: "127.0.0.1",
+        port: 0,
+        credentials: { principal: () => ({ kind: "server" }) },
+      });
+      cleanups.push(() => b.close());
+      return `mqtt://127.0.0.1:${b.port}`;
+    }
+    const dir = makeTempDir("sesame-mosq-open-");
+    const port = await freePort();
+    const config = join(dir.path, "open.conf");
+    writeFileSync(
+      config,
+      [
+        ...(process.getuid?.() === 0 ? ["user root"] : []),
+        "persistence false",
+        "log_dest stderr",
+        `listener ${port} 127.0.0.1`,
+        "allow_anonymous true",
+        "",
+      ].join("\n"),
+    );
+    const m = new Mosquitto(config, port);
+    await m.start();
+    cleanups.push(async () => {
+      await m.kill("SIGTERM");
+      dir.remove();
+    });
+    return `mqtt://127.0.0.1:${port}`;
+  }
+
+  it("rejects garbage on every inbound topic with a reason and keeps applying valid messages", async () => {
+    const url = await openBroker();
+    const rootSeed = Buffer.alloc(32, 1);
+    const commandSeed = Buffer.alloc(32, 2);
+    const store = new MemoryGateStore("A1", { feedSequence: 5 });
+    const logs: SyncLogEntry[] = [];
+    const executed: Command[] = [];
+    const sync = new GateSync({
+      provisioning: {
+        format: PROVISIONING_FORMAT,
+        venueId: "SDF",
+        gateId: "A1",
+        entranceId: 1,
+        rootPublicKey: hex(keyPairFromSeed(rootSeed).publicKey),
+        serverCommandKey: hex(keyPairFromSeed(commandSeed).publicKey),
+        gateSigningSeed: hex(Buffer.alloc(32, 3)),
+        gatePublicKey: hex(keyPairFromSeed(Buffer.alloc(32, 3)).publicKey),
+        mqtt: { username: "gate-A1", password: "x", clientId: "gate-A1" },
+        http: { token: "t" },
+      },
+      store,
+      brokerUrl: url,
+      tuning: FAST_GATE,
+      log: (e) => logs.push(e),
+      onCommand: (c) => {
+        executed.push(c);
+        return { status: "done" };
+      },
+    });
+    sync.start();
+    cleanups.push(() => sync.stop());
+    await waitFor(() => sync.status().connected, 10_000, "gate connected");
+    const conn = await rawClient(url, { clientId: "test-server", username: "sync-server", password: "x" });
+    if (!conn.ok) throw new Error(conn.error);
+    const client: MqttClient = conn.client;
+    cleanups.push(() => void client.end(true));
+    const acks: string[] = [];
+    const t = venueTopics("SDF");
+    await client.subscribeAsync(t.gate("A1", "command-acks"), { qos: 1 });
+    client.on("message", (_topic, payload) => acks.push(payload.toString()));
+
+    const inbound = [
+      t.gate("A1", "ack"),
+      t.gate("A1", "changes"),
+      t.gate("A1", "commands"),
+      t.entranceCommands(1),
+      t.feed,
+      t.admissions,
+      t.trustList,
+      t.serverHeartbeat,
+      t.serverStatus,
+    ];
+    const garbage = [
+      { payload: "{not json", reason: "malformed-json" },
+      { payload: JSON.stringify({ v: PROTOCOL_VERSION, pad: "x".repeat(600 * 1024) }), reason: "oversized" },
+      { payload: JSON.stringify({ v: 42, stream: "feed", changes: [] }), reason: "unknown-version" },
+    ];
+    const rejected = () => logs.filter((l) => l.code === "rejected");
+    for (const topic of inbound)
+      for (const g of garbage) {
+        const before = rejected().length;
+        expect(await publishBounded(client, topic, g.payload, 5000)).toBe("acked");
+        await waitFor(() => rejected().length > before, 5000, `rejection of ${g.reason} on ${topic}`);
+        expect(rejected().at(-1)).toMatchObject({ topic, reason: g.reason });
+      }
+    // A command signed by someone else: refused, never executed.
+    const forged: Command = {
+      id: "cmd-forged",
+      type: "free-passage",
+      target: { gate: "A1" },
+      by: "mallory",
+      issuedAt: Date.now(),
+      expiresAt: Date.now() + 60_000,
+    };
+    const forgedJson = JSON.stringify(forged);
+    await publishBounded(
+      client,
+      t.gate("A1", "commands"),
+      encodeCommandMessage({
+        command: forgedJson,
+        sig: signCommandText(forgedJson, Buffer.alloc(32, 9), signer),
+      }),
+    );
+    await waitFor(() => rejected().some((l) => l.reason === "bad-signature"), 5000, "forged command refused");
+
+    // Valid messages after all that: applied.
+    const remote: EntryLogEvent = {
+      eventId: "B1-1",
+      gateId: "B1",
+      gateSeq: 1,
+      lane: 1,
+      kind: "entered",
+      direction: "entry",
+      reason: "ADMITTED",
+      ticketId: 100_001,
+      session: 1,
+      manual: false,
+      at: Date.now(),
+    };
+    await publishBounded(client, t.admissions, encodeAdmissions({ entries: [{ seq: 1, event: remote }] }));
+    await publishBounded(
+      client,
+      t.feed,
+      encodeFeed({ changes: [{ sequence: 6, type: "cancel", ticketId: 100_002 }] }),
+    );
+    const good: Command = { ...forged, id: "cmd-good", by: "supervisor" };
+    const goodJson = JSON.stringify(good);
+    await publishBounded(
+      client,
+      t.gate("A1", "commands"),
+      encodeCommandMessage({ command: goodJson, sig: signCommandText(goodJson, commandSeed, signer) }),
+    );
+    await waitFor(() => store.seen.get(100_001) === "B1", 5000, "admission applied");
+    await waitFor(() => store.feedSequence() === 6, 5000, "feed change applied");
+    await waitFor(
+      () => executed.length === 1 && acks.some((a) => a.includes("cmd-good")),
+      5000,
+      "command executed and acked",
+    );
+    expect(executed[0]?.id).toBe("cmd-good");
+    expect(sync.status().connected).toBe(true);
+  });
+});

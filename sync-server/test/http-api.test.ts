@@ -1,0 +1,138 @@
+import { verifyBundleSignature } from "@sesame/sync";
+import { createNodeVerifier } from "@sesame/ticket";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RowRejection } from "../src/tickets.js";
+import { TOKENS, World } from "./harness.js";
+
+/*
+ * The HTTP API outside the MQTT paths (docs/sync-server-api.md): tokens and roles, ticket imports
+ * with their report of refused rows, provisioning, the signed snapshot. Broker-independent: runs
+ * once, with the embedded broker.
+ */
+
+const [ADMIN, SUPERVISOR, TECH] = TOKENS.map((t) => t.token);
+
+describe("sync-server HTTP API", () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await World.create("aedes");
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it("asks for a token and enforces roles", async () => {
+    expect((await world.api("GET", "/api/health", undefined, "")).status).toBe(200);
+    expect((await world.api("GET", "/api/counts", undefined, "")).status).toBe(401);
+    expect((await world.api("GET", "/api/counts", undefined, "wrong")).status).toBe(401);
+    expect((await world.api("GET", "/api/counts", undefined, SUPERVISOR)).status).toBe(200);
+    expect((await world.api("POST", "/api/tickets/100001/cancel", undefined, SUPERVISOR)).status).toBe(403);
+    expect((await world.api("POST", "/api/keys/rotate", {}, TECH)).status).toBe(403);
+    const gateToken = world.provisioning("A1").http.token;
+    expect((await world.api("GET", "/api/counts", undefined, gateToken)).status).toBe(403);
+    expect((await world.api("GET", "/api/nowhere", undefined, ADMIN)).status).toBe(404);
+  });
+
+  it("imports JSON tickets and reports every refused row with its reason", async () => {
+    const r = await world.api("POST", "/api/tickets/import", {
+      tickets: [
+        { id: 700_001, holder: "Léa Martin", orderReference: "ORD-1", session: 1, zone: 1, seat: "R01-S001" },
+        { id: 700_002, holder: "", orderReference: "ORD-2", session: 1, zone: 1 },
+        { id: 700_003, holder: "Sam", orderReference: "ORD-3", session: 9, zone: 1 },
+        { id: 700_001, holder: "Twice", orderReference: "ORD-4", session: 1, zone: 1 },
+        { id: 100_001, holder: "Exists", orderReference: "ORD-5", session: 1, zone: 1 },
+        {
+          id: 700_006,
+          holder: "Kid",
+          orderReference: "ORD-6",
+          session: "ATH-S1",
+          zone: 1,
+          categories: ["child"],
+          kind: "printed",
+        },
+      ],
+    });
+    expect(r.status).toBe(200);
+    const report = r.json as { imported: number; rejected: RowRejection[]; credentials: unknown[] };
+    expect(report.imported).toBe(2);
+    expect(report.rejected.map((x) => x.row)).toEqual([2, 3, 4, 5]);
+    expect(report.rejected[0]?.reason).toMatch(/holder/);
+    expect(report.rejected[1]?.reason).toMatch(/session 9/);
+    expect(report.rejected[2]?.reason).toMatch(/already exists/);
+    // The printed confirmation gets its static issuer-signed code at once.
+    expect(report.credentials).toHaveLength(1);
+    const t = await world.api("GET", "/api/tickets/700006", undefined, SUPERVISOR);
+    expect((t.json as { ticket: { categories: string[] } }).ticket.categories).toEqual(["CHILD"]);
+  });
+
+  it("imports CSV with line numbers in the report", async () => {
+    const csv = [
+      "id,holder,order_reference,session,entrance,zone,seat,category,kind",
+      '710001,"Dupont, Marie",ORD-10,1,,1,R02-S010,standard,mobile',
+      "710002,Bad Zone,ORD-11,1,,99,,standard,mobile",
+      "710003,Ana,ORD-12,1,,1,,wizard,mobile",
+    ].join("\n");
+    const r = await world.api("POST", "/api/tickets/import", csv, ADMIN, "text/csv");
+    expect(r.status).toBe(200);
+    const report = r.json as { imported: number; rejected: RowRejection[] };
+    expect(report.imported).toBe(1);
+    expect(report.rejected).toEqual([
+      { row: 3, reason: expect.stringMatching(/zone "99"/) },
+      { row: 4, reason: expect.stringMatching(/category "wizard"/) },
+    ]);
+    const bad = await world.api("POST", "/api/tickets/import", 'id,holder\n"unterminated', ADMIN, "text/csv");
+    expect(bad.status).toBe(400);
+    expect((await world.api("POST", "/api/tickets/import", "{not json", ADMIN)).status).toBe(400);
+    expect((await world.api("POST", "/api/tickets/import", "<xml/>", ADMIN, "application/xml")).status).toBe(
+      415,
+    );
+  });
+
+  it("resale validates its input and returns the new credential when given a device key", async () => {
+    const r = await world.api("POST", "/api/tickets/700001/resale", {
+      holder: "Nouveau",
+      devicePublicKey: "cd".repeat(32),
+    });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ ticketId: 700_001, generation: 2, revokedGeneration: 1 });
+    expect((r.json as { credential: string }).credential).toMatch(/^SE1:/);
+    expect((await world.api("POST", "/api/tickets/700001/resale", { holder: "" })).status).toBe(400);
+    expect((await world.api("POST", "/api/tickets/999999/transfer", { holder: "X" })).status).toBe(404);
+    expect((await world.api("POST", "/api/tickets/abc/cancel")).status).toBe(400);
+  });
+
+  it("serves the signed snapshot to a provisioned gate, same format as the venue directory's", async () => {
+    const p = world.provisioning("A1");
+    const response = await fetch(`http://127.0.0.1:${world.apiPort}/api/gate/bundle`, {
+      headers: { authorization: `Bearer ${p.http.token}` },
+    });
+    expect(response.status).toBe(200);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const signature = response.headers.get("sesame-bundle-signature") ?? "";
+    expect(
+      verifyBundleSignature(bytes, signature, Buffer.from(p.rootPublicKey, "hex"), createNodeVerifier()),
+    ).toBe(true);
+    const bundle = JSON.parse(Buffer.from(bytes).toString("utf8")) as {
+      format: string;
+      feedSequence: number;
+    };
+    expect(bundle.format).toBe("sesame-gate-bundle/1");
+    expect(bundle.feedSequence).toBe(world.requireServer().store.feedSequence());
+  });
+
+  it("provisions gates (tech or admin) with fresh credentials each time", async () => {
+    const first = await world.api("POST", "/api/gates/A1/provision", undefined, TECH);
+    expect(first.status).toBe(200);
+    const second = await world.api("POST", "/api/gates/A1/provision", undefined, ADMIN);
+    expect((first.json as { mqtt: { password: string } }).mqtt.password).not.toBe(
+      (second.json as { mqtt: { password: string } }).mqtt.password,
+    );
+    expect((await world.api("POST", "/api/gates/ZZ9/provision", undefined, ADMIN)).status).toBe(404);
+    expect((await world.api("POST", "/api/gates/A1/provision", undefined, SUPERVISOR)).status).toBe(403);
+    const gates = await world.api("GET", "/api/gates", undefined, SUPERVISOR);
+    expect((gates.json as { gates: Array<{ gateId: string }> }).gates.map((g) => g.gateId)).toEqual([
+      "A1",
+      "B1",
+    ]);
+  });
+});

@@ -1,0 +1,22 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { BROKERS, World, waitFor } from "./harness.js";
+
+describe.each(BROKERS)("smoke (%s)", (broker) => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it("delivers events, acks them and fans admissions out", async () => {
+    world = await World.create(broker);
+    const a = world.gate("A1");
+    const b = world.gate("B1");
+    await waitFor(() => a.sync.status().connected && b.sync.status().connected, 10_000, "gates connected");
+    for (let i = 0; i < 10; i++) a.store.append({ kind: "entered", ticketId: 100_001 + i, session: 1 });
+    a.sync.notifyOutbox();
+    await waitFor(() => a.store.outboxDepth() === 0, 10_000, "outbox drained");
+    expect(world.requireServer().store.eventCount("A1")).toBe(10);
+    await waitFor(() => b.store.seen.size === 10, 10_000, "fan-out to B1");
+  });
+});

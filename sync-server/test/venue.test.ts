@@ -1,0 +1,211 @@
+import type { Command } from "@sesame/sync";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Alert, StoredEvent } from "../src/store.js";
+import { BROKERS, TOKENS, World, waitFor } from "./harness.js";
+import { SseClient } from "./sse-client.js";
+
+/*
+ * The venue network end to end: double entry across a partition, the ticket feed (live, replay,
+ * snapshot), key rotation and revocation, supervisor commands, and the supervisor's SSE stream.
+ */
+
+const SUPERVISOR = TOKENS[1]?.token ?? "";
+
+function validMobileTicket(world: World, skip = 0): number {
+  const store = world.requireServer().store;
+  let found = 0;
+  for (let id = 100_001; id < 101_000; id++) {
+    const t = store.ticket(id);
+    if (t && t.status === "valid" && t.kind === "mobile" && found++ >= skip) return id;
+  }
+  throw new Error("no valid mobile ticket in the demo venue");
+}
+
+describe.each(BROKERS)("venue network (%s)", (broker) => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it("two gates cut off from each other admitting the same ticket: an alert, in the API and the SSE stream", async () => {
+    world = await World.create(broker);
+    const server = world.requireServer();
+    const stream = await SseClient.open(`http://127.0.0.1:${server.httpPort}/api/stream`, SUPERVISOR);
+    try {
+      const a = world.gate("A1", { start: false });
+      const b = world.gate("B1", { start: false });
+      // Partitioned: neither knows of the other's admission.
+      a.store.append({ kind: "entered", ticketId: 100_123, session: 1 });
+      b.store.append({ kind: "entered", ticketId: 100_123, session: 1 });
+      a.sync.start();
+      b.sync.start();
+      await waitFor(
+        () => a.store.outboxDepth() === 0 && b.store.outboxDepth() === 0,
+        15_000,
+        "both acknowledged",
+      );
+      await waitFor(() => server.store.alerts().length === 1, 5000, "alert stored");
+      const r = await world.api("GET", "/api/alerts", undefined, SUPERVISOR);
+      const alerts = (r.json as { alerts: Alert[] }).alerts;
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]?.type).toBe("double-entry");
+      expect(alerts[0]?.ticketId).toBe(100_123);
+      expect([...(alerts[0]?.gates ?? [])].sort()).toEqual(["A1", "B1"]);
+      await waitFor(() => stream.messages.some((m) => m.event === "alert"), 5000, "alert on the SSE stream");
+      // Once reconnected, each gate also knows of the other's entry.
+      await waitFor(
+        () => a.store.seen.get(100_123) === "B1" && b.store.seen.get(100_123) === "A1",
+        10_000,
+        "fan-out",
+      );
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("ticket feed: resale, transfer and cancellation reach every gate, live or by replay; a new gate gets the snapshot", async () => {
+    world = await World.create(broker);
+    const server = world.requireServer();
+    const a = world.gate("A1");
+    const b = world.gate("B1");
+    await waitFor(
+      () => a.store.snapshots === 1 && b.store.snapshots === 1,
+      15_000,
+      "snapshot downloaded by new gates",
+    );
+    expect(a.store.feedSequence()).toBe(server.store.feedSequence());
+    const resold = validMobileTicket(world, 0);
+    const r1 = await world.api("POST", `/api/tickets/${resold}/resale`, { holder: "Nouvelle Titulaire" });
+    expect(r1.status).toBe(200);
+    expect((r1.json as { revokedGeneration: number }).revokedGeneration).toBeGreaterThanOrEqual(1);
+    await waitFor(
+      () => a.store.changes.some((c) => c.type === "resale" && c.ticketId === resold),
+      10_000,
+      "live change",
+    );
+    // B1 is away while two more changes happen: it catches up by replay.
+    await b.sync.stop();
+    const transferred = validMobileTicket(world, 1);
+    const cancelled = validMobileTicket(world, 2);
+    expect((await world.api("POST", `/api/tickets/${transferred}/transfer`, { holder: "Ami" })).status).toBe(
+      200,
+    );
+    expect((await world.api("POST", `/api/tickets/${cancelled}/cancel`)).status).toBe(200);
+    const again = await world.api("POST", `/api/tickets/${cancelled}/cancel`);
+    expect(again.status).toBe(409);
+    b.sync.start();
+    await waitFor(() => b.store.feedSequence() === server.store.feedSequence(), 15_000, "B1 caught up");
+    expect(b.store.changes.map((c) => c.type)).toEqual(["resale", "transfer", "cancel"]);
+    expect(b.store.snapshots).toBe(1);
+  });
+
+  it("key rotation and revocation: a new signed trust list at every gate, the revocation in the feed", async () => {
+    world = await World.create(broker);
+    const a = world.gate("A1");
+    await waitFor(() => a.store.trustListVersion() === 1, 15_000, "trust list from the snapshot");
+    const rotated = await world.api("POST", "/api/keys/rotate", { validDays: 30 });
+    expect(rotated.status).toBe(200);
+    await waitFor(() => a.store.trustListVersion() === 2, 10_000, "rotated trust list at the gate");
+    const revoked = await world.api("POST", "/api/keys/1/revoke");
+    expect(revoked.status).toBe(200);
+    await waitFor(() => a.store.trustListVersion() === 3, 10_000, "revoking trust list at the gate");
+    await waitFor(
+      () => a.store.changes.some((c) => c.type === "revoke-key" && c.keyId === 1),
+      10_000,
+      "revoke-key change",
+    );
+    // New tickets are signed with the new key.
+    const imported = await world.api("POST", "/api/tickets/import", [
+      {
+        id: 900_001,
+        holder: "Nouvelle Clé",
+        orderReference: "NEW-1",
+        session: 1,
+        zone: 1,
+        devicePublicKey: "ab".repeat(32),
+      },
+    ]);
+    expect((imported.json as { credentials: unknown[] }).credentials).toHaveLength(1);
+  });
+
+  it("supervisor commands reach the gate or the entrance, signed, and come back acknowledged", async () => {
+    world = await World.create(broker);
+    const a = world.gate("A1");
+    const b = world.gate("B1");
+    await waitFor(() => a.sync.status().connected && b.sync.status().connected, 15_000, "gates connected");
+    const received: Command[] = [];
+    a.sync.on("command", (c) => received.push(c));
+    b.sync.on("command", (c) => received.push(c));
+    const denied = await world.api("POST", "/api/commands", { type: "lock-lane", gate: "A1", lane: 1 });
+    expect(denied.status).toBe(403); // the ticketing platform's token cannot drive lanes
+    const lock = await world.api(
+      "POST",
+      "/api/commands",
+      { type: "lock-lane", gate: "A1", lane: 1 },
+      SUPERVISOR,
+    );
+    expect(lock.status).toBe(202);
+    const lockId = (lock.json as { command: Command }).command.id;
+    const entranceB = b.provisioning.entranceId;
+    const free = await world.api(
+      "POST",
+      "/api/commands",
+      { type: "free-passage", entrance: entranceB },
+      SUPERVISOR,
+    );
+    const freeId = (free.json as { command: Command }).command.id;
+    await waitFor(() => received.length === 2, 10_000, "commands executed");
+    for (const id of [lockId, freeId]) {
+      await waitFor(
+        () => (world?.requireServer().store.command(id)?.acks.length ?? 0) === 1,
+        10_000,
+        `ack of ${id}`,
+      );
+      const r = await world.api("GET", `/api/commands/${id}`, undefined, SUPERVISOR);
+      expect((r.json as { acks: Array<{ status: string }> }).acks[0]?.status).toBe("done");
+    }
+    expect(received.map((c) => c.type).sort()).toEqual(["free-passage", "lock-lane"]);
+  });
+
+  it("entries are visible on the SSE stream, which resumes from Last-Event-ID", async () => {
+    world = await World.create(broker);
+    const server = world.requireServer();
+    const a = world.gate("A1");
+    await waitFor(() => a.sync.status().connected, 15_000, "A1 connected");
+    const url = `http://127.0.0.1:${server.httpPort}/api/stream`;
+    const first = await SseClient.open(url, SUPERVISOR);
+    const e1 = a.store.append({ kind: "entered", ticketId: 100_201, session: 1 });
+    a.sync.notifyOutbox();
+    await waitFor(
+      () =>
+        first.messages.some(
+          (m) =>
+            m.event === "entries" &&
+            (JSON.parse(m.data) as StoredEvent[]).some((e) => e.eventId === e1.eventId),
+        ),
+      10_000,
+      "entry on the stream",
+    );
+    const lastId = first.lastId();
+    first.close();
+    const missed = [100_202, 100_203, 100_204].map((t) =>
+      a.store.append({ kind: "entered", ticketId: t, session: 1 }),
+    );
+    a.sync.notifyOutbox();
+    await waitFor(() => a.store.outboxDepth() === 0, 10_000, "acknowledged while no one watched");
+    const resumed = await SseClient.open(url, SUPERVISOR, lastId);
+    try {
+      await waitFor(() => resumed.messages.some((m) => m.event === "snapshot"), 5000, "resumed stream");
+      const replayed = resumed.messages
+        .filter((m) => m.event === "entries")
+        .flatMap((m) => JSON.parse(m.data) as StoredEvent[])
+        .map((e) => e.eventId);
+      expect(replayed).toEqual(missed.map((e) => e.eventId));
+    } finally {
+      resumed.close();
+    }
+    const unauthorized = await world.api("GET", "/api/stream", undefined, "nope");
+    expect(unauthorized.status).toBe(401);
+  });
+});
