@@ -97,4 +97,9 @@ const scripts = {
 };
 const args = scripts[task];
 if (!args) fail(`unknown task '${task}' (start, test or bench)`);
+// The kiosk and dashboard pages are built by Vite; the test command builds them in `check`.
+if (task === "start") {
+  const built = run(pnpm, ["run", "--silent", "build:ui"]);
+  if (built.status !== 0) fail("building the kiosk and dashboard pages failed (see above)");
+}
 process.exit(run(pnpm, args).status);
