@@ -1,6 +1,17 @@
 export * from "./camera/index.js";
 export { runSimLaneCommand, type SimLaneIo } from "./cli/simLane.js";
 export {
+  Crowd,
+  type CrowdClock,
+  type CrowdCounters,
+  type CrowdLane,
+  type CrowdOptions,
+  type Expectation,
+  type PersonOutcome,
+  realCrowdClock,
+  type Spectator,
+} from "./crowd/crowd.js";
+export {
   LaneController,
   type LaneControllerEvents,
   type LaneControllerOptions,

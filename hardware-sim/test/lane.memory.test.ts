@@ -83,6 +83,36 @@ describe("lane over an in-memory link", () => {
     await t.close();
   });
 
+  it("supervisor free passage: holds the entry open, counts passages unattributed, outlasts the end of a fire alarm", async () => {
+    const t = await memoryLane();
+    await t.lane.setFreePassage("entry", true);
+    expect(t.controller.outputState[0]).toBe(true);
+    expect(t.controller.outputState[1]).toBe(false);
+    void t.controller.walk("entry");
+    void t.controller.walk("entry");
+    await t.clock.until(() => t.events.passages.length === 2, 5_000);
+    expect(t.events.passages.map((p) => p.attribution.kind)).toEqual(["free-passage", "free-passage"]);
+    // Exit is still controlled: a push there is forced.
+    const forced = t.controller.walk("exit", "force");
+    await t.clock.until(() => t.events.passages.length === 3, 5_000);
+    expect(await forced).toBe("forced");
+    expect(t.events.passages[2]?.attribution.kind).toBe("forced");
+    // A fire alarm that ends leaves the supervisor's hold in place.
+    t.controller.setFireAlarm(true);
+    await t.clock.until(() => t.controller.outputState[1] === true, 1_000);
+    t.controller.setFireAlarm(false);
+    await t.clock.until(() => t.controller.outputState[1] === false, 1_000);
+    expect(t.controller.outputState[0]).toBe(true);
+    // Ending it relocks at once; a walk is then refused.
+    await t.lane.setFreePassage("entry", false);
+    expect(t.controller.outputState[0]).toBe(false);
+    const refused = t.controller.walk("entry");
+    await t.clock.advance(3_000);
+    expect(await refused).toBe("refused");
+    expect(t.lane.counters()).toMatchObject({ freePassages: 2, attributedPassages: 0 });
+    await t.close();
+  });
+
   it("reports the controller offline within a second of the cable being pulled, and recovers on its own", async () => {
     const t = await memoryLane();
     await t.clock.advance(500);

@@ -67,6 +67,8 @@ export interface LaneEvents {
   /** A grant closed with passages unused (no-show), or annulled by a fire alarm. */
   "grant-closed": [grant: Grant, unused: number, reason: "expired" | "fire-alarm"];
   "fire-alarm": [active: boolean];
+  /** A commanded free passage started or ended in a direction. */
+  "free-passage": [direction: Direction, active: boolean];
   tamper: [active: boolean];
   fault: [active: boolean];
   "power-failure": [active: boolean];
@@ -254,6 +256,44 @@ export class Lane extends TypedEmitter<LaneEvents> {
     );
   }
 
+  /**
+   * Supervisor-ordered free passage (an emergency, or the end of an event): holds the direction's
+   * unlock output on until ended. Passages meanwhile are counted, not attributed. Unlike the fire
+   * alarm it is the gate's decision, so it is re-asserted when the controller comes back online.
+   */
+  async setFreePassage(direction: Direction, active: boolean): Promise<void> {
+    if (this.closed) throw new LaneError("CLOSED", "the lane is closed");
+    if (!DIRECTIONS.includes(direction)) {
+      throw new LaneError("BAD_ARGUMENT", `direction must be "entry" or "exit", got ${String(direction)}`);
+    }
+    this.ledger.freePassage[direction] = active;
+    this.emit("free-passage", direction, active);
+    if (!this.online) return;
+    await this.sendHold(direction, active);
+  }
+
+  get freePassage(): Readonly<Record<Direction, boolean>> {
+    return this.ledger.freePassage;
+  }
+
+  private sendHold(direction: Direction, active: boolean): Promise<void> {
+    const action = active ? OutputAction.PERMANENT_ON_ABORT_TIMED : OutputAction.PERMANENT_OFF_ABORT_TIMED;
+    return this.controlPanel
+      .send(
+        this.controllerAddress,
+        { kind: "out", outputs: [{ output: this.outputFor(direction), action, timer: 0 }] },
+        { urgent: true },
+      )
+      .then(
+        () => undefined,
+        (error: Error) => {
+          throw new LaneError("UNLOCK_FAILED", `free passage ${direction}: ${error.message}`, {
+            cause: error,
+          });
+        },
+      );
+  }
+
   /** Red light and three beeps for a refused ticket. */
   async refuse(): Promise<void> {
     this.ledger.refused();
@@ -355,6 +395,11 @@ export class Lane extends TypedEmitter<LaneEvents> {
     const alarm = info.inputs[this.wiring.fireAlarmInput] === true;
     if (alarm !== this.ledger.fireAlarm || (alarm && previous.length === 0)) this.setFireAlarm(alarm);
     if (info.tamper) this.emit("tamper", true);
+    for (const direction of DIRECTIONS) {
+      if (this.ledger.freePassage[direction]) {
+        this.sendHold(direction, true).catch((error: Error) => this.emit("warning", error.message));
+      }
+    }
   }
 
   private onOffline(address: number, reason: string): void {
@@ -430,19 +475,17 @@ export class Lane extends TypedEmitter<LaneEvents> {
     for (const { grant, unused } of annulled) this.emit("grant-closed", grant, unused, "fire-alarm");
     this.emit("fire-alarm", active);
     // The turnstile frees itself on the alarm line; holding both outputs on says the same in software.
-    const action = active ? OutputAction.PERMANENT_ON_ABORT_TIMED : OutputAction.PERMANENT_OFF_ABORT_TIMED;
+    // When the alarm ends, a direction a supervisor holds open stays open.
+    const outputs = DIRECTIONS.map((direction) => ({
+      output: this.outputFor(direction),
+      action:
+        active || this.ledger.freePassage[direction]
+          ? OutputAction.PERMANENT_ON_ABORT_TIMED
+          : OutputAction.PERMANENT_OFF_ABORT_TIMED,
+      timer: 0,
+    }));
     this.controlPanel
-      .send(
-        this.controllerAddress,
-        {
-          kind: "out",
-          outputs: [
-            { output: this.wiring.entryUnlockOutput, action, timer: 0 },
-            { output: this.wiring.exitUnlockOutput, action, timer: 0 },
-          ],
-        },
-        { urgent: true },
-      )
+      .send(this.controllerAddress, { kind: "out", outputs }, { urgent: true })
       .catch((error: Error) => this.emit("warning", `fire alarm outputs: ${error.message}`));
   }
 }

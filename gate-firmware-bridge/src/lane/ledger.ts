@@ -24,7 +24,9 @@ export type PassageAttribution =
   /** A passage with no authorization at all. */
   | { readonly kind: "forced" }
   /** Free passage during a fire alarm: counted, not attributed. */
-  | { readonly kind: "fire-alarm" };
+  | { readonly kind: "fire-alarm" }
+  /** Free passage ordered by a supervisor (the lane is held open): counted, not attributed. */
+  | { readonly kind: "free-passage" };
 
 export interface DirectionCounters {
   authorizations: number;
@@ -34,6 +36,7 @@ export interface DirectionCounters {
   tailgatePassages: number;
   forcedPassages: number;
   fireAlarmPassages: number;
+  freePassages: number;
 }
 
 export interface LaneCounters extends DirectionCounters {
@@ -53,6 +56,7 @@ function zero(): DirectionCounters {
     tailgatePassages: 0,
     forcedPassages: 0,
     fireAlarmPassages: 0,
+    freePassages: 0,
   };
 }
 
@@ -76,6 +80,8 @@ export class LaneLedger {
   private refusals = 0;
   private failedUnlocks = 0;
   fireAlarm = false;
+  /** Directions a supervisor's free passage holds open. */
+  readonly freePassage: Record<Direction, boolean> = { entry: false, exit: false };
 
   constructor(options: LedgerOptions = {}) {
     this.tailgateWindowMs = options.tailgateWindowMs ?? 3_000;
@@ -117,6 +123,10 @@ export class LaneLedger {
     if (this.fireAlarm) {
       c.fireAlarmPassages++;
       return { kind: "fire-alarm" };
+    }
+    if (this.freePassage[direction]) {
+      c.freePassages++;
+      return { kind: "free-passage" };
     }
     // The oldest open grant in this direction takes the passage (people queue in scan order).
     const grant = this.open.find((g) => g.direction === direction && g.remaining > 0);

@@ -72,3 +72,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return 1;
   }
 }
+export { type CrowdMix, DEFAULT_MIX, spectatorsOf } from "./venue/spectators.js";
+export {
+  DEMO_STEWARDS,
+  DEMO_TOKENS,
+  type RunningGate,
+  type RunningVenue,
+  startVenue,
+  type VenueUpOptions,
+} from "./venue/venue-up.js";

@@ -34,6 +34,8 @@ export interface DemoOptions {
   readonly doorsOpenMs: number;
   readonly entrances: number;
   readonly lanes: number;
+  /** Lanes per gate (kiosk); default: gates of 4 lanes where they fit, else 2. */
+  readonly lanesPerGate?: number;
   readonly random: RandomSource;
   readonly signer: Ed25519Signer;
   /** Tickets sold after the gate bundle was cut (a last-minute sale the gates learn of by the feed). */
@@ -118,7 +120,7 @@ function categoriesFor(random: RandomSource): number {
 
 /** Lays out sessions, zones, entrances and gates for a demo stadium. */
 export function demoLayout(
-  options: Pick<DemoOptions, "doorsOpenMs" | "entrances" | "lanes" | "spectators">,
+  options: Pick<DemoOptions, "doorsOpenMs" | "entrances" | "lanes" | "spectators" | "lanesPerGate">,
 ): Omit<Venue, "rootPublicKey"> {
   const entranceCount = Math.max(1, Math.min(ENTRANCE_CODES.length, Math.floor(options.entrances)));
   const zoneCount = Math.max(entranceCount, Math.min(ZONE_NAMES.length, entranceCount * 2));
@@ -141,7 +143,12 @@ export function demoLayout(
     let lanes = Math.floor(lanesTotal / entranceCount) + (i < lanesTotal % entranceCount ? 1 : 0);
     let n = 1;
     while (lanes > 0) {
-      const here = lanes >= 4 && lanes !== 5 && lanes !== 6 ? 4 : Math.min(lanes, 2);
+      const here =
+        options.lanesPerGate !== undefined
+          ? Math.min(lanes, Math.max(1, Math.floor(options.lanesPerGate)))
+          : lanes >= 4 && lanes !== 5 && lanes !== 6
+            ? 4
+            : Math.min(lanes, 2);
       gates.push({ id: `${entrance.code}${n++}`, entrance: entrance.id, lanes: here });
       lanes -= here;
     }

@@ -329,9 +329,28 @@ export class GateBackend {
     this.show(s, "ready");
   }
 
-  setMode(lane: number, mode: LaneMode): void {
+  /**
+   * normal, locked (scans refused, nothing unlocks) or free-passage (the turnstile is held open by
+   * its controller; passages are counted, not attributed). A steward's or a supervisor's decision.
+   */
+  async setMode(lane: number, mode: LaneMode): Promise<void> {
     const s = this.laneState(lane);
+    const previous = s.mode;
     s.mode = mode;
+    const controller = s.binding.controller;
+    if (controller && (mode === "free-passage") !== (previous === "free-passage")) {
+      try {
+        await controller.setFreePassage(s.binding.direction, mode === "free-passage");
+      } catch (error) {
+        // The hold is re-asserted when the controller comes back; the steward sees it is offline.
+        this.events.onAlert?.({
+          kind: "controller-offline",
+          lane,
+          at: this.options.now(),
+          detail: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
     this.show(s, mode === "normal" ? "ready" : mode === "locked" ? "locked" : "free-passage");
   }
 
@@ -350,7 +369,7 @@ export class GateBackend {
         const passage = this.options.store.confirmPassage(id, at);
         if (passage.event) this.emit(passage.event);
         this.show(s, "ready");
-      } else if (p.attribution.kind === "fire-alarm") {
+      } else if (p.attribution.kind === "fire-alarm" || p.attribution.kind === "free-passage") {
         this.emit(this.options.store.recordFreePassage(lane, at, p.direction).event);
       } else {
         this.events.onAlert?.({

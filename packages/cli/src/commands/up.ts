@@ -1,76 +1,120 @@
-import { existsSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createNodeSigner,
-  createNodeVerifier,
-  STEP_SECONDS,
-  timeStep,
-  verifyCredentialText,
-} from "@sesame/ticket";
-import { readVenue, readWallets, walletCode } from "@sesame/venue";
-import QRCode from "qrcode";
-import { parse } from "../args.js";
+import { parse, parseInteger } from "../args.js";
+import { CliError } from "../cli-error.js";
 import type { Io } from "../io.js";
-import { loadIssuerSeed, loadTrust } from "../venue-context.js";
-import { venueDemo } from "./venue-demo.js";
-import { QR_ERROR_CORRECTION } from "./wallet-code.js";
+import { DEMO_STEWARDS, type RunningVenue, startVenue } from "../venue/venue-up.js";
 
-export const UP_USAGE = "sesame up [--venue DIR] [--once]";
+export const UP_USAGE =
+  "sesame up [--dir DIR] [--port 4800|0] [--spectators N] [--entrances N] [--lanes N] [--lanes-per-gate N] [--rate PEOPLE_PER_S] [--seed S] [--in-process]";
+
+function isPortInUse(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "EADDRINUSE";
+}
 
 /**
- * The README's start command. For now: makes (or reuses) the demo venue, prints it, and shows a
- * holder's live rotating code as the phone would, verified as a gate would, every 15 s until Ctrl-C.
+ * The README's start command: the whole simulated venue on this machine — sync-server with its
+ * embedded broker and the supervisor dashboard, simulated lane controllers and QR readers (OSDP
+ * over TCP), one kiosk per gate, and a crowd with good and bad codes — until Ctrl-C.
  */
 export async function up(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { venue: { type: "string" }, once: { type: "boolean" } }, UP_USAGE);
-  const dir = values.venue ?? join(process.cwd(), ".tmp", "demo-venue");
-  if (!existsSync(join(dir, "venue.json"))) {
-    const code = await venueDemo(["--out", dir, "--seed", "sesame-demo", "--force"], io);
-    if (code !== 0) return code;
-  } else {
-    io.stdout.write(`Using the demo venue in ${dir} (delete it for a fresh one)\n`);
-  }
-  const venue = readVenue(dir);
-  const trust = loadTrust(dir, venue);
-  const entry = readWallets(dir).find((w) => w.deviceSeed && w.body.sessions.includes(1));
-  if (!entry) {
-    io.stderr.write("the demo venue has no mobile ticket for session 1\n");
-    return 1;
-  }
-  const issuerSeed = loadIssuerSeed(dir, entry.body.keyId);
-  const signer = createNodeSigner();
-  const verifier = createNodeVerifier();
-  io.stdout.write(
-    `\n${venue.name} — ${venue.sessions.map((s) => `${s.code} doors ${s.doorsOpen}`).join(", ")}\n`,
+  const { values } = parse(
+    argv,
+    {
+      dir: { type: "string" },
+      port: { type: "string" },
+      spectators: { type: "string" },
+      entrances: { type: "string" },
+      lanes: { type: "string" },
+      "lanes-per-gate": { type: "string" },
+      rate: { type: "string" },
+      seed: { type: "string" },
+      "in-process": { type: "boolean" },
+    },
+    UP_USAGE,
   );
-  io.stdout.write(
-    `Live code of ticket ${entry.body.ticketId} (seat ${entry.body.seat || "standing"}), new every ${STEP_SECONDS} s. Ctrl-C stops.\n\n`,
-  );
-  let stopped = false;
-  void io.interrupted.then(() => {
-    stopped = true;
-  });
-  while (!stopped) {
-    const now = io.now();
-    const code = walletCode(entry, issuerSeed, now, signer);
-    const verdict = verifyCredentialText(code, {
-      issuerKeys: trust.keys,
-      nowMs: now,
-      issuerVerifier: verifier,
+  const dir = values.dir ?? join(process.cwd(), ".tmp", "venue-up");
+  const basePort = parseInteger(values.port, "--port", 0, 65_000) ?? 4800;
+  const spectators = parseInteger(values.spectators, "--spectators", 10, 200_000) ?? 3000;
+  const entrances = parseInteger(values.entrances, "--entrances", 1, 20) ?? 2;
+  const lanes = parseInteger(values.lanes, "--lanes", 1, 64) ?? 8;
+  const lanesPerGate = parseInteger(values["lanes-per-gate"], "--lanes-per-gate", 1, 8) ?? 2;
+  if (lanes < entrances) throw new CliError(`--lanes (${lanes}) must be at least --entrances (${entrances})`);
+  const rateText = values.rate ?? "1";
+  const rate = Number(rateText);
+  if (!/^\d+(\.\d+)?$/.test(rateText) || rate > 50)
+    throw new CliError(`--rate must be a number of people per second from 0 to 50, got ${rateText}`);
+
+  // Each run is a fresh venue: yesterday's records belong to yesterday's (simulated) match.
+  rmSync(dir, { recursive: true, force: true });
+  io.stdout.write(`Starting the simulated venue in ${dir} …\n`);
+  const log = (line: string) => io.stdout.write(`${line}\n`);
+  const start = (port: number) =>
+    startVenue({
+      dir,
+      spectators,
+      entrances,
+      lanes,
+      lanesPerGate,
+      basePort: port,
+      arrivalsPerSecond: rate,
+      gates: values["in-process"] ? "in-process" : "process",
+      ...(values.seed ? { seed: values.seed } : {}),
+      log,
+      now: io.now,
     });
-    io.stdout.write(
-      await QRCode.toString(code, {
-        type: "terminal",
-        small: true,
-        errorCorrectionLevel: QR_ERROR_CORRECTION,
-      }),
-    );
-    io.stdout.write(
-      `${new Date(now).toISOString()}  ${code.length} characters  gate says: ${verdict.valid ? "VALID" : verdict.reason}\n${code}\n\n`,
-    );
-    if (values.once) break;
-    const nextStepMs = (timeStep(now) + 1) * STEP_SECONDS * 1000;
-    await Promise.race([new Promise((r) => setTimeout(r, nextStepMs - now + 5)), io.interrupted]);
+  let venue: RunningVenue;
+  try {
+    venue = await start(basePort);
+  } catch (error) {
+    if (!isPortInUse(error) || basePort === 0) throw error;
+    io.stdout.write(`Port ${basePort} is taken: using free ports instead.\n`);
+    rmSync(dir, { recursive: true, force: true });
+    venue = await start(0);
   }
+
+  const v = venue.demo.venue;
+  const session = v.sessions[0];
+  const lines = [
+    "",
+    `Sésame — ${v.name}${session ? `, ${session.name}, doors opened ${session.doorsOpen}` : ""}`,
+    "",
+    `  Supervisor dashboard  ${venue.dashboardUrl}`,
+    ...venue.tokens.map((t) => `      sign in as ${t.role.padEnd(10)} token ${t.token}`),
+    "",
+    "  Gate kiosks (steward UI)",
+    ...venue.gates.map((g) => {
+      const entrance = v.entrances.find((e) => e.id === g.entrance);
+      return `      ${g.gateId.padEnd(4)} ${g.url}   ${entrance?.name ?? ""}, lanes ${g.lanes.map((l) => l.lane).join(", ")}`;
+    }),
+    `      steward PINs: ${DEMO_STEWARDS.map((s) => `${s.pin} (${s.name})`).join(", ")}`,
+    "",
+    `  Lane controllers and QR readers: simulated OSDP over TCP (${venue.gates.flatMap((g) => g.lanes.map((l) => l.sim.where)).join(" ")})`,
+    venue.crowd
+      ? `  Crowd: ${rate} person/s arriving, ${spectators.toLocaleString("en")} tickets; mostly good codes, some screenshots, resold, forged, wrong entrance, used twice`
+      : "  Crowd: none (--rate 0)",
+    "",
+    "Ctrl-C stops everything.",
+    "",
+  ];
+  io.stdout.write(lines.join("\n"));
+  venue.crowd?.start();
+
+  const report = setInterval(() => {
+    const c = venue.crowd?.counters;
+    const counts = venue.server.store.counts() as { entered?: number; refused?: number };
+    io.stdout.write(
+      `${new Date(io.now()).toISOString().slice(11, 19)}  ${
+        c
+          ? `crowd: ${c.arrived} arrived, ${c.passed} through, ${c.notOpened} not let through, ${c.waiting} queuing; false accepts ${c.falseAccepts}, false refusals ${c.falseRefusals}  `
+          : ""
+      }server: ${JSON.stringify(counts).slice(0, 160)}\n`,
+    );
+  }, 15_000);
+  await io.interrupted;
+  clearInterval(report);
+  io.stdout.write("\nStopping the crowd, the gates, the lanes and the sync-server …\n");
+  await venue.stop();
+  io.stdout.write("Stopped.\n");
   return 0;
 }
