@@ -36,4 +36,5 @@ export {
   type PeripheralOptions,
 } from "./osdp/peripheral.js";
 export { PacedWriter } from "./osdp/wire.js";
+export { startSocatPair, stopSocat } from "./pty.js";
 export * from "./scanner/index.js";

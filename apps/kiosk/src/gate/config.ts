@@ -20,6 +20,12 @@ export interface LaneConfig {
   /** Hex Secure Channel base key shared with the lane's PDs; absent: clear text (bench and simulator). */
   readonly scbk?: string;
   readonly baudRate?: number;
+  /** A serial or USB-CDC scanner on this lane (in addition to, or instead of, the OSDP reader). */
+  readonly scanner?: {
+    readonly path: string;
+    readonly baudRate: number;
+    readonly suffix: "CR" | "LF" | "CRLF" | "none";
+  };
 }
 
 export interface GateConfig {
@@ -100,6 +106,18 @@ export function parseGateConfig(value: unknown, baseDir: string): GateConfig {
       lane.readerAddress === null ? null : integer(lane.readerAddress ?? 1, `${f}.readerAddress`, 0, 126);
     const scbk = optionalText(lane.scbk, `${f}.scbk`, HEX_16);
     const controller = optionalText(lane.controller, `${f}.controller`);
+    let scanner: LaneConfig["scanner"];
+    if (lane.scanner !== undefined) {
+      const sc = object(lane.scanner, `${f}.scanner`);
+      const suffix = sc.suffix ?? "CR";
+      if (suffix !== "CR" && suffix !== "LF" && suffix !== "CRLF" && suffix !== "none")
+        throw new GateConfigError(`${f}.scanner.suffix`, 'must be "CR", "LF", "CRLF" or "none"');
+      scanner = {
+        path: text(sc.path, `${f}.scanner.path`),
+        baudRate: integer(sc.baudRate ?? 9600, `${f}.scanner.baudRate`, 1200, 921_600),
+        suffix,
+      };
+    }
     return {
       lane: integer(lane.lane, `${f}.lane`, 1, 255),
       direction,
@@ -107,6 +125,7 @@ export function parseGateConfig(value: unknown, baseDir: string): GateConfig {
       controllerAddress: integer(lane.controllerAddress ?? 0, `${f}.controllerAddress`, 0, 126),
       readerAddress,
       ...(scbk ? { scbk } : {}),
+      ...(scanner ? { scanner } : {}),
       ...(lane.baudRate !== undefined
         ? { baudRate: integer(lane.baudRate, `${f}.baudRate`, 1200, 921_600) }
         : {}),

@@ -1,10 +1,15 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Lane } from "@sesame/bridge";
+import { ControlPanel, Lane, type TransportFactory, transportFactory } from "@sesame/bridge";
 import { GateStore } from "@sesame/cache";
 import type { Direction, LaneMode } from "@sesame/gate-core";
-import { normalizeScanBytes, ScanDebouncer } from "@sesame/scanner";
+import {
+  normalizeScanBytes,
+  ScanDebouncer,
+  type SerialLinkOpener,
+  SerialScannerReader,
+} from "@sesame/scanner";
 import {
   CacheSyncStore,
   type Command,
@@ -30,6 +35,11 @@ export interface GateNodeOptions {
   readonly now?: () => number;
   readonly log?: (line: string) => void;
   readonly syncTuning?: Partial<GateSyncTuning>;
+  /** Measurement hooks for the benchmarks: wrap a lane's OSDP transport, open serial scanners. */
+  readonly instrument?: {
+    readonly transport?: (lane: number, factory: TransportFactory) => TransportFactory;
+    readonly serialOpener?: SerialLinkOpener;
+  };
 }
 
 export interface GateNode {
@@ -45,7 +55,8 @@ export interface GateNode {
 
 interface ReaderStatus {
   lane: number;
-  address: number;
+  kind: "osdp" | "serial";
+  path: string;
   online: boolean;
   detail?: string;
 }
@@ -129,17 +140,26 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
     const bindings: LaneBinding[] = config.lanes.map((l) => {
       if (!l.controller) return { lane: l.lane, direction: l.direction };
       const scbk = l.scbk ? Uint8Array.from(Buffer.from(l.scbk, "hex")) : undefined;
-      const controller = Lane.open(l.controller, {
-        controller: { address: l.controllerAddress, ...(scbk ? { scbk } : {}) },
-        readers: l.readerAddress === null ? [] : [{ address: l.readerAddress, ...(scbk ? { scbk } : {}) }],
-        ...(l.baudRate ? { baudRate: l.baudRate } : {}),
+      const connect = transportFactory(l.controller, l.baudRate ? { baudRate: l.baudRate } : {});
+      const controlPanel = new ControlPanel({
+        connect: options.instrument?.transport?.(l.lane, connect) ?? connect,
       });
+      const controller = new Lane(
+        controlPanel,
+        {
+          controller: { address: l.controllerAddress, ...(scbk ? { scbk } : {}) },
+          readers: l.readerAddress === null ? [] : [{ address: l.readerAddress, ...(scbk ? { scbk } : {}) }],
+        },
+        true,
+      );
+      controlPanel.start();
       lanes.set(l.lane, controller);
       closers.push(() => controller.close());
       if (l.readerAddress !== null) {
-        readers.set(`${l.lane}:${l.readerAddress}`, {
+        readers.set(`${l.lane}:osdp:${l.readerAddress}`, {
           lane: l.lane,
-          address: l.readerAddress,
+          kind: "osdp",
+          path: `${l.controller} #${l.readerAddress}`,
           online: false,
         });
       }
@@ -168,19 +188,48 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
     );
     closers.push(() => backend.close());
 
-    // QR readers on the lane buses: one code held in front of a reader is one scan.
+    // Every scanner of a lane feeds one debouncer: one code held in front of a reader (or seen by
+    // two scanners) is one scan.
     const debouncer = new ScanDebouncer();
-    for (const [laneNumber, lane] of lanes) {
-      lane.on("scan", (event) => {
-        const at = now();
-        const { text } = normalizeScanBytes(event.data);
-        if (!debouncer.check(String(laneNumber), text, at).accepted) return;
-        backend.scan(laneNumber, text).catch((error: unknown) => {
-          log(`scan at lane ${laneNumber}: ${error instanceof Error ? error.message : String(error)}`);
-        });
+    const scanned = (laneNumber: number, text: string) => {
+      if (!debouncer.check(String(laneNumber), text, now()).accepted) return;
+      backend.scan(laneNumber, text).catch((error: unknown) => {
+        log(`scan at lane ${laneNumber}: ${error instanceof Error ? error.message : String(error)}`);
       });
+    };
+    const setStatus = (key: string, online: boolean, detail?: string) => {
+      const r = readers.get(key);
+      if (!r) return;
+      r.online = online;
+      if (detail) r.detail = detail;
+      else delete r.detail;
+      http?.laneChanged();
+    };
+    for (const l of config.lanes) {
+      if (!l.scanner) continue;
+      const key = `${l.lane}:serial:${l.scanner.path}`;
+      readers.set(key, { lane: l.lane, kind: "serial", path: l.scanner.path, online: false });
+      const reader = new SerialScannerReader({
+        path: l.scanner.path,
+        lane: String(l.lane),
+        baudRate: l.scanner.baudRate,
+        framing: { suffix: l.scanner.suffix },
+        ...(options.instrument?.serialOpener ? { open: options.instrument.serialOpener } : {}),
+        onScan: (event) => scanned(l.lane, event.text),
+        onProblem: (problem) => {
+          log(`scanner ${l.scanner?.path}: ${problem.message}`);
+          if (problem.code !== "disconnected" && problem.code !== "reconnected")
+            setStatus(key, true, problem.message);
+        },
+        onConnectionChange: (connected) => setStatus(key, connected),
+      });
+      await reader.start();
+      closers.push(() => reader.stop());
+    }
+    for (const [laneNumber, lane] of lanes) {
+      lane.on("scan", (event) => scanned(laneNumber, normalizeScanBytes(event.data).text));
       const setReader = (address: number, online: boolean, detail?: string) => {
-        const r = readers.get(`${laneNumber}:${address}`);
+        const r = readers.get(`${laneNumber}:osdp:${address}`);
         if (!r) return;
         r.online = online;
         if (detail) r.detail = detail;
@@ -273,8 +322,8 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
             : {}),
           scanners: [...readers.values()].map((r) => ({
             lane: r.lane,
-            kind: "osdp" as const,
-            path: `osdp:${r.address}`,
+            kind: r.kind,
+            path: r.path,
             status: r.online ? ("ok" as const) : ("offline" as const),
             ...(r.detail ? { detail: r.detail } : {}),
           })),
