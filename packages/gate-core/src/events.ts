@@ -12,7 +12,8 @@ export interface EntryLogEvent {
   readonly gateId: string;
   readonly gateSeq: number;
   readonly lane: number;
-  readonly kind: RecordKind | "free-passage";
+  /** `alarm`: a forced passage or a tailgate (reason FORCED_PASSAGE / TAILGATE), no ticket. */
+  readonly kind: RecordKind | "free-passage" | "alarm";
   readonly direction: Direction;
   readonly reason: ReasonCode;
   /** Links authorized → entered/annulled of one scan. */

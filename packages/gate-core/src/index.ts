@@ -22,6 +22,8 @@ export { MemoryFacts } from "./memory-facts.js";
 export {
   ADMIT_REASONS,
   type AdmitReason,
+  ALARM_REASONS,
+  type AlarmReason,
   ASSISTED_REASONS,
   type AssistedReason,
   type Language,

@@ -45,10 +45,14 @@ export const REFUSE_REASONS = [
   "LANE_LOCKED",
 ] as const;
 
+/** Not decisions: what a lane saw happen without one (recorded as `alarm` events, alerted to supervisors). */
+export const ALARM_REASONS = ["FORCED_PASSAGE", "TAILGATE"] as const;
+
 export type AdmitReason = (typeof ADMIT_REASONS)[number];
+export type AlarmReason = (typeof ALARM_REASONS)[number];
 export type AssistedReason = (typeof ASSISTED_REASONS)[number];
 export type RefuseReason = (typeof REFUSE_REASONS)[number];
-export type ReasonCode = AdmitReason | AssistedReason | RefuseReason;
+export type ReasonCode = AdmitReason | AssistedReason | RefuseReason | AlarmReason;
 
 export interface StewardMessage {
   readonly headline: string;
@@ -124,6 +128,8 @@ const FR: Record<ReasonCode, Template> = {
   }),
   NOT_INSIDE: m("Sortie non enregistrée", "Ce billet n'est pas entré pour cette session."),
   LANE_LOCKED: m("Couloir fermé", "Utilisez le couloir voisin."),
+  FORCED_PASSAGE: m("Passage forcé", "Quelqu'un est passé sans autorisation : rattrapez-le."),
+  TAILGATE: m("Passage à deux", "Une deuxième personne est passée derrière un billet validé."),
 };
 
 const EN: Record<ReasonCode, Template> = {
@@ -174,6 +180,8 @@ const EN: Record<ReasonCode, Template> = {
   }),
   NOT_INSIDE: m("Exit not recorded", "This ticket has not entered for this session."),
   LANE_LOCKED: m("Lane closed", "Use the next lane."),
+  FORCED_PASSAGE: m("Forced passage", "Someone went through without authorization: catch up with them."),
+  TAILGATE: m("Tailgating", "A second person went through behind a valid ticket."),
 };
 
 export type Language = "fr" | "en";

@@ -60,6 +60,10 @@ describe("protocol codecs", () => {
     expect(() => validateEvent({ ...e, reason: "LET_IN" })).toThrow(/reason/);
     expect(() => validateEvent({ ...e, gateId: "A/1" })).toThrow(/gateId/);
     expect(() => validateEvent({ ...e, gateSeq: 0 })).toThrow(/gateSeq/);
+    // A lane's alarm (forced passage, tailgate) travels like any event, without a ticket.
+    const alarm = { ...e, kind: "alarm", reason: "FORCED_PASSAGE", ticketId: undefined, session: undefined };
+    expect(validateEvent(alarm)).toMatchObject({ kind: "alarm", reason: "FORCED_PASSAGE" });
+    expect(() => validateEvent({ ...alarm, kind: "burglary" })).toThrow(/kind/);
   });
 
   it("signs a batch over its exact bytes; any change breaks the signature", () => {

@@ -1,5 +1,6 @@
 import {
   ADMIT_REASONS,
+  ALARM_REASONS,
   ASSISTED_REASONS,
   type EntryLogEvent,
   REFUSE_REASONS,
@@ -105,8 +106,13 @@ const encode = (o: object) => JSON.stringify({ v: PROTOCOL_VERSION, ...o });
 // ---------------------------------------------------------------------------------------------
 // Entry events
 
-const REASONS: readonly ReasonCode[] = [...ADMIT_REASONS, ...ASSISTED_REASONS, ...REFUSE_REASONS];
-const KINDS = ["authorized", "entered", "exited", "annulled", "refused", "free-passage"] as const;
+const REASONS: readonly ReasonCode[] = [
+  ...ADMIT_REASONS,
+  ...ASSISTED_REASONS,
+  ...REFUSE_REASONS,
+  ...ALARM_REASONS,
+];
+const KINDS = ["authorized", "entered", "exited", "annulled", "refused", "free-passage", "alarm"] as const;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const GATE_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
