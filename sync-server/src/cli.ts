@@ -1,7 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+// The dashboard's location only (no Vite, no React): a workspace-relative import until
+// @sesame/supervisor is a declared dependency of this package.
+import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
 import type { ApiToken } from "./http/api.js";
+import {
+  type DashboardUser,
+  hashPassword,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  validateUsers,
+  validUserName,
+} from "./http/auth.js";
 import { writeMosquittoConfig } from "./mosquitto.js";
 import { randomSecret } from "./secrets.js";
 import { openServerStore, provisionGateInStore, SyncServer } from "./server.js";
@@ -14,13 +25,17 @@ import { openServerStore, provisionGateInStore, SyncServer } from "./server.js";
 export interface CommandIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** `sesame dashboard-user` reads the password from it (never from the command line). */
+  readonly stdin?: NodeJS.ReadableStream;
   now(): number;
   /** Resolves when the person asks to stop (Ctrl-C). */
   readonly interrupted: Promise<void>;
 }
 
 export const SYNC_SERVER_USAGE =
-  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process]";
+  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off]";
+export const DASHBOARD_USER_USAGE =
+  "sesame dashboard-user --name NAME (--role supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
 export const MOSQUITTO_CONFIG_USAGE =
   "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--user NAME] [--provision]";
 
@@ -61,6 +76,44 @@ export function loadOrCreateTokens(dataDir: string): { path: string; tokens: Api
   return { path, tokens };
 }
 
+/** The dashboard users of a users file (`{"users": [...]}`), checked; none when the file is absent. */
+export function loadUsers(path: string): DashboardUser[] {
+  if (!existsSync(path)) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new Error(`${path}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const list = (parsed as { users?: unknown } | null)?.users;
+  if (!Array.isArray(list)) throw new Error(`${path}: no "users" array`);
+  try {
+    return validateUsers(list);
+  } catch (error) {
+    throw new Error(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function saveUsers(path: string, users: readonly DashboardUser[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  // Written aside then renamed: a crash mid-write never leaves a half file that locks everyone out.
+  const temp = `${path}.tmp`;
+  writeFileSync(temp, `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, path);
+}
+
+async function readPassword(io: CommandIo): Promise<string> {
+  const stdin = io.stdin;
+  if (!stdin)
+    throw new UsageError("the password is read from standard input, which this caller does not give");
+  let text = "";
+  for await (const chunk of stdin) {
+    text += typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
+    if (text.includes("\n") || text.length > MAX_PASSWORD_LENGTH + 2) break;
+  }
+  return text.split(/\r?\n/)[0] ?? "";
+}
+
 async function guarded(io: CommandIo, run: () => Promise<number>): Promise<number> {
   try {
     return await run();
@@ -86,6 +139,8 @@ export function runSyncServerCommand(argv: string[], io: CommandIo): Promise<num
         "http-port": { type: "string" },
         "mqtt-port": { type: "string" },
         "broker-mode": { type: "string" },
+        users: { type: "string" },
+        dashboard: { type: "string" },
       },
       SYNC_SERVER_USAGE,
     );
@@ -105,13 +160,23 @@ export function runSyncServerCommand(argv: string[], io: CommandIo): Promise<num
     if (mode !== undefined && mode !== "child" && mode !== "in-process")
       throw new UsageError("--broker-mode is child or in-process");
     const { path: tokensPath, tokens } = loadOrCreateTokens(dataDir);
+    const usersPath = resolve(typeof v.users === "string" ? v.users : join(dataDir, "users.json"));
+    if (typeof v.users === "string" && !existsSync(usersPath))
+      throw new UsageError(`--users ${usersPath}: no such file (make one with \`sesame dashboard-user\`)`);
+    const users = loadUsers(usersPath);
+    let dashboard: string | undefined;
+    if (v.dashboard === "off") dashboard = undefined;
+    else if (typeof v.dashboard === "string") {
+      dashboard = resolve(v.dashboard);
+      if (!dashboardBuilt(dashboard)) throw new UsageError(`--dashboard ${dashboard}: no index.html there`);
+    } else dashboard = dashboardBuilt() ? dashboardDir : undefined;
     const server = await SyncServer.start({
       venueDir,
       dataDir,
       broker: brokerUrl
         ? { kind: "external", url: brokerUrl }
         : { kind: "embedded", mode: mode === "in-process" ? "in-process" : "child", host, port: mqttPort },
-      http: { host, port: httpPort, tokens },
+      http: { host, port: httpPort, tokens, users, ...(dashboard ? { dashboardDir: dashboard } : {}) },
       now: () => io.now(),
       log: (line) => io.stderr.write(`${new Date(io.now()).toISOString()} ${line}\n`),
     });
@@ -120,6 +185,11 @@ export function runSyncServerCommand(argv: string[], io: CommandIo): Promise<num
         `sync-server for venue ${server.venue.id} (${server.venue.name})`,
         `  MQTT  ${server.brokerUrl}${brokerUrl ? " (external broker)" : " (embedded aedes, persistence in data/broker)"}`,
         `  HTTP  http://${host}:${server.httpPort}/api   tokens in ${tokensPath}`,
+        dashboard
+          ? `  dashboard http://${host}:${server.httpPort}/   ${users.length} user(s) in ${usersPath}${
+              users.length === 0 ? " — add one: sesame dashboard-user --name NAME --role supervisor" : ""
+            }`
+          : `  dashboard not served (${v.dashboard === "off" ? "--dashboard off" : "not built: pnpm build:ui"})`,
         `  data  ${dataDir}`,
         "Ctrl-C to stop.",
         "",
@@ -195,5 +265,52 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
     } finally {
       store.close();
     }
+  });
+}
+
+/** Adds, changes or removes a dashboard user in a users file (the server reads it at start). */
+export function runDashboardUserCommand(argv: string[], io: CommandIo): Promise<number> {
+  return guarded(io, async () => {
+    const v = parse(
+      argv,
+      {
+        venue: { type: "string" },
+        data: { type: "string" },
+        users: { type: "string" },
+        name: { type: "string" },
+        role: { type: "string" },
+        remove: { type: "boolean" },
+      },
+      DASHBOARD_USER_USAGE,
+    );
+    if (typeof v.name !== "string" || !validUserName(v.name))
+      throw new UsageError(
+        `--name: 1 to 64 letters, digits, spaces or ._@'-\n\nusage: ${DASHBOARD_USER_USAGE}`,
+      );
+    const name = v.name;
+    const venueDir = resolve(typeof v.venue === "string" ? v.venue : "venue");
+    const dataDir = resolve(typeof v.data === "string" ? v.data : join(venueDir, "sync-data"));
+    const path = resolve(typeof v.users === "string" ? v.users : join(dataDir, "users.json"));
+    const users = loadUsers(path);
+    const others = users.filter((u) => u.name.toLowerCase() !== name.toLowerCase());
+    if (v.remove === true) {
+      if (others.length === users.length) throw new UsageError(`no user ${name} in ${path}`);
+      saveUsers(path, others);
+      io.stdout.write(`removed ${name} from ${path} (restart the sync-server)\n`);
+      return 0;
+    }
+    if (v.role !== "supervisor" && v.role !== "tech")
+      throw new UsageError(`--role is supervisor or tech\n\nusage: ${DASHBOARD_USER_USAGE}`);
+    const password = await readPassword(io);
+    if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH)
+      throw new UsageError(
+        `the password (first line of standard input) must have ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+      );
+    const user: DashboardUser = { name, role: v.role, passwordHash: hashPassword(password) };
+    saveUsers(path, [...others, user]);
+    io.stdout.write(
+      `${others.length === users.length ? "added" : "updated"} ${name} (${v.role}) in ${path} (restart the sync-server)\n`,
+    );
+    return 0;
   });
 }

@@ -9,18 +9,34 @@ export {
 export { BrokerProcess } from "./broker/supervisor.js";
 export {
   type CommandIo,
+  DASHBOARD_USER_USAGE,
   loadOrCreateTokens,
+  loadUsers,
   MOSQUITTO_CONFIG_USAGE,
+  runDashboardUserCommand,
   runMosquittoConfigCommand,
   runSyncServerCommand,
   SYNC_SERVER_USAGE,
 } from "./cli.js";
-export { type ApiToken, parseCursor, type Role } from "./http/api.js";
+export { type ApiToken, CSRF_HEADER, type HttpOptions, parseCursor, type Role } from "./http/api.js";
+export {
+  type DashboardRole,
+  type DashboardUser,
+  DEFAULT_SCRYPT_COST,
+  hashPassword,
+  type ScryptCost,
+  type SessionLimits,
+  type ThrottleLimits,
+  verifyPassword,
+} from "./http/auth.js";
+export { csvField, ENTRY_CSV_COLUMNS } from "./http/export.js";
+export { DASHBOARD_CSP } from "./http/static.js";
 export { type MosquittoConfigOptions, type MosquittoFiles, writeMosquittoConfig } from "./mosquitto.js";
 export { mosquittoHash, verifyMosquittoHash } from "./secrets.js";
 export {
   ApiError,
   type BrokerChoice,
+  type CommandInput,
   DEFAULT_SERVER_TUNING,
   openServerStore,
   provisionGateInStore,
@@ -28,15 +44,21 @@ export {
   SyncServer,
   type SyncServerOptions,
   type SyncServerTuning,
+  TECH_ALERTS,
 } from "./server.js";
 export {
+  ALERT_TYPES,
   type Alert,
+  type AlertType,
   type Counts,
+  FORGERY_REASONS,
   type GateRecord,
   type IngestResult,
+  type NewAlert,
   type RejectionRecord,
   ServerStore,
   type StoredEvent,
+  type ThroughputMinute,
   wireEvent,
 } from "./store.js";
 export { csvObjects, type ImportRow, parseCsv, type RowRejection, validateImportRow } from "./tickets.js";

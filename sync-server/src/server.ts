@@ -59,11 +59,13 @@ import {
 import { connect, type MqttClient } from "mqtt";
 import { type EmbeddedBroker, startEmbeddedBroker, storeCredentials } from "./broker/aedes.js";
 import { BrokerProcess } from "./broker/supervisor.js";
-import type { ApiToken } from "./http/api.js";
+import type { HttpOptions } from "./http/api.js";
 import { mosquittoHash, randomSecret, tokenHash } from "./secrets.js";
 import {
   type Alert,
+  type AlertType,
   type IssuerKeyRecord,
+  type NewAlert,
   type RejectionRecord,
   ServerStore,
   type StoredEvent,
@@ -88,6 +90,10 @@ export type BrokerChoice =
 
 export interface SyncServerTuning {
   readonly heartbeatMs: number;
+  /** A gate whose clock is further than this from the server's raises a clock-skew alert. */
+  readonly clockSkewAlertMs: number;
+  /** A gate online without a heartbeat for this long raises a gate-offline alert (it went silent). */
+  readonly gateSilenceMs: number;
   /** A gate further behind than this in the feed is sent to the snapshot instead of a replay. */
   readonly snapshotThreshold: number;
   readonly commandTtlMs: number;
@@ -97,6 +103,10 @@ export interface SyncServerTuning {
 
 export const DEFAULT_SERVER_TUNING: SyncServerTuning = {
   heartbeatMs: 2000,
+  // Device proofs are accepted two 15 s steps either side: 10 s off is worth a look before it bites.
+  clockSkewAlertMs: 10_000,
+  // Three missed 5 s gate heartbeats and some slack.
+  gateSilenceMs: 20_000,
   snapshotThreshold: 20_000,
   commandTtlMs: 60_000,
 };
@@ -106,7 +116,7 @@ export interface SyncServerOptions {
   readonly dataDir: string;
   readonly broker?: BrokerChoice;
   /** HTTP listener; port 0 = any free port. Undefined: no HTTP server. */
-  readonly http?: { readonly host?: string; readonly port?: number; readonly tokens?: readonly ApiToken[] };
+  readonly http?: HttpOptions;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
   readonly tuning?: Partial<SyncServerTuning>;
@@ -121,8 +131,15 @@ export interface ServerEvents {
   rejection: [rejection: RejectionRecord];
   presence: [gateId: string];
   "command-ack": [commandId: string, gateId: string];
+  /** A command was sent (by this server's API or a library caller). */
+  command: [command: Command];
+  /** An alert was acknowledged. */
+  "alert-ack": [alert: Alert];
   connected: [];
 }
+
+/** Alerts a tech may acknowledge: the technical ones. Security alerts are the supervisors'. */
+export const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew"]);
 
 export class ApiError extends Error {
   constructor(
@@ -172,6 +189,16 @@ export function openServerStore(venueDir: string, dataDir: string, now: number):
   return store;
 }
 
+/** A command as the API receives it: every field unchecked. */
+export interface CommandInput {
+  readonly type: unknown;
+  readonly gate?: unknown;
+  readonly entrance?: unknown;
+  readonly lane?: unknown;
+  readonly text?: unknown;
+  readonly ttlSeconds?: unknown;
+}
+
 export class SyncServer extends EventEmitter<ServerEvents> {
   readonly venue: Venue;
   readonly topics: VenueTopics;
@@ -196,6 +223,10 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     { expiresAt: number; topic: string; payload: string; targets: Set<string> }
   >();
   private bundleCache: { key: string; bytes: Buffer; signature: string } | undefined;
+  /** Gates whose clock is off now: alerted once on the way out of range, not at every heartbeat. */
+  private readonly skewedGates = new Set<string>();
+  /** Gates online but silent: alerted once until they speak again. */
+  private readonly silentGates = new Set<string>();
   private closeHttp: (() => Promise<void>) | undefined;
   private stopped = false;
 
@@ -231,18 +262,14 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       server.connectMqtt();
       if (options.http) {
         const { startHttpApi } = await import("./http/api.js");
-        const http = await startHttpApi(
-          server,
-          options.http.host ?? "127.0.0.1",
-          options.http.port ?? 0,
-          options.http.tokens ?? [],
-        );
+        const http = await startHttpApi(server, options.http);
         server.httpPort = http.port;
         server.closeHttp = http.close;
       }
       server.heartbeatTimer = setInterval(() => {
         server.publishHeartbeat();
         server.republishCommands();
+        server.watchSilentGates();
       }, server.tuning.heartbeatMs);
     } catch (error) {
       await server.stop();
@@ -442,6 +469,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         const status = decodeStatus(payload);
         if (!status.ok) return this.reject(gateId, topic, status.reason, status.detail, payload);
         this.store.setGateStatus(gateId, status.value.state, this.now());
+        if (status.value.state === "offline" && gate.status === "online")
+          this.raiseGateAlert("gate-offline", gateId, `gate ${gateId} went offline`);
+        this.silentGates.delete(gateId);
         if (status.value.state === "online") {
           // Tell a (re)connected gate where the server stands, so that it resends from there at once.
           this.publish(
@@ -455,7 +485,17 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       case "heartbeat": {
         const hb = decodeGateHeartbeat(payload);
         if (!hb.ok) return this.reject(gateId, topic, hb.reason, hb.detail, payload);
-        this.store.setGateHeartbeat(gateId, hb.value, this.now());
+        const now = this.now();
+        this.store.setGateHeartbeat(gateId, hb.value, now);
+        this.silentGates.delete(gateId);
+        // A heartbeat proves the gate is connected. Its retained "online" birth can be lost on the
+        // way (seen with the embedded aedes, cf. aedes#994), so a gate not marked online is marked so —
+        // unless it said "offline" a moment ago (a heartbeat overtaken by its own goodbye).
+        if (gate.status !== "online" && (gate.status === "unknown" || now - (gate.statusAt ?? 0) > 2000)) {
+          this.store.setGateStatus(gateId, "online", now);
+          this.publish(this.topics.gate(gateId, "ack"), encodeAck({ upToGateSeq: gate.ackedSeq, at: now }));
+        }
+        this.watchClock(gateId, hb.value.clockOffsetMs);
         this.emit("presence", gateId);
         return;
       }
@@ -559,6 +599,71 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS);
     const last = entries[entries.length - 1];
     this.publish(out, encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Alerts
+
+  /** Stores and announces an alert (e.g. forced passage reported by a composition root). */
+  raiseAlert(alert: NewAlert): Alert {
+    const stored = this.store.raiseAlert(alert);
+    this.log(`ALERT ${stored.detail}`);
+    this.emit("alert", stored);
+    return stored;
+  }
+
+  /** A gate's technical alert, unless one of the same type is still open for it. */
+  private raiseGateAlert(type: AlertType, gateId: string, detail: string): void {
+    if (this.store.openAlertOf(type, gateId)) return;
+    this.raiseAlert({ type, at: this.now(), gates: [gateId], detail });
+  }
+
+  private watchClock(gateId: string, offsetMs: number | undefined): void {
+    if (offsetMs === undefined) return;
+    if (Math.abs(offsetMs) <= this.tuning.clockSkewAlertMs) {
+      this.skewedGates.delete(gateId);
+      return;
+    }
+    if (this.skewedGates.has(gateId)) return;
+    this.skewedGates.add(gateId);
+    const seconds = Math.round(offsetMs / 1000);
+    this.raiseGateAlert(
+      "clock-skew",
+      gateId,
+      `gate ${gateId}'s clock is ${Math.abs(seconds)} s ${seconds > 0 ? "behind" : "ahead of"} the server's`,
+    );
+  }
+
+  /** The Last Will covers a dead connection; this covers a gate whose link is up but that says nothing. */
+  private watchSilentGates(): void {
+    const now = this.now();
+    for (const g of this.store.gates()) {
+      if (g.status !== "online" || this.silentGates.has(g.gateId)) continue;
+      const lastHeard = Math.max(g.heartbeat?.receivedAt ?? 0, g.statusAt ?? 0);
+      if (now - lastHeard <= this.tuning.gateSilenceMs) continue;
+      this.silentGates.add(g.gateId);
+      this.raiseGateAlert(
+        "gate-offline",
+        g.gateId,
+        `gate ${g.gateId} has sent no heartbeat for ${Math.round((now - lastHeard) / 1000)} s`,
+      );
+    }
+  }
+
+  /** A supervisor (any alert) or a tech (technical alerts) acknowledges an alert. */
+  acknowledgeAlert(id: number, by: { name: string; role: string }, note: unknown): Alert {
+    if (note !== undefined && (typeof note !== "string" || note.length > 500))
+      throw new ApiError(400, "note must be a text of at most 500 characters");
+    const alert = this.store.alert(id);
+    if (!alert) throw new ApiError(404, `no alert ${id}`);
+    if (by.role !== "supervisor" && !(by.role === "tech" && TECH_ALERTS.has(alert.type)))
+      throw new ApiError(403, `role ${by.role} may not acknowledge a ${alert.type} alert`);
+    const text = typeof note === "string" && note.trim() !== "" ? note.trim() : undefined;
+    if (!this.store.acknowledgeAlert(id, by.name, this.now(), text))
+      throw new ApiError(409, `alert ${id} was already acknowledged`, { alert });
+    const updated = this.store.alert(id) ?? alert;
+    this.emit("alert-ack", updated);
+    return updated;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -790,17 +895,35 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // -------------------------------------------------------------------------------------------
   // Commands
 
-  sendCommand(
-    input: {
-      type: unknown;
-      gate?: unknown;
-      entrance?: unknown;
-      lane?: unknown;
-      text?: unknown;
-      ttlSeconds?: unknown;
-    },
-    by: string,
-  ): Command {
+  /**
+   * Commands from the API: one for a gate or an entrance, or — `venue: true`, the emergency case —
+   * one per entrance, since the protocol addresses gates and entrances (every gate listens to its
+   * entrance's topic, so none is missed). The venue case is validated once before anything is sent.
+   */
+  sendCommands(input: CommandInput & { venue?: unknown }, by: string): Command[] {
+    if (input.venue === undefined) return [this.sendCommand(input, by)];
+    if (input.venue !== true) throw new ApiError(400, "venue must be true (or absent)");
+    if (input.gate !== undefined || input.entrance !== undefined)
+      throw new ApiError(400, "give a gate, an entrance or venue: true, not several");
+    const first = this.venue.entrances[0];
+    if (!first) throw new ApiError(409, "the venue has no entrance");
+    const commands = [this.sendCommand({ ...input, entrance: first.id }, by)];
+    for (const e of this.venue.entrances.slice(1))
+      commands.push(this.sendCommand({ ...input, entrance: e.id }, by));
+    return commands;
+  }
+
+  /** The gates a command is for: its gate, or the provisioned gates of its entrance. */
+  commandTargets(command: Command): string[] {
+    const target = command.target;
+    if ("gate" in target) return [target.gate];
+    return this.store
+      .gates()
+      .filter((g) => g.entrance === target.entrance && g.publicKey !== null)
+      .map((g) => g.gateId);
+  }
+
+  sendCommand(input: CommandInput, by: string): Command {
     const types: readonly CommandType[] = [
       "free-passage",
       "end-free-passage",
@@ -811,13 +934,21 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (typeof input.type !== "string" || !types.includes(input.type as CommandType))
       throw new ApiError(400, `type must be one of ${types.join(", ")}`);
     let target: Command["target"];
+    if (input.gate !== undefined && input.entrance !== undefined)
+      throw new ApiError(400, "give a gate or an entrance, not both");
     if (input.gate !== undefined) {
-      if (typeof input.gate !== "string" || !this.store.gate(input.gate))
-        throw new ApiError(404, `no gate ${String(input.gate)}`);
+      if (typeof input.gate !== "string" || input.gate.length > 64)
+        throw new ApiError(400, "gate must be a gate id");
+      if (!this.store.gate(input.gate)) throw new ApiError(404, `no gate ${JSON.stringify(input.gate)}`);
       target = { gate: input.gate };
     } else if (input.entrance !== undefined) {
+      if (
+        !(typeof input.entrance === "number" && Number.isInteger(input.entrance)) &&
+        !(typeof input.entrance === "string" && input.entrance.length <= 64)
+      )
+        throw new ApiError(400, "entrance must be an entrance id or code");
       const entrance = this.venue.entrances.find((e) => e.id === input.entrance || e.code === input.entrance);
-      if (!entrance) throw new ApiError(404, `no entrance ${String(input.entrance)}`);
+      if (!entrance) throw new ApiError(404, `no entrance ${JSON.stringify(input.entrance)}`);
       target = { entrance: entrance.id };
     } else throw new ApiError(400, "give a gate or an entrance");
     if (
@@ -854,18 +985,13 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       command: json,
       sig: signCommandText(json, this.commandSeed, this.signer),
     });
-    const targets = new Set(
-      "gate" in target
-        ? [target.gate]
-        : this.store
-            .gates()
-            .filter((g) => g.entrance === target.entrance && g.publicKey !== null)
-            .map((g) => g.gateId),
-    );
+    const targets = new Set(this.commandTargets(command));
     // A command can be lost on the way (a gate away, aedes#994): it is sent again until every gate
     // it targets has acknowledged it or it expires. Gates execute a command id once.
     this.pendingCommands.set(command.id, { expiresAt: command.expiresAt, topic, payload, targets });
     this.publish(topic, payload);
+    this.log(`command ${command.type} ${JSON.stringify(command.target)} by ${by}: ${command.id}`);
+    this.emit("command", command);
     return command;
   }
 

@@ -167,16 +167,64 @@ export interface StoredEvent extends EntryLogEvent {
   readonly receivedAt: number;
 }
 
+/**
+ * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
+ * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
+ * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
+ * a gate clock off the server's (clock-skew).
+ */
+export type AlertType =
+  | "double-entry"
+  | "forgery"
+  | "forced-passage"
+  | "tailgate"
+  | "gate-offline"
+  | "clock-skew";
+export const ALERT_TYPES: readonly AlertType[] = [
+  "double-entry",
+  "forgery",
+  "forced-passage",
+  "tailgate",
+  "gate-offline",
+  "clock-skew",
+];
+const ALARM_ALERTS: ReadonlyArray<{ reason: string; type: AlertType; what: [string, string] }> = [
+  { reason: "FORCED_PASSAGE", type: "forced-passage", what: ["forced passage", "forced passages"] },
+  { reason: "TAILGATE", type: "tailgate", what: ["tailgate", "tailgates"] },
+];
+
 export interface Alert {
   readonly id: number;
-  readonly type: "double-entry";
+  readonly type: AlertType;
   readonly at: number;
   readonly ticketId: number | null;
   readonly session: number | null;
   readonly gates: readonly string[];
   readonly eventIds: readonly string[];
   readonly detail: string;
+  /** Who acknowledged it and when (server clock); null while it is open. */
+  readonly acknowledgedBy: string | null;
+  readonly acknowledgedAt: number | null;
+  readonly acknowledgeNote: string | null;
 }
+
+export interface NewAlert {
+  readonly type: AlertType;
+  readonly at: number;
+  readonly ticketId?: number;
+  readonly session?: number;
+  readonly gates: readonly string[];
+  readonly eventIds?: readonly string[];
+  readonly detail: string;
+}
+
+/** Reasons that mean a forged, forwarded or foreign code (the kiosk raises its local alert on the same). */
+export const FORGERY_REASONS: ReadonlySet<string> = new Set([
+  "FORGED",
+  "FORGED_PROOF",
+  "KEY_REVOKED",
+  "UNKNOWN_KEY",
+]);
 
 export interface RejectionRecord {
   readonly id: number;
@@ -356,6 +404,7 @@ export class ServerStore {
       this.db.pragma("cache_size = -65536");
       this.db.pragma("wal_autocheckpoint = 10000");
       this.db.exec(SCHEMA);
+      this.migrate();
     }
     const db = this.db;
     this.stmt = {
@@ -449,6 +498,16 @@ export class ServerStore {
       lastAlertRow: db.prepare<[], { id: number | null }>("SELECT MAX(id) AS id FROM alerts"),
     };
     this.loadCaches();
+  }
+
+  /** Columns added after a data directory may have been created: added in place, data kept. */
+  private migrate(): void {
+    const columns = new Set(
+      (this.db.prepare("PRAGMA table_info(alerts)").all() as Array<{ name: string }>).map((c) => c.name),
+    );
+    if (!columns.has("acked_by")) this.db.exec("ALTER TABLE alerts ADD COLUMN acked_by TEXT");
+    if (!columns.has("acked_at")) this.db.exec("ALTER TABLE alerts ADD COLUMN acked_at INTEGER");
+    if (!columns.has("acked_note")) this.db.exec("ALTER TABLE alerts ADD COLUMN acked_note TEXT");
   }
 
   private loadCaches(): void {
@@ -694,6 +753,7 @@ export class ServerStore {
         }
       }
       this.stmt.setAcked.run(acked, gateId);
+      alerts.push(...this.batchAlerts(gateId, stored, receivedAt));
       return { kind: "stored", acked, stored, admissions, alerts, rejected };
     })();
   }
@@ -729,28 +789,133 @@ export class ServerStore {
         p.last_gate === event.gateId
           ? `ticket ${ticketId} entered twice at gate ${event.gateId} for session ${session}`
           : `ticket ${ticketId} entered at gates ${p.last_gate} and ${event.gateId} for session ${session}`;
-      const info = this.stmt.insertAlert.run(
-        "double-entry",
-        now,
-        ticketId,
-        session,
-        JSON.stringify(gates),
-        JSON.stringify(eventIds),
-        detail,
-      );
-      alert = {
-        id: Number(info.lastInsertRowid),
-        type: "double-entry",
-        at: now,
-        ticketId,
-        session,
-        gates,
-        eventIds,
-        detail,
-      };
+      alert = this.raiseAlert({ type: "double-entry", at: now, ticketId, session, gates, eventIds, detail });
     }
     this.stmt.presenceEnter.run(ticketId, session, event.gateId, event.eventId, event.gateId, event.eventId);
     return alert;
+  }
+
+  /**
+   * Alerts from one batch's refusals and alarms, in the ingest transaction (an acknowledged batch
+   * never loses its alerts): one forgery alert per batch listing its forged codes (a burst is one
+   * incident to act on, not fifty), likewise for forced passages and tailgates, and a clock-skew
+   * alert when the gate refused for its own clock — unless one is still open for that gate.
+   */
+  private batchAlerts(gateId: string, stored: readonly StoredEvent[], at: number): Alert[] {
+    const out: Alert[] = [];
+    for (const alarm of ALARM_ALERTS) {
+      const events = stored.filter((e) => e.kind === "alarm" && e.reason === alarm.reason);
+      if (events.length === 0) continue;
+      const lanes = [...new Set(events.map((e) => e.lane))].sort((x, y) => x - y).join(", ");
+      out.push(
+        this.raiseAlert({
+          type: alarm.type,
+          at,
+          gates: [gateId],
+          eventIds: events.slice(0, 50).map((e) => e.eventId),
+          detail:
+            events.length === 1
+              ? `${alarm.what[0]} at gate ${gateId} lane ${lanes}`
+              : `${events.length} ${alarm.what[1]} at gate ${gateId} (lanes ${lanes})`,
+        }),
+      );
+    }
+    const forged = stored.filter((e) => e.kind === "refused" && FORGERY_REASONS.has(e.reason));
+    const first = forged[0];
+    if (first) {
+      const byReason = new Map<string, number>();
+      for (const e of forged) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+      const reasons = [...byReason].map(([r, n]) => (n > 1 ? `${r} ×${n}` : r)).join(", ");
+      out.push(
+        this.raiseAlert({
+          type: "forgery",
+          at,
+          ...(forged.length === 1 && first.ticketId !== undefined ? { ticketId: first.ticketId } : {}),
+          ...(forged.length === 1 && first.session !== undefined ? { session: first.session } : {}),
+          gates: [gateId],
+          eventIds: forged.slice(0, 50).map((e) => e.eventId),
+          detail:
+            forged.length === 1
+              ? `forged or foreign code refused at gate ${gateId} lane ${first.lane} (${reasons})`
+              : `${forged.length} forged or foreign codes refused at gate ${gateId} (${reasons})`,
+        }),
+      );
+    }
+    const skewed = stored.filter((e) => e.kind === "refused" && e.reason === "CLOCK_SKEW");
+    if (skewed.length > 0 && this.openAlertOf("clock-skew", gateId) === undefined)
+      out.push(
+        this.raiseAlert({
+          type: "clock-skew",
+          at,
+          gates: [gateId],
+          eventIds: skewed.slice(0, 50).map((e) => e.eventId),
+          detail: `gate ${gateId} refused ${skewed.length} code(s) because its own clock looks wrong`,
+        }),
+      );
+    return out;
+  }
+
+  /** Stores a new alert (open until acknowledged). */
+  raiseAlert(a: NewAlert): Alert {
+    const info = this.stmt.insertAlert.run(
+      a.type,
+      a.at,
+      a.ticketId ?? null,
+      a.session ?? null,
+      JSON.stringify(a.gates),
+      JSON.stringify(a.eventIds ?? []),
+      a.detail,
+    );
+    return {
+      id: Number(info.lastInsertRowid),
+      type: a.type,
+      at: a.at,
+      ticketId: a.ticketId ?? null,
+      session: a.session ?? null,
+      gates: [...a.gates],
+      eventIds: [...(a.eventIds ?? [])],
+      detail: a.detail,
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      acknowledgeNote: null,
+    };
+  }
+
+  /** The open (unacknowledged) alert of a type about exactly one gate, if any: not raised twice. */
+  openAlertOf(type: AlertType, gateId: string): Alert | undefined {
+    const row = this.db
+      .prepare<[string, string], AlertRow>(
+        "SELECT * FROM alerts WHERE type = ? AND gates = ? AND acked_at IS NULL ORDER BY id DESC LIMIT 1",
+      )
+      .get(type, JSON.stringify([gateId]));
+    return row ? alertOfRow(row) : undefined;
+  }
+
+  alert(id: number): Alert | undefined {
+    const row = this.db.prepare<[number], AlertRow>("SELECT * FROM alerts WHERE id = ?").get(id);
+    return row ? alertOfRow(row) : undefined;
+  }
+
+  /** Records who acknowledged an alert; false when it was already acknowledged (the first one stands). */
+  acknowledgeAlert(id: number, by: string, at: number, note?: string): boolean {
+    const info = this.db
+      .prepare<[string, number, string | null, number]>(
+        "UPDATE alerts SET acked_by = ?, acked_at = ?, acked_note = ? WHERE id = ? AND acked_at IS NULL",
+      )
+      .run(by, at, note ?? null, id);
+    return info.changes === 1;
+  }
+
+  /** Every open alert and the most recent acknowledged ones, newest first (the dashboard's list). */
+  alertsForDashboard(recent: number): Alert[] {
+    return this.db
+      .prepare<[number], AlertRow>(
+        `SELECT * FROM (SELECT * FROM alerts WHERE acked_at IS NULL ORDER BY id DESC LIMIT 500)
+         UNION SELECT * FROM (SELECT * FROM alerts ORDER BY id DESC LIMIT ?)
+         ORDER BY id DESC`,
+      )
+      .all(recent)
+      .map(alertOfRow);
   }
 
   recordRejection(
@@ -853,6 +1018,11 @@ export class ServerStore {
       .map(alertOfRow);
   }
 
+  openAlertCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE acked_at IS NULL").get() as { n: number })
+      .n;
+  }
+
   alertsAfter(id: number, limit: number): Alert[] {
     return this.stmt.alertsAfter.all(id, limit).map(alertOfRow);
   }
@@ -891,6 +1061,16 @@ export class ServerStore {
     const entered = (
       this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'entered'").get() as { n: number }
     ).n;
+    const alarms = Object.fromEntries(
+      (
+        this.db
+          .prepare("SELECT reason AS k, COUNT(*) AS n FROM events WHERE kind = 'alarm' GROUP BY reason")
+          .all() as Array<{ k: string; n: number }>
+      ).map((r) => [r.k, r.n]),
+    );
+    const freePassages = (
+      this.db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'free-passage'").get() as { n: number }
+    ).n;
     return {
       entered,
       byGate: group("gate_id"),
@@ -899,8 +1079,108 @@ export class ServerStore {
       bySession: group("session"),
       insideBySession: inside,
       refusalsByReason: refusals,
+      alarmsByReason: alarms,
+      freePassages,
       events: this.eventCount(),
+      lastRowId: this.lastEventRowId(),
+      capacity: this.capacity(),
+      tickets: this.ticketTotals(),
     };
+  }
+
+  /**
+   * Capacities from the venue model: zones have one; an entrance serves its zones, so its capacity
+   * is theirs summed; a session can fill the whole venue.
+   */
+  capacity(): Counts["capacity"] {
+    const venue = this.venue();
+    const byZone = Object.fromEntries(venue.zones.map((z) => [String(z.id), z.capacity]));
+    const total = venue.zones.reduce((sum, z) => sum + z.capacity, 0);
+    const byEntrance = Object.fromEntries(
+      venue.entrances.map((e) => [
+        String(e.id),
+        e.zones.reduce((sum, id) => sum + (venue.zones.find((z) => z.id === id)?.capacity ?? 0), 0),
+      ]),
+    );
+    const bySession = Object.fromEntries(venue.sessions.map((s) => [String(s.id), total]));
+    return { venue: total, byZone, byEntrance, bySession };
+  }
+
+  private ticketTotalsCache: { feedSequence: number; totals: Counts["tickets"] } | undefined;
+
+  /** Valid tickets per session, entrance and zone: whom to expect. Recomputed when the feed moves. */
+  ticketTotals(): Counts["tickets"] {
+    const feedSequence = this.feedSequence();
+    if (this.ticketTotalsCache?.feedSequence === feedSequence) return this.ticketTotalsCache.totals;
+    const tally = (sql: string) =>
+      Object.fromEntries(
+        (this.db.prepare(sql).all() as Array<{ k: number; n: number }>).map((r) => [String(r.k), r.n]),
+      );
+    const totals = {
+      bySession: tally(
+        "SELECT CAST(j.value AS INTEGER) AS k, COUNT(*) AS n FROM tickets t, json_each(t.sessions) j WHERE t.status = 'valid' GROUP BY k",
+      ),
+      // Entrance 0 = any entrance: such tickets are nobody's in particular.
+      byEntrance: tally(
+        "SELECT entrance AS k, COUNT(*) AS n FROM tickets WHERE status = 'valid' AND entrance <> 0 GROUP BY entrance",
+      ),
+      byZone: tally("SELECT zone AS k, COUNT(*) AS n FROM tickets WHERE status = 'valid' GROUP BY zone"),
+    };
+    this.ticketTotalsCache = { feedSequence, totals };
+    return totals;
+  }
+
+  /** The first event row stored at or after a server time (rows are stored in time order). */
+  private firstRowReceivedSince(at: number): number {
+    const probe = this.db.prepare<[number], { id: number; received_at: number }>(
+      "SELECT id, received_at FROM events WHERE id >= ? ORDER BY id LIMIT 1",
+    );
+    let lo = 1;
+    let hi = this.lastEventRowId() + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = probe.get(mid);
+      if (!row) hi = mid;
+      else if (row.received_at >= at) hi = mid;
+      else lo = row.id + 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Entries and refusals per minute of the gates' clocks between `from` and `to` (Unix ms).
+   * Only rows received since `from` minus an hour are read (a binary search on the row id, which
+   * grows with the receive time): no index on `at` to slow ingest down. Events a gate held back
+   * longer than that hour before sending fall outside the chart, not outside the counts.
+   */
+  throughput(from: number, to: number): { lastRowId: number; minutes: ThroughputMinute[] } {
+    const lastRowId = this.lastEventRowId();
+    const firstRow = this.firstRowReceivedSince(from - 3_600_000);
+    const rows = this.db
+      .prepare<[number, number, number, number], { m: number; kind: string; n: number }>(
+        `SELECT (at / 60000) * 60000 AS m, kind, COUNT(*) AS n FROM events
+         WHERE id >= ? AND id <= ? AND at >= ? AND at < ? AND kind IN ('entered', 'refused')
+         GROUP BY m, kind ORDER BY m`,
+      )
+      .all(firstRow, lastRowId, from, to);
+    const minutes = new Map<number, ThroughputMinute>();
+    for (const r of rows) {
+      const minute = minutes.get(r.m) ?? { at: r.m, entered: 0, refused: 0 };
+      if (r.kind === "entered") minute.entered += r.n;
+      else minute.refused += r.n;
+      minutes.set(r.m, minute);
+    }
+    return { lastRowId, minutes: [...minutes.values()] };
+  }
+
+  /** One page of a session's entry log, in storage order (the CSV export streams page by page). */
+  sessionEvents(session: number, afterRowId: number, limit: number): StoredEvent[] {
+    return this.db
+      .prepare<[number, number, number], EventRow>(
+        "SELECT * FROM events WHERE session = ? AND id > ? ORDER BY id LIMIT ?",
+      )
+      .all(session, afterRowId, limit)
+      .map(eventOfRow);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1091,6 +1371,19 @@ export class ServerStore {
     return true;
   }
 
+  /** The most recent commands, newest first, with their acknowledgements. */
+  recentCommands(limit: number): NonNullable<ReturnType<ServerStore["command"]>>[] {
+    const ids = this.db
+      .prepare<[number], { id: string }>(
+        "SELECT id FROM commands ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+      )
+      .all(limit);
+    return ids.flatMap((r) => {
+      const c = this.command(r.id);
+      return c ? [c] : [];
+    });
+  }
+
   command(
     id: string,
   ):
@@ -1122,18 +1415,47 @@ export interface Counts {
   readonly bySession: Record<string, number>;
   readonly insideBySession: Record<string, number>;
   readonly refusalsByReason: Record<string, number>;
+  /** Forced passages and tailgates (`alarm` events) by reason. */
+  readonly alarmsByReason: Record<string, number>;
+  /** Passages during free passage or a fire alarm: counted, not attributed to a ticket. */
+  readonly freePassages: number;
   readonly events: number;
+  /** The last event row these counts include: a live client adds only `entries` after it. */
+  readonly lastRowId: number;
+  readonly capacity: {
+    readonly venue: number;
+    readonly byZone: Record<string, number>;
+    readonly byEntrance: Record<string, number>;
+    readonly bySession: Record<string, number>;
+  };
+  /** Valid tickets (expected people). */
+  readonly tickets: {
+    readonly bySession: Record<string, number>;
+    readonly byEntrance: Record<string, number>;
+    readonly byZone: Record<string, number>;
+  };
+}
+
+export interface ThroughputMinute {
+  /** Start of the minute, Unix ms. */
+  readonly at: number;
+  entered: number;
+  refused: number;
 }
 
 interface AlertRow {
   id: number;
-  type: "double-entry";
+  type: AlertType;
   at: number;
   ticket_id: number | null;
   session: number | null;
   gates: string;
   event_ids: string;
   detail: string;
+  /** Absent in a read-only store opened on a data directory from before acknowledgements. */
+  acked_by?: string | null;
+  acked_at?: number | null;
+  acked_note?: string | null;
 }
 
 function alertOfRow(r: AlertRow): Alert {
@@ -1146,5 +1468,8 @@ function alertOfRow(r: AlertRow): Alert {
     gates: JSON.parse(r.gates) as string[],
     eventIds: JSON.parse(r.event_ids) as string[],
     detail: r.detail,
+    acknowledgedBy: r.acked_by ?? null,
+    acknowledgedAt: r.acked_at ?? null,
+    acknowledgeNote: r.acked_note ?? null,
   };
 }

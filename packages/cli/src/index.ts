@@ -1,5 +1,7 @@
 import {
+  DASHBOARD_USER_USAGE,
   MOSQUITTO_CONFIG_USAGE,
+  runDashboardUserCommand,
   runMosquittoConfigCommand,
   runSyncServerCommand,
   SYNC_SERVER_USAGE,
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   "sim lane": { usage: SIM_LANE_USAGE, run: simLane },
   "decode-image": { usage: DECODE_IMAGE_USAGE, run: decodeImage },
   "sync-server": { usage: SYNC_SERVER_USAGE, run: runSyncServerCommand },
+  "dashboard-user": { usage: DASHBOARD_USER_USAGE, run: runDashboardUserCommand },
   "mosquitto-config": {
     usage: MOSQUITTO_CONFIG_USAGE,
     run: runMosquittoConfigCommand,

@@ -1,14 +1,40 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { MAX_REPLAY_ITEMS } from "@sesame/sync";
+import {
+  ADMIT_REASONS,
+  ALARM_REASONS,
+  ASSISTED_REASONS,
+  outcomeOf,
+  REFUSE_REASONS,
+  type ReasonCode,
+  stewardMessages,
+} from "@sesame/gate-core";
+import { type Command, MAX_REPLAY_ITEMS } from "@sesame/sync";
 import { sameToken, tokenHash } from "../secrets.js";
 import { ApiError, type SyncServer } from "../server.js";
 import type { Alert, GateRecord, RejectionRecord, StoredEvent } from "../store.js";
 import { csvObjects } from "../tickets.js";
+import {
+  DashboardSessions,
+  type DashboardUser,
+  DEFAULT_SESSION_LIMITS,
+  DEFAULT_THROTTLE,
+  decoyPasswordHash,
+  LoginThrottle,
+  MAX_PASSWORD_LENGTH,
+  type SessionLimits,
+  type ThrottleLimits,
+  validateUsers,
+  verifyPassword,
+} from "./auth.js";
+import { streamSessionCsv } from "./export.js";
+import { SECURITY_HEADERS, StaticSite } from "./static.js";
 
 /*
- * The sync-server's HTTP API (docs/sync-server-api.md): node:http, JSON in and out, bearer tokens.
- * Roles: admin (the ticketing platform), supervisor and tech (the dashboard), gate (snapshot and
- * feed downloads with the token handed out at provisioning). Live data by Server-Sent Events.
+ * The sync-server's HTTP API (docs/sync-server-api.md): node:http, JSON in and out. Callers are
+ * bearer tokens (admin = the ticketing platform; gate = snapshot and feed downloads with the token
+ * handed out at provisioning; supervisor and tech for scripts) or dashboard users signed in by name
+ * and password, who hold a session cookie. Live data by Server-Sent Events. Non-/api paths serve the
+ * supervisor dashboard when it is configured.
  */
 
 export type Role = "admin" | "supervisor" | "tech" | "gate";
@@ -20,22 +46,59 @@ export interface ApiToken {
   readonly name: string;
 }
 
+export interface HttpOptions {
+  readonly host?: string;
+  /** 0 = any free port. */
+  readonly port?: number;
+  readonly tokens?: readonly ApiToken[];
+  /** Dashboard users (name + scrypt hash from hashPassword()), who sign in with POST /api/session. */
+  readonly users?: readonly DashboardUser[];
+  /** The built supervisor dashboard (`dashboardDir` of @sesame/supervisor), served on non-/api paths. */
+  readonly dashboardDir?: string;
+  readonly sessions?: Partial<SessionLimits>;
+  readonly throttle?: Partial<ThrottleLimits>;
+  /** Adds `Secure` to the session cookie: set it when the dashboard is reached over HTTPS (a proxy). */
+  readonly secureCookies?: boolean;
+}
+
 interface Caller {
   readonly role: Role;
   readonly name: string;
+  /** Set when the caller is a signed-in dashboard user (cookie): CSRF rules apply. */
+  readonly sessionId?: string;
 }
 
 const READ_ROLES: readonly Role[] = ["admin", "supervisor", "tech"];
 const MAX_JSON_BODY = 1024 * 1024;
+/** Sign-in, acknowledgements and commands are a few hundred bytes. */
+const MAX_SMALL_BODY = 16 * 1024;
 const MAX_IMPORT_BODY = 32 * 1024 * 1024;
+const SESSION_COOKIE = "sesame_session";
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Dashboard requests that change something carry it; a cross-site form or image cannot. */
+export const CSRF_HEADER = "x-sesame";
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-store",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    ...SECURITY_HEADERS,
+    ...headers,
+  });
   res.end(text);
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit)
+    throw new ApiError(413, `request body larger than ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -73,10 +136,16 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-function publicGate(g: GateRecord) {
+function requireJsonType(req: IncomingMessage): void {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") throw new ApiError(415, "send application/json");
+}
+
+function publicGate(g: GateRecord, lanes: number | undefined) {
   return {
     gateId: g.gateId,
     entrance: g.entrance,
+    lanes: lanes ?? null,
     provisioned: g.publicKey !== null,
     provisionedAt: g.provisionedAt,
     status: g.status,
@@ -96,32 +165,125 @@ export function parseCursor(text: string | undefined): { event: number; alert: n
 
 export async function startHttpApi(
   server: SyncServer,
-  host: string,
-  port: number,
-  tokens: readonly ApiToken[],
+  options: HttpOptions,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const store = server.store;
-  const streams = new Set<ServerResponse>();
+  const tokens = options.tokens ?? [];
+  const users = validateUsers(options.users ?? []);
+  const site = options.dashboardDir === undefined ? undefined : new StaticSite(options.dashboardDir);
+  const sessions = new DashboardSessions(server.now, { ...DEFAULT_SESSION_LIMITS, ...options.sessions });
+  const throttle = new LoginThrottle(server.now, { ...DEFAULT_THROTTLE, ...options.throttle });
+  // Spent on unknown names so that a wrong name takes as long as a wrong password.
+  const decoy = users.length > 0 ? decoyPasswordHash(users[0]?.passwordHash) : undefined;
+  const streams = new Map<ServerResponse, Caller>();
+  const gateLanes = new Map(server.venue.gates.map((g) => [g.id, g.lanes]));
+  const gateView = (g: GateRecord) => publicGate(g, gateLanes.get(g.gateId));
 
   const authenticate = (req: IncomingMessage, url: URL): Caller | undefined => {
     const header = req.headers.authorization;
     const token =
       (header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined) ??
       url.searchParams.get("access_token") ??
-      cookie(req, "sesame_token");
-    if (!token) return undefined;
-    for (const t of tokens) if (sameToken(t.token, token)) return { role: t.role, name: t.name };
-    const hash = tokenHash(token);
-    const gate = store.gates().find((g) => g.httpTokenHash === hash);
-    return gate ? { role: "gate", name: gate.gateId } : undefined;
+      undefined;
+    if (token !== undefined) {
+      if (!token) return undefined;
+      for (const t of tokens) if (sameToken(t.token, token)) return { role: t.role, name: t.name };
+      const hash = tokenHash(token);
+      const gate = store.gates().find((g) => g.httpTokenHash === hash);
+      return gate ? { role: "gate", name: gate.gateId } : undefined;
+    }
+    const session = sessions.touch(cookie(req, SESSION_COOKIE));
+    return session ? { role: session.role, name: session.name, sessionId: session.id } : undefined;
   };
 
   const require = (caller: Caller | undefined, roles: readonly Role[]): Caller => {
-    if (!caller) throw new ApiError(401, "missing or unknown bearer token");
+    if (!caller) throw new ApiError(401, "sign in first (or send a bearer token)");
     if (!roles.includes(caller.role))
       throw new ApiError(403, `role ${caller.role} may not do this (needs ${roles.join(" or ")})`);
     return caller;
   };
+
+  /** A cross-site page can make the browser send the cookie, but not set this header nor forge Origin. */
+  const checkOrigin = (req: IncomingMessage): void => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return;
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host === undefined || host !== req.headers.host)
+      throw new ApiError(403, "cross-origin request refused");
+  };
+  const checkCsrf = (req: IncomingMessage, caller: Caller | undefined): void => {
+    if (caller?.sessionId === undefined || SAFE_METHODS.has(req.method ?? "GET")) return;
+    if (req.headers[CSRF_HEADER] !== "1")
+      throw new ApiError(
+        403,
+        `a signed-in dashboard must send the header ${CSRF_HEADER}: 1 (CSRF protection)`,
+      );
+    checkOrigin(req);
+  };
+
+  const cookieHeader = (value: string, maxAgeSeconds: number) =>
+    `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}${
+      options.secureCookies ? "; Secure" : ""
+    }`;
+
+  const closeStreamsOf = (sessionId: string) => {
+    for (const [res, c] of streams) if (c.sessionId === sessionId) res.end();
+  };
+
+  const clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? "?";
+
+  /** POST /api/session: a dashboard user's name and password, or (scripts, tests) a dashboard token. */
+  async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requireJsonType(req);
+    checkOrigin(req);
+    const body = asObject(await readJson(req, MAX_SMALL_BODY));
+    let who: { name: string; role: "supervisor" | "tech" } | undefined;
+    if (body.token !== undefined) {
+      if (typeof body.token !== "string" || body.token.length > 256)
+        throw new ApiError(400, "token must be a text");
+      const wait = throttle.begin(clientAddress(req), "(token)");
+      if (wait > 0) throw tooMany(wait);
+      const t = tokens.find((x) => sameToken(x.token, body.token as string));
+      if (t && t.role !== "admin") {
+        throttle.succeeded(clientAddress(req), "(token)");
+        who = { name: t.name, role: t.role };
+      } else throw new ApiError(401, "unknown dashboard token");
+    } else {
+      const { name, password } = body;
+      if (typeof name !== "string" || name.trim() === "" || name.length > 64)
+        throw new ApiError(400, "name must be a text of 1 to 64 characters");
+      if (typeof password !== "string" || password === "" || password.length > MAX_PASSWORD_LENGTH)
+        throw new ApiError(400, `password must be a text of 1 to ${MAX_PASSWORD_LENGTH} characters`);
+      const wait = throttle.begin(clientAddress(req), name.trim());
+      if (wait > 0) throw tooMany(wait);
+      const user = users.find((u) => u.name.toLowerCase() === name.trim().toLowerCase());
+      const hash = user?.passwordHash ?? decoy;
+      const ok = hash !== undefined && (await verifyPassword(password, hash)) && user !== undefined;
+      if (!ok || !user) {
+        server.log(
+          `dashboard sign-in refused for ${JSON.stringify(name.slice(0, 64))} from ${clientAddress(req)}`,
+        );
+        throw new ApiError(401, "wrong name or password");
+      }
+      throttle.succeeded(clientAddress(req), name.trim());
+      who = { name: user.name, role: user.role };
+    }
+    // A fresh id at every sign-in: a session id planted before sign-in is worth nothing after it.
+    sessions.destroy(cookie(req, SESSION_COOKIE));
+    const session = sessions.create(who.name, who.role);
+    server.log(`dashboard: ${who.name} (${who.role}) signed in from ${clientAddress(req)}`);
+    return send(
+      res,
+      200,
+      { name: who.name, role: who.role },
+      { "set-cookie": cookieHeader(session.id, Math.floor(sessions.limits.maxMs / 1000)) },
+    );
+  }
 
   const ticketIdOf = (text: string | undefined): number => {
     if (!text || !/^\d{1,10}$/.test(text)) throw new ApiError(400, "ticket id must be a whole number");
@@ -136,7 +298,16 @@ export async function startHttpApi(
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      throw new ApiError(400, "bad request target");
+    }
+    if (url.pathname !== "/api" && !url.pathname.startsWith("/api/")) {
+      if (site) return site.serve(req, res, url.pathname);
+      throw new ApiError(404, "no dashboard here: this server serves the API under /api/");
+    }
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const method = req.method ?? "GET";
     const caller = authenticate(req, url);
@@ -152,22 +323,22 @@ export async function startHttpApi(
       });
     }
     if (path === "/api/session") {
-      if (method === "POST") {
-        const body = asObject(await readJson(req));
-        const token = typeof body.token === "string" ? body.token : "";
-        const t = tokens.find((x) => sameToken(x.token, token));
-        if (!t || t.role === "admin") throw new ApiError(401, "unknown dashboard token");
-        res.setHeader(
-          "set-cookie",
-          `sesame_token=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
-        );
-        return send(res, 200, { role: t.role, name: t.name });
+      if (method === "POST") return signIn(req, res);
+      if (method === "GET") {
+        const who = require(caller, ["supervisor", "tech", "admin"]);
+        return send(res, 200, { name: who.name, role: who.role });
       }
       if (method === "DELETE") {
-        res.setHeader("set-cookie", "sesame_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-        return send(res, 200, { ok: true });
+        checkCsrf(req, caller);
+        if (caller?.sessionId !== undefined) {
+          sessions.destroy(caller.sessionId);
+          closeStreamsOf(caller.sessionId);
+        }
+        return send(res, 200, { ok: true }, { "set-cookie": cookieHeader("", 0) });
       }
+      throw new ApiError(405, "GET, POST or DELETE /api/session");
     }
+    checkCsrf(req, caller);
 
     // Tickets (ticketing platform)
     if (method === "POST" && path === "/api/tickets/import") {
@@ -241,7 +412,7 @@ export async function startHttpApi(
     }
     if (method === "GET" && path === "/api/gates") {
       require(caller, READ_ROLES);
-      return send(res, 200, { gates: store.gates().map(publicGate) });
+      return send(res, 200, { gates: store.gates().map(gateView), now: server.now() });
     }
     if (method === "GET" && path === "/api/gate/bundle") {
       require(caller, ["gate", "admin", "tech"]);
@@ -290,7 +461,44 @@ export async function startHttpApi(
     }
     if (method === "GET" && path === "/api/alerts") {
       require(caller, READ_ROLES);
-      return send(res, 200, { alerts: store.alerts(intParam(url, "limit", 100, 1, 1000)) });
+      return send(res, 200, {
+        alerts: store.alerts(intParam(url, "limit", 100, 1, 1000)),
+        open: store.openAlertCount(),
+      });
+    }
+    if (method === "POST" && parts[1] === "alerts" && parts[3] === "ack" && parts.length === 4) {
+      const who = require(caller, ["supervisor", "tech"]);
+      const id = parts[2] ?? "";
+      if (!/^\d{1,12}$/.test(id)) throw new ApiError(400, "alert id must be a whole number");
+      const body = asObject(await readJson(req, MAX_SMALL_BODY));
+      return send(res, 200, { alert: server.acknowledgeAlert(Number(id), who, body.note) });
+    }
+    if (method === "GET" && path === "/api/venue") {
+      require(caller, READ_ROLES);
+      const { rootPublicKey: _root, ...venue } = server.venue;
+      return send(res, 200, { venue });
+    }
+    if (method === "GET" && path === "/api/reasons") {
+      require(caller, READ_ROLES);
+      return send(res, 200, { reasons: REASON_TEXTS });
+    }
+    if (method === "GET" && path === "/api/throughput") {
+      require(caller, READ_ROLES);
+      const minutes = intParam(url, "minutes", 90, 1, 240);
+      const now = server.now();
+      const to = (Math.floor(now / 60_000) + 2) * 60_000;
+      const from = to - (minutes + 2) * 60_000;
+      return send(res, 200, { from, to, now, ...store.throughput(from, to) });
+    }
+    if (method === "GET" && path === "/api/export/entries.csv") {
+      require(caller, READ_ROLES);
+      const param = url.searchParams.get("session");
+      if (param === null || param === "") throw new ApiError(400, "give ?session=<id or code>");
+      if (param.length > 64) throw new ApiError(400, "session must be a session id or code");
+      const session = server.venue.sessions.find((x) => String(x.id) === param || x.code === param);
+      if (!session)
+        throw new ApiError(404, `no session ${JSON.stringify(param)} in venue ${server.venue.id}`);
+      return streamSessionCsv(res, store, server.venue, session);
     }
     if (method === "GET" && path === "/api/rejections") {
       require(caller, READ_ROLES);
@@ -301,30 +509,39 @@ export async function startHttpApi(
     }
     if (method === "POST" && path === "/api/commands") {
       const who = require(caller, ["supervisor"]);
-      const body = asObject(await readJson(req));
-      return send(res, 202, {
-        command: server.sendCommand(body as Parameters<SyncServer["sendCommand"]>[0], who.name),
+      const body = asObject(await readJson(req, MAX_SMALL_BODY));
+      const commands = server.sendCommands({ ...body, type: body.type }, who.name);
+      return send(res, 202, { command: commands[0], commands: commands.map(commandView) });
+    }
+    if (method === "GET" && path === "/api/commands") {
+      require(caller, READ_ROLES);
+      const recent = store.recentCommands(intParam(url, "limit", 20, 1, 200));
+      return send(res, 200, {
+        commands: recent.map((c) => ({ ...c, targets: server.commandTargets(c.command) })),
       });
     }
     if (method === "GET" && parts[1] === "commands" && parts.length === 3) {
       require(caller, READ_ROLES);
       const command = store.command(parts[2] ?? "");
       if (!command) throw new ApiError(404, `no command ${parts[2]}`);
-      return send(res, 200, command);
+      return send(res, 200, { ...command, targets: server.commandTargets(command.command) });
     }
     if (method === "GET" && path === "/api/stream") {
-      require(caller, READ_ROLES);
-      return openStream(req, res, url);
+      const who = require(caller, READ_ROLES);
+      return openStream(req, res, url, who);
     }
     throw new ApiError(404, `no route ${method} ${path}`);
   }
 
-  function openStream(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  const commandView = (command: Command) => ({ command, acks: [], targets: server.commandTargets(command) });
+
+  function openStream(req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller): void {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
       connection: "keep-alive",
       "x-accel-buffering": "no",
+      ...SECURITY_HEADERS,
     });
     let cursor = { event: store.lastEventRowId(), alert: store.lastAlertId() };
     const id = () => `e${cursor.event}.a${cursor.alert}`;
@@ -356,7 +573,12 @@ export async function startHttpApi(
     }
     write(
       "snapshot",
-      { counts: store.counts(), gates: store.gates().map(publicGate), alerts: store.alerts(20) },
+      {
+        counts: store.counts(),
+        gates: store.gates().map(gateView),
+        alerts: store.alertsForDashboard(50),
+        now: server.now(),
+      },
       true,
     );
     const onEntries = (events: readonly StoredEvent[]) => {
@@ -372,18 +594,35 @@ export async function startHttpApi(
     };
     const onPresence = (gateId: string) => {
       const g = store.gate(gateId);
-      if (g) write("presence", publicGate(g), false);
+      if (g) write("presence", { ...gateView(g), now: server.now() }, false);
     };
     const onRejection = (r: RejectionRecord) => write("rejection", r, false);
-    const onCommandAck = (commandId: string, gateId: string) =>
-      write("command-ack", { commandId, gateId }, false);
+    const onCommandAck = (commandId: string, gateId: string) => {
+      const ack = store.command(commandId)?.acks.find((a) => a.gateId === gateId);
+      write(
+        "command-ack",
+        { commandId, gateId, ...(ack ? { status: ack.status, detail: ack.detail, at: ack.at } : {}) },
+        false,
+      );
+    };
+    const onCommand = (command: Command) => write("command", commandView(command), false);
+    const onAlertAck = (alert: Alert) => write("alert-ack", alert, false);
     server.on("entries", onEntries);
     server.on("alert", onAlert);
     server.on("presence", onPresence);
     server.on("rejection", onRejection);
     server.on("command-ack", onCommandAck);
-    const keepalive = setInterval(() => res.write(": keepalive\n\n"), 15_000);
-    streams.add(res);
+    server.on("command", onCommand);
+    server.on("alert-ack", onAlertAck);
+    const keepalive = setInterval(() => {
+      // An open dashboard keeps its session alive; a signed-out or expired one loses its stream.
+      if (caller.sessionId !== undefined && !sessions.touch(caller.sessionId)) {
+        res.end();
+        return;
+      }
+      res.write(": keepalive\n\n");
+    }, 15_000);
+    streams.set(res, caller);
     const cleanup = () => {
       clearInterval(keepalive);
       server.off("entries", onEntries);
@@ -391,6 +630,8 @@ export async function startHttpApi(
       server.off("presence", onPresence);
       server.off("rejection", onRejection);
       server.off("command-ack", onCommandAck);
+      server.off("command", onCommand);
+      server.off("alert-ack", onAlertAck);
       streams.delete(res);
     };
     res.on("close", cleanup);
@@ -404,10 +645,25 @@ export async function startHttpApi(
         return;
       }
       if (error instanceof ApiError) {
-        send(res, error.status, {
-          error: error.message,
-          ...(error.details === undefined ? {} : { details: error.details }),
-        });
+        const headers: Record<string, string> = {};
+        if (error.status === 413) {
+          // Drain what the client is still sending, then close: answering mid-upload resets the socket.
+          req.resume();
+          headers.connection = "close";
+        }
+        if (error.status === 429 && typeof error.details === "object" && error.details !== null) {
+          const retry = (error.details as { retryAfterSeconds?: number }).retryAfterSeconds;
+          if (retry !== undefined) headers["retry-after"] = String(retry);
+        }
+        send(
+          res,
+          error.status,
+          {
+            error: error.message,
+            ...(error.details === undefined ? {} : { details: error.details }),
+          },
+          headers,
+        );
         return;
       }
       server.log(
@@ -418,7 +674,7 @@ export async function startHttpApi(
   });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
-    http.listen(port, host, () => {
+    http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
       http.off("error", reject);
       resolve();
     });
@@ -428,9 +684,25 @@ export async function startHttpApi(
   return {
     port: address.port,
     close: async () => {
-      for (const s of streams) s.destroy();
+      for (const s of streams.keys()) s.destroy();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
 }
+
+function tooMany(waitMs: number): ApiError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new ApiError(429, `too many wrong attempts: wait ${seconds} s`, { retryAfterSeconds: seconds });
+}
+
+const ALARMS: ReadonlySet<string> = new Set(ALARM_REASONS);
+
+/** Reason codes with the stewards' texts in both languages and their outcome (or ALARM), for the dashboard. */
+const REASON_TEXTS = [...ADMIT_REASONS, ...ASSISTED_REASONS, ...REFUSE_REASONS, ...ALARM_REASONS].map(
+  (code: ReasonCode) => {
+    // Placeholders stand in for the per-scan details the steward would see (entrance, time, gate).
+    const m = stewardMessages(code, { entrance: "…", time: "…", date: "…", gate: "…", holder: "…" });
+    return { code, outcome: ALARMS.has(code) ? "ALARM" : outcomeOf(code), fr: m.fr, en: m.en };
+  },
+);

@@ -309,12 +309,24 @@ export class GateBackend {
     const at = this.options.now();
     const recorded = this.options.store.admitManually({ ticketId, session, lane, at, steward });
     this.emit(recorded.event);
+    // What the steward sees on the ADMIT screen: the same holder, seat and zone as a scan shows.
+    const ticket = this.options.store.facts().ticket(ticketId);
     const decision: Decision = {
       outcome: "ADMIT",
       reason: recorded.event.reason,
       messages: stewardMessages(recorded.event.reason),
       ticketId,
       session,
+      ...(ticket
+        ? {
+            generation: ticket.generation,
+            holder: ticket.holder,
+            seat: ticket.seat,
+            zone: ticket.zone,
+            categories: ticket.categories,
+            kind: ticket.kind,
+          }
+        : {}),
     };
     return this.unlockFor(s, decision, recorded.authorization.authorizationId, s.binding.direction);
   }
@@ -352,6 +364,10 @@ export class GateBackend {
       }
     }
     this.show(s, mode === "normal" ? "ready" : mode === "locked" ? "locked" : "free-passage");
+  }
+
+  private modeScreen(mode: LaneMode): LaneScreen {
+    return mode === "normal" ? "ready" : mode === "locked" ? "locked" : "free-passage";
   }
 
   private emit(event: EntryLogEvent): void {
@@ -396,7 +412,10 @@ export class GateBackend {
       this.events.onAlert?.({ kind: "controller-offline", lane, at: this.options.now(), detail: reason });
       this.show(s, "out-of-order");
     };
-    const onOnline = () => this.show(s, s.mode === "normal" ? "ready" : s.screen);
+    // A short blip must not wipe an ADMIT or an ID check in progress: only out-of-order is left.
+    const onOnline = () => {
+      if (s.screen === "out-of-order") this.show(s, s.mode === "normal" ? "ready" : this.modeScreen(s.mode));
+    };
     controller.on("passage", onPassage);
     controller.on("grant-closed", onGrantClosed);
     controller.on("fire-alarm", onFire);

@@ -43,6 +43,8 @@ export interface GateConfig {
   readonly http: { readonly host: string; readonly port: number };
   readonly stewards: readonly Steward[];
   readonly passageWindowMs?: number;
+  /** The lane keyboard-wedge scans typed into the kiosk window go to (default: the first). */
+  readonly wedgeLane?: number;
   /** The built steward UI; default: apps/kiosk/dist/ui. */
   readonly uiDir?: string;
 }
@@ -154,8 +156,12 @@ export function parseGateConfig(value: unknown, baseDir: string): GateConfig {
   const rootPublicKey = optionalText(o.rootPublicKey, "rootPublicKey", HEX_32);
   if (!venueDir && !provisioning && !rootPublicKey)
     throw new GateConfigError("config", "needs a venueDir, a provisioning file or a rootPublicKey");
+  const wedgeLane = o.wedgeLane === undefined ? undefined : integer(o.wedgeLane, "wedgeLane", 1, 255);
+  if (wedgeLane !== undefined && !numbers.has(wedgeLane))
+    throw new GateConfigError("wedgeLane", `lane ${wedgeLane} is not one of this gate's lanes`);
   return {
     gateId: text(o.gateId, "gateId", GATE_ID),
+    ...(wedgeLane !== undefined ? { wedgeLane } : {}),
     dataDir: path(o.dataDir, "dataDir") ?? resolve(baseDir, "data"),
     ...(venueDir ? { venueDir } : {}),
     ...(provisioning ? { provisioning } : {}),

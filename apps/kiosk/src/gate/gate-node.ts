@@ -203,7 +203,7 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
       r.online = online;
       if (detail) r.detail = detail;
       else delete r.detail;
-      http?.laneChanged();
+      http?.diagnosticsChanged();
     };
     for (const l of config.lanes) {
       if (!l.scanner) continue;
@@ -265,9 +265,13 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
           return { status: "done", detail: `${await setModes("locked", command.lane)} lanes locked` };
         case "unlock-lane":
           return { status: "done", detail: `${await setModes("normal", command.lane)} lanes unlocked` };
-        case "message":
-          http?.notice({ text: command.text ?? "", by: command.by, at: command.issuedAt });
+        case "message": {
+          const text = command.text?.trim() ?? "";
+          // The protocol requires a text; an empty one is refused, and the supervisor sees why.
+          if (text === "" || !http) return { status: "refused", detail: "a message needs a text" };
+          http.notice({ text, by: command.by, at: command.issuedAt });
           return { status: "done" };
+        }
       }
     };
 
@@ -287,9 +291,10 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
       });
       const s = sync;
       s.on("remote-entry", () => http?.laneChanged());
-      s.on("connected", () => http?.laneChanged());
-      s.on("disconnected", () => http?.laneChanged());
-      s.on("feed-applied", () => http?.laneChanged());
+      s.on("connected", () => http?.diagnosticsChanged());
+      s.on("disconnected", () => http?.diagnosticsChanged());
+      s.on("feed-applied", () => http?.diagnosticsChanged());
+      s.on("ack", () => http?.diagnosticsChanged());
       closers.push(() => s.stop());
     }
 
@@ -301,6 +306,7 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
       gate: { id: config.gateId, entrance: { id: entrance.id, code: entrance.code, name: entrance.name } },
       stewards: config.stewards,
       now,
+      ...(config.wedgeLane !== undefined ? { wedgeLane: config.wedgeLane } : {}),
       ...(existsSync(uiDir) ? { staticDir: uiDir } : {}),
       diagnostics: () => {
         const status = sync?.status();
@@ -335,7 +341,7 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
     closers.push(() => kiosk.close());
     sync?.start();
     // The data-age line and the SSE clients need a tick even when nothing happens.
-    const tick = setInterval(() => kiosk.laneChanged(), 5_000);
+    const tick = setInterval(() => kiosk.diagnosticsChanged(), 5_000);
     closers.push(() => clearInterval(tick));
     return {
       gateId: config.gateId,

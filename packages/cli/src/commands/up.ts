@@ -79,8 +79,8 @@ export async function up(argv: string[], io: Io): Promise<number> {
     "",
     `Sésame — ${v.name}${session ? `, ${session.name}, doors opened ${session.doorsOpen}` : ""}`,
     "",
-    `  Supervisor dashboard  ${venue.dashboardUrl}`,
-    ...venue.tokens.map((t) => `      sign in as ${t.role.padEnd(10)} token ${t.token}`),
+    `  Supervisor dashboard  ${venue.dashboardUrl}${venue.dashboardServed ? "" : "   (not built: pnpm build:ui — the API answers meanwhile)"}`,
+    ...venue.users.map((u) => `      sign in as ${u.role.padEnd(10)} name ${u.name}  password ${u.password}`),
     "",
     "  Gate kiosks (steward UI)",
     ...venue.gates.map((g) => {
@@ -102,13 +102,14 @@ export async function up(argv: string[], io: Io): Promise<number> {
 
   const report = setInterval(() => {
     const c = venue.crowd?.counters;
-    const counts = venue.server.store.counts() as { entered?: number; refused?: number };
+    const counts = venue.server.store.counts();
+    const refusals = Object.values(counts.refusalsByReason).reduce((a, b) => a + b, 0);
     io.stdout.write(
       `${new Date(io.now()).toISOString().slice(11, 19)}  ${
         c
           ? `crowd: ${c.arrived} arrived, ${c.passed} through, ${c.notOpened} not let through, ${c.waiting} queuing; false accepts ${c.falseAccepts}, false refusals ${c.falseRefusals}  `
           : ""
-      }server: ${JSON.stringify(counts).slice(0, 160)}\n`,
+      }venue record: ${counts.entered} entered, ${refusals} refusals, ${counts.freePassages} free passages\n`,
     );
   }, 15_000);
   await io.interrupted;

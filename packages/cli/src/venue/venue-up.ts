@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { Crowd, type CrowdLane, type SimLane, seededRandom, startSimLane } from "@sesame/hardware-sim";
 import type { GateConfig, Steward } from "@sesame/kiosk";
 import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
-import { type ApiToken, SyncServer } from "@sesame/sync-server";
+import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
+import { type ApiToken, hashPassword, SyncServer } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { type CrowdMix, spectatorsOf } from "./spectators.js";
@@ -65,8 +66,17 @@ export interface RunningVenue {
   readonly gates: readonly RunningGate[];
   readonly crowd: Crowd | undefined;
   readonly tokens: readonly ApiToken[];
+  readonly users: typeof DEMO_USERS;
+  /** False when the dashboard was not built (`pnpm build:ui`): the API still answers. */
+  readonly dashboardServed: boolean;
   stop(): Promise<void>;
 }
+
+/** Dashboard sign-ins of the demo (printed by `sesame up`); a real venue makes its own (`sesame dashboard-user`). */
+export const DEMO_USERS: readonly { name: string; role: "supervisor" | "tech"; password: string }[] = [
+  { name: "dupont", role: "supervisor", password: "superviseur-demo" },
+  { name: "martin", role: "tech", password: "technicien-demo" },
+];
 
 /** Default dashboard tokens of the demo (printed by `sesame up`); real venues provision their own. */
 export const DEMO_TOKENS: readonly ApiToken[] = [
@@ -147,6 +157,7 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
   const venueDir = join(options.dir, "venue");
   writeVenueDirectory(venueDir, demo, signer);
   const tokens = options.dashboardTokens ?? DEMO_TOKENS;
+  const dashboardServed = dashboardBuilt();
 
   const stops: Array<() => unknown> = [];
   const stopAll = async () => {
@@ -164,7 +175,17 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
       venueDir,
       dataDir: join(options.dir, "server"),
       broker: { kind: "embedded" },
-      http: { host, port: basePort, tokens },
+      http: {
+        host,
+        port: basePort,
+        tokens,
+        users: DEMO_USERS.map((u) => ({
+          name: u.name,
+          role: u.role,
+          passwordHash: hashPassword(u.password),
+        })),
+        ...(dashboardServed ? { dashboardDir } : {}),
+      },
       log: (line) => log(`[sync-server] ${line}`),
     });
     stops.push(() => server.stop());
@@ -271,6 +292,8 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
       gates,
       crowd,
       tokens,
+      users: DEMO_USERS,
+      dashboardServed,
       stop: stopAll,
     };
   } catch (error) {

@@ -1,0 +1,328 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+// The dashboard's own build helper (Vite lives in @sesame/supervisor, not here).
+import { buildDashboard } from "@sesame/supervisor/build";
+import type { Command } from "@sesame/sync";
+import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dashboardWorld, SUPERVISOR, TECH } from "./dashboard-harness.js";
+import type { TestGate, World } from "./harness.js";
+import { TOKENS, waitFor } from "./harness.js";
+
+/*
+ * The supervisor dashboard in Debian's Chromium, built with Vite into a temporary directory and
+ * served by a real sync-server (embedded broker, demo venue) with simulated gates (GateSync). With
+ * SESAME_SCREENSHOTS=1 it also saves docs/screenshots/dashboard-*.png.
+ */
+
+const SCREENSHOTS = process.env.SESAME_SCREENSHOTS === "1";
+const SHOTS_DIR = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+const MINUTE = 60_000;
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  await page.screenshot({ path: join(SHOTS_DIR, `dashboard-${name}.png`), fullPage: true });
+}
+
+async function signInPage(page: Page, user: { name: string; password: string }): Promise<void> {
+  await page.getByLabel("Identifiant").fill(user.name);
+  await page.getByLabel("Mot de passe").fill(user.password);
+  await page.getByRole("button", { name: "Se connecter", exact: true }).click();
+}
+
+/** Status code of a same-origin call made by the page itself (its cookie, its origin). */
+function pageFetch(
+  page: Page,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<number> {
+  return page.evaluate(
+    async ({ path, method, body }) => {
+      const r = await fetch(path, {
+        method: method ?? "GET",
+        headers: { "x-sesame": "1", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return r.status;
+    },
+    { path, method: init.method, body: init.body },
+  );
+}
+
+describe("supervisor dashboard (Chromium)", () => {
+  const dir = makeTempDir("sesame-dash-ui-");
+  let world: World;
+  let browser: Browser;
+  let a: TestGate;
+  let b: TestGate;
+  /** Valid session-1 tickets of the demo venue, used once each. */
+  let tickets: number[] = [];
+  const received: Command[] = [];
+  const base = () => `http://127.0.0.1:${world.apiPort}/`;
+  const nextTicket = () => {
+    const id = tickets.shift();
+    if (id === undefined) throw new Error("out of demo tickets");
+    return id;
+  };
+
+  beforeAll(async () => {
+    const dashboardDir = join(dir.path, "dist");
+    await buildDashboard(dashboardDir);
+    world = await dashboardWorld({ dashboardDir });
+    tickets = (
+      world
+        .requireServer()
+        .store.db.prepare(
+          "SELECT id FROM tickets WHERE status = 'valid' AND EXISTS (SELECT 1 FROM json_each(sessions) WHERE value = 1) ORDER BY id",
+        )
+        .all() as Array<{ id: number }>
+    ).map((r) => r.id);
+    a = world.gate("A1");
+    b = world.gate("B1");
+    a.sync.on("command", (command) => received.push(command));
+    await waitFor(() => a.sync.status().connected && b.sync.status().connected, 15_000, "gates connected");
+    // An hour of history, so that the chart has a shape: entries at both gates, a few refusals.
+    for (let m = 50; m >= 1; m--) {
+      const at = Date.now() - m * MINUTE;
+      const gate = m % 3 === 0 ? b : a;
+      for (let i = 0; i < (m % 4) + 1; i++)
+        gate.store.append({ kind: "entered", ticketId: nextTicket(), session: 1, at });
+      if (m % 9 === 0) gate.store.append({ kind: "refused", reason: "EXPIRED_CODE", session: 1, at });
+    }
+    a.sync.notifyOutbox();
+    b.sync.notifyOutbox();
+    await waitFor(() => a.store.outboxDepth() === 0 && b.store.outboxDepth() === 0, 15_000, "history stored");
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await world?.close();
+    dir.remove();
+  });
+
+  it("shows only the sign-in form without a session, and the API answers 401", async () => {
+    const context = await newTestContext(browser);
+    const page = await context.newPage();
+    try {
+      await page.goto(base());
+      await page.getByRole("heading", { name: "Connexion à la supervision" }).waitFor();
+      expect(await page.getByRole("tab").count()).toBe(0);
+      expect(await page.getByTestId("total-entered").count()).toBe(0);
+      for (const path of ["api/counts", "api/alerts", "api/venue", "api/export/entries.csv?session=1"])
+        expect(await pageFetch(page, path), path).toBe(401);
+      expect(
+        await pageFetch(page, "api/commands", {
+          method: "POST",
+          body: { type: "free-passage", venue: true },
+        }),
+      ).toBe(401);
+      await shot(page, "signin");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses a wrong password and stays on the sign-in form", async () => {
+    const context = await newTestContext(browser);
+    const page = await context.newPage();
+    try {
+      await page.goto(base());
+      await signInPage(page, { name: SUPERVISOR.name, password: "not the password" });
+      await page.getByRole("alert").filter({ hasText: "Identifiant ou mot de passe incorrect." }).waitFor();
+      expect(await page.getByRole("tab").count()).toBe(0);
+      expect(await pageFetch(page, "api/counts")).toBe(401);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("signs in with a dashboard access token too (the demo venue prints them)", async () => {
+    const context = await newTestContext(browser);
+    const page = await context.newPage();
+    try {
+      await page.goto(base());
+      await page.getByRole("button", { name: "Se connecter avec un jeton d'accès" }).click();
+      await page.getByLabel("Jeton d'accès").fill("not-a-token");
+      await page.getByRole("button", { name: "Se connecter", exact: true }).click();
+      await page.getByRole("alert").filter({ hasText: "Jeton inconnu." }).waitFor();
+      await page.getByLabel("Jeton d'accès").fill(TOKENS[2]?.token ?? "");
+      await page.getByRole("button", { name: "Se connecter", exact: true }).click();
+      await page.getByTestId("who").filter({ hasText: "tech Martin (technicien)" }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a supervisor watches entries live, acknowledges an alert, opens an entrance and exports the log", async () => {
+    const context = await newTestContext(browser);
+    const page = await context.newPage();
+    const server = world.requireServer();
+    try {
+      await page.goto(base());
+      await signInPage(page, SUPERVISOR);
+      await page.getByTestId("live").filter({ hasText: "En direct" }).waitFor();
+      const entered = () => server.store.counts().byGate;
+      const before = entered().A1 ?? 0;
+      await page
+        .getByTestId("count-gate-A1")
+        .filter({ hasText: new RegExp(`^${before}$`) })
+        .waitFor();
+      const chartTotal = Number(await page.getByTestId("throughput-chart").getAttribute("data-total"));
+      expect(chartTotal).toBe(server.store.counts().entered);
+
+      // Live: three admissions and a refusal at A1 while the page is open.
+      const admitted = [nextTicket(), nextTicket(), nextTicket()];
+      for (const ticketId of admitted) a.store.append({ kind: "entered", ticketId, session: 1 });
+      a.store.append({ kind: "refused", reason: "WRONG_SESSION", ticketId: nextTicket(), session: 1 });
+      a.sync.notifyOutbox();
+      await page
+        .getByTestId("count-gate-A1")
+        .filter({ hasText: new RegExp(`^${before + 3}$`) })
+        .waitFor();
+      await page.getByTestId("refusals-WRONG_SESSION").filter({ hasText: /^1$/ }).waitFor();
+      await page.getByTestId("refusal-reasons").getByText("Autre session").waitFor();
+      await page
+        .getByTestId("throughput-chart")
+        .and(page.locator(`[data-total="${chartTotal + 3}"]`))
+        .waitFor();
+
+      // Alerts: a forged code at A1 and a ticket used at both gates.
+      a.store.append({ kind: "refused", reason: "FORGED", lane: 2 });
+      a.sync.notifyOutbox();
+      await waitFor(() => server.store.openAlertCount() >= 1, 10_000, "forgery alert");
+      b.store.append({ kind: "alarm", reason: "FORCED_PASSAGE", lane: 1 });
+      b.sync.notifyOutbox();
+      const twice = nextTicket();
+      a.store.append({ kind: "entered", ticketId: twice, session: 1 });
+      b.store.append({ kind: "entered", ticketId: twice, session: 1 });
+      a.sync.notifyOutbox();
+      b.sync.notifyOutbox();
+      await waitFor(() => server.store.openAlertCount() >= 3, 10_000, "alerts raised");
+      await page.getByTestId("open-alerts").filter({ hasText: /^3$/ }).waitFor();
+      await page.getByTestId("total-alarms").filter({ hasText: /^1$/ }).waitFor();
+      await shot(page, "overview");
+      await page.getByTestId("tab-alerts").click();
+      const forgery = server.store.alerts().find((x) => x.type === "forgery");
+      const item = page.getByTestId(`alert-${forgery?.id}`);
+      await item.getByText("Billet falsifié").waitFor();
+      await item.getByRole("button", { name: "Acquitter" }).click();
+      await item.getByText(/Acquittée par dupont à/).waitFor();
+      expect(await item.getAttribute("data-state")).toBe("acknowledged");
+      expect(server.store.alert(forgery?.id ?? 0)?.acknowledgedBy).toBe("dupont");
+      await shot(page, "alerts");
+
+      await page.getByTestId("tab-gates").click();
+      await page.getByTestId("gate-status-A1").filter({ hasText: "en ligne" }).waitFor();
+      await shot(page, "gates");
+
+      // Free passage for entrance A: confirmed in a dialog, then the gate's acknowledgement.
+      await page.getByTestId("tab-commands").click();
+      await page.locator("select[name=passage-target]").selectOption("1");
+      await page.getByRole("button", { name: "Ouvrir en passage libre" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByText("Portiques concernés : A1").waitFor();
+      await shot(page, "confirm");
+      expect(received).toEqual([]);
+      await dialog.getByRole("button", { name: "Confirmer" }).click();
+      await dialog.waitFor({ state: "detached" });
+      await waitFor(() => received.some((c) => c.type === "free-passage"), 10_000, "command at the gate");
+      const command = received.find((c) => c.type === "free-passage");
+      expect(command?.target).toEqual({ entrance: 1 });
+      expect(command?.by).toBe("dupont");
+      const ack = page.getByTestId(`ack-${command?.id}-A1`);
+      await ack.filter({ hasText: "A1 : exécutée" }).waitFor();
+      expect(await ack.getAttribute("data-state")).toBe("done");
+      await shot(page, "commands");
+
+      // The entry log of session 1, through the download button.
+      await page.getByTestId("tab-overview").click();
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByTestId("export-session-1").click(),
+      ]);
+      expect(download.suggestedFilename()).toBe("entries-SDF-ATH-S1.csv");
+      const path = await download.path();
+      const csv = readFileSync(path, "utf8");
+      expect(csv.split("\r\n")[0]).toMatch(/^event_id,gate,gate_seq,lane,kind,/);
+      for (const ticketId of admitted)
+        expect(csv).toMatch(new RegExp(`,entered,entry,ADMITTED,${ticketId},`));
+
+      // English on demand, remembered.
+      await page.getByRole("button", { name: "EN" }).click();
+      await page.getByRole("tab", { name: "Overview" }).waitFor();
+      await page.getByRole("heading", { name: "Refusal reasons" }).waitFor();
+      await page.getByTestId("refusal-reasons").getByText("Other session").waitFor();
+      await shot(page, "overview-en");
+      await page.reload();
+      await page.getByRole("tab", { name: "Overview" }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a page whose session ends elsewhere falls back to the sign-in form and says why", async () => {
+    const context = await newTestContext(browser);
+    const page = await context.newPage();
+    try {
+      await page.goto(base());
+      await signInPage(page, SUPERVISOR);
+      await page.getByTestId("live").filter({ hasText: "En direct" }).waitFor();
+      // Signed out from another tab of the same browser: the server ends the session and its stream.
+      const other = await context.newPage();
+      await other.goto(base());
+      expect(await pageFetch(other, "api/session", { method: "DELETE" })).toBe(200);
+      await page.getByText("Session expirée : reconnectez-vous.").waitFor();
+      await page.getByRole("heading", { name: "Connexion à la supervision" }).waitFor();
+      expect(await page.getByRole("tab").count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a tech sees the data but cannot command: controls disabled with the reason, API 403", async () => {
+    const context = await newTestContext(browser);
+    const page = await context.newPage();
+    try {
+      await page.goto(base());
+      await signInPage(page, TECH);
+      await page.getByTestId("who").filter({ hasText: "martin (technicien)" }).waitFor();
+      const count = world.requireServer().store.counts().byGate.A1 ?? 0;
+      expect(count).toBeGreaterThan(0);
+      await page
+        .getByTestId("count-gate-A1")
+        .filter({ hasText: new RegExp(`^${count}$`) })
+        .waitFor();
+      await page.getByTestId("tab-commands").click();
+      await page.getByTestId("commands-disabled").waitFor();
+      for (const name of ["Ouvrir en passage libre", "Fin du passage libre", "Verrouiller", "Déverrouiller"])
+        expect(await page.getByRole("button", { name, exact: true }).isDisabled(), name).toBe(true);
+      // The commands the supervisor sent are visible to the tech, acknowledgements included.
+      await page.getByTestId("recent-commands").getByText("A1 : exécutée").first().waitFor();
+      expect(
+        await pageFetch(page, "api/commands", {
+          method: "POST",
+          body: { type: "free-passage", entrance: 1 },
+        }),
+      ).toBe(403);
+      await shot(page, "tech-commands");
+      // A tech may not acknowledge a security alert: the button says why.
+      await page.getByTestId("tab-alerts").click();
+      const doubleUse = world
+        .requireServer()
+        .store.alerts()
+        .find((x) => x.type === "double-entry");
+      const item = page.getByTestId(`alert-${doubleUse?.id}`);
+      await item.getByText("Les alertes de sûreté sont acquittées par un superviseur.").waitFor();
+      expect(await item.getByRole("button", { name: "Acquitter" }).isDisabled()).toBe(true);
+      expect(await pageFetch(page, `api/alerts/${doubleUse?.id}/ack`, { method: "POST", body: {} })).toBe(
+        403,
+      );
+    } finally {
+      await context.close();
+    }
+  });
+});
