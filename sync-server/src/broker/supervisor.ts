@@ -53,6 +53,9 @@ export class BrokerProcess extends EventEmitter<BrokerProcessEvents> {
       [...tsxImportArgs(), BROKER_ENTRY, JSON.stringify({ ...this.config, port: this.port })],
       {
         stdio: ["pipe", "pipe", "pipe"],
+        // Its own process group: a Ctrl-C in the terminal reaches the sync-server, which stops the
+        // broker in order, instead of killing it underneath the server (it stops on stdin EOF too).
+        detached: true,
       },
     );
     this.child = child;
