@@ -194,6 +194,9 @@ export class Crowd {
     const entryOutput = lane.controller.wiring.entryUnlockOutput;
     // A turnstile already held open (free passage, fire alarm) lets people through without a scan.
     if (!lane.controller.turnstile.isFree("entry")) {
+      // People step up once the arm has locked behind the one before: an arm still open from the
+      // previous admission is not an answer to this scan.
+      await this.waitFor(() => lane.controller.outputState[entryOutput] !== true, this.unlockWaitMs * 2);
       lane.reader.scan(person.code(this.clock.now()));
       const opened = await this.waitFor(
         () => lane.controller.outputState[entryOutput] === true,
