@@ -196,7 +196,7 @@ export class Crowd {
     if (!lane.controller.turnstile.isFree("entry")) {
       // People step up once the arm has locked behind the one before: an arm still open from the
       // previous admission is not an answer to this scan.
-      await this.waitFor(() => lane.controller.outputState[entryOutput] !== true, this.unlockWaitMs * 2);
+      await this.waitFor(() => lane.controller.outputState[entryOutput] !== true, 8_000);
       lane.reader.scan(person.code(this.clock.now()));
       const opened = await this.waitFor(
         () => lane.controller.outputState[entryOutput] === true,
