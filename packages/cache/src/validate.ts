@@ -81,6 +81,40 @@ export function checkTicket(value: unknown, where: string): BundleTicket {
   };
 }
 
+const isInt = (v: unknown, min: number, max: number): boolean =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+
+/**
+ * Exactly what checkTicket accepts, without building a copy or an error message: the bulk import
+ * checks 100,000 tickets with it (~10 ms instead of ~60–140 ms) and calls checkTicket for the
+ * message when it says no. Keep the two in step (validate.test.ts compares them).
+ */
+export function isValidTicket(value: unknown): value is BundleTicket {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const o = value as Obj;
+  const sessions = o.sessions;
+  if (!Array.isArray(sessions) || sessions.length === 0 || sessions.length > 4) return false;
+  for (const s of sessions) if (!isInt(s, 0, U16)) return false;
+  const categories = o.categories;
+  if (!Array.isArray(categories)) return false;
+  for (const c of categories) if (typeof c !== "string" || !isCategoryName(c)) return false;
+  return (
+    isInt(o.id, 0, U32) &&
+    isInt(o.generation, 1, U16) &&
+    (o.kind === "mobile" || o.kind === "printed") &&
+    (o.status === "valid" || o.status === "cancelled") &&
+    isInt(o.entrance, 0, U16) &&
+    isInt(o.zone, 0, U16) &&
+    typeof o.seat === "string" &&
+    o.seat.length <= 32 &&
+    typeof o.holder === "string" &&
+    o.holder.length <= 500 &&
+    typeof o.orderReference === "string" &&
+    o.orderReference.length <= 64 &&
+    isInt(o.issueSequence, 0, Number.MAX_SAFE_INTEGER)
+  );
+}
+
 export function checkRevocation(value: unknown, where: string): Revocation {
   const o = object(value, where);
   return {

@@ -89,9 +89,14 @@ describe("durability: a gate killed at random moments loses nothing and admits n
   afterAll(() => v?.remove());
 
   /** Runs the gate from scan `first`; kills it `killAfterMs` after it is ready (or after spawn). */
-  const run = (first: number, end: number, kill?: { afterReady: boolean; ms: number }): Promise<Round> =>
+  const run = (
+    first: number,
+    end: number,
+    kill?: { afterReady: boolean; ms: number },
+    config = configPath,
+  ): Promise<Round> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bundle, configPath, String(first), String(end)], {
+      const child = spawn(process.execPath, [bundle, config, String(first), String(end)], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
@@ -178,5 +183,62 @@ describe("durability: a gate killed at random moments loses nothing and admits n
     expect(events.filter((e) => e.kind === "annulled" && e.detail === "recovery").length).toBeGreaterThan(0);
     expect(events.some((e) => e.kind === "refused" && e.reason === "ALREADY_ENTERED")).toBe(true);
     store.close();
+  });
+
+  it("a first import killed at any moment leaves the empty cache or the whole venue", {
+    timeout: 120_000,
+  }, async () => {
+    // A venue big enough for the import to take a while; the gate starts, imports, recovers, stops.
+    const big = demoVenueDir(12_000, "durability-import");
+    try {
+      const config = (name: string) => {
+        const path = join(big.temp, `${name}.json`);
+        writeFileSync(
+          path,
+          JSON.stringify({
+            db: join(big.temp, `${name}.db`),
+            venueDir: big.dir,
+            rootPublicKey: big.demo.venue.rootPublicKey,
+            gateId: "A1",
+            entrance: 1,
+            scans: join(big.temp, "no-scans.json"),
+          }),
+        );
+        return path;
+      };
+      writeFileSync(join(big.temp, "no-scans.json"), "[]");
+      const t = performance.now();
+      await run(0, 0, undefined, config("timing"));
+      const startAndImport = performance.now() - t;
+      const random = seededRandom("durability-import-kills");
+      const tickets = big.demo.bundle.tickets.length;
+      let midImport = 0;
+      for (let round = 0; round < 10; round++) {
+        const name = `killed-${round}`;
+        const db = join(big.temp, `${name}.db`);
+        const r = await run(
+          0,
+          0,
+          { afterReady: false, ms: Math.floor(startAndImport * (0.3 + 1.2 * random.next())) },
+          config(name),
+        );
+        const store = GateStore.open(db, { rootPublicKey: big.rootPublicKey, gateId: "A1" });
+        const held = (store as unknown as { db: Database.Database }).db;
+        expect(held.pragma("journal_mode", { simple: true }), name).toBe("wal");
+        const count = (held.prepare("SELECT COUNT(*) AS n FROM tickets").get() as { n: number }).n;
+        // All or nothing, whatever the moment: never part of a venue.
+        expect(count === 0 || count === tickets, `${name}: ${count} tickets`).toBe(true);
+        expect(store.imported, name).toBe(count === tickets);
+        if (!r.killed) expect(count, name).toBe(tickets);
+        // Killed after "importing" and before "ready", nothing imported: inside the import.
+        if (r.killed && r.lines.includes("I") && !r.lines.includes("R") && count === 0) midImport++;
+        if (!store.imported) store.importBundle(big.dir);
+        expect(store.facts().ticket(big.demo.bundle.tickets[0]?.id ?? 0), name).toBeDefined();
+        store.close();
+      }
+      expect(midImport).toBeGreaterThan(0);
+    } finally {
+      big.remove();
+    }
   });
 });
