@@ -1169,6 +1169,22 @@ export class GateStore {
   }
 
   /**
+   * A rotation the lane saw without an authorization for it (a forced passage, or a tailgater behind
+   * an admitted holder): journaled and sent to the sync-server like any event, so that supervisors
+   * are alerted and the venue's count of people inside stays honest. No ticket is involved.
+   */
+  recordAlarm(
+    lane: number,
+    at: number,
+    reason: "FORCED_PASSAGE" | "TAILGATE",
+    direction: Direction = "entry",
+  ): Recorded {
+    const recorded = this.tx.append.immediate({ lane, kind: "alarm", direction, reason, manual: false, at });
+    this.committed();
+    return recorded;
+  }
+
+  /**
    * An event from another gate (via the sync-server): an entry or exit there updates the seen
    * table here, so that a code used at gate A is refused at gate B. Idempotent by eventId.
    */

@@ -388,11 +388,12 @@ export class GateBackend {
       } else if (p.attribution.kind === "fire-alarm" || p.attribution.kind === "free-passage") {
         this.emit(this.options.store.recordFreePassage(lane, at, p.direction).event);
       } else {
-        this.events.onAlert?.({
-          kind: p.attribution.kind === "tailgate" ? "tailgate" : "forced-passage",
-          lane,
-          at,
-        });
+        const tailgate = p.attribution.kind === "tailgate";
+        this.emit(
+          this.options.store.recordAlarm(lane, at, tailgate ? "TAILGATE" : "FORCED_PASSAGE", p.direction)
+            .event,
+        );
+        this.events.onAlert?.({ kind: tailgate ? "tailgate" : "forced-passage", lane, at });
       }
     };
     const onGrantClosed = (grant: Grant, _unused: number, reason: "expired" | "fire-alarm") => {
