@@ -160,12 +160,17 @@ export class Crowd {
     }
     const candidates = this.queues.filter((q) => q.lane.entrance === person.entrance);
     const pool = candidates.length > 0 ? candidates : this.queues;
-    // The shortest queue; ties broken at random so lanes share the load.
+    // The shortest queue; ties broken uniformly (the k-th tie wins with probability 1/k), so lanes
+    // share the load evenly.
     let best: LaneQueue | undefined;
+    let ties = 0;
     for (const q of pool) {
       const length = q.queue.length + (q.busy ? 1 : 0);
       const bestLength = best ? best.queue.length + (best.busy ? 1 : 0) : Number.POSITIVE_INFINITY;
-      if (length < bestLength || (length === bestLength && this.options.random() < 0.5)) best = q;
+      if (length < bestLength) {
+        best = q;
+        ties = 1;
+      } else if (length === bestLength && this.options.random() < 1 / ++ties) best = q;
     }
     if (!best) return false;
     this.counters.arrived++;

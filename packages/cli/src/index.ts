@@ -11,6 +11,7 @@ import { CREDENTIAL_INSPECT_USAGE, credentialInspect } from "./commands/credenti
 import { GATE_LOOKUP_USAGE, gateLookup } from "./commands/gate-lookup.js";
 import { GATE_VERIFY_USAGE, gateVerify } from "./commands/gate-verify.js";
 import { DECODE_IMAGE_USAGE, decodeImage, SIM_LANE_USAGE, simLane } from "./commands/hardware.js";
+import { SIM_VENUE_USAGE, simVenue } from "./commands/sim-venue.js";
 import { UP_USAGE, up } from "./commands/up.js";
 import { VENUE_DEMO_USAGE, venueDemo } from "./commands/venue-demo.js";
 import { WALLET_CODE_USAGE, walletCodeCommand } from "./commands/wallet-code.js";
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   "gate verify": { usage: GATE_VERIFY_USAGE, run: gateVerify },
   "gate lookup": { usage: GATE_LOOKUP_USAGE, run: gateLookup },
   "sim lane": { usage: SIM_LANE_USAGE, run: simLane },
+  "sim venue": { usage: SIM_VENUE_USAGE, run: simVenue },
   "decode-image": { usage: DECODE_IMAGE_USAGE, run: decodeImage },
   "sync-server": { usage: SYNC_SERVER_USAGE, run: runSyncServerCommand },
   "dashboard-user": { usage: DASHBOARD_USER_USAGE, run: runDashboardUserCommand },
