@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
+import { launchChromium } from "@sesame/testing";
 import { build } from "esbuild";
-import { type Browser, type CDPSession, chromium, type Page } from "playwright-core";
+import type { Browser, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScannerLayoutName, strokesFor, typedBy } from "../src/index.js";
 import { credentialShapedText } from "./fixtures.js";
@@ -22,19 +23,7 @@ beforeAll(async () => {
     target: "chrome120",
   });
   bundle = result.outputFiles[0]?.text ?? "";
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--headless",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
