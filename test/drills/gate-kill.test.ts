@@ -82,7 +82,15 @@ describe("drill: a gate process killed with SIGKILL mid-ingress", () => {
     await proc.start();
     venue.log(`[drill] ${GATE} restarted at ${proc.url}`);
     await eventually(() => venue.gateReady(gate), `${GATE} reconnected, its lanes online`);
-    // The holder who did not walk is not consumed: they scan again and get in.
+    // The holder who did not walk is not consumed: they scan again and get in — once the arm the
+    // dead gate had opened (a timed pulse the controller runs by itself) has locked again; someone
+    // walking through it before is a forced passage, as the drill above shows.
+    const lane2 = venue.lane(GATE, 2).sim.controller;
+    await eventually(
+      () => lane2.outputState[lane2.wiring.entryUnlockOutput] !== true,
+      "lane 2's arm locked",
+      15_000,
+    );
     expect((await venue.present(venue.lane(GATE, 2), noShow, { id: "no-show again" })).result).toBe("passed");
     // Its passage report follows the walk by a poll cycle: wait for it in the venue's record.
     await eventually(
