@@ -61,10 +61,14 @@ describe("the whole simulated venue", () => {
     expect(c.passed).toBeGreaterThan(PEOPLE / 2);
     // Bad codes came too (screenshots, resold, forged…), and none got through.
     expect(Object.keys(c.byProfile).length).toBeGreaterThan(2);
-    // Every gate's outbox reaches the server: nothing recorded at a gate is missing from the venue's record.
+    // A passage is reported a poll cycle after the walk: wait until no authorization is still
+    // open at any gate and every outbox is acknowledged; then the records must agree exactly.
     await waitFor(
-      () => venue.gates.every((g) => g.node?.store.outboxDepth() === 0),
-      "every outbox acknowledged",
+      () =>
+        venue.gates.every(
+          (g) => g.node?.store.openAuthorizations().length === 0 && g.node.store.outboxDepth() === 0,
+        ),
+      "every passage recorded and every outbox acknowledged",
     );
     const counts = venue.server.store.counts();
     expect(counts.entered).toBe(c.passed);
