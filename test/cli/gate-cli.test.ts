@@ -1,39 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { runCli } from "@sesame/cli";
 import { makeTempDir } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const DOORS = "2026-07-26T17:00:00.000Z";
-const AT = "2026-07-26T18:00:00.000Z";
-
-async function sesame(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  stderr.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  const code = await runCli(argv, {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    now: () => Date.parse(AT),
-    interrupted: new Promise(() => {}),
-  });
-  return { code, out, err };
-}
-
-function csv(path: string): Array<Record<string, string>> {
-  const [header, ...lines] = readFileSync(path, "utf8").trim().split("\n");
-  const names = (header ?? "").split(",");
-  return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [names[i] ?? `${i}`, v])));
-}
+import { AT, csv, DOORS, sesame } from "./run-cli.js";
 
 describe("sesame gate verify / gate lookup", () => {
   const dir = makeTempDir();

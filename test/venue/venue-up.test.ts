@@ -58,6 +58,7 @@ describe("the whole simulated venue", () => {
     expect(c.arrived).toBe(PEOPLE);
     expect(c.falseAccepts).toBe(0);
     expect(c.falseRefusals).toBe(0);
+    expect(c.errors).toBe(0);
     expect(c.passed).toBeGreaterThan(PEOPLE / 2);
     // Bad codes came too (screenshots, resold, forged…), and none got through.
     expect(Object.keys(c.byProfile).length).toBeGreaterThan(2);

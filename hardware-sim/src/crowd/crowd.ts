@@ -66,7 +66,9 @@ export interface PersonOutcome {
   readonly gateId: string;
   readonly lane: number;
   /** What happened at the arm: walked through, or not let through. */
-  readonly result: "passed" | "not-opened" | "jammed";
+  readonly result: "passed" | "not-opened" | "jammed" | "error";
+  /** Why the simulator could not present this person (result "error"). */
+  readonly error?: string;
   /** passed ⇔ expected admit (an assisted person is not let through without a steward). */
   readonly asExpected: boolean;
   readonly at: number;
@@ -81,6 +83,8 @@ export interface CrowdCounters {
   falseAccepts: number;
   /** Not let through although expected to be admitted: must stay 0 on a healthy venue. */
   falseRefusals: number;
+  /** People the simulator failed to present (its own fault, not the gate's): must stay 0. */
+  errors: number;
   byProfile: Record<string, { passed: number; notOpened: number }>;
 }
 
@@ -106,6 +110,7 @@ export class Crowd {
     notOpened: 0,
     falseAccepts: 0,
     falseRefusals: 0,
+    errors: 0,
     byProfile: {},
   };
 
@@ -186,9 +191,14 @@ export class Crowd {
     if (!person) return;
     q.busy = true;
     this.present(q.lane, person)
-      .catch(() => "not-opened" as const)
-      .then((result) => {
-        this.record(q.lane, person, result);
+      .then(
+        (result) => this.record(q.lane, person, result),
+        // The simulator itself failed (a code too long for one OSDP report, a lane closed under
+        // it): counted apart, never as a refusal by the gate.
+        (error: unknown) =>
+          this.record(q.lane, person, "error", error instanceof Error ? error.message : String(error)),
+      )
+      .then(() => {
         q.busy = false;
         this.serve(q);
       });
@@ -222,9 +232,27 @@ export class Crowd {
     return true;
   }
 
-  private record(lane: CrowdLane, spectator: Spectator, result: PersonOutcome["result"]): void {
+  private record(
+    lane: CrowdLane,
+    spectator: Spectator,
+    result: PersonOutcome["result"],
+    error?: string,
+  ): void {
     const c = this.counters;
     c.waiting--;
+    if (result === "error") {
+      c.errors++;
+      this.options.onOutcome?.({
+        spectator,
+        gateId: lane.gateId,
+        lane: lane.lane,
+        result,
+        asExpected: false,
+        at: this.clock.now(),
+        ...(error ? { error } : {}),
+      });
+      return;
+    }
     const profile = c.byProfile[spectator.profile] ?? { passed: 0, notOpened: 0 };
     c.byProfile[spectator.profile] = profile;
     const passed = result === "passed";

@@ -229,6 +229,7 @@ export class KioskHttp {
   private server: Server | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private listenHost = "127.0.0.1";
+  private broadcastScheduled = false;
 
   constructor(private readonly options: KioskHttpOptions) {}
 
@@ -325,11 +326,27 @@ export class KioskHttp {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /**
+   * Sends the state to every open page, at most once per event-loop turn. A scan changes the lane
+   * several times (decided, recorded, unlocked) on the scan-to-unlock path: the state (SQLite reads,
+   * JSON) is built after that path has handed the unlock to the controller, not in the middle of it.
+   */
   private broadcast(): void {
-    for (const [client, token] of this.clients) {
-      const steward = token ? this.sessions.get(token)?.steward : undefined;
-      client.write(`event: state\ndata: ${JSON.stringify(this.state(steward))}\n\n`);
-    }
+    if (this.broadcastScheduled) return;
+    this.broadcastScheduled = true;
+    setImmediate(() => {
+      this.broadcastScheduled = false;
+      const texts = new Map<Steward | undefined, string>();
+      for (const [client, token] of this.clients) {
+        const steward = token ? this.sessions.get(token)?.steward : undefined;
+        let text = texts.get(steward);
+        if (text === undefined) {
+          text = `event: state\ndata: ${JSON.stringify(this.state(steward))}\n\n`;
+          texts.set(steward, text);
+        }
+        client.write(text);
+      }
+    });
   }
 
   private expireSessions(): boolean {

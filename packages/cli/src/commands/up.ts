@@ -107,7 +107,7 @@ export async function up(argv: string[], io: Io): Promise<number> {
     io.stdout.write(
       `${new Date(io.now()).toISOString().slice(11, 19)}  ${
         c
-          ? `crowd: ${c.arrived} arrived, ${c.passed} through, ${c.notOpened} not let through, ${c.waiting} queuing; false accepts ${c.falseAccepts}, false refusals ${c.falseRefusals}  `
+          ? `crowd: ${c.arrived} arrived, ${c.passed} through, ${c.notOpened} not let through, ${c.waiting} queuing; false accepts ${c.falseAccepts}, false refusals ${c.falseRefusals}${c.errors > 0 ? `, simulator errors ${c.errors}` : ""}  `
           : ""
       }venue record: ${counts.entered} entered, ${refusals} refusals, ${counts.freePassages} free passages\n`,
     );

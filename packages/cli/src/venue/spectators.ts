@@ -53,7 +53,11 @@ function indexWallets(demo: DemoVenue, session: number): WalletIndex {
     const row = stateOf.get(`${w.body.ticketId}:${w.body.generation}`);
     if (!row || row.late) continue;
     if (row.state === "valid") valid.push(w);
-    else old.set(row.state, [...(old.get(row.state) ?? []), w]);
+    else {
+      const list = old.get(row.state) ?? [];
+      list.push(w);
+      old.set(row.state, list);
+    }
   }
   return { valid, old };
 }
