@@ -151,4 +151,109 @@ describe("control panel", () => {
     expect([...codes].every((code) => code === 0x61 || code === 0x62 || code === 0x76)).toBe(true);
     await cp.stop();
   });
+
+  describe("a reader report the PD sends again after a link restart", () => {
+    /**
+     * A reader PD with a report queue: a POLL takes the oldest report, which stays in flight until
+     * a command with the next sequence number shows the CP has it; a restart (sequence 0) puts it
+     * back first (`resends`), as the simulator's PD does, or forgets it.
+     */
+    function readerPd(pdEnd: Transport, resends: boolean) {
+      const queue: string[] = [];
+      let inFlight: string | undefined;
+      let last: number | undefined;
+      const state = { silent: false, silenceAfterNextRead: false };
+      scriptedPd(pdEnd, (p) => {
+        if (state.silent) return undefined;
+        if (p.sequence === 0) {
+          if (inFlight !== undefined && resends) queue.unshift(inFlight);
+          inFlight = undefined;
+        } else if (p.sequence !== last) inFlight = undefined;
+        last = p.sequence;
+        if (p.code !== 0x60) return answerNormally(p);
+        const next = queue.shift();
+        if (next === undefined) return [reply(p, 0x40)];
+        inFlight = next;
+        // The cable goes right after this reply: the CP has the read, the PD never learns it.
+        if (state.silenceAfterNextRead) state.silent = true;
+        const bytes = [...Buffer.from(next, "latin1")];
+        return [reply(p, 0x50, [0, 0, (bytes.length * 8) & 0xff, (bytes.length * 8) >> 8, ...bytes])];
+      });
+      return { queue, state };
+    }
+
+    async function start(resends: boolean) {
+      const { clock, cp, pdEnd } = setup();
+      const pd = readerPd(pdEnd, resends);
+      const reads: string[] = [];
+      const resent: string[] = [];
+      const warnings: string[] = [];
+      let idles = 0;
+      const text = (r: { kind: string; data?: Uint8Array }) => Buffer.from(r.data ?? []).toString("latin1");
+      cp.on("report", (_a, r) => reads.push(text(r)));
+      cp.on("resent", (_a, r) => resent.push(text(r)));
+      cp.on("idle", () => idles++);
+      cp.on("warning", (m) => warnings.push(m));
+      cp.addPeripheral({ address: 1, name: "reader" });
+      cp.start();
+      await clock.until(() => cp.status(1) === "online", 2_000);
+      return { clock, cp, pd, reads, resent, warnings, idles: () => idles };
+    }
+
+    async function readThenCableOut(t: Awaited<ReturnType<typeof start>>) {
+      t.pd.state.silenceAfterNextRead = true;
+      t.pd.queue.push("CODE-1");
+      await t.clock.until(() => t.reads.length === 1, 1_000);
+      await t.clock.until(() => t.cp.status(1) === "offline", 5_000);
+      t.pd.state.silent = false;
+      t.pd.state.silenceAfterNextRead = false;
+      await t.clock.until(() => t.cp.status(1) === "online", 5_000);
+      await t.clock.advance(500);
+    }
+
+    it("is recognized and not passed on as a second read; the same code shown later is a new read", async () => {
+      const t = await start(true);
+      // Polled with nothing to report: idle.
+      await t.clock.advance(200);
+      expect(t.idles()).toBeGreaterThan(0);
+      await readThenCableOut(t);
+      expect(t.reads).toEqual(["CODE-1"]);
+      expect(t.resent).toEqual(["CODE-1"]);
+      expect(t.cp.counters.resentReports).toBe(1);
+      expect(
+        t.warnings.some((m) => /reader: the read received just before the link restarted came again/.test(m)),
+      ).toBe(true);
+      t.pd.queue.push("CODE-1");
+      await t.clock.until(() => t.reads.length === 2, 1_000);
+      expect(t.reads).toEqual(["CODE-1", "CODE-1"]);
+      expect(t.resent).toHaveLength(1);
+      await t.cp.stop();
+    });
+
+    it("from a PD that does not resend, leaves the next reads alone", async () => {
+      const t = await start(false);
+      await readThenCableOut(t);
+      // The first poll after the restart found nothing: no resend can come any more.
+      t.pd.queue.push("CODE-1");
+      await t.clock.until(() => t.reads.length === 2, 1_000);
+      expect(t.resent).toEqual([]);
+      expect(t.cp.counters.resentReports).toBe(0);
+      await t.cp.stop();
+    });
+
+    it("never mistakes a read the PD saw acknowledged for a resend", async () => {
+      const t = await start(true);
+      t.pd.queue.push("CODE-1");
+      await t.clock.until(() => t.reads.length === 1, 1_000);
+      // The next poll acknowledges it; then the link restarts and the holder shows the code again.
+      await t.clock.advance(200);
+      t.pd.state.silent = true;
+      await t.clock.until(() => t.cp.status(1) === "offline", 5_000);
+      t.pd.queue.push("CODE-1");
+      t.pd.state.silent = false;
+      await t.clock.until(() => t.reads.length === 2, 5_000);
+      expect(t.resent).toEqual([]);
+      await t.cp.stop();
+    });
+  });
 });

@@ -47,7 +47,7 @@ export async function memoryLane(options: { scbk?: Uint8Array; install?: boolean
 export function record(lane: Lane) {
   const events = {
     passages: [] as PassageEvent[],
-    closed: [] as { unused: number; reason: string }[],
+    closed: [] as { unused: number; reason: string; claimable?: true }[],
     offline: [] as string[],
     online: 0,
     fireAlarm: [] as boolean[],
@@ -59,7 +59,9 @@ export function record(lane: Lane) {
   const on = <K extends keyof LaneEvents>(event: K, listener: (...args: LaneEvents[K]) => void) =>
     lane.on(event, listener);
   on("passage", (p) => events.passages.push(p));
-  on("grant-closed", (_g, unused, reason) => events.closed.push({ unused, reason }));
+  on("grant-closed", (_g, unused, reason, claimable) =>
+    events.closed.push({ unused, reason, ...(claimable ? { claimable } : {}) }),
+  );
   on("controller-offline", (reason) => events.offline.push(reason));
   on("controller-online", () => events.online++);
   on("fire-alarm", (active) => events.fireAlarm.push(active));

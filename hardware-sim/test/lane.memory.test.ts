@@ -1,3 +1,4 @@
+import { CommandCode } from "@sesame/bridge";
 import { describe, expect, it } from "vitest";
 import { memoryLane } from "./helpers.js";
 
@@ -228,6 +229,68 @@ describe("secure channel over an in-memory link", () => {
     await t.clock.advance(1_000);
     await t.lane.unlock("entry");
     expect(t.controller.outputState[0]).toBe(true);
+    await t.close();
+  });
+
+  it("a passage the controller kept while the cable was out past the window is attributed late; a no-show is not", async () => {
+    const t = await memoryLane();
+    const grant = await t.lane.unlock("entry", 1, 3_000, { reference: "auth-1" });
+    const walked = t.controller.walk("entry");
+    await t.clock.advance(200);
+    t.bus.unplug();
+    await t.clock.advance(1_500);
+    expect(await walked).toBe("passed");
+    await t.clock.until(() => t.events.closed.length === 1, 5_000);
+    expect(t.events.closed[0]).toEqual({ unused: 1, reason: "expired", claimable: true });
+    await t.clock.advance(2_000);
+    t.bus.plug();
+    await t.clock.until(() => t.events.passages.length === 1, 5_000);
+    expect(t.events.passages[0]?.attribution).toEqual({
+      kind: "late",
+      grantId: grant.id,
+      reference: "auth-1",
+    });
+    // The controller had nothing more: no claim is left.
+    await t.clock.advance(200);
+    expect(t.lane.lateClaims()).toEqual([]);
+
+    // Heard the whole window, a no-show's grant is not claimable: a forced arm later is forced.
+    await t.lane.unlock("entry", 1, 3_000, { reference: "auth-2" });
+    await t.clock.until(() => t.events.closed.length === 2, 5_000);
+    expect(t.events.closed[1]).toEqual({ unused: 1, reason: "expired" });
+    void t.controller.walk("entry", "force");
+    await t.clock.until(() => t.events.passages.length === 2, 5_000);
+    expect(t.events.passages[1]?.attribution.kind).toBe("forced");
+    expect(t.lane.counters()).toMatchObject({ latePassages: 1, annulledPassages: 1, forcedPassages: 1 });
+    await t.close();
+  });
+
+  it("a read the reader sends again after its link restarts is reported once", async () => {
+    const t = await memoryLane();
+    await t.clock.advance(200);
+    // The gate acts on the read at once: its unlock goes ahead of the poll that would have told the
+    // reader its read was taken, and the cable goes with that unlock.
+    const unlocks: Promise<unknown>[] = [];
+    t.lane.on("scan", () => unlocks.push(t.lane.unlock("entry", 1, 3_000).catch((e: Error) => e)));
+    t.bus.onCommand = (packet) => {
+      if (packet.address !== 0 || packet.code !== CommandCode.OUT) return;
+      t.bus.unplug();
+      t.bus.onCommand = undefined;
+    };
+    t.reader.scan("HC1:NCFOXN%TS3DH");
+    await t.clock.until(() => !t.bus.onCommand, 2_000);
+    expect(t.reader.device.queuedReports).toBe(1);
+    await t.clock.advance(2_000);
+    t.bus.plug();
+    await t.clock.until(() => t.controlPanel.counters.resentReports === 1, 5_000);
+    expect(t.reader.device.queuedReports).toBe(0);
+    expect(t.events.scans).toEqual(["HC1:NCFOXN%TS3DH"]);
+    expect(unlocks).toHaveLength(1);
+    expect(t.events.warnings.some((w) => /came again/.test(w))).toBe(true);
+    // Shown again, the same code is a new read.
+    t.reader.scan("HC1:NCFOXN%TS3DH");
+    await t.clock.until(() => t.events.scans.length === 2, 2_000);
+    await Promise.all(unlocks);
     await t.close();
   });
 });

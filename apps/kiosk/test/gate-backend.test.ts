@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { Lane } from "@sesame/bridge";
+import { ControlPanel, createMemoryLink, Lane, ManualClock } from "@sesame/bridge";
 import { GateStore } from "@sesame/cache";
 import type { EntryLogEvent } from "@sesame/gate-core";
-import { type SimLane, startSimLane } from "@sesame/hardware-sim";
+import { LaneController, SimBus, type SimLane, startSimLane } from "@sesame/hardware-sim";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, type WalletEntry, walletCode, writeVenueDirectory } from "@sesame/venue";
@@ -148,5 +148,161 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
     await until(() => recorded.at(-1)?.kind === "free-passage", "a free-passage record");
     sim.controller.setFireAlarm(false);
     await until(() => !lane.fireAlarm, "the end of the alarm");
+  });
+
+  describe("passages the controller kept while the gate could not hear it (virtual clock)", () => {
+    const { id: gateId, entrance } = gate;
+    let n = 0;
+    /** A lane controller on a bus that outlives gate processes; each start() is a gate process. */
+    function virtualVenue() {
+      const clock = new ManualClock();
+      const base = Date.now();
+      const now = () => base + clock.now();
+      const bus = new SimBus({ paced: false, clock });
+      const controller = new LaneController({ address: 0, clock });
+      bus.add(controller.device);
+      const dbPath = join(dir.path, `virtual-${++n}.db`);
+      const openStore = () => {
+        const store = GateStore.open(dbPath, {
+          rootPublicKey: Buffer.from(demo.venue.rootPublicKey, "hex"),
+          gateId,
+        });
+        if (!store.imported) store.importBundle(join(dir.path, "venue"));
+        return store;
+      };
+      const start = async (store: GateStore) => {
+        const [cpEnd, pdEnd] = createMemoryLink();
+        bus.attach(pdEnd);
+        const controlPanel = new ControlPanel({ connect: async () => cpEnd, clock });
+        const lane = new Lane(controlPanel, { controller: { address: 0 }, clock });
+        controlPanel.start();
+        const recorded: EntryLogEvent[] = [];
+        const alerts: GateAlert[] = [];
+        const backend = new GateBackend(
+          {
+            store,
+            gateId,
+            entrance,
+            lanes: [{ lane: 1, direction: "entry", controller: lane }],
+            now,
+            passageWindowMs: 3_000,
+          },
+          { onRecorded: (e) => recorded.push(e), onAlert: (a) => alerts.push(a) },
+        );
+        await clock.until(() => lane.online, 5_000);
+        const stop = async () => {
+          backend.close();
+          await lane.close();
+          await controlPanel.stop();
+        };
+        return { lane, backend, recorded, alerts, stop };
+      };
+      const holderCode = (w: WalletEntry) => walletCode(w, issuerSeed, now(), signer);
+      const journal = (store: GateStore, id: string) =>
+        store
+          .events(1, 1_000)
+          .filter((e) => e.authorizationId === id)
+          .map((e) => `${e.kind}:${e.detail ?? ""}`);
+      /** A gate process admits `holder`, then dies (the holder walking or not); the cache is closed. */
+      const admitThenDie = async (holder: WalletEntry | undefined, walks: boolean) => {
+        if (!holder) throw new Error("no admissible ticket");
+        const store = openStore();
+        const gateProcess = await start(store);
+        const id = (await gateProcess.backend.scan(1, holderCode(holder))).authorizationId ?? "";
+        const walking = walks ? controller.walk("entry") : undefined;
+        await clock.advance(300);
+        // Killed with the authorization open; the controller's timed unlock goes on by itself.
+        await gateProcess.stop();
+        store.close();
+        await clock.advance(1_500);
+        return { id, walked: await walking };
+      };
+      return {
+        clock,
+        bus,
+        controller,
+        openStore,
+        start,
+        holderCode,
+        journal,
+        admitThenDie,
+        close: () => controller.close(),
+      };
+    }
+
+    it("a cable out past the window: annulled, then the holder's passage, reported late, is their entry", async () => {
+      const v = virtualVenue();
+      const store = v.openStore();
+      const g = await v.start(store);
+      const holder = admissible[10];
+      if (!holder) throw new Error("no admissible ticket");
+      const outcome = await g.backend.scan(1, v.holderCode(holder));
+      const id = outcome.authorizationId ?? "";
+      expect(outcome.decision.reason).toBe("ADMITTED");
+      const walking = v.controller.walk("entry");
+      await v.clock.advance(200);
+      v.bus.unplug();
+      await v.clock.advance(1_500);
+      expect(await walking).toBe("passed");
+      await v.clock.until(() => store.authorization(id)?.state === "annulled", 10_000);
+      v.bus.plug();
+      await v.clock.until(() => store.authorization(id)?.state === "entered", 10_000);
+      expect(v.journal(store, id)).toEqual([
+        "authorized:",
+        "annulled:window-expired",
+        "entered:late-passage",
+      ]);
+      // The holder's own passage: no alarm, no alert (only the controller going offline).
+      expect(g.recorded.filter((e) => e.kind === "alarm")).toEqual([]);
+      expect(g.alerts.map((a) => a.kind)).toEqual(["controller-offline"]);
+      expect((await g.backend.scan(1, v.holderCode(holder))).decision.reason).toBe("ALREADY_ENTERED");
+      await g.stop();
+      v.close();
+      store.close();
+    });
+
+    it("a gate restart: the passage through the arm the dead process had unlocked is the holder's entry", async () => {
+      const v = virtualVenue();
+      const { id, walked } = await v.admitThenDie(admissible[11], true);
+      expect(walked).toBe("passed");
+      await v.clock.advance(5_000);
+
+      const store = v.openStore();
+      const second = await v.start(store);
+      await v.clock.until(() => store.authorization(id)?.state === "entered", 5_000);
+      expect(v.journal(store, id)).toEqual(["authorized:", "annulled:recovery", "entered:late-passage"]);
+      expect(second.recorded.map((e) => `${e.kind}:${e.detail ?? ""}`)).toEqual([
+        "annulled:recovery",
+        "entered:late-passage",
+      ]);
+      expect(second.alerts).toEqual([]);
+      await v.clock.advance(200);
+      expect(second.lane.lateClaims()).toEqual([]);
+      await second.stop();
+      v.close();
+      store.close();
+    });
+
+    it("a gate restart: a no-show's authorization is not consumed, not even by a forced arm later", async () => {
+      const v = virtualVenue();
+      const holder = admissible[12];
+      if (!holder) throw new Error("no admissible ticket");
+      const { id } = await v.admitThenDie(holder, false);
+      await v.clock.advance(5_000);
+
+      const store = v.openStore();
+      const second = await v.start(store);
+      // The controller had nothing to report: the claim lapses.
+      await v.clock.until(() => second.lane.lateClaims().length === 0, 1_000);
+      const forced = v.controller.walk("entry", "force");
+      await v.clock.until(() => second.recorded.some((e) => e.kind === "alarm"), 5_000);
+      expect(await forced).toBe("forced");
+      expect(v.journal(store, id)).toEqual(["authorized:", "annulled:recovery"]);
+      expect(second.alerts.map((a) => a.kind)).toEqual(["forced-passage"]);
+      expect((await second.backend.scan(1, v.holderCode(holder))).decision.reason).toBe("ADMITTED");
+      await second.stop();
+      v.close();
+      store.close();
+    });
   });
 });

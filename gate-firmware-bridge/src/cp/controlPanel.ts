@@ -93,6 +93,14 @@ export interface ControlPanelEvents {
   offline: [address: number, reason: string];
   /** A report the PD volunteered in answer to a POLL (ISTATR, OSTATR, LSTATR, RAW, KEYPAD…). */
   report: [address: number, reply: OsdpReply];
+  /** The PD answered a POLL with ACK: it has nothing (more) to report, everything it kept is delivered. */
+  idle: [address: number];
+  /**
+   * The first reader report after a link restart repeats, byte for byte, the one received just
+   * before the link went down that the PD never saw acknowledged: the PD sent it again. Not a new
+   * read, so not a `report`; said here (and as a warning) so it stays visible.
+   */
+  resent: [address: number, reply: OsdpReply];
   secure: [address: number, key: "scbk" | "scbk-d"];
   keyset: [address: number];
   link: [up: boolean, description: string];
@@ -111,6 +119,8 @@ export interface BusCounters {
   macFailures: number;
   naks: number;
   linkResets: number;
+  /** Reader reports a PD sent again after a link restart, recognized and not passed on. */
+  resentReports: number;
 }
 
 type SetupStep = "id" | "cap" | "chlng" | "scrypt" | "keyset" | "istat" | "ostat" | "lstat";
@@ -172,6 +182,13 @@ class PeripheralLink {
   outputs: readonly boolean[] = [];
   tamper = false;
   powerFailure = false;
+  /**
+   * A reader report (RAW, KEYPAD) passed on, whose receipt the PD has not seen acknowledged yet:
+   * only a command with the next sequence number tells it so. Code and payload bytes.
+   */
+  unacknowledgedRead: Uint8Array | undefined;
+  /** After a restart (sequence 0): the unacknowledged read the PD may send again at the first poll. */
+  mayResend: Uint8Array | undefined;
 
   constructor(readonly config: PeripheralConfig) {
     this.key = config.scbk ?? (config.install ? SCBK_D : undefined);
@@ -225,6 +242,7 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     macFailures: 0,
     naks: 0,
     linkResets: 0,
+    resentReports: 0,
   };
 
   private readonly clock: Clock;
@@ -683,6 +701,11 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
       return;
     }
     if (purpose.kind === "request") purpose.request.attempts++;
+    if (link.sequence === 0 && link.unacknowledgedRead !== undefined) {
+      // Sequence 0 restarts the PD's link: a read it never saw acknowledged may come again.
+      link.mayResend = link.unacknowledgedRead;
+      link.unacknowledgedRead = undefined;
+    }
     this.transmit({
       ...purpose,
       link,
@@ -818,6 +841,8 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
       return;
     }
     link.sequence = nextSequence(exchange.sequence);
+    // Any reply to a later command shows the PD saw the previous reply taken.
+    if (exchange.sequence !== 0) link.unacknowledgedRead = undefined;
 
     if (reply.kind === "nak") {
       this.counters.naks++;
@@ -837,10 +862,26 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     }
     this.track(link, reply);
     switch (exchange.kind) {
-      case "poll":
+      case "poll": {
         link.nextPollAt = reply.kind === "ack" ? now + this.pollIntervalMs : now;
-        if (reply.kind !== "ack") this.emit("report", link.address, reply);
+        const read =
+          reply.kind === "raw" || reply.kind === "keypad" ? Uint8Array.of(packet.code, ...data) : undefined;
+        const mayResend = link.mayResend;
+        // Only the first poll after a restart may carry the resend: the PD puts it first.
+        link.mayResend = undefined;
+        if (read !== undefined) link.unacknowledgedRead = read;
+        if (reply.kind === "ack") this.emit("idle", link.address);
+        else if (read !== undefined && mayResend !== undefined && bytesEqual(read, mayResend)) {
+          this.counters.resentReports++;
+          this.emit(
+            "warning",
+            `${link.name}: the ${reply.kind === "raw" ? "read" : "keypad entry"} received just before the link restarted came again (never acknowledged, so the PD resent it): not a new one, ignored`,
+            link.address,
+          );
+          this.emit("resent", link.address, reply);
+        } else this.emit("report", link.address, reply);
         return;
+      }
       case "setup":
         this.onSetupReply(link, exchange.step, reply, block);
         return;

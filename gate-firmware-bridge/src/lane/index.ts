@@ -9,12 +9,14 @@ export {
   type ScanEvent,
 } from "./lane.js";
 export {
+  type ClosedGrant,
   DIRECTIONS,
   type Direction,
   type DirectionCounters,
   type Grant,
   type LaneCounters,
   LaneLedger,
+  type LateClaim,
   type LedgerOptions,
   type PassageAttribution,
 } from "./ledger.js";

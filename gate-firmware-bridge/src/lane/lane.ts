@@ -15,6 +15,7 @@ import {
   type Grant,
   type LaneCounters,
   LaneLedger,
+  type LateClaim,
   type PassageAttribution,
 } from "./ledger.js";
 
@@ -46,6 +47,8 @@ export interface LaneOptions {
   readonly wiring?: Partial<LaneWiring>;
   readonly tailgateWindowMs?: number;
   readonly reportGraceMs?: number;
+  /** How long after its window a grant annulled while the controller was unheard stays claimable. */
+  readonly lateClaimMs?: number;
   readonly clock?: Clock;
 }
 
@@ -64,8 +67,12 @@ export interface ScanEvent {
 
 export interface LaneEvents {
   passage: [event: PassageEvent];
-  /** A grant closed with passages unused (no-show), or annulled by a fire alarm. */
-  "grant-closed": [grant: Grant, unused: number, reason: "expired" | "fire-alarm"];
+  /**
+   * A grant closed with passages unused (no-show), or annulled by a fire alarm. `claimable`: its
+   * window ended while the controller was unheard, so a passage it kept may still be attributed
+   * to it, late (a `passage` event of kind "late").
+   */
+  "grant-closed": [grant: Grant, unused: number, reason: "expired" | "fire-alarm", claimable: boolean];
   "fire-alarm": [active: boolean];
   /** A commanded free passage started or ended in a direction. */
   "free-passage": [direction: Direction, active: boolean];
@@ -140,6 +147,9 @@ export class Lane extends TypedEmitter<LaneEvents> {
     const onOnline = (address: number, info: PeripheralInfo) => this.onOnline(address, info);
     const onOffline = (address: number, reason: string) => this.onOffline(address, reason);
     const onReport = (address: number, reply: OsdpReply) => this.onReport(address, reply);
+    const onIdle = (address: number) => {
+      if (address === this.controllerAddress) this.ledger.controllerIdle(this.clock.now());
+    };
     const onWarning = (message: string, address: number | undefined) => {
       if (address === undefined || address === this.controllerAddress || this.readerAddresses.has(address)) {
         this.emit("warning", message);
@@ -149,12 +159,14 @@ export class Lane extends TypedEmitter<LaneEvents> {
       .on("online", onOnline)
       .on("offline", onOffline)
       .on("report", onReport)
+      .on("idle", onIdle)
       .on("warning", onWarning);
     this.detach = () => {
       controlPanel
         .off("online", onOnline)
         .off("offline", onOffline)
         .off("report", onReport)
+        .off("idle", onIdle)
         .off("warning", onWarning);
     };
   }
@@ -196,8 +208,14 @@ export class Lane extends TypedEmitter<LaneEvents> {
    * Unlocks `direction` for `passages` people within `windowMs`. The OUT command is written at once;
    * the controller relocks by itself when the window ends, even if this process dies. Resolves with
    * the grant when the controller has acknowledged; rejects with a LaneError otherwise.
+   * `reference` (the caller's authorization id) comes back with a late passage of this grant.
    */
-  unlock(direction: Direction, passages = 1, windowMs = 5_000): Promise<Grant> {
+  unlock(
+    direction: Direction,
+    passages = 1,
+    windowMs = 5_000,
+    options: { readonly reference?: string } = {},
+  ): Promise<Grant> {
     if (this.closed) return Promise.reject(new LaneError("CLOSED", "the lane is closed"));
     if (!DIRECTIONS.includes(direction)) {
       return Promise.reject(
@@ -225,7 +243,7 @@ export class Lane extends TypedEmitter<LaneEvents> {
       );
     }
     const now = this.clock.now();
-    const grant = this.ledger.authorize(direction, passages, windowMs, now);
+    const grant = this.ledger.authorize(direction, passages, windowMs, now, options.reference);
     // With several grants open in one direction the output stays on until the last one's window ends.
     const until = Math.max(...this.ledger.openGrants(direction).map((g) => g.expiresAt));
     const output = this.outputFor(direction);
@@ -308,6 +326,28 @@ export class Lane extends TypedEmitter<LaneEvents> {
     return this.ledger.openGrants();
   }
 
+  /** Grants annulled while the controller was unheard that a passage it kept may still claim. */
+  lateClaims(): readonly LateClaim[] {
+    return this.ledger.lateClaims();
+  }
+
+  /**
+   * After a restart: an authorization the previous process had opened on this lane, annulled by
+   * recovery. The controller may have kept the holder's passage (the arm it had unlocked ran its
+   * timer by itself) and report it now; that passage is attributed to `reference`, late, until
+   * the controller has nothing more to report, and at most `lateClaimMs` after the window ended
+   * (`endedAgoMs` ago; negative if it has not ended yet). Undefined when that is already past.
+   */
+  addLateClaim(direction: Direction, reference: string, endedAgoMs: number): Grant | undefined {
+    if (!DIRECTIONS.includes(direction))
+      throw new LaneError("BAD_ARGUMENT", `direction must be "entry" or "exit", got ${String(direction)}`);
+    if (reference === "")
+      throw new LaneError("BAD_ARGUMENT", "a late claim needs the authorization's reference");
+    if (!Number.isFinite(endedAgoMs))
+      throw new LaneError("BAD_ARGUMENT", `endedAgoMs must be a number of ms, got ${endedAgoMs}`);
+    return this.ledger.addLateClaim(direction, reference, endedAgoMs, this.clock.now());
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -370,8 +410,8 @@ export class Lane extends TypedEmitter<LaneEvents> {
     this.expiryTimer = this.clock.setTimeout(
       () => {
         this.expiryAt = Number.POSITIVE_INFINITY;
-        for (const { grant, unused } of this.ledger.expire(this.clock.now())) {
-          if (unused > 0) this.emit("grant-closed", grant, unused, "expired");
+        for (const { grant, unused, claimable } of this.ledger.expire(this.clock.now())) {
+          if (unused > 0) this.emit("grant-closed", grant, unused, "expired", claimable);
         }
         this.armExpiry();
       },
@@ -472,7 +512,7 @@ export class Lane extends TypedEmitter<LaneEvents> {
 
   private setFireAlarm(active: boolean): void {
     const annulled = this.ledger.setFireAlarm(active);
-    for (const { grant, unused } of annulled) this.emit("grant-closed", grant, unused, "fire-alarm");
+    for (const { grant, unused } of annulled) this.emit("grant-closed", grant, unused, "fire-alarm", false);
     this.emit("fire-alarm", active);
     // The turnstile frees itself on the alarm line; holding both outputs on says the same in software.
     // When the alarm ends, a direction a supervisor holds open stays open.

@@ -1,7 +1,16 @@
 /**
  * The lane's bookkeeping, with no I/O: authorizations (grants) against passages. Every passage the
- * turnstile reports is counted exactly once, as attributed to a grant, as a tailgate, as forced, or
- * as a fire-alarm passage; every granted passage ends attributed or annulled (no-show).
+ * turnstile reports is counted exactly once, as attributed to a grant (on time or late), as a
+ * tailgate, as forced, or as a fire-alarm or free passage; every granted passage ends attributed,
+ * attributed late, or annulled (no-show).
+ *
+ * Late attribution: a grant whose window ended while the gate could not hear the lane controller
+ * (the controller had not yet answered a poll with "nothing to report" since the window ended) is
+ * annulled, but stays claimable: the controller keeps its passage reports while unheard and
+ * delivers them when it is heard again, and such a passage is the holder's. A claim lasts until
+ * the controller next says it has nothing more to report, and never longer than `lateClaimMs`
+ * after the window ended. A grant closed while the controller was heard is a no-show and is never
+ * claimable: a stranger forcing the arm later must not consume that ticket.
  */
 
 export type Direction = "entry" | "exit";
@@ -15,10 +24,17 @@ export interface Grant {
   readonly issuedAt: number;
   /** When the controller relocks by itself (the OUT timer runs out). */
   readonly expiresAt: number;
+  /** What the caller calls this grant (the gate's authorization id), given back with its passages. */
+  readonly reference?: string;
 }
 
 export type PassageAttribution =
   | { readonly kind: "authorized"; readonly grantId: number; readonly grantComplete: boolean }
+  /**
+   * Reported after the grant was annulled, from the backlog the controller kept while the gate
+   * could not hear it (see above): the holder's passage, late.
+   */
+  | { readonly kind: "late"; readonly grantId: number; readonly reference?: string }
   /** More people than authorizations, right behind an authorized passage. */
   | { readonly kind: "tailgate" }
   /** A passage with no authorization at all. */
@@ -32,6 +48,8 @@ export interface DirectionCounters {
   authorizations: number;
   authorizedPassages: number;
   attributedPassages: number;
+  /** Passages attributed to a grant after it was annulled (counted no longer annulled). */
+  latePassages: number;
   annulledPassages: number;
   tailgatePassages: number;
   forcedPassages: number;
@@ -52,6 +70,7 @@ function zero(): DirectionCounters {
     authorizations: 0,
     authorizedPassages: 0,
     attributedPassages: 0,
+    latePassages: 0,
     annulledPassages: 0,
     tailgatePassages: 0,
     forcedPassages: 0,
@@ -65,12 +84,33 @@ export interface LedgerOptions {
   readonly tailgateWindowMs?: number;
   /** Passage reports lag the turnstile (poll cycle, pulse length): a grant stays open this long after its window. */
   readonly reportGraceMs?: number;
+  /** A grant annulled while the controller was unheard stays claimable at most this long after its window. */
+  readonly lateClaimMs?: number;
+}
+
+/** A grant annulled while the controller was unheard, which a passage from its backlog may still claim. */
+export interface LateClaim {
+  readonly grant: Grant;
+  /** When it can no longer be claimed, whatever the controller says. */
+  readonly lapsesAt: number;
+}
+
+/** How a grant ended with passages unused. */
+export interface ClosedGrant {
+  readonly grant: Grant;
+  readonly unused: number;
+  /** Annulled while the controller was unheard: a passage it kept may still claim it. */
+  readonly claimable: boolean;
 }
 
 export class LaneLedger {
   private readonly tailgateWindowMs: number;
   private readonly reportGraceMs: number;
+  private readonly lateClaimMs: number;
   private readonly open: Grant[] = [];
+  private readonly claims: LateClaim[] = [];
+  /** When the controller last answered a poll with nothing to report (its backlog delivered). */
+  private idleAt = Number.NEGATIVE_INFINITY;
   private readonly counts: Record<Direction, DirectionCounters> = { entry: zero(), exit: zero() };
   private readonly lastAuthorizedPassageAt: Record<Direction, number> = {
     entry: Number.NEGATIVE_INFINITY,
@@ -86,9 +126,16 @@ export class LaneLedger {
   constructor(options: LedgerOptions = {}) {
     this.tailgateWindowMs = options.tailgateWindowMs ?? 3_000;
     this.reportGraceMs = options.reportGraceMs ?? 1_000;
+    this.lateClaimMs = options.lateClaimMs ?? 120_000;
   }
 
-  authorize(direction: Direction, passages: number, windowMs: number, now: number): Grant {
+  authorize(
+    direction: Direction,
+    passages: number,
+    windowMs: number,
+    now: number,
+    reference?: string,
+  ): Grant {
     const grant: Grant = {
       id: this.nextId++,
       direction,
@@ -96,6 +143,7 @@ export class LaneLedger {
       remaining: passages,
       issuedAt: now,
       expiresAt: now + windowMs,
+      ...(reference !== undefined ? { reference } : {}),
     };
     this.open.push(grant);
     this.counts[direction].authorizations++;
@@ -137,6 +185,22 @@ export class LaneLedger {
       if (grant.remaining === 0) this.open.splice(this.open.indexOf(grant), 1);
       return { kind: "authorized", grantId: grant.id, grantComplete: grant.remaining === 0 };
     }
+    this.lapseClaims(now);
+    const claim = this.claims.find((k) => k.grant.direction === direction && k.grant.remaining > 0);
+    if (claim !== undefined) {
+      const late = claim.grant;
+      late.remaining--;
+      if (late.remaining === 0) this.claims.splice(this.claims.indexOf(claim), 1);
+      c.annulledPassages--;
+      c.latePassages++;
+      // A second body right behind it in the backlog is a tailgater, as it would have been live.
+      this.lastAuthorizedPassageAt[direction] = now;
+      return {
+        kind: "late",
+        grantId: late.id,
+        ...(late.reference !== undefined ? { reference: late.reference } : {}),
+      };
+    }
     if (now - this.lastAuthorizedPassageAt[direction] <= this.tailgateWindowMs) {
       c.tailgatePassages++;
       return { kind: "tailgate" };
@@ -145,23 +209,93 @@ export class LaneLedger {
     return { kind: "forced" };
   }
 
-  /** Closes grants whose window (plus the report grace) is over; their unused passages are annulled. */
-  expire(now: number): { grant: Grant; unused: number }[] {
-    const expired: { grant: Grant; unused: number }[] = [];
+  /**
+   * Closes grants whose window (plus the report grace) is over; their unused passages are annulled.
+   * A grant whose window ended without the controller having said since that it has nothing more
+   * to report (it was unheard: cable out, offline, a backlog still coming) stays claimable.
+   */
+  expire(now: number): ClosedGrant[] {
+    this.lapseClaims(now);
+    const expired: ClosedGrant[] = [];
     for (const grant of [...this.open]) {
       if (now < grant.expiresAt + this.reportGraceMs) continue;
       this.open.splice(this.open.indexOf(grant), 1);
       this.counts[grant.direction].annulledPassages += grant.remaining;
-      expired.push({ grant, unused: grant.remaining });
+      const lapsesAt = grant.expiresAt + this.lateClaimMs;
+      const claimable = grant.remaining > 0 && this.idleAt < grant.expiresAt && now < lapsesAt;
+      if (claimable) this.claims.push({ grant, lapsesAt });
+      expired.push({ grant, unused: grant.remaining, claimable });
     }
     return expired;
   }
 
+  /**
+   * A grant annulled elsewhere while the controller was unheard (a gate restart's recovery: the
+   * process that authorized it died): claimable as if it had expired here, `endedAgoMs` after its
+   * window ended (negative: it has not ended yet). Counted as an authorization, annulled, so the
+   * counters still reconcile. Returns undefined when its claim would already have lapsed.
+   */
+  addLateClaim(
+    direction: Direction,
+    reference: string,
+    endedAgoMs: number,
+    now: number,
+    passages = 1,
+  ): Grant | undefined {
+    const lapsesAt = now - endedAgoMs + this.lateClaimMs;
+    if (lapsesAt <= now) return undefined;
+    const grant: Grant = {
+      id: this.nextId++,
+      direction,
+      passages,
+      remaining: passages,
+      issuedAt: now - endedAgoMs,
+      expiresAt: now - endedAgoMs,
+      reference,
+    };
+    const c = this.counts[direction];
+    c.authorizations++;
+    c.authorizedPassages += passages;
+    c.annulledPassages += passages;
+    this.claims.push({ grant, lapsesAt });
+    return grant;
+  }
+
+  /**
+   * The controller answered a poll with nothing to report: everything it kept has been delivered,
+   * so no later passage can claim these grants. (A recovered grant whose window, plus the report
+   * grace, has not ended yet stays claimable: its holder may still walk through the arm the dead
+   * process unlocked.) Returns the claims that lapsed.
+   */
+  controllerIdle(now: number): LateClaim[] {
+    this.idleAt = now;
+    const lapsed: LateClaim[] = [];
+    for (const claim of [...this.claims]) {
+      if (now < claim.grant.expiresAt + this.reportGraceMs) continue;
+      this.claims.splice(this.claims.indexOf(claim), 1);
+      lapsed.push(claim);
+    }
+    return lapsed;
+  }
+
+  /** Grants a late passage may still claim, oldest first. */
+  lateClaims(): readonly LateClaim[] {
+    return [...this.claims];
+  }
+
+  private lapseClaims(now: number): void {
+    for (let i = this.claims.length - 1; i >= 0; i--) {
+      if ((this.claims[i]?.lapsesAt ?? 0) <= now) this.claims.splice(i, 1);
+    }
+  }
+
   /** A fire alarm annuls every open grant: nobody's passage can be attributed while the lane is free. */
-  setFireAlarm(active: boolean): { grant: Grant; unused: number }[] {
+  setFireAlarm(active: boolean): ClosedGrant[] {
     this.fireAlarm = active;
     if (!active) return [];
-    const annulled = this.open.splice(0).map((grant) => ({ grant, unused: grant.remaining }));
+    const annulled = this.open
+      .splice(0)
+      .map((grant): ClosedGrant => ({ grant, unused: grant.remaining, claimable: false }));
     for (const { grant, unused } of annulled) this.counts[grant.direction].annulledPassages += unused;
     return annulled;
   }

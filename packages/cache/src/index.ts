@@ -25,6 +25,7 @@ export {
   type AuthorizationState,
   GateStore,
   type ImportSummary,
+  LATE_PASSAGE,
   type ManualAdmission,
   type OpenOptions,
   type PassageRecorded,

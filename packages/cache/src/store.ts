@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import {
+  type AnnulCause,
   type Decision,
   type Direction,
   type EntryLogEvent,
   type GateFacts,
   type ReasonCode,
   type RecordKind,
+  type Transition,
   transition,
 } from "@sesame/gate-core";
 import {
@@ -123,7 +125,10 @@ export interface PassageRecorded {
   readonly event?: EntryLogEvent;
 }
 
-export type AnnulCause = "window-expired" | "fire-alarm" | "recovery";
+export type { AnnulCause };
+
+/** The detail of an `entered`/`exited` event recorded for a passage reported after its authorization was annulled. */
+export const LATE_PASSAGE = "late-passage";
 
 export interface ImportSummary {
   readonly venueId: string;
@@ -383,8 +388,9 @@ function prepareStatements(db: Database.Database) {
       "SELECT id, gate, lane FROM authorizations WHERE ticket = ? AND session = ? AND state = 'open'",
     ),
     closeAuthorization: prepare(
-      "UPDATE authorizations SET state = ?, closed_at = ?, closed_seq = ? WHERE id = ? AND state = 'open'",
+      "UPDATE authorizations SET state = ?, closed_at = ?, closed_seq = ? WHERE id = ? AND state = ?",
     ),
+    eventDetail: prepare("SELECT detail FROM entry_log WHERE gate_seq = ?"),
     openAuthorizations: prepare("SELECT * FROM authorizations WHERE state = 'open' ORDER BY opened_seq"),
     seen: prepare(
       "SELECT state, first_entry_at, first_entry_gate, last_at, last_gate FROM seen WHERE ticket = ? AND session = ?",
@@ -486,7 +492,8 @@ export class GateStore {
     const db = this.db;
     return {
       open: db.transaction((a: OpenRequest, id: string) => this.insertAuthorization(a, id)),
-      passage: db.transaction((id: string, at: number) => this.recordPassage(id, at)),
+      passage: db.transaction((id: string, at: number) => this.recordPassage(id, at, false)),
+      latePassage: db.transaction((id: string, at: number) => this.recordPassage(id, at, true)),
       annul: db.transaction((id: string, at: number, cause: AnnulCause): Recorded | undefined => {
         const row = this.stmt.authorization.get(id) as AuthorizationRow | undefined;
         if (!row) throw new JournalError(`unknown authorization ${id}`);
@@ -1063,23 +1070,62 @@ export class GateStore {
     return recorded;
   }
 
-  private recordPassage(authorizationId: string, at: number): PassageRecorded {
+  /** `entered`/`exited` for an authorization's passage, on time or late (see confirmLatePassage). */
+  private recordPassage(authorizationId: string, at: number, late: boolean): PassageRecorded {
     const row = this.stmt.authorization.get(authorizationId) as AuthorizationRow | undefined;
     if (!row) throw new JournalError(`unknown authorization ${authorizationId}`);
     if (row.state === "entered" || row.state === "exited")
       return { authorization: authorizationFromRow(row) };
-    if (row.state === "annulled")
-      throw new JournalError(
-        `authorization ${authorizationId} was annulled at ${new Date(row.closed_at ?? 0).toISOString()}: a passage now is not covered by it (record it as a forced passage)`,
-      );
-    const step = transition(row.direction === "entry" ? "authorized" : "exit-authorized", {
-      type: "passage",
-    });
+    const step = late ? this.latePassageStep(row) : this.passageStep(row);
     if (!step.ok || (step.record !== "entered" && step.record !== "exited"))
       throw new JournalError(step.ok ? `passage records ${step.record}` : step.error);
-    const event = this.closeAuthorization(row, step.record, at);
+    const event = this.closeAuthorization(row, step.record, at, late ? LATE_PASSAGE : undefined);
     this.movement(row.ticket, row.session, row.direction, at, this.gateId);
     return { authorization: this.authorizationRow(authorizationId), event };
+  }
+
+  /** An ordinary passage: only an open authorization has one. */
+  private passageStep(row: AuthorizationRow): Transition {
+    if (row.state === "annulled")
+      throw new JournalError(
+        `authorization ${row.id} was annulled at ${new Date(row.closed_at ?? 0).toISOString()}: a passage now is not an ordinary one (confirmLatePassage for a passage the controller kept, else a forced passage)`,
+      );
+    return transition(row.direction === "entry" ? "authorized" : "exit-authorized", { type: "passage" });
+  }
+
+  /** A late passage: only an annulled authorization, and not one a fire alarm annulled. */
+  private latePassageStep(row: AuthorizationRow): Transition {
+    if (row.state === "open")
+      throw new JournalError(
+        `authorization ${row.id} is still open: its passage is an ordinary one (confirmPassage)`,
+      );
+    const closing = this.stmt.eventDetail.get(row.closed_seq) as { detail: string | null } | undefined;
+    const annulledBy = closing?.detail as AnnulCause | undefined;
+    if (annulledBy !== "window-expired" && annulledBy !== "fire-alarm" && annulledBy !== "recovery")
+      throw new JournalError(
+        `authorization ${row.id}: the event that annulled it (gateSeq ${row.closed_seq}) gives no cause`,
+      );
+    const step = transition("annulled", { type: "late-passage", direction: row.direction, annulledBy });
+    if (!step.ok)
+      throw new JournalError(
+        `authorization ${row.id} was annulled by ${annulledBy}: a passage now is not covered by it (${step.error})`,
+      );
+    return step;
+  }
+
+  /**
+   * The lane controller reported a passage after the gate had annulled this authorization (its
+   * window ended, or a restart's recovery came, while the gate could not hear the controller): the
+   * holder did walk through, so records `entered` (or `exited`) with the detail `late-passage`, and
+   * the movement in the seen table. If the ticket entered elsewhere in between, that is now a
+   * double entry, which the sync-server alerts. Refused for an authorization annulled by a fire
+   * alarm (passages then are free passages) or one still open (use `confirmPassage`); a repeated
+   * report records nothing more.
+   */
+  confirmLatePassage(authorizationId: string, at: number): PassageRecorded {
+    const recorded = this.tx.latePassage.immediate(authorizationId, at);
+    if (recorded.event) this.committed();
+    return recorded;
   }
 
   /**
@@ -1254,7 +1300,7 @@ export class GateStore {
     row: AuthorizationRow,
     record: RecordKind,
     at: number,
-    cause?: AnnulCause,
+    detail?: string,
   ): EntryLogEvent {
     const event = this.append({
       lane: row.lane,
@@ -1268,10 +1314,12 @@ export class GateStore {
       manual: row.manual === 1,
       ...(row.steward !== null ? { steward: row.steward } : {}),
       at,
-      ...(cause ? { detail: cause } : {}),
+      ...(detail ? { detail } : {}),
     });
-    const changed = this.stmt.closeAuthorization.run(record, at, event.gateSeq, row.id);
-    if (changed.changes !== 1) throw new JournalError(`authorization ${row.id} was not open`);
+    // Only an open authorization closes; only an annulled one is claimed by a late passage.
+    const from = row.state === "annulled" ? "annulled" : "open";
+    const changed = this.stmt.closeAuthorization.run(record, at, event.gateSeq, row.id, from);
+    if (changed.changes !== 1) throw new JournalError(`authorization ${row.id} was not ${from}`);
     return event;
   }
 

@@ -147,6 +147,79 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     store.close();
   });
 
+  /** A scan of ticket `id` at lane `lane` of A1, decided and authorized. */
+  const authorizeScan = (store: GateStore, id: number, at: number, lane = 1) =>
+    store.authorize(decideScan(h.code(id, at), { ...scanAt(v, "A1", at), lane }, store.facts(), VERIFIERS), {
+      lane,
+      direction: "entry",
+      at,
+    }).authorization;
+
+  it("a passage the controller kept while the gate could not hear it turns annulled into entered", () => {
+    const store = fresh();
+    const t = mobile();
+    const id = authorizeScan(store, t.id, DURING).authorizationId;
+    expect(() => store.confirmLatePassage(id, DURING + 1000)).toThrow(/still open/);
+    store.annul(id, DURING + 7000, "window-expired");
+    const late = store.confirmLatePassage(id, DURING + 12_000);
+    expect(late.event).toMatchObject({
+      kind: "entered",
+      authorizationId: id,
+      ticketId: t.id,
+      detail: "late-passage",
+      at: DURING + 12_000,
+    });
+    expect(late.authorization).toMatchObject({ state: "entered", closedSeq: late.event?.gateSeq });
+    // The same report again records nothing more.
+    expect(store.confirmLatePassage(id, DURING + 12_500).event).toBeUndefined();
+    expect(store.events().map((e) => `${e.kind}:${e.detail ?? ""}`)).toEqual([
+      "authorized:",
+      "annulled:window-expired",
+      "entered:late-passage",
+    ]);
+    // The ticket is consumed: the seen table has the entry, the outbox the event.
+    expect(store.facts().presence(t.id, 1)).toMatchObject({ state: "inside", firstEntryAt: DURING + 12_000 });
+    expect(store.outboxPending().map((e) => e.kind)).toEqual(["authorized", "annulled", "entered"]);
+    const again = decideScan(
+      h.code(t.id, DURING + 20_000),
+      scanAt(v, "A1", DURING + 20_000),
+      store.facts(),
+      VERIFIERS,
+    );
+    expect(again.reason).toBe("ALREADY_ENTERED");
+    store.close();
+  });
+
+  it("a late passage never claims an authorization a fire alarm annulled", () => {
+    const store = fresh();
+    const t = mobile();
+    const authorization = authorizeScan(store, t.id, DURING);
+    store.annul(authorization.authorizationId, DURING + 500, "fire-alarm");
+    expect(() => store.confirmLatePassage(authorization.authorizationId, DURING + 2000)).toThrow(
+      /annulled by fire-alarm/,
+    );
+    expect(store.authorization(authorization.authorizationId)?.state).toBe("annulled");
+    expect(store.facts().presence(t.id, 1)).toBeUndefined();
+    expect(() => store.confirmLatePassage("no-such-authorization", DURING)).toThrow(/unknown authorization/);
+    store.close();
+  });
+
+  it("a late passage of a ticket that entered again meanwhile is recorded: two entries, for the server to alert", () => {
+    const store = fresh();
+    const t = mobile();
+    const first = authorizeScan(store, t.id, DURING);
+    store.annul(first.authorizationId, DURING + 7000);
+    // The holder went to the next lane and got in there.
+    const second = authorizeScan(store, t.id, DURING + 8000, 2);
+    store.confirmPassage(second.authorizationId, DURING + 9000);
+    // Lane 1's controller, heard again, reports that someone walked through on the first one.
+    const late = store.confirmLatePassage(first.authorizationId, DURING + 15_000);
+    expect(late.event).toMatchObject({ kind: "entered", lane: 1, detail: "late-passage" });
+    expect(store.events().filter((e) => e.kind === "entered")).toHaveLength(2);
+    expect(store.facts().presence(t.id, 1)).toMatchObject({ state: "inside", firstEntryAt: DURING + 9000 });
+    store.close();
+  });
+
   it("recover() annuls every open authorization, once, and keeps the recorded passages", () => {
     const path = join(v.temp, "recover.db");
     let store = GateStore.open(path, { rootPublicKey: v.rootPublicKey, gateId: "A1" });
@@ -188,6 +261,10 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     expect(store.facts().presence(a.id, 1)?.state).toBe("inside");
     expect(store.facts().presence(b.id, 1)).toBeUndefined();
     expect(store.events().map((e) => e.gateSeq)).toEqual([1, 2, 3, 4]);
+    // B's holder had walked through the arm before the crash; the controller reports it now.
+    const late = store.confirmLatePassage(authB.authorization.authorizationId, DURING + 62_000);
+    expect(late.event).toMatchObject({ gateSeq: 5, kind: "entered", detail: "late-passage", lane: 2 });
+    expect(store.facts().presence(b.id, 1)?.state).toBe("inside");
     store.close();
   });
 

@@ -11,6 +11,7 @@ export {
 export type { EntryLogEvent } from "./events.js";
 export type { GateFacts, PendingAuthorization, Presence, TicketFacts } from "./facts.js";
 export {
+  type AnnulCause,
   type EntryState,
   type LifecycleEvent,
   type RecordKind,

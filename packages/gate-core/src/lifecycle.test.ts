@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "./decide.js";
-import { type EntryState, type LifecycleEvent, transition } from "./lifecycle.js";
+import { type EntryState, type LifecycleEvent, TERMINAL_STATES, transition } from "./lifecycle.js";
 import { stewardMessages } from "./reasons.js";
 
 const decided = (
@@ -25,6 +25,10 @@ const EVENTS: Record<string, LifecycleEvent> = {
   passage: { type: "passage" },
   expired: { type: "window-expired" },
   fire: { type: "fire-alarm" },
+  late: { type: "late-passage", direction: "entry", annulledBy: "window-expired" },
+  lateAfterRestart: { type: "late-passage", direction: "entry", annulledBy: "recovery" },
+  lateExit: { type: "late-passage", direction: "exit", annulledBy: "window-expired" },
+  lateAfterFire: { type: "late-passage", direction: "entry", annulledBy: "fire-alarm" },
 };
 
 // Every (state, event) pair: the next state and the record that must be durable, or "invalid".
@@ -46,7 +50,8 @@ const TABLE: Record<EntryState, Partial<Record<keyof typeof EVENTS, string>>> = 
   "exit-authorized": { passage: "exited/exited", expired: "annulled/annulled", fire: "annulled/annulled" },
   entered: {},
   exited: {},
-  annulled: {},
+  // A passage the controller kept while the gate could not hear it; never after a fire alarm.
+  annulled: { late: "entered/entered", lateAfterRestart: "entered/entered", lateExit: "exited/exited" },
   refused: {},
 };
 
@@ -68,6 +73,12 @@ describe("entry lifecycle state machine", () => {
       });
     }
   }
+
+  it("leaves no terminal state", () => {
+    for (const state of TERMINAL_STATES) {
+      for (const event of Object.values(EVENTS)) expect(transition(state, event).ok).toBe(false);
+    }
+  });
 
   it("never unlocks a lane without first recording an authorization", () => {
     for (const state of Object.keys(TABLE) as EntryState[]) {

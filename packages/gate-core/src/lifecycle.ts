@@ -4,7 +4,8 @@ import type { Decision } from "./decide.js";
  * The life of one scan at a lane, as an explicit state machine:
  *
  *   scanned ──ADMIT──▶ authorized ──passage──▶ entered
- *      │                  │  └──window expired / fire alarm──▶ annulled (ticket not consumed)
+ *      │                  │  └──window expired / fire alarm / restart──▶ annulled (ticket not consumed)
+ *      │                  │                      └──late passage──▶ entered (or exited)
  *      ├──ASSISTED──▶ awaiting-steward ──confirmed(steward)──▶ authorized (manual)
  *      │                  └──declined / timed out──▶ refused
  *      ├──exit ADMIT──▶ exit-authorized ──passage──▶ exited   (window expired ▶ annulled)
@@ -12,6 +13,11 @@ import type { Decision } from "./decide.js";
  *
  * Each transition says which record must be durable before anything else happens (the turnstile
  * is told to unlock only after `authorized` is on disk, DESIGN.md §2).
+ *
+ * annulled → entered: the gate annulled an authorization while it could not hear the lane
+ * controller (a cable out past the window, a gate restart), and the controller, heard again,
+ * reports the passage it kept. The holder did walk through on that authorization, so the ticket is
+ * consumed after all. Never after a fire alarm: passages then are free passages, not attributed.
  */
 
 export type EntryState =
@@ -31,7 +37,16 @@ export type LifecycleEvent =
   | { readonly type: "steward-timeout" }
   | { readonly type: "passage" }
   | { readonly type: "window-expired" }
-  | { readonly type: "fire-alarm" };
+  | { readonly type: "fire-alarm" }
+  /** A passage the lane controller reported after the gate had annulled the authorization. */
+  | {
+      readonly type: "late-passage";
+      readonly direction: "entry" | "exit";
+      readonly annulledBy: AnnulCause;
+    };
+
+/** Why an authorization was annulled: no passage in its window, a fire alarm, or a restart's recovery. */
+export type AnnulCause = "window-expired" | "fire-alarm" | "recovery";
 
 /** What must be recorded (durably) as the effect of a transition. */
 export type RecordKind = "authorized" | "entered" | "exited" | "annulled" | "refused";
@@ -46,7 +61,8 @@ export type Transition =
     }
   | { readonly ok: false; readonly error: string };
 
-export const TERMINAL_STATES: ReadonlySet<EntryState> = new Set(["entered", "exited", "annulled", "refused"]);
+/** No transition leaves these (annulled is not one: a late passage may still claim it). */
+export const TERMINAL_STATES: ReadonlySet<EntryState> = new Set(["entered", "exited", "refused"]);
 
 export function transition(state: EntryState, event: LifecycleEvent): Transition {
   const invalid = (): Transition => ({ ok: false, error: `no transition from ${state} on ${event.type}` });
@@ -77,6 +93,11 @@ export function transition(state: EntryState, event: LifecycleEvent): Transition
       if (event.type === "window-expired" || event.type === "fire-alarm")
         return { ok: true, state: "annulled", record: "annulled" };
       return invalid();
+    case "annulled":
+      if (event.type !== "late-passage" || event.annulledBy === "fire-alarm") return invalid();
+      return event.direction === "exit"
+        ? { ok: true, state: "exited", record: "exited" }
+        : { ok: true, state: "entered", record: "entered" };
     default:
       return invalid();
   }

@@ -87,6 +87,8 @@ export interface GateBackendEvents {
   readonly onLane?: (view: LaneView) => void;
   readonly onRecorded?: (event: EntryLogEvent) => void;
   readonly onAlert?: (alert: GateAlert) => void;
+  /** Something a tech should read in the log (not a steward's alert). */
+  readonly onWarning?: (message: string) => void;
 }
 
 interface LaneState {
@@ -132,9 +134,19 @@ export class GateBackend {
       this.lanes.set(binding.lane, state);
       if (binding.controller) this.wire(state, binding.controller);
     }
-    // A crash may have left authorizations open: their holders did not get through, the tickets
-    // stay unused (DESIGN.md §2). Their controllers relocked on their own when the OUT timer ran out.
-    for (const r of options.store.recover(options.now())) events.onRecorded?.(r.event);
+    // A crash may have left authorizations open: annulled, the tickets are not consumed (DESIGN.md
+    // §2); their controllers relocked on their own when the OUT timer ran out. But a holder may have
+    // walked through meanwhile, and the controller kept that passage for us: each lane is told what
+    // was annulled on it, so that such a passage is attributed late, not taken for a forced one.
+    const now = options.now();
+    for (const r of options.store.recover(now)) {
+      events.onRecorded?.(r.event);
+      const { authorizationId, lane, direction } = r.event;
+      const controller = this.lanes.get(lane)?.binding.controller;
+      const opened = authorizationId ? options.store.authorization(authorizationId) : undefined;
+      if (!controller || !authorizationId || !opened) continue;
+      controller.addLateClaim(direction, authorizationId, now - (opened.at + this.windowMs));
+    }
   }
 
   get clockSuspect(): boolean {
@@ -253,7 +265,9 @@ export class GateBackend {
     }
     this.show(s, "admit", decision);
     try {
-      const grant: Grant = await controller.unlock(direction, 1, this.windowMs);
+      const grant: Grant = await controller.unlock(direction, 1, this.windowMs, {
+        reference: authorizationId,
+      });
       s.grants.set(grant.id, authorizationId);
       this.show(s, "awaiting-passage");
       return { lane, decision, authorizationId };
@@ -385,15 +399,12 @@ export class GateBackend {
         const passage = this.options.store.confirmPassage(id, at);
         if (passage.event) this.emit(passage.event);
         this.show(s, "ready");
+      } else if (p.attribution.kind === "late") {
+        this.recordLatePassage(s, p, at);
       } else if (p.attribution.kind === "fire-alarm" || p.attribution.kind === "free-passage") {
         this.emit(this.options.store.recordFreePassage(lane, at, p.direction).event);
       } else {
-        const tailgate = p.attribution.kind === "tailgate";
-        this.emit(
-          this.options.store.recordAlarm(lane, at, tailgate ? "TAILGATE" : "FORCED_PASSAGE", p.direction)
-            .event,
-        );
-        this.events.onAlert?.({ kind: tailgate ? "tailgate" : "forced-passage", lane, at });
+        this.recordUnattributed(lane, p.attribution.kind === "tailgate", p.direction, at);
       }
     };
     const onGrantClosed = (grant: Grant, _unused: number, reason: "expired" | "fire-alarm") => {
@@ -429,6 +440,38 @@ export class GateBackend {
       controller.off("controller-offline", onOffline);
       controller.off("controller-online", onOnline);
     });
+  }
+
+  /** A rotation no authorization covers: journaled as an alarm, and the stewards alerted. */
+  private recordUnattributed(lane: number, tailgate: boolean, direction: Direction, at: number): void {
+    this.emit(
+      this.options.store.recordAlarm(lane, at, tailgate ? "TAILGATE" : "FORCED_PASSAGE", direction).event,
+    );
+    this.events.onAlert?.({ kind: tailgate ? "tailgate" : "forced-passage", lane, at });
+  }
+
+  /**
+   * The controller, heard again, reported a passage on an authorization annulled while the gate
+   * could not hear it: the holder's entry, late (no alarm). Should the journal refuse it, the
+   * rotation is still recorded, as an unattributed one.
+   */
+  private recordLatePassage(s: LaneState, p: PassageEvent, at: number): void {
+    const reference = p.attribution.kind === "late" ? p.attribution.reference : undefined;
+    let problem = "the late passage names no authorization";
+    if (reference !== undefined) {
+      try {
+        const passage = this.options.store.confirmLatePassage(reference, at);
+        if (passage.event) {
+          this.emit(passage.event);
+          return;
+        }
+        problem = `authorization ${reference} already has its passage`;
+      } catch (error) {
+        problem = error instanceof Error ? error.message : String(error);
+      }
+    }
+    this.events.onWarning?.(`lane ${s.binding.lane}: a late passage could not be attributed: ${problem}`);
+    this.recordUnattributed(s.binding.lane, false, p.direction, at);
   }
 
   close(): void {

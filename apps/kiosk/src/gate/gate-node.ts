@@ -184,6 +184,7 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
           http?.laneChanged();
         },
         onAlert: (alert: GateAlert) => log(`ALERT ${JSON.stringify(alert)}`),
+        onWarning: log,
       },
     );
     closers.push(() => backend.close());
