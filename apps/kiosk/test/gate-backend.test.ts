@@ -178,6 +178,7 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
         controlPanel.start();
         const recorded: EntryLogEvent[] = [];
         const alerts: GateAlert[] = [];
+        const warnings: string[] = [];
         const backend = new GateBackend(
           {
             store,
@@ -187,7 +188,11 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
             now,
             passageWindowMs: 3_000,
           },
-          { onRecorded: (e) => recorded.push(e), onAlert: (a) => alerts.push(a) },
+          {
+            onRecorded: (e) => recorded.push(e),
+            onAlert: (a) => alerts.push(a),
+            onWarning: (w) => warnings.push(w),
+          },
         );
         await clock.until(() => lane.online, 5_000);
         const stop = async () => {
@@ -195,7 +200,7 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
           await lane.close();
           await controlPanel.stop();
         };
-        return { lane, backend, recorded, alerts, stop };
+        return { lane, backend, recorded, alerts, warnings, stop };
       };
       const holderCode = (w: WalletEntry) => walletCode(w, issuerSeed, now(), signer);
       const journal = (store: GateStore, id: string) =>
@@ -229,6 +234,35 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
         close: () => controller.close(),
       };
     }
+
+    it("a refusal while the controller is unplugged is recorded, and the tech is told the red light never came on", async () => {
+      const v = virtualVenue();
+      const store = v.openStore();
+      const g = await v.start(store);
+      const holder = admissible[12];
+      if (!holder) throw new Error("no admissible ticket");
+      // A screenshot: a code whose device proof is ten minutes old.
+      const stale = walletCode(holder, issuerSeed, v.clock.now() + Date.now() - 600_000, signer);
+      v.bus.unplug();
+      await v.clock.until(() => !g.lane.online, 10_000);
+      const scanned = g.backend.scan(1, stale);
+      await v.clock.advance(5_000);
+      const outcome = await scanned;
+      expect(outcome.decision.outcome).toBe("REFUSE");
+      expect(outcome.decision.reason).toBe("EXPIRED_CODE");
+      expect(g.recorded.filter((e) => e.kind === "refused").map((e) => e.ticketId)).toEqual([
+        holder.body.ticketId,
+      ]);
+      expect(
+        g.warnings.some((w) =>
+          w.startsWith("lane 1: the refusal light and tone did not reach the controller"),
+        ),
+      ).toBe(true);
+      v.bus.plug();
+      await g.stop();
+      v.close();
+      store.close();
+    });
 
     it("a cable out past the window: annulled, then the holder's passage, reported late, is their entry", async () => {
       const v = virtualVenue();

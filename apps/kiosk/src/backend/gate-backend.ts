@@ -228,7 +228,14 @@ export class GateBackend {
         this.events.onAlert?.({ kind: "forgery", lane, at, detail: decision.reason });
       }
       this.show(s, "refuse", decision);
-      await s.binding.controller?.refuse().catch(() => undefined);
+      // The refusal is recorded and on the steward's screen; a red light that does not come on
+      // (controller offline, bus busy) changes nothing for the holder, but a tech should know.
+      await s.binding.controller?.refuse().catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.events.onWarning?.(
+          `lane ${lane}: the refusal light and tone did not reach the controller: ${message}`,
+        );
+      });
       return { lane, decision };
     }
     if (step.record !== "authorized") {
