@@ -70,7 +70,14 @@ import {
   ServerStore,
   type StoredEvent,
 } from "./store.js";
-import { bundleTicketOf, type ImportRow, type RowRejection, validateImportRow } from "./tickets.js";
+import { controlCharacter, printable } from "./text.js";
+import {
+  bundleTicketOf,
+  holderName,
+  type ImportRow,
+  type RowRejection,
+  validateImportRow,
+} from "./tickets.js";
 
 /*
  * The sync-server: one venue's event store, ticket feed and HTTP API, with the embedded broker by
@@ -347,7 +354,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       detail,
       raw?.subarray(0, 512).toString("utf8"),
     );
-    this.log(`rejected from ${source}${topic ? ` on ${topic}` : ""}: ${reason}: ${detail}`);
+    // Usernames, topics and parse errors come from whoever connected: one escaped line each.
+    this.log(printable(`rejected from ${source}${topic ? ` on ${topic}` : ""}: ${reason}: ${detail}`));
     this.emit("rejection", record);
     return undefined;
   }
@@ -554,7 +562,10 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         ...(result.rejected.length ? { rejected: result.rejected } : {}),
       }),
     );
-    for (const r of result.rejected)
+    for (const r of result.rejected) {
+      this.log(
+        printable(`rejected from ${gateId} on ${topic}: ${r.reason}: gateSeq ${r.gateSeq}: ${r.detail}`),
+      );
       this.emit("rejection", {
         id: 0,
         at: now,
@@ -563,6 +574,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         reason: r.reason,
         detail: `gateSeq ${r.gateSeq}: ${r.detail}`,
       });
+    }
     if (result.admissions.length > 0)
       this.publish(this.topics.admissions, encodeAdmissions({ entries: result.admissions }));
     if (result.stored.length > 0) this.emit("entries", result.stored);
@@ -654,6 +666,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   acknowledgeAlert(id: number, by: { name: string; role: string }, note: unknown): Alert {
     if (note !== undefined && (typeof note !== "string" || note.length > 500))
       throw new ApiError(400, "note must be a text of at most 500 characters");
+    const control = typeof note === "string" ? controlCharacter(note, true) : undefined;
+    if (control)
+      throw new ApiError(400, `note must not contain control characters other than line breaks (${control})`);
     const alert = this.store.alert(id);
     if (!alert) throw new ApiError(404, `no alert ${id}`);
     if (by.role !== "supervisor" && !(by.role === "tech" && TECH_ALERTS.has(alert.type)))
@@ -755,8 +770,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
 
   /** Resale or transfer: the generation goes up, the old code is revoked at every gate. */
   reassign(ticketId: number, type: "resale" | "transfer", holder: unknown, devicePublicKey: unknown) {
-    if (typeof holder !== "string" || holder.trim() === "" || holder.length > 200)
-      throw new ApiError(400, "holder must be a non-empty name of at most 200 characters");
+    const checked = holderName(holder);
+    if ("problem" in checked) throw new ApiError(400, checked.problem);
+    const name = checked.name;
     if (
       devicePublicKey !== undefined &&
       (typeof devicePublicKey !== "string" || !/^[0-9a-fA-F]{64}$/.test(devicePublicKey))
@@ -772,8 +788,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         throw new ApiError(400, "a printed ticket has no device key");
       const sequence = next();
       const generation = ticket.generation + 1;
-      const change: TicketChange = { sequence, type, ticketId, generation, holder: holder.trim() };
-      const updated: BundleTicket = { ...ticket, generation, holder: holder.trim(), issueSequence: sequence };
+      const change: TicketChange = { sequence, type, ticketId, generation, holder: name };
+      const updated: BundleTicket = { ...ticket, generation, holder: name, issueSequence: sequence };
       return { changes: [change], result: { ticket: updated } };
     });
     this.publishChanges(changes);
@@ -961,6 +977,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       (typeof input.text !== "string" || input.text.trim() === "" || input.text.length > 500)
     )
       throw new ApiError(400, "a message needs a text of 1 to 500 characters");
+    const control = typeof input.text === "string" ? controlCharacter(input.text, true) : undefined;
+    if (input.type === "message" && control)
+      throw new ApiError(
+        400,
+        `a message must not contain control characters other than line breaks (${control})`,
+      );
     const ttl = input.ttlSeconds === undefined ? this.tuning.commandTtlMs / 1000 : input.ttlSeconds;
     if (typeof ttl !== "number" || ttl < 1 || ttl > 3600)
       throw new ApiError(400, "ttlSeconds must be between 1 and 3600");

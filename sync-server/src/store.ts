@@ -387,6 +387,13 @@ function gateOfRow(r: GateRow): GateRecord {
 }
 
 const ADMISSION_KINDS: ReadonlySet<string> = new Set(["entered", "exited"]);
+/**
+ * An event time this far from the server's clock is no gate's clock, however skewed (the
+ * clock-skew alert fires at 10 s): a day ahead, or older than any outbox a gate keeps. Refused,
+ * kept in rejected_events with its raw text, so that it cannot skew counts, throughput or exports.
+ */
+export const MAX_EVENT_AHEAD_MS = 24 * 3_600_000;
+export const MAX_EVENT_AGE_MS = 366 * 24 * 3_600_000;
 
 export class ServerStore {
   readonly db: Database.Database;
@@ -697,6 +704,18 @@ export class ServerStore {
             rawId,
             "gate-mismatch",
             `event claims gate ${event.gateId} in a batch signed by ${gateId}`,
+            raw,
+          );
+          acked = seq;
+          continue;
+        }
+        const drift = event.at - receivedAt;
+        if (drift > MAX_EVENT_AHEAD_MS || drift < -MAX_EVENT_AGE_MS) {
+          reject(
+            seq,
+            event.eventId,
+            "implausible-time",
+            `event time ${new Date(event.at).toISOString()} is ${Math.round(Math.abs(drift) / 3_600_000)} h ${drift > 0 ? "ahead of" : "behind"} the server's clock`,
             raw,
           );
           acked = seq;

@@ -1,5 +1,6 @@
 import { Category, type CategoryName } from "@sesame/ticket";
 import type { BundleTicket, Venue } from "@sesame/venue";
+import { controlCharacter } from "./text.js";
 
 /*
  * Validation of tickets imported from the ticketing platform (JSON or CSV). Pure: each row is
@@ -41,6 +42,16 @@ function toInt(value: unknown): number | undefined {
   return undefined;
 }
 
+/** A holder's name (import, resale, transfer), trimmed, or why it is refused. */
+export function holderName(value: unknown): { readonly name: string } | { readonly problem: string } {
+  if (typeof value !== "string" || value.trim() === "" || value.length > 200)
+    return { problem: "holder must be a non-empty name of at most 200 characters" };
+  const control = controlCharacter(value);
+  if (control)
+    return { problem: `holder must not contain control or bidirectional-override characters (${control})` };
+  return { name: value.trim() };
+}
+
 /** Checks one import row against the venue; returns the row or the reason it is refused. */
 export function validateImportRow(raw: unknown, venue: Venue): ImportRow | string {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return "a row must be an object";
@@ -48,9 +59,8 @@ export function validateImportRow(raw: unknown, venue: Venue): ImportRow | strin
   const id = toInt(field(o, "id", "ticketId", "ticket_id"));
   if (id === undefined || id < 1 || id > 0xffffffff)
     return "id must be a whole number between 1 and 4294967295";
-  const holder = field(o, "holder");
-  if (typeof holder !== "string" || holder.trim() === "" || holder.length > 200)
-    return "holder must be a non-empty name of at most 200 characters";
+  const holder = holderName(field(o, "holder"));
+  if ("problem" in holder) return holder.problem;
   const order = field(o, "orderReference", "order_reference");
   if (typeof order !== "string" || !/^[A-Za-z0-9-]{1,64}$/.test(order))
     return "orderReference must be 1 to 64 letters, digits or dashes";
@@ -109,7 +119,7 @@ export function validateImportRow(raw: unknown, venue: Venue): ImportRow | strin
   }
   return {
     id,
-    holder: holder.trim(),
+    holder: holder.name,
     orderReference: order,
     sessions,
     entrance,

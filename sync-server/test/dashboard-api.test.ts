@@ -412,19 +412,20 @@ describe("dashboard HTTP API", () => {
       ["GET", "/api/throughput?minutes=90;DROP%20TABLE%20events", { cookie: supervisor }, 400],
       ["GET", "/api/alerts?limit=1%20OR%201=1", { cookie: supervisor }, 400],
       ["GET", "/api/commands/%27%3B--", { cookie: supervisor }, 404],
-      ["GET", "/api/events?gate=A1'%20OR%20'1'='1&kind=entered", { cookie: supervisor }, 200],
+      ["GET", "/api/events?gate=A1'%20OR%20'1'='1&kind=entered", { cookie: supervisor }, 400],
+      ["GET", "/api/events?gate=A1&kind=entered'--", { cookie: supervisor }, 400],
+      ["GET", "/api/events?gate=A1&kind=entered", { cookie: supervisor }, 200],
+      ["GET", "/api/events?before=1%20OR%201=1", { cookie: supervisor }, 400],
+      ["GET", `/api/rejections?source=${"x".repeat(65)}`, { cookie: supervisor }, 400],
     ];
     for (const [method, path, options, status] of cases) {
       const r = await send(world, method, path, options);
       expect(r.status, `${method} ${path} → ${r.text}`).toBe(status);
       if (status !== 200) expect(typeof (r.json as { error?: unknown }).error, path).toBe("string");
     }
-    // The injection-looking gate filter matched nothing, and the tables are all still there.
-    const events = (await send(world, "GET", "/api/events?gate=A1'%20OR%20'1'='1", { cookie: supervisor }))
-      .json as {
-      events: unknown[];
-    };
-    expect(events.events).toEqual([]);
+    // The injection-looking gate filter was refused by name, and the tables are all still there.
+    const refused = await send(world, "GET", "/api/events?gate=A1'%20OR%20'1'='1", { cookie: supervisor });
+    expect((refused.json as { error: string }).error).toMatch(/gate must be a gate of venue/);
     expect((await send(world, "GET", "/api/counts", { cookie: supervisor })).status).toBe(200);
     expect(serverErrors()).toEqual([]);
   });

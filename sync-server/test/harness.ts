@@ -9,7 +9,7 @@ import {
   MemoryGateStore,
   type SyncLogEntry,
 } from "@sesame/sync";
-import { freePort, makeTempDir } from "@sesame/testing";
+import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { tsxImportArgs } from "../src/broker/supervisor.js";
@@ -24,6 +24,8 @@ import { openServerStore, provisionGateInStore, SyncServer, type SyncServerOptio
  */
 
 const SERVER_BIN = fileURLToPath(new URL("../src/bin/sync-server.ts", import.meta.url));
+
+export { Mosquitto };
 
 export type BrokerKind = "aedes" | "mosquitto";
 export const BROKERS: readonly BrokerKind[] = ["aedes", "mosquitto"];
@@ -50,52 +52,6 @@ export interface TestGate {
   readonly sync: GateSync;
   readonly provisioning: GateProvisioning;
   readonly logs: SyncLogEntry[];
-}
-
-export class Mosquitto {
-  private child: ChildProcess | undefined;
-  output = "";
-
-  constructor(
-    readonly configPath: string,
-    readonly port: number,
-  ) {}
-
-  async start(): Promise<void> {
-    const child = spawn("/usr/sbin/mosquitto", ["-c", this.configPath], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    this.child = child;
-    const started = Date.now();
-    let buffer = "";
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`mosquitto did not start: ${buffer}`)), 15_000);
-      child.stderr?.on("data", (chunk: Buffer) => {
-        buffer += chunk.toString();
-        this.output += chunk.toString();
-        if (/running/.test(buffer)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`mosquitto exited (${code}) after ${Date.now() - started} ms: ${buffer}`));
-      });
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill(signal);
-    await exited;
-  }
 }
 
 export class World {

@@ -101,6 +101,47 @@ describe("sync-server HTTP API", () => {
     expect((await world.api("POST", "/api/tickets/abc/cancel")).status).toBe(400);
   });
 
+  it("refuses control characters in names and messages, and key ids that are not plain digits", async () => {
+    const r = await world.api("POST", "/api/tickets/import", [
+      { id: 720_001, holder: "Ana\u0000Admin", orderReference: "ORD-20", session: 1, zone: 1 },
+      { id: 720_002, holder: "\u202Eevil", orderReference: "ORD-21", session: 1, zone: 1 },
+      { id: 720_003, holder: "Line\nBreak", orderReference: "ORD-22", session: 1, zone: 1 },
+      // Quotes, markup and SQL are just a name: kept as they are.
+      {
+        id: 720_004,
+        holder: "Robert'); DROP TABLE tickets;--",
+        orderReference: "ORD-23",
+        session: 1,
+        zone: 1,
+      },
+    ]);
+    const report = r.json as { imported: number; rejected: RowRejection[] };
+    expect(report.imported).toBe(1);
+    expect(report.rejected.map((x) => x.reason)).toEqual([
+      expect.stringMatching(/control or bidirectional-override characters \(U\+0000 at 4\)/),
+      expect.stringMatching(/U\+202E at 1/),
+      expect.stringMatching(/U\+000A at 5/),
+    ]);
+    const t = await world.api("GET", "/api/tickets/720004", undefined, SUPERVISOR);
+    expect((t.json as { ticket: { holder: string } }).ticket.holder).toBe("Robert'); DROP TABLE tickets;--");
+    const resale = await world.api("POST", "/api/tickets/720004/resale", { holder: "New\u0007Owner" });
+    expect(resale.status).toBe(400);
+    expect((resale.json as { error: string }).error).toMatch(/U\+0007 at 4/);
+    const message = (text: string) =>
+      world.api("POST", "/api/commands", { type: "message", gate: "A1", text }, SUPERVISOR);
+    const nul = await message("Porte A\u0000fermée");
+    expect(nul.status).toBe(400);
+    expect((nul.json as { error: string }).error).toMatch(/U\+0000 at 8/);
+    expect((await message("Porte A fermée\nUtilisez la porte B")).status).toBe(202);
+    for (const id of ["0x1", "1e0", "%201", "-1", "1.0"]) {
+      const revoke = await world.api("POST", `/api/keys/${id}/revoke`);
+      expect(revoke.status, id).toBe(400);
+      expect((revoke.json as { error: string }).error).toBe("key id must be a whole number");
+    }
+    const keys = (await world.api("GET", "/api/keys")).json as { keys: Array<{ revoked: boolean }> };
+    expect(keys.keys.every((k) => !k.revoked)).toBe(true);
+  });
+
   it("serves the signed snapshot to a provisioned gate, same format as the venue directory's", async () => {
     const p = world.provisioning("A1");
     const response = await fetch(`http://127.0.0.1:${world.apiPort}/api/gate/bundle`, {

@@ -5,10 +5,10 @@ import {
   signEventBatch,
   venueTopics,
 } from "@sesame/sync";
+import { publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner } from "@sesame/ticket";
 import { afterEach, describe, expect, it } from "vitest";
 import { BROKERS, sleep, World, waitFor } from "./harness.js";
-import { publishBounded, rawClient } from "./mqtt-client.js";
 
 /*
  * Identities and rights: an unauthenticated client, a gate publishing as another gate, forged or

@@ -23,8 +23,9 @@ import {
   ServerStore,
   type StoredEvent,
   SyncServer,
+  writeMosquittoConfig,
 } from "@sesame/sync-server";
-import { freePort, makeTempDir } from "@sesame/testing";
+import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
 import {
   Category,
   createNodeSigner,
@@ -43,8 +44,8 @@ import { expect } from "vitest";
 /*
  * The fault drills' venue (issue 8): a small venue composed directly from its real parts — the
  * sync-server (in this process, or as its own process through the `sesame sync-server` entry),
- * its embedded broker (a child process the server restarts), simulated lane controllers and QR
- * readers over OSDP/TCP, gates in this process (`startGateNode`) or as gate processes
+ * its embedded broker (a child process the server restarts) or Mosquitto, simulated lane
+ * controllers and QR readers over OSDP/TCP, gates in this process (`startGateNode`) or as gate processes
  * (`gate-main.ts`), and people: a crowd, or people presented one by one by the drill. Everything
  * that walks through a turnstile is written in the ground truth, which `audit()` compares with the
  * gates' journals and the venue's record on the sync-server.
@@ -377,6 +378,12 @@ export interface DrillOptions {
   readonly seed?: string;
   /** The sync-server here (default) or as its own process. */
   readonly server?: "in-process" | "process";
+  /** The broker of an in-process server: its embedded aedes (default) or Mosquitto from Debian. */
+  readonly broker?: "embedded" | "mosquitto";
+  /** Gates provisioned but not started (a spare kiosk whose credentials a drill may steal). */
+  readonly idleGates?: readonly string[];
+  /** Edits a gate's configuration (gate.json) before the gate starts (a serial scanner, a proxy). */
+  readonly gateConfig?: (gateId: string, config: Record<string, unknown>) => Record<string, unknown>;
   /** Gates run as gate processes (default: every gate in this process). */
   readonly gateProcesses?: readonly string[];
   /** A gate's clock (in-process gates only). */
@@ -402,6 +409,8 @@ export class DrillVenue {
   server: SyncServer | undefined;
   /** Server process. */
   serverProcess: ServerProcess | undefined;
+  /** The broker when it is Mosquitto (its log in `output`). */
+  mosquitto: Mosquitto | undefined;
   crowd: Crowd | undefined;
   private readonly reserved = new Map<number, Holder[]>();
   private readonly stops: Array<() => unknown> = [];
@@ -468,21 +477,42 @@ export class DrillVenue {
       this.stops.push(() => server.stop());
       await server.start();
     } else {
+      const mosquittoPort = o.broker === "mosquitto" ? await freePort() : undefined;
       const server = await SyncServer.start({
         venueDir: this.venueDir,
         dataDir: this.serverDir,
-        broker: { kind: "embedded", mode: "child" },
+        broker:
+          mosquittoPort === undefined
+            ? { kind: "embedded", mode: "child" }
+            : { kind: "external", url: `mqtt://127.0.0.1:${mosquittoPort}` },
         http: { host: "127.0.0.1", port: 0, tokens: TOKENS },
         tuning: { heartbeatMs: 1000, ...o.serverTuning },
         log: (line) => this.log(`[sync-server] ${line}`),
       });
       this.server = server;
       this.stops.push(() => server.stop());
-      await eventually(() => server.mqttConnected, "the sync-server connected to its broker");
       for (const g of this.demo.venue.gates) this.provisioning.set(g.id, server.provisionGate(g.id));
+      if (mosquittoPort !== undefined) {
+        // Its password and ACL files hold the gates just provisioned: written, then Mosquitto started.
+        const files = writeMosquittoConfig(server.store, {
+          outDir: join(this.dir.path, "mosquitto"),
+          port: mosquittoPort,
+          ...(process.getuid?.() === 0 ? { user: "root" } : {}),
+          // Denied publishes are logged at debug level only (Mosquitto 2.0.11).
+          logTypes: ["error", "warning", "notice", "information", "debug"],
+        });
+        const mosquitto = new Mosquitto(files.config, mosquittoPort, (line) =>
+          this.log(`[mosquitto] ${line}`),
+        );
+        this.mosquitto = mosquitto;
+        this.stops.push(() => mosquitto.kill("SIGTERM"));
+        await mosquitto.start();
+      }
+      await eventually(() => server.mqttConnected, "the sync-server connected to its broker");
     }
 
-    for (const g of this.demo.venue.gates) await this.startGate(g.id, g.entrance, g.lanes);
+    for (const g of this.demo.venue.gates)
+      if (!o.idleGates?.includes(g.id)) await this.startGate(g.id, g.entrance, g.lanes);
     await eventually(
       async () => (await Promise.all(this.gates.map((g) => this.gateReady(g)))).every(Boolean),
       "every gate connected to the broker, its lane controllers and readers online",
@@ -542,6 +572,13 @@ export class DrillVenue {
     return h;
   }
 
+  /** A gate's credentials as handed out at provisioning (an idle gate's too). */
+  provisioningOf(gateId: string): GateProvisioning {
+    const p = this.provisioning.get(gateId);
+    if (!p) throw new Error(`gate ${gateId} is not provisioned`);
+    return p;
+  }
+
   entranceOf(gateId: string): number {
     const g = this.gates.find((x) => x.gateId === gateId);
     if (!g) throw new Error(`no gate ${gateId}`);
@@ -599,7 +636,8 @@ export class DrillVenue {
       passageWindowMs: this.options.passageWindowMs ?? 4_000,
     };
     const configFile = join(dir, "gate.json");
-    writeFileSync(configFile, JSON.stringify(raw, null, 2), { mode: 0o600 });
+    const config = this.options.gateConfig?.(gateId, raw) ?? raw;
+    writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
     const gate: DrillGate = {
       gateId,
       entrance,
@@ -745,7 +783,8 @@ export class DrillVenue {
     at: number;
   }> = [];
 
-  private noteScan(gateId: string, lane: number, text: string): void {
+  /** Notes a code shown at a lane by a path the harness does not watch (a serial scanner, the kiosk API). */
+  noteScan(gateId: string, lane: number, text: string): void {
     const at = Date.now();
     this.scans.push({ gateId, lane, text, ticketId: ticketIdOf(text), at });
   }

@@ -30,6 +30,7 @@ import {
   MAX_BATCH_EVENTS,
   type RejectReason,
   type SnapshotPointer,
+  trustListRejectReason,
   validateCommand,
 } from "./protocol.js";
 import type { GateProvisioning } from "./provisioning.js";
@@ -662,10 +663,11 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       currentVersion: held,
     });
     if (!result.ok) {
+      const offered = (value as { version?: unknown } | null)?.version;
       this.rejected(topic, {
         ok: false,
-        reason: "bad-signature",
-        detail: `${result.reason}: ${result.detail}`,
+        reason: trustListRejectReason(result),
+        detail: `trust list ${typeof offered === "number" ? `version ${offered} ` : ""}refused, version ${held} kept: ${result.detail}`,
       });
       return;
     }
@@ -681,7 +683,11 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     try {
       const base = this.options.httpBaseUrl ?? this.options.provisioning.http.baseUrl;
       if (!base) throw new Error("no HTTP base URL for the snapshot: give httpBaseUrl");
-      const response = await fetch(new URL(pointer.path, base), {
+      const url = new URL(pointer.path, base);
+      // The gate's bearer token goes only to the sync-server it was provisioned with.
+      if (url.origin !== new URL(base).origin)
+        throw new Error(`snapshot pointer ${pointer.path} leads away from ${new URL(base).origin}`);
+      const response = await fetch(url, {
         headers: { authorization: `Bearer ${this.options.provisioning.http.token}` },
         signal: AbortSignal.timeout(this.tuning.snapshotTimeoutMs),
       });

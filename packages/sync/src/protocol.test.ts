@@ -10,6 +10,7 @@ import {
   encodeAck,
   encodeEventBatch,
   MAX_MESSAGE_BYTES,
+  trustListRejectReason,
   validateEvent,
 } from "./protocol.js";
 import { signEventBatch, verifyEventBatch } from "./signing.js";
@@ -42,6 +43,28 @@ describe("protocol codecs", () => {
     const s = decodeStream('{"v":1,"stream":"feed","changes":[{"sequence":1,"type":"cancel"}]}');
     expect(s).toMatchObject({ ok: false });
     if (!s.ok) expect(s.detail).toMatch(/changes\[0\]\.ticketId/);
+  });
+
+  it("keeps a snapshot pointer on the sync-server: no other host, no protocol-relative path", () => {
+    const feed = (path: string) =>
+      decodeStream(
+        JSON.stringify({ v: 1, stream: "feed", changes: [], snapshot: { feedSequence: 9, path } }),
+      );
+    expect(feed("/api/gate/bundle")).toMatchObject({ ok: true });
+    for (const path of ["//evil.example/steal", "http://evil.example/x", "/api\\..", "api/gate/bundle"]) {
+      const r = feed(path);
+      expect(r, path).toMatchObject({ ok: false, reason: "invalid" });
+      if (!r.ok) expect(r.detail).toMatch(/snapshot\.path/);
+    }
+  });
+
+  it("says why a trust list is refused: forged, replayed, another venue's, malformed", () => {
+    const refused = (reason: "BAD_SIGNATURE" | "ROLLBACK" | "WRONG_VENUE" | "MALFORMED") =>
+      trustListRejectReason({ ok: false, reason, detail: "" });
+    expect(refused("BAD_SIGNATURE")).toBe("bad-signature");
+    expect(refused("ROLLBACK")).toBe("rollback");
+    expect(refused("WRONG_VENUE")).toBe("wrong-target");
+    expect(refused("MALFORMED")).toBe("invalid");
   });
 
   it("round-trips an ack", () => {

@@ -6,7 +6,7 @@ import {
   REFUSE_REASONS,
   type ReasonCode,
 } from "@sesame/gate-core";
-import { Category, type CategoryName, type SignedTrustListJson } from "@sesame/ticket";
+import { Category, type CategoryName, type SignedTrustListJson, type TrustListResult } from "@sesame/ticket";
 import type { BundleTicket, TicketChange } from "@sesame/venue";
 import {
   arr,
@@ -48,6 +48,8 @@ export type RejectReason =
   | "unknown-gate"
   | "unknown-topic"
   | "duplicate-event-id"
+  | "implausible-time"
+  | "rollback"
   | "sequence-reused"
   | "out-of-order"
   | "denied"
@@ -61,6 +63,20 @@ export type Decoded<T> =
 
 export function reject<T>(reason: RejectReason, detail: string): Decoded<T> {
   return { ok: false, reason, detail };
+}
+
+/** Why a gate refuses a trust list, in the words of every other refusal. */
+export function trustListRejectReason(result: TrustListResult & { ok: false }): RejectReason {
+  switch (result.reason) {
+    case "BAD_SIGNATURE":
+      return "bad-signature";
+    case "ROLLBACK":
+      return "rollback";
+    case "WRONG_VENUE":
+      return "wrong-target";
+    case "MALFORMED":
+      return "invalid";
+  }
 }
 
 /** Size, JSON and version checks common to every topic. */
@@ -112,7 +128,16 @@ const REASONS: readonly ReasonCode[] = [
   ...REFUSE_REASONS,
   ...ALARM_REASONS,
 ];
-const KINDS = ["authorized", "entered", "exited", "annulled", "refused", "free-passage", "alarm"] as const;
+/** Every kind of journal event a gate sends. */
+export const EVENT_KINDS = [
+  "authorized",
+  "entered",
+  "exited",
+  "annulled",
+  "refused",
+  "free-passage",
+  "alarm",
+] as const;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const GATE_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -127,7 +152,7 @@ export function validateEvent(value: unknown, field = "event"): EntryLogEvent {
     gateId: str(o.gateId, f("gateId"), 32, GATE_ID),
     gateSeq: int(o.gateSeq, f("gateSeq"), 1),
     lane: int(o.lane, f("lane"), 0, 255),
-    kind: oneOf(o.kind, f("kind"), KINDS),
+    kind: oneOf(o.kind, f("kind"), EVENT_KINDS),
     direction: oneOf(o.direction, f("direction"), ["entry", "exit"] as const),
     reason: oneOf(o.reason, f("reason"), REASONS),
     manual: bool(o.manual, f("manual")),
@@ -321,6 +346,9 @@ export function validateChange(value: unknown, field = "change"): TicketChange {
   }
 }
 
+/** A path on the sync-server itself: one leading slash, never "//" (a protocol-relative URL). */
+export const SNAPSHOT_PATH = /^\/(?!\/)[A-Za-z0-9/_.?=&-]*$/;
+
 /** Where a gate downloads the snapshot when the server no longer replays from its position. */
 export interface SnapshotPointer {
   readonly feedSequence: number;
@@ -378,7 +406,9 @@ export function decodeStream(payload: Uint8Array | string): Decoded<StreamMessag
         const s = obj(o.snapshot, "snapshot");
         snapshot = {
           feedSequence: int(s.feedSequence, "snapshot.feedSequence"),
-          path: str(s.path, "snapshot.path", 200, /^\/[A-Za-z0-9/_.?=&-]*$/),
+          // A path on the server the gate already talks to: "//host/…" would be another host, which
+          // would then receive the gate's bearer token.
+          path: str(s.path, "snapshot.path", 200, SNAPSHOT_PATH),
         };
       }
       return {

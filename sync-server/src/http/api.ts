@@ -8,7 +8,7 @@ import {
   type ReasonCode,
   stewardMessages,
 } from "@sesame/gate-core";
-import { type Command, MAX_REPLAY_ITEMS } from "@sesame/sync";
+import { type Command, EVENT_KINDS, MAX_REPLAY_ITEMS } from "@sesame/sync";
 import { sameToken, tokenHash } from "../secrets.js";
 import { ApiError, type SyncServer } from "../server.js";
 import type { Alert, GateRecord, RejectionRecord, StoredEvent } from "../store.js";
@@ -400,8 +400,9 @@ export async function startHttpApi(
     }
     if (method === "POST" && parts[1] === "keys" && parts[3] === "revoke" && parts.length === 4) {
       require(caller, ["admin"]);
+      // Digits only: Number() would also read "0x1", "1e0" or " 1" as key 1.
+      if (!/^\d{1,5}$/.test(parts[2] ?? "")) throw new ApiError(400, "key id must be a whole number");
       const keyId = Number(parts[2]);
-      if (!Number.isInteger(keyId)) throw new ApiError(400, "key id must be a whole number");
       return send(res, 200, server.revokeKey(keyId));
     }
 
@@ -448,12 +449,22 @@ export async function startHttpApi(
       require(caller, READ_ROLES);
       const limit = intParam(url, "limit", 100, 1, 1000);
       const before = url.searchParams.get("before");
+      if (before !== null && before !== "" && !/^\d{1,15}$/.test(before))
+        throw new ApiError(400, "before must be a whole number (an event row id)");
       const gate = url.searchParams.get("gate");
       const kind = url.searchParams.get("kind");
+      // Filters name things that exist: anything else is a mistake (or a probe) worth saying so.
+      if (gate && !gateLanes.has(gate))
+        throw new ApiError(
+          400,
+          `gate must be a gate of venue ${server.venue.id} (${[...gateLanes.keys()].join(", ")})`,
+        );
+      if (kind && !(EVENT_KINDS as readonly string[]).includes(kind))
+        throw new ApiError(400, `kind must be one of ${EVENT_KINDS.join(", ")}`);
       return send(res, 200, {
         events: store.recentEvents({
           limit,
-          ...(before && /^\d+$/.test(before) ? { before: Number(before) } : {}),
+          ...(before ? { before: Number(before) } : {}),
           ...(gate ? { gate } : {}),
           ...(kind ? { kind } : {}),
         }),
@@ -503,6 +514,8 @@ export async function startHttpApi(
     if (method === "GET" && path === "/api/rejections") {
       require(caller, READ_ROLES);
       const source = url.searchParams.get("source");
+      if (source !== null && source.length > 64)
+        throw new ApiError(400, "source must be a gate id or a broker username (at most 64 characters)");
       return send(res, 200, {
         rejections: store.rejections(intParam(url, "limit", 100, 1, 1000), source ?? undefined),
       });

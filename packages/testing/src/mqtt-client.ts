@@ -1,5 +1,7 @@
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
 
+export type { MqttClient };
+
 /** A bare MQTT 3.1.1 client for tests that play an attacker or a broken peer. Every wait is bounded. */
 export async function rawClient(
   url: string,
