@@ -28,6 +28,7 @@ describe("kiosk HTTP API (steward UI backend)", () => {
   let http: KioskHttp;
   let base = "";
   let cookie = "";
+  const logged: string[] = [];
 
   const call = async (method: string, path: string, body?: unknown, raw?: string) => {
     const res = await fetch(base + path, {
@@ -57,6 +58,7 @@ describe("kiosk HTTP API (steward UI backend)", () => {
       gate: { id: gate.id, entrance: { id: entrance.id, code: entrance.code, name: entrance.name } },
       stewards: [{ id: "S-001", name: "Camille Martin", pin: "4821" }],
       now: Date.now,
+      log: (line) => logged.push(line),
     });
     base = await http.listen(0);
   });
@@ -140,6 +142,16 @@ describe("kiosk HTTP API (steward UI backend)", () => {
     cookie = "";
   });
 
+  it("a steward's request the lane cannot take is a 422 with the reason", async () => {
+    const signIn = await call("POST", "/api/session", { pin: "4821" });
+    cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const refused = await call("POST", "/api/lanes/1/confirm", { idChecked: true });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error).toBe("nothing waits for a steward at lane 1");
+    await call("DELETE", "/api/session");
+    cookie = "";
+  });
+
   it("manual decisions need a steward signed in with a PIN; wrong PINs lock the kiosk for a minute", async () => {
     expect((await call("GET", "/api/lookup?q=dupre")).status).toBe(401);
     for (let i = 0; i < 5; i++)
@@ -156,5 +168,16 @@ describe("kiosk HTTP API (steward UI backend)", () => {
     ).toBe(413);
     expect((await call("GET", "/api/nothing")).status).toBe(404);
     expect((await call("POST", "/api/language", { language: "de" })).status).toBe(400);
+  });
+
+  it("a fault in the kiosk (not a refusal) is a 500 that sends the tech to the gate log, which has the stack", async () => {
+    // The cache closed under the kiosk: a fault, not a refusal.
+    store.close();
+    const broken = await call("POST", "/api/scan", { lane: 1, text: "SES1:anything" });
+    expect(broken.status).toBe(500);
+    expect(broken.json.error).toMatch(/see the gate log/);
+    expect(logged.some((l) => l.startsWith("kiosk API: unexpected error:") && l.includes(" | "))).toBe(true);
+    // Still serving after the fault.
+    expect((await call("GET", "/api/nothing")).status).toBe(404);
   });
 });

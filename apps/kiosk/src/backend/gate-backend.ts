@@ -82,6 +82,11 @@ export type GateAlert =
   | { readonly kind: "forgery"; readonly lane: number; readonly at: number; readonly detail: string }
   | { readonly kind: "clock-skew"; readonly at: number; readonly detail: string };
 
+/** A steward's request the lane cannot take as it stands (nothing waits there, no such lane). */
+export class LaneActionError extends Error {
+  override readonly name = "LaneActionError";
+}
+
 export interface GateBackendEvents {
   /** Every change a kiosk screen or the sync layer should know of. */
   readonly onLane?: (view: LaneView) => void;
@@ -182,7 +187,7 @@ export class GateBackend {
 
   private laneState(lane: number): LaneState {
     const s = this.lanes.get(lane);
-    if (!s) throw new RangeError(`gate ${this.options.gateId} has no lane ${lane}`);
+    if (!s) throw new LaneActionError(`gate ${this.options.gateId} has no lane ${lane}`);
     return s;
   }
 
@@ -291,7 +296,7 @@ export class GateBackend {
   async confirmAssisted(lane: number, steward: string): Promise<ScanOutcome> {
     const s = this.laneState(lane);
     const decision = s.assisted;
-    if (!decision) throw new Error(`nothing waits for a steward at lane ${lane}`);
+    if (!decision) throw new LaneActionError(`nothing waits for a steward at lane ${lane}`);
     s.assisted = undefined;
     return this.authorizeAndUnlock(
       s,
@@ -356,7 +361,7 @@ export class GateBackend {
   confirmManualPassage(lane: number): void {
     const s = this.laneState(lane);
     const id = s.manualPassages.shift();
-    if (!id) throw new Error(`no authorization waits for a passage at lane ${lane}`);
+    if (!id) throw new LaneActionError(`no authorization waits for a passage at lane ${lane}`);
     const passage = this.options.store.confirmPassage(id, this.options.now());
     if (passage.event) this.emit(passage.event);
     this.show(s, "ready");

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
-import type { GateStore } from "@sesame/cache";
+import { ControlPanelError, LaneError } from "@sesame/bridge";
+import { CacheError, type GateStore } from "@sesame/cache";
 import {
   type Language,
   localParts,
@@ -11,7 +12,7 @@ import {
   type StewardMessage,
   stewardMessages,
 } from "@sesame/gate-core";
-import type { GateBackend, LaneView, ScanOutcome } from "./gate-backend.js";
+import { type GateBackend, LaneActionError, type LaneView, type ScanOutcome } from "./gate-backend.js";
 
 /*
  * The kiosk's HTTP face for the steward UI (docs/kiosk-api.md): the built UI itself, state and
@@ -123,6 +124,8 @@ export interface KioskHttpOptions {
   readonly wedgeLane?: number;
   /** A steward is signed out after this long without a steward request (default 30 min). */
   readonly stewardIdleMs?: number;
+  /** Where an unexpected failure (a bug, not a refusal) is logged for the tech. */
+  readonly log?: (line: string) => void;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -428,7 +431,16 @@ export class KioskHttp {
     }
     if (error instanceof HttpError)
       this.send(res, error.status, { error: error.message, ...error.extra }, error.headers);
-    else this.send(res, 422, { error: error instanceof Error ? error.message : String(error) });
+    else if (error instanceof LaneActionError || error instanceof CacheError)
+      this.send(res, 422, { error: error.message });
+    else if (error instanceof LaneError || error instanceof ControlPanelError)
+      this.send(res, 503, { error: `the lane controller did not take it: ${error.message}` });
+    else {
+      // Not a refusal: a fault in the kiosk. The steward gets a plain 500; the tech gets the stack.
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      this.options.log?.(`kiosk API: unexpected error: ${detail.replace(/\n\s*/g, " | ")}`);
+      this.send(res, 500, { error: "the kiosk failed to handle this request: see the gate log" });
+    }
   }
 
   /** Requests must come from a page of this kiosk: loopback Host, and the same Origin when one is sent. */

@@ -304,6 +304,7 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
     http = new KioskHttp({
       backend,
       store,
+      log,
       gate: { id: config.gateId, entrance: { id: entrance.id, code: entrance.code, name: entrance.name } },
       stewards: config.stewards,
       now,
