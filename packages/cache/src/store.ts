@@ -1235,44 +1235,59 @@ export class GateStore {
    * table here, so that a code used at gate A is refused at gate B. Idempotent by eventId.
    */
   recordRemoteEntry(event: EntryLogEvent): RemoteEntryOutcome {
-    if (typeof event?.eventId !== "string" || event.eventId === "" || typeof event.gateId !== "string")
-      throw new JournalError("remote event without eventId or gateId");
-    if (!Number.isFinite(event.at)) throw new JournalError(`remote event ${event.eventId} has no valid time`);
-    const outcome = this.db
-      .transaction((): RemoteEntryOutcome => {
-        if (event.gateId === this.gateId) {
-          const ours = this.stmt.eventAt.get(event.gateSeq) as { event_id: string } | undefined;
-          if (ours?.event_id === event.eventId) return "own";
-        }
-        const inserted = this.stmt.insertRemote.run(
-          event.eventId,
-          event.gateId,
-          event.gateSeq,
-          event.kind,
-          event.ticketId ?? null,
-          event.session ?? null,
-          event.at,
-          JSON.stringify(event),
-        );
-        if (inserted.changes === 0) return "duplicate";
-        if (
-          (event.kind === "entered" || event.kind === "exited") &&
-          event.ticketId !== undefined &&
-          event.session !== undefined
-        ) {
-          this.movement(
-            event.ticketId,
-            event.session,
-            event.kind === "entered" ? "entry" : "exit",
-            event.at,
-            event.gateId,
-          );
-        }
-        return "recorded";
-      })
+    return this.recordRemoteEntries([event])[0] ?? "duplicate";
+  }
+
+  /**
+   * A message of the admission fan-out at once: one transaction, one fsync, however many entries
+   * (a burst of 250 would otherwise hold the event loop for 250 commits, in front of the scans).
+   * Every event is checked before anything is written: a malformed one refuses the whole message.
+   */
+  recordRemoteEntries(events: readonly EntryLogEvent[]): RemoteEntryOutcome[] {
+    for (const event of events) {
+      if (typeof event?.eventId !== "string" || event.eventId === "" || typeof event.gateId !== "string")
+        throw new JournalError("remote event without eventId or gateId");
+      if (!Number.isFinite(event.at))
+        throw new JournalError(`remote event ${event.eventId} has no valid time`);
+    }
+    if (events.length === 0) return [];
+    const outcomes = this.db
+      .transaction((): RemoteEntryOutcome[] => events.map((event) => this.applyRemoteEntry(event)))
       .immediate();
-    if (outcome === "recorded") this.committed();
-    return outcome;
+    if (outcomes.includes("recorded")) this.committed();
+    return outcomes;
+  }
+
+  private applyRemoteEntry(event: EntryLogEvent): RemoteEntryOutcome {
+    if (event.gateId === this.gateId) {
+      const ours = this.stmt.eventAt.get(event.gateSeq) as { event_id: string } | undefined;
+      if (ours?.event_id === event.eventId) return "own";
+    }
+    const inserted = this.stmt.insertRemote.run(
+      event.eventId,
+      event.gateId,
+      event.gateSeq,
+      event.kind,
+      event.ticketId ?? null,
+      event.session ?? null,
+      event.at,
+      JSON.stringify(event),
+    );
+    if (inserted.changes === 0) return "duplicate";
+    if (
+      (event.kind === "entered" || event.kind === "exited") &&
+      event.ticketId !== undefined &&
+      event.session !== undefined
+    ) {
+      this.movement(
+        event.ticketId,
+        event.session,
+        event.kind === "entered" ? "entry" : "exit",
+        event.at,
+        event.gateId,
+      );
+    }
+    return "recorded";
   }
 
   /** Merges a movement into the seen table; a late-arriving older movement does not undo a newer one. */

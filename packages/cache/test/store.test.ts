@@ -424,6 +424,38 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     store.close();
   });
 
+  it("a fan-out message is applied all or nothing: one malformed entry refuses the whole message", () => {
+    const store = fresh("A1");
+    const [t1, t2] = [mobile(), mobile((r) => r.id !== mobile().id)];
+    if (!t1 || !t2) throw new Error("two mobile tickets expected");
+    const entry = (ticketId: number, gateSeq: number): EntryLogEvent => ({
+      eventId: `evt-c1-${gateSeq}`,
+      gateId: "C1",
+      gateSeq,
+      lane: 1,
+      kind: "entered",
+      direction: "entry",
+      reason: "ADMITTED",
+      authorizationId: `auth-c1-${gateSeq}`,
+      ticketId,
+      generation: 1,
+      session: 1,
+      manual: false,
+      at: DURING - 30_000,
+    });
+    const broken = { ...entry(t2.id, 8), at: Number.NaN };
+    expect(() => store.recordRemoteEntries([entry(t1.id, 7), broken])).toThrow(/evt-c1-8 has no valid time/);
+    expect(store.facts().presence(t1.id, 1)).toBeUndefined();
+    expect(store.recordRemoteEntries([entry(t1.id, 7), entry(t2.id, 8), entry(t1.id, 7)])).toEqual([
+      "recorded",
+      "recorded",
+      "duplicate",
+    ]);
+    expect(store.facts().presence(t1.id, 1)).toMatchObject({ firstEntryGate: "C1", state: "inside" });
+    expect(store.facts().presence(t2.id, 1)).toMatchObject({ firstEntryGate: "C1", state: "inside" });
+    store.close();
+  });
+
   it("exit and re-entry on a session with exit scans", () => {
     const store = fresh();
     const t = h.row(

@@ -21,7 +21,7 @@ export interface CacheLike {
   applyChanges(changes: readonly TicketChange[]): unknown;
   applyTrustList(input: unknown): unknown;
   importBundle(dir: string): unknown;
-  recordRemoteEntry(event: EntryLogEvent): unknown;
+  recordRemoteEntries(events: readonly EntryLogEvent[]): unknown;
 }
 
 /** GateSyncStore over the gate's SQLite cache (@sesame/cache GateStore). */
@@ -62,8 +62,8 @@ export class CacheSyncStore implements GateSyncStore {
     }
   }
 
-  recordRemoteEntry(event: EntryLogEvent): void {
-    this.cache.recordRemoteEntry(event);
+  recordRemoteEntries(events: readonly EntryLogEvent[]): void {
+    this.cache.recordRemoteEntries(events);
   }
 
   trustListVersion(): number {

@@ -590,11 +590,16 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     const { apply, gap } = this.admissions.split(m.entries, (e) => e.seq);
     const last = apply[apply.length - 1];
     if (last) {
-      for (const entry of apply) {
-        if (entry.event.gateId === this.gateId) continue;
-        this.options.store.recordRemoteEntry(entry.event);
-        this.emit("remote-entry", entry.event);
+      const remote = apply.map((entry) => entry.event).filter((event) => event.gateId !== this.gateId);
+      try {
+        this.options.store.recordRemoteEntries(remote);
+      } catch (error) {
+        // Nothing of the message was applied (all or nothing): ask for it again rather than skip it.
+        this.log("error", "admissions-apply-failed", (error as Error).message);
+        this.requestReplay("admissions", true);
+        return;
       }
+      for (const event of remote) this.emit("remote-entry", event);
       this.admissions.advance(last.seq);
       this.options.store.saveAdmissionCursor?.(last.seq);
     }

@@ -29,8 +29,11 @@ export interface GateSyncStore {
    * Keeps the seen table and the outbox.
    */
   applySnapshot(snapshot: Snapshot): void;
-  /** Another gate admitted (or let out) this ticket: the gate now refuses it as already entered. */
-  recordRemoteEntry(event: EntryLogEvent): void;
+  /**
+   * Other gates admitted (or let out) these tickets: the gate now refuses them as already entered.
+   * One message of the fan-out at a time, all or nothing (one durable write, not one per entry).
+   */
+  recordRemoteEntries(events: readonly EntryLogEvent[]): void;
   /** Version of the trust list held (0 when none). */
   trustListVersion(): number;
   /** Stores a trust list already verified against the venue root key and checked for rollback. */
@@ -129,11 +132,13 @@ export class MemoryGateStore implements GateSyncStore {
     this.trustVersion = Math.max(this.trustVersion, bundle.trustList.version);
   }
 
-  recordRemoteEntry(event: EntryLogEvent): void {
-    this.remoteEntries.set(event.eventId, event);
-    if (event.ticketId !== undefined && event.kind === "entered" && !this.seen.has(event.ticketId))
-      this.seen.set(event.ticketId, event.gateId);
-    this.onRemoteEntry?.(event);
+  recordRemoteEntries(events: readonly EntryLogEvent[]): void {
+    for (const event of events) {
+      this.remoteEntries.set(event.eventId, event);
+      if (event.ticketId !== undefined && event.kind === "entered" && !this.seen.has(event.ticketId))
+        this.seen.set(event.ticketId, event.gateId);
+      this.onRemoteEntry?.(event);
+    }
   }
 
   trustListVersion(): number {

@@ -187,7 +187,7 @@ const WALL_PARTS: ReadonlyArray<readonly [string, string, string]> = [
   [
     "wallMsFanOut",
     "fan-out to other gates",
-    "admission fan-out into the other gates' caches (recordRemoteEntry)",
+    "admission fan-out into the other gates' caches (recordRemoteEntries)",
   ],
   ["wallMsGateDecisions", "gate decisions", "gate decisions: report → decide → durable authorize → unlock"],
   ["wallMsServerIngest", "server ingest", "sync-server: verify and ingest the gates' batches"],

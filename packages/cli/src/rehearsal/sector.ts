@@ -42,7 +42,7 @@ import { STEWARD_ID, VirtualGate, type VirtualLane } from "./virtual-gate.js";
  *
  * The gates' sync (real messages, modeled transport): after each recorded event the gate's outbox
  * is sent as a batch signed with its provisioned key (what GateSync does); acknowledgements move
- * the cache's outbox; admissions from the server go into the cache (recordRemoteEntry), the ticket
+ * the cache's outbox; admissions from the server go into the cache (recordRemoteEntries), the ticket
  * feed through applyChanges.
  */
 
@@ -390,9 +390,11 @@ export class Sector {
     }
     const now = this.clock.now();
     const gateId = link.gate.gate.id;
-    for (const event of events) {
-      if (event.gateId === gateId) continue;
-      if (link.gate.store.recordRemoteEntry(event) === "recorded") {
+    // As GateSync does: one message, one transaction.
+    const remote = events.filter((event) => event.gateId !== gateId);
+    const outcomes = link.gate.store.recordRemoteEntries(remote);
+    for (const [i, event] of remote.entries()) {
+      if (outcomes[i] === "recorded") {
         this.count("remoteEntriesApplied");
         this.r.fanOut.push(now - event.at);
       } else this.count("remoteDuplicates");
