@@ -2,14 +2,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decideScan } from "@sesame/gate-core";
+import { createNodeSigner, createScanVerifiers, pick, seededRandom } from "@sesame/ticket";
 import {
-  createNodeSigner,
-  createNodeVerifier,
-  nodeVerifierNoCache,
-  pick,
-  seededRandom,
-} from "@sesame/ticket";
-import { generateDemoVenue, signBundleBytes, walletCode, writeVenueDirectory } from "@sesame/venue";
+  decodeGateBundle,
+  encodeGateBundle,
+  generateDemoVenue,
+  signBundleBytes,
+  walletCode,
+  writeVenueDirectory,
+} from "@sesame/venue";
 import Database from "better-sqlite3";
 import { type BenchFigure, percentile, sample } from "../../../test/bench/figure.js";
 import { GateStore } from "../src/index.js";
@@ -96,15 +97,16 @@ export async function run(): Promise<BenchFigure[]> {
     const distinctDir = join(dir, "venue-distinct");
     cpSync(venueDir, distinctDir, { recursive: true });
     const bundleFile = join(distinctDir, "gate-bundle.json");
-    const distinct = JSON.parse(readFileSync(bundleFile, "utf8")) as { tickets: Array<{ holder: string }> };
+    const distinct = decodeGateBundle(readFileSync(bundleFile));
     const firsts = [...new Set(distinct.tickets.map((t) => t.holder.split(" ")[0] ?? ""))];
     const families = [...new Set(distinct.tickets.map((t) => t.holder.split(" ").slice(1).join(" ")))];
-    distinct.tickets.forEach((t, i) => {
-      const n = firsts.length;
-      t.holder = `${firsts[i % n]} ${firsts[Math.floor(i / n) % n]} ${families[Math.floor(i / n / n) % families.length]}`;
-    });
-    const distinctNames = new Set(distinct.tickets.map((t) => t.holder)).size;
-    const distinctBytes = Buffer.from(JSON.stringify(distinct));
+    const n = firsts.length;
+    const distinctTickets = distinct.tickets.map((t, i) => ({
+      ...t,
+      holder: `${firsts[i % n]} ${firsts[Math.floor(i / n) % n]} ${families[Math.floor(i / n / n) % families.length]}`,
+    }));
+    const distinctNames = new Set(distinctTickets.map((t) => t.holder)).size;
+    const distinctBytes = encodeGateBundle({ ...distinct, tickets: distinctTickets });
     writeFileSync(bundleFile, distinctBytes);
     writeFileSync(
       join(distinctDir, "gate-bundle.sig"),
@@ -138,7 +140,7 @@ export async function run(): Promise<BenchFigure[]> {
       .filter((w) => admissible.has(`${w.body.ticketId}/${w.body.generation}`))
       .slice(0, 3000);
     const codes = wallets.map((w) => walletCode(w, issuerSeed, DURING, signer));
-    const verifiers = { issuerVerifier: createNodeVerifier(), deviceVerifier: nodeVerifierNoCache };
+    const verifiers = createScanVerifiers();
     const context = {
       gateId: "A1",
       lane: 1,

@@ -37,12 +37,15 @@ export {
 export {
   createNodeSigner,
   createNodeVerifier,
+  createScanVerifiers,
+  createSodiumVerifier,
   type Ed25519KeyPair,
   type Ed25519Signer,
   type Ed25519Verifier,
   keyPairFromSeed,
   keyPairFromSeedPortable,
   nodeVerifierNoCache,
+  type ScanVerifiers,
   tweetnaclSigner,
   tweetnaclVerifier,
 } from "./ed25519.js";
