@@ -56,8 +56,10 @@ const verifiers: Ed25519Verifier[] = [
 describe("the scan path's verifier", () => {
   it("is libsodium here (its prebuilt binding loads)", () => {
     expect(sodium?.name).toBe("libsodium");
-    expect(createScanVerifiers().deviceVerifier.name).toBe("libsodium");
-    expect(createScanVerifiers().issuerVerifier.name).toBe("libsodium");
+    const scan = createScanVerifiers();
+    expect(scan.issuerVerifier.name).toBe("libsodium");
+    expect(scan.deviceVerifier.name).toBe("libsodium");
+    expect(createScanVerifiers({ secondCore: true }).deviceVerifier.name).toBe("libsodium (second core)");
   });
 });
 
