@@ -7,7 +7,7 @@ import type { Ed25519Verifier, PendingVerification } from "./ed25519.js";
  * checked at once. A persistent worker thread sleeps in Atomics.wait on a SharedArrayBuffer; the
  * scan writes the device proof there and wakes it (microseconds, where a postMessage round trip
  * costs a few hundred), checks the issuer signature itself, then waits for the worker's answer.
- * Whenever the worker cannot answer (not started yet, busy, gone, too slow) the scan's thread
+ * Whenever the worker cannot answer (not started yet, busy, gone, or late) the scan's thread
  * verifies itself: the answer is the same, only later.
  */
 
@@ -26,8 +26,12 @@ const KEY_AT = 64;
 const MESSAGE_AT = 96;
 /** Device proof messages are 50 bytes; a longer message is verified on the scan's thread. */
 const MESSAGE_CAPACITY = 256;
-/** Far above a verification (~0.1 ms): past this the worker is taken for stalled and dropped. */
-const ANSWER_TIMEOUT_MS = 50;
+/**
+ * How long the scan's thread waits for the worker once its own check is done before it verifies
+ * the proof itself: a worker that woke late (its core busy elsewhere) costs this much at most,
+ * against a verification (~0.1 ms) when it answers in time. Its late answer is dropped.
+ */
+const DEFAULT_ANSWER_BUDGET_MS = 0.05;
 
 // The worker's code (CommonJS, run from a string so that it needs no file of its own next to
 // either the TypeScript sources or a bundle). libsodium reads only memory of its own thread:
@@ -63,15 +67,21 @@ for (;;) {
 
 /** A verifier whose `begin` runs on a worker thread. */
 export interface SecondCoreVerifier extends Ed25519Verifier {
-  /** How many verifications the worker answered (the others ran on the caller's thread). */
+  /** How many verifications the worker answered. */
   readonly answeredByWorker: number;
+  /** How many it was given but answered too late (the caller's thread verified them). */
+  readonly answeredHere: number;
 }
 
 /**
  * Wraps `local` (libsodium on the scan's thread) with `begin`, which starts a verification on a
  * worker thread. Undefined where sodium-native cannot be found for the worker.
  */
-export function withSecondCore(local: Ed25519Verifier): SecondCoreVerifier | undefined {
+export function withSecondCore(
+  local: Ed25519Verifier,
+  options: { answerBudgetMs?: number } = {},
+): SecondCoreVerifier | undefined {
+  const budgetMs = options.answerBudgetMs ?? DEFAULT_ANSWER_BUDGET_MS;
   let sodiumPath: string;
   try {
     sodiumPath = createRequire(import.meta.url).resolve("sodium-native");
@@ -104,10 +114,14 @@ export function withSecondCore(local: Ed25519Verifier): SecondCoreVerifier | und
   };
 
   let answeredByWorker = 0;
+  let answeredHere = 0;
   return {
     name: `${local.name} (second core)`,
     get answeredByWorker() {
       return answeredByWorker;
+    },
+    get answeredHere() {
+      return answeredHere;
     },
     verify: (message, signature, publicKey) => local.verify(message, signature, publicKey),
     begin(message, signature, publicKey): PendingVerification {
@@ -138,13 +152,13 @@ export function withSecondCore(local: Ed25519Verifier): SecondCoreVerifier | und
             answer = local.verify(message, signature, publicKey);
             return answer;
           }
-          const deadline = performance.now() + ANSWER_TIMEOUT_MS;
+          const deadline = performance.now() + budgetMs;
           while (Atomics.load(control, STATE) !== DONE) {
             const left = deadline - performance.now();
             if (left <= 0) {
-              // Stalled or gone: never trust this worker again, answer here.
-              retire();
+              // Late: answer here. The worker's answer, when it comes, frees it for a later scan.
               answer = local.verify(message, signature, publicKey);
+              answeredHere++;
               return answer;
             }
             Atomics.wait(control, STATE, REQUEST, left);
