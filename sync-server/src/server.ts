@@ -48,6 +48,7 @@ import {
 } from "@sesame/ticket";
 import {
   type BundleTicket,
+  encodeGateBundle,
   readChanges,
   readGateBundle,
   readSecrets,
@@ -902,7 +903,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const trust = this.store.trustList();
     const key = `${feedSequence}:${trust.version}`;
     if (this.bundleCache?.key !== key) {
-      const bytes = Buffer.from(JSON.stringify(this.store.bundle(trust, this.now())));
+      const bytes = encodeGateBundle(this.store.bundle(trust, this.now()));
       this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.rootSeed, this.signer) };
     }
     return { bytes: this.bundleCache.bytes, signature: this.bundleCache.signature, feedSequence };

@@ -1,5 +1,6 @@
 import { verifyBundleSignature } from "@sesame/sync";
 import { createNodeVerifier } from "@sesame/ticket";
+import { decodeGateBundle } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RowRejection } from "../src/tickets.js";
 import { TOKENS, World } from "./harness.js";
@@ -153,11 +154,10 @@ describe("sync-server HTTP API", () => {
     expect(
       verifyBundleSignature(bytes, signature, Buffer.from(p.rootPublicKey, "hex"), createNodeVerifier()),
     ).toBe(true);
-    const bundle = JSON.parse(Buffer.from(bytes).toString("utf8")) as {
-      format: string;
-      feedSequence: number;
-    };
-    expect(bundle.format).toBe("sesame-gate-bundle/1");
+    const bundle = decodeGateBundle(bytes);
+    expect(bundle.format).toBe("sesame-gate-bundle/2");
+    const { store } = world.requireServer();
+    expect(bundle.tickets).toEqual(store.bundle(store.trustList(), 0).tickets);
     expect(bundle.feedSequence).toBe(world.requireServer().store.feedSequence());
   });
 

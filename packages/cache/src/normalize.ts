@@ -110,6 +110,77 @@ function asciiTokens(folded: string, tokens: Set<string>): void {
   }
 }
 
+/** What the search keeps of a holder's name: the folded name and its tokens, blank-separated. */
+export interface HolderKeys {
+  readonly folded: string;
+  readonly names: string;
+}
+
+/** foldText and nameTokens of one name, tokens joined by blanks (as the index stores them). */
+export function holderKeys(holder: string): HolderKeys {
+  const folded = foldText(holder);
+  return { folded, names: foldedNameTokens(folded).join(" ") };
+}
+
+/** Latin letters that fold to lower-case ASCII letters and digits only (nearly all of them). */
+const LATIN_TO_ALNUM: readonly boolean[] = LATIN.map((f) => /^[a-z0-9]+$/.test(f));
+
+/**
+ * Whether `word` folds character by character to printable ASCII without a blank: printable ASCII
+ * but the blank, and Latin letters that fold to ASCII letters and digits.
+ */
+function foldsToAsciiWord(word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c > 0x20 && c <= 0x7e) continue;
+    if (c >= LATIN_FIRST && c <= LATIN_LAST && LATIN_TO_ALNUM[c - LATIN_FIRST]) continue;
+    return false;
+  }
+  return true;
+}
+
+interface FoldedWord {
+  readonly folded: string;
+  readonly tokens: readonly string[];
+}
+
+/**
+ * holderKeys for a whole venue's names (the bundle import). A crowd's names are nearly all
+ * different, but they are made of far fewer words, which repeat: each word is folded and split once.
+ * Same results as holderKeys (normalize.test.ts compares them): for text that folds character by
+ * character to printable ASCII, folding keeps the blanks where they are, and the tokens of a name
+ * are those of its blank-separated words in order, each once. Any other name takes holderKeys.
+ */
+export class HolderKeyCache {
+  /** Folded word, or null for a word outside the shortcut (the whole name takes holderKeys). */
+  private readonly words = new Map<string, FoldedWord | null>();
+
+  keys(holder: string): HolderKeys {
+    const words = holder.split(" ");
+    let folded = "";
+    const tokens: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const word = this.word(words[i] ?? "");
+      if (word === null) return holderKeys(holder);
+      folded = i === 0 ? word.folded : `${folded} ${word.folded}`;
+      for (const t of word.tokens) if (!tokens.includes(t)) tokens.push(t);
+    }
+    return { folded, names: tokens.join(" ") };
+  }
+
+  private word(raw: string): FoldedWord | null {
+    let word = this.words.get(raw);
+    if (word === undefined) {
+      if (foldsToAsciiWord(raw)) {
+        const folded = foldText(raw);
+        word = { folded, tokens: foldedNameTokens(folded) };
+      } else word = null;
+      this.words.set(raw, word);
+    }
+    return word;
+  }
+}
+
 /** The words of a name query, each folded and stripped of separators ("n'diaye" → "ndiaye"). */
 export function queryWords(query: string): string[] {
   return foldText(query)

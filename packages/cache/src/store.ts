@@ -36,15 +36,8 @@ import { BundleError, CacheError, CacheFileError, FeedError, FeedGapError, Journ
 import { CacheFacts, type SeenRow, type TicketRow, ticketFromRow, type VenueState } from "./facts.js";
 import { uuidv7 } from "./ids.js";
 import { Lookup, type LookupOptions, type LookupResult } from "./lookup.js";
-import {
-  APPLICATION_ID,
-  LATEST_VERSION,
-  migrate,
-  schemaVersion,
-  searchNames,
-  searchSessions,
-} from "./migrations.js";
-import { foldedNameTokens, foldText } from "./normalize.js";
+import { APPLICATION_ID, LATEST_VERSION, migrate, schemaVersion, searchSessions } from "./migrations.js";
+import { HolderKeyCache, type HolderKeys, holderKeys } from "./normalize.js";
 import {
   canonicalJson,
   checkChange,
@@ -196,16 +189,6 @@ type NewEvent = Omit<EntryLogEvent, "eventId" | "gateSeq" | "gateId">;
 
 const APPLICATION = "sesame-gate-cache";
 
-interface HolderKeys {
-  readonly folded: string;
-  readonly names: string;
-}
-
-function holderKeys(holder: string): HolderKeys {
-  const folded = foldText(holder);
-  return { folded, names: searchNames(foldedNameTokens(folded)) };
-}
-
 const TICKET_COLUMNS = 15;
 const BATCH = 32;
 
@@ -230,20 +213,16 @@ function ticketValues(t: BundleTicket, keys: HolderKeys): Array<string | number>
   ];
 }
 /**
- * Ticket rows for the bulk import, with the derived texts computed once per distinct holder name
- * and session list (session lists repeat a lot; names in the demo venue too, less in a real one).
+ * Ticket rows for the bulk import, with the derived texts computed once per distinct word of the
+ * holders' names (a crowd's names differ, their words repeat) and per distinct session list.
  */
 class TicketKeys {
-  private readonly holders = new Map<string, HolderKeys>();
+  private readonly holders = new HolderKeyCache();
   private readonly sessions = new Map<string, string>();
 
   /** Writes the row of `t` into `out` at `at`, in the column order of the INSERT; returns the next index. */
   fill(out: Array<string | number>, at: number, t: BundleTicket): number {
-    let keys = this.holders.get(t.holder);
-    if (keys === undefined) {
-      keys = holderKeys(t.holder);
-      this.holders.set(t.holder, keys);
-    }
+    const keys = this.holders.keys(t.holder);
     const sessions = t.sessions.length === 1 ? String(t.sessions[0]) : t.sessions.join(",");
     let search = this.sessions.get(sessions);
     if (search === undefined) {

@@ -88,7 +88,7 @@ describe("bad input: clear errors, nothing half-applied", () => {
       const dir = copyVenue("flipped");
       const file = join(dir, "gate-bundle.json");
       const bytes = readFileSync(file);
-      const i = bytes.indexOf(Buffer.from('"holder":"')) + 12;
+      const i = bytes.indexOf(Buffer.from('"tickets":[[')) + 14; // inside the first ticket's id
       bytes[i] = (bytes[i] ?? 0) ^ 0x01;
       writeFileSync(file, bytes);
       const store = open(path());

@@ -1,6 +1,6 @@
 import { readFileSync, writeSync } from "node:fs";
 import { decideScan } from "@sesame/gate-core";
-import { createNodeVerifier, nodeVerifierNoCache, seededRandom } from "@sesame/ticket";
+import { createScanVerifiers, seededRandom } from "@sesame/ticket";
 import { GateStore } from "../src/index.js";
 
 /*
@@ -58,7 +58,7 @@ for (const r of store.recover(recoverAt)) say(`C ${r.event.gateSeq} ${r.event.ev
 say("R");
 
 const facts = store.facts();
-const verifiers = { issuerVerifier: createNodeVerifier(), deviceVerifier: nodeVerifierNoCache };
+const verifiers = createScanVerifiers();
 for (let i = first; i < end; i++) {
   const scan = scans[i];
   if (!scan) break;

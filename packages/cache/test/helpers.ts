@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ScanContext } from "@sesame/gate-core";
-import { createNodeSigner, createNodeVerifier, nodeVerifierNoCache, seededRandom } from "@sesame/ticket";
+import { createNodeSigner, createScanVerifiers, seededRandom } from "@sesame/ticket";
 import {
   type DemoTicketRow,
   type DemoVenue,
@@ -85,7 +85,7 @@ export function holders(v: DemoDir) {
   };
 }
 
-export const VERIFIERS = { issuerVerifier: createNodeVerifier(), deviceVerifier: nodeVerifierNoCache };
+export const VERIFIERS = createScanVerifiers();
 
 /** A scan at gate `gateId` (its entrance from the venue), lane 1, entry, at `nowMs`. */
 export function scanAt(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { foldText, nameTokens, queryWords } from "../src/normalize.js";
+import { foldText, HolderKeyCache, holderKeys, nameTokens, queryWords } from "../src/normalize.js";
 
 /*
  * normalize.ts takes shortcuts (printable ASCII skips Unicode normalization; the special letters
@@ -86,5 +86,66 @@ describe("name folding shortcuts", () => {
           JSON.stringify(nameTokens(t)) !== JSON.stringify(reference.tokens(t))
         )
           expect.fail(`${JSON.stringify(t)}: ${foldText(t)} ≠ ${reference.fold(t)}`);
+  });
+
+  it("the import's per-word cache gives each name the keys of the name folded whole", () => {
+    // Words that repeat across names (so that the cache serves them), in every mix of case,
+    // accents, separators, doubled and edge blanks, and characters outside its shortcut.
+    const words = [
+      "Hélène",
+      "HELENE",
+      "Dupré",
+      "N'Diaye",
+      "n'diaye",
+      "Søren",
+      "Østergaard",
+      "Marie-Ève",
+      "O'Neill",
+      "Jean-Baptiste",
+      "ßtraße",
+      "Æsir",
+      "Łukasz",
+      "İlker",
+      "Ŧom",
+      "×",
+      "a×b",
+      "ŉa",
+      "Ǆura",
+      "Σίσυφος",
+      "Жанна",
+      "e\u0301",
+      "tab\tbed",
+      "nb\u00a0sp",
+      "x2",
+      "-",
+      "''",
+      "",
+    ];
+    let seed = 11;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const names = Array.from({ length: 20_000 }, () =>
+      Array.from({ length: 1 + Math.floor(next() * 4) }, () => words[Math.floor(next() * words.length)]).join(
+        " ",
+      ),
+    );
+    const cache = new HolderKeyCache();
+    const differs = names.find((n) => {
+      const ours = cache.keys(n);
+      const whole = holderKeys(n);
+      return (
+        ours.folded !== whole.folded ||
+        ours.names !== whole.names ||
+        whole.names !== reference.tokens(n).join(" ") ||
+        whole.folded !== reference.fold(n)
+      );
+    });
+    expect(differs).toBeUndefined();
+    expect(cache.keys("Hélène  N'Diaye ")).toEqual({
+      folded: "helene  n'diaye ",
+      names: "helene n diaye ndiaye",
+    });
   });
 });

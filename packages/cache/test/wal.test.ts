@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createNodeSigner } from "@sesame/ticket";
-import { signBundleBytes } from "@sesame/venue";
+import { decodeGateBundle, encodeGateBundle, signBundleBytes } from "@sesame/venue";
 import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BundleError, GateStore } from "../src/index.js";
@@ -50,11 +50,10 @@ describe("WAL upkeep and the first import", () => {
     const dir = join(v.temp, "duplicate");
     cpSync(v.dir, dir, { recursive: true });
     const file = join(dir, "gate-bundle.json");
-    const bundle = JSON.parse(readFileSync(file, "utf8")) as { tickets: Array<{ id: number }> };
+    const bundle = decodeGateBundle(readFileSync(file));
     const last = bundle.tickets.at(-1);
     if (!last) throw new Error("empty demo bundle");
-    bundle.tickets.push({ ...last });
-    const bytes = Buffer.from(JSON.stringify(bundle));
+    const bytes = encodeGateBundle({ ...bundle, tickets: [...bundle.tickets, { ...last }] });
     writeFileSync(file, bytes);
     writeFileSync(
       join(dir, "gate-bundle.sig"),

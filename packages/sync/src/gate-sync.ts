@@ -8,7 +8,7 @@ import {
   type SignedTrustListJson,
   verifyTrustList,
 } from "@sesame/ticket";
-import { GATE_BUNDLE_FORMAT, type GateBundle } from "@sesame/venue";
+import { decodeGateBundle } from "@sesame/venue";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
 import {
   type AckRejection,
@@ -701,9 +701,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       const bytes = new Uint8Array(await response.arrayBuffer());
       if (!verifyBundleSignature(bytes, signature, this.rootKey, this.verifier))
         throw new Error("snapshot signature does not verify against the venue root key");
-      const bundle = JSON.parse(Buffer.from(bytes).toString("utf8")) as GateBundle;
-      if (bundle.format !== GATE_BUNDLE_FORMAT)
-        throw new Error(`snapshot format is not ${GATE_BUNDLE_FORMAT}`);
+      const bundle = decodeGateBundle(bytes);
       if (bundle.venue.id !== this.options.provisioning.venueId)
         throw new Error("snapshot is for another venue");
       const trust = verifyTrustList(bundle.trustList, this.rootKey, this.verifier, {

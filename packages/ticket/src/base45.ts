@@ -35,31 +35,35 @@ export function decodeBase45(text: string): Base45Result {
   }
   const out = new Uint8Array(Math.floor(text.length / 3) * 2 + (text.length % 3 === 2 ? 1 : 0));
   let o = 0;
+  // Character by character, without a list per group: this runs on every scan.
   for (let i = 0; i < text.length; i += 3) {
-    const values: number[] = [];
-    for (let k = i; k < Math.min(i + 3, text.length); k++) {
+    const end = Math.min(i + 3, text.length);
+    let n = 0;
+    for (let k = end - 1; k >= i; k--) {
       const code = text.charCodeAt(k);
       const v = code < 128 ? (VALUE_OF[code] ?? -1) : -1;
-      if (v < 0) {
-        return {
-          ok: false,
-          position: k,
-          detail: `character ${JSON.stringify(text[k])} is not in the Base45 alphabet`,
-        };
-      }
-      values.push(v);
+      if (v < 0) return notInAlphabet(text, i, end);
+      n = n * 45 + v;
     }
-    const [c = 0, d = 0, e] = values;
-    if (e === undefined) {
-      const n = c + d * 45;
+    if (end - i === 2) {
       if (n > 0xff) return { ok: false, position: i, detail: `final pair encodes ${n}, above 255` };
       out[o++] = n;
     } else {
-      const n = c + d * 45 + e * 45 * 45;
       if (n > 0xffff) return { ok: false, position: i, detail: `triplet encodes ${n}, above 65535` };
       out[o++] = n >> 8;
       out[o++] = n & 0xff;
     }
   }
   return { ok: true, bytes: out };
+}
+
+/** The first character of text[from, to) outside the alphabet, as decodeBase45 reports it. */
+function notInAlphabet(text: string, from: number, to: number): Base45Result {
+  let k = from;
+  while (k < to && (VALUE_OF[text.charCodeAt(k)] ?? -1) >= 0) k++;
+  return {
+    ok: false,
+    position: k,
+    detail: `character ${JSON.stringify(text[k])} is not in the Base45 alphabet`,
+  };
 }

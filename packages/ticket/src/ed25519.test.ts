@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import {
   createNodeSigner,
   createNodeVerifier,
+  createScanVerifiers,
+  createSodiumVerifier,
+  type Ed25519Verifier,
   keyPairFromSeed,
   keyPairFromSeedPortable,
   nodeVerifierNoCache,
@@ -41,7 +44,24 @@ const RFC8032 = [
 ];
 
 const signers = [tweetnaclSigner, createNodeSigner()];
-const verifiers = [tweetnaclVerifier, createNodeVerifier(), nodeVerifierNoCache];
+// sodium-native ships a prebuilt binding for the platforms gates run on (linux-x64 among them).
+const sodium = createSodiumVerifier();
+const verifiers: Ed25519Verifier[] = [
+  tweetnaclVerifier,
+  createNodeVerifier(),
+  nodeVerifierNoCache,
+  ...(sodium ? [sodium] : []),
+];
+
+describe("the scan path's verifier", () => {
+  it("is libsodium here (its prebuilt binding loads)", () => {
+    expect(sodium?.name).toBe("libsodium");
+    const scan = createScanVerifiers();
+    expect(scan.issuerVerifier.name).toBe("libsodium");
+    expect(scan.deviceVerifier.name).toBe("libsodium");
+    expect(createScanVerifiers({ secondCore: true }).deviceVerifier.name).toBe("libsodium (second core)");
+  });
+});
 
 describe("Ed25519 against RFC 8032 test vectors", () => {
   for (const v of RFC8032) {
@@ -65,7 +85,7 @@ describe("Ed25519 against RFC 8032 test vectors", () => {
     }
   }
 
-  it("both verifiers refuse S >= L (non-canonical) and malformed sizes without throwing", () => {
+  it("every verifier refuses S >= L (non-canonical) and malformed sizes without throwing", () => {
     const v = RFC8032[0];
     if (!v) throw new Error("no vector");
     const sig = hex(v.signature);
@@ -77,6 +97,20 @@ describe("Ed25519 against RFC 8032 test vectors", () => {
       expect(verifier.verify(hex(v.message), sig, new Uint8Array(31))).toBe(false);
       expect(verifier.verify(hex(v.message), sig, new Uint8Array(32).fill(0xff))).toBe(false);
     }
+  });
+
+  it("libsodium also refuses a small-order public key, with which anyone can sign anything", () => {
+    // Public key and R the identity point, S = 0: [S]B = R + [k]A holds for every message. OpenSSL
+    // and tweetnacl accept it (cofactorless check, no small-order test), libsodium refuses such
+    // keys. Only an issuer could put such a device key in a signed ticket: no gate decision changes.
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const signature = new Uint8Array(64);
+    signature.set(identity, 0);
+    const message = new Uint8Array([1, 2, 3]);
+    expect(tweetnaclVerifier.verify(message, signature, identity)).toBe(true);
+    expect(createNodeVerifier().verify(message, signature, identity)).toBe(true);
+    expect(sodium?.verify(message, signature, identity)).toBe(false);
   });
 
   it("rejects a seed that is not 32 bytes", () => {

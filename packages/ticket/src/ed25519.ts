@@ -5,19 +5,33 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
 } from "node:crypto";
+import { createRequire } from "node:module";
 import nacl from "tweetnacl";
+import { withSecondCore } from "./second-core.js";
 
 /**
- * Two interchangeable Ed25519 implementations behind one seam.
+ * Interchangeable Ed25519 implementations behind one seam.
  * - tweetnacl: portable (wallet, browser, key tools) and the oracle in differential tests;
  *   ~150 verifications/s on the gate hardware we measured, too slow for the scan path.
- * - node:crypto (OpenSSL): ~8,000 verifications/s with a cached key; the gate's hot path.
- * Ed25519 signatures are deterministic, so both signers produce the same bytes.
+ * - node:crypto (OpenSSL 3.0): ~5,700 verifications/s on the 2-core gate machine (~175 µs each).
+ * - libsodium (sodium-native's prebuilt binding): ~10,000/s (~100 µs each), the scan path's
+ *   verifier when its binding loads (`createScanVerifiers`), node:crypto otherwise.
+ * Ed25519 signatures are deterministic, so every signer produces the same bytes.
  */
 export interface Ed25519Verifier {
   readonly name: string;
   /** True only for a valid signature; false (never a throw) for any malformed key or signature. */
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
+  /**
+   * Optional: starts the same verification elsewhere (another core) so that the caller can do other
+   * work meanwhile; `wait()` gives verify's answer. The caller waits for every one it begins.
+   */
+  begin?(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): PendingVerification;
+}
+
+/** A verification under way (Ed25519Verifier.begin). */
+export interface PendingVerification {
+  wait(): boolean;
 }
 
 export interface Ed25519Signer {
@@ -171,3 +185,70 @@ export function createNodeSigner(): Ed25519Signer {
     },
   };
 }
+
+/** What the gate uses of sodium-native (its prebuilt libsodium binding). */
+interface Sodium {
+  crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+let sodium: Sodium | null | undefined;
+
+/** sodium-native, or null where its binding cannot load (no prebuild for the platform). */
+function loadSodium(): Sodium | null {
+  if (sodium === undefined) {
+    try {
+      sodium = createRequire(import.meta.url)("sodium-native") as Sodium;
+    } catch {
+      sodium = null;
+    }
+  }
+  return sodium;
+}
+
+/**
+ * libsodium's verifier (crypto_sign_verify_detached), or undefined where sodium-native's binding
+ * does not load. It takes the raw 32-byte key (no key import) and is stricter than OpenSSL and
+ * tweetnacl on keys no honest signer makes: it also refuses a public key or an R of small order
+ * and a non-canonical public key encoding. A signature by a real key verifies the same everywhere.
+ */
+export function createSodiumVerifier(): Ed25519Verifier | undefined {
+  const lib = loadSodium();
+  if (lib === null) return undefined;
+  return {
+    name: "libsodium",
+    verify(message, signature, publicKey) {
+      if (!wellFormed(signature, publicKey)) return false;
+      try {
+        // Strictly true: the binding answers undefined for memory it cannot read (shared memory).
+        return lib.crypto_sign_verify_detached(signature, message, publicKey) === true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** The two verifiers of a scan: issuer signatures (few keys) and device proofs (a new key each scan). */
+export interface ScanVerifiers {
+  readonly issuerVerifier: Ed25519Verifier;
+  readonly deviceVerifier: Ed25519Verifier;
+}
+
+/**
+ * The verifiers for the scan path: libsodium for both where its binding loads (~100 µs a signature
+ * on the gate machine, against ~175 µs for node:crypto); otherwise node:crypto, with a key cache
+ * for the few issuer keys and none for device keys. `secondCore` checks the device proof on a
+ * worker thread while the scan's thread checks the issuer signature (second-core.ts): ~60 µs
+ * less at the median on the 2-core machine, but a worse p99 whenever the other core is busy (the
+ * worker wakes late), so it is not the default; the cache bench measures both.
+ */
+export function createScanVerifiers(options: { secondCore?: boolean } = {}): ScanVerifiers {
+  const sodium = createSodiumVerifier();
+  if (!sodium) return { issuerVerifier: createNodeVerifier(), deviceVerifier: nodeVerifierNoCache };
+  if (options.secondCore !== true) return { issuerVerifier: sodium, deviceVerifier: sodium };
+  // One worker for the process: a gate's scans are decided one at a time on its main thread.
+  if (secondCore === undefined) secondCore = withSecondCore(sodium) ?? null;
+  return { issuerVerifier: sodium, deviceVerifier: secondCore ?? sodium };
+}
+
+let secondCore: Ed25519Verifier | null | undefined;

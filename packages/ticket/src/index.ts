@@ -37,18 +37,22 @@ export {
 export {
   createNodeSigner,
   createNodeVerifier,
+  createScanVerifiers,
+  createSodiumVerifier,
   type Ed25519KeyPair,
   type Ed25519Signer,
   type Ed25519Verifier,
   keyPairFromSeed,
   keyPairFromSeedPortable,
   nodeVerifierNoCache,
+  type ScanVerifiers,
   tweetnaclSigner,
   tweetnaclVerifier,
 } from "./ed25519.js";
 export { classifyForeign, FOREIGN_CODE_RULES, type ForeignCode, type ForeignKind } from "./foreign.js";
 export { pick, type RandomSource, randomInt, seededRandom } from "./random.js";
 export { describeReason, REASON_DESCRIPTIONS } from "./reasons.js";
+export { type SecondCoreVerifier, withSecondCore } from "./second-core.js";
 export {
   issuerKeyMap,
   type SignedTrustListJson,

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { runDifferentialShard } from "./differential.js";
 
-it("tweetnacl and node:crypto agree on shard 2 of the 10,000-credential corpus", () => {
+it("tweetnacl, node:crypto and libsodium agree on shard 2 of the 10,000-credential corpus", () => {
   const { valid, refused } = runDifferentialShard(2);
   expect(valid).toBeGreaterThan(500);
   for (const reason of ["FORGED", "FORGED_PROOF", "UNKNOWN_KEY"])

@@ -1,6 +1,11 @@
 import { expect } from "vitest";
 import { verifyCredentialText } from "../src/credential.js";
-import { createNodeVerifier, nodeVerifierNoCache, tweetnaclVerifier } from "../src/ed25519.js";
+import {
+  createNodeVerifier,
+  createSodiumVerifier,
+  nodeVerifierNoCache,
+  tweetnaclVerifier,
+} from "../src/ed25519.js";
 import { corpusRandom, issuer, mutatedEntry, validEntry, validPool } from "./corpus.js";
 
 /** Total size of the differential corpus, split in shards so that vitest can run them side by side. */
@@ -8,12 +13,14 @@ export const DIFFERENTIAL_TOTAL = 10_000;
 export const DIFFERENTIAL_SHARDS = 4;
 
 /**
- * Verifies one shard of the corpus with tweetnacl and node:crypto and expects the same outcome for
+ * Verifies one shard of the corpus with tweetnacl, node:crypto and libsodium (the scan path's
+ * verifier, when its binding loads) and expects the same outcome for
  * every credential. Returns counts so the test can show that both valid and invalid cases ran.
  */
 export function runDifferentialShard(shard: number): { valid: number; refused: Map<string, number> } {
   const random = corpusRandom(`differential-${shard}`);
   const node = createNodeVerifier();
+  const sodium = createSodiumVerifier();
   const refused = new Map<string, number>();
   let valid = 0;
   const perShard = DIFFERENTIAL_TOTAL / DIFFERENTIAL_SHARDS;
@@ -33,6 +40,14 @@ export function runDifferentialShard(shard: number): { valid: number; refused: M
       expect.fail(
         `verifiers disagree on ${entry.text}: tweetnacl ${slowOutcome}, node:crypto ${fastOutcome}`,
       );
+    }
+    if (sodium) {
+      const scan = verifyCredentialText(entry.text, { ...base, issuerVerifier: sodium });
+      const scanOutcome = scan.valid ? "VALID" : scan.reason;
+      if (scanOutcome !== fastOutcome)
+        expect.fail(
+          `verifiers disagree on ${entry.text}: libsodium ${scanOutcome}, node:crypto ${fastOutcome}`,
+        );
     }
     if (fast.valid) valid++;
     else refused.set(fast.reason, (refused.get(fast.reason) ?? 0) + 1);

@@ -7,8 +7,9 @@ import {
   type TrustList,
   verifyTrustList,
 } from "@sesame/ticket";
+import { BundleFormatError, decodeGateBundle, encodeGateBundle } from "./bundle.js";
 import type { DemoTicketRow, DemoVenue, WalletEntry } from "./demo.js";
-import { GATE_BUNDLE_FORMAT, type GateBundle, type TicketChange, type Venue } from "./model.js";
+import type { GateBundle, TicketChange, Venue } from "./model.js";
 
 /*
  * The venue directory (docs/venue-files.md): what `sesame venue demo` writes and gates, the
@@ -66,7 +67,7 @@ export function writeVenueDirectory(dir: string, demo: DemoVenue, signer: Ed2551
   const write = (name: string, content: string | Uint8Array) => writeFileSync(join(dir, name), content);
   write(VENUE_FILES.venue, `${JSON.stringify(demo.venue, null, 2)}\n`);
   write(VENUE_FILES.trustList, `${JSON.stringify(demo.trustList, null, 2)}\n`);
-  const bundleBytes = Buffer.from(JSON.stringify(demo.bundle));
+  const bundleBytes = encodeGateBundle(demo.bundle);
   write(VENUE_FILES.bundle, bundleBytes);
   write(
     VENUE_FILES.bundleSignature,
@@ -194,9 +195,12 @@ export function readGateBundle(
       "signature does not match: altered, or not from this venue's root key",
     );
   }
-  const bundle = parseJson(VENUE_FILES.bundle, bytes.toString("utf8")) as GateBundle;
-  if (bundle?.format !== GATE_BUNDLE_FORMAT) {
-    throw new VenueFileError(VENUE_FILES.bundle, `format is not ${GATE_BUNDLE_FORMAT}`);
+  let bundle: GateBundle;
+  try {
+    bundle = decodeGateBundle(bytes);
+  } catch (error) {
+    if (error instanceof BundleFormatError) throw new VenueFileError(VENUE_FILES.bundle, error.message);
+    throw error;
   }
   const trust = verifyTrustList(bundle.trustList, rootPublicKey, verifier, { venue: bundle.venue.id });
   if (!trust.ok) throw new VenueFileError(VENUE_FILES.bundle, `trust list refused: ${trust.detail}`);

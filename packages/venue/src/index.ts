@@ -1,4 +1,11 @@
 export {
+  BundleFormatError,
+  decodeGateBundle,
+  encodeGateBundle,
+  REVOCATION_COLUMNS,
+  TICKET_COLUMNS,
+} from "./bundle.js";
+export {
   type DemoOptions,
   type DemoTicketRow,
   type DemoTicketState,

@@ -77,7 +77,8 @@ export interface Revocation {
   readonly sequence: number;
 }
 
-export const GATE_BUNDLE_FORMAT = "sesame-gate-bundle/1";
+/** The bundle's format; /2 writes its lists as rows of values (bundle.ts). */
+export const GATE_BUNDLE_FORMAT = "sesame-gate-bundle/2";
 
 /** What a gate receives to work offline: the venue, the trust list and every ticket's current state. */
 export interface GateBundle {

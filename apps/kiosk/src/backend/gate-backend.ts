@@ -10,7 +10,7 @@ import {
   stewardMessages,
   transition,
 } from "@sesame/gate-core";
-import { createNodeVerifier, type Ed25519Verifier, nodeVerifierNoCache } from "@sesame/ticket";
+import { createScanVerifiers, type Ed25519Verifier } from "@sesame/ticket";
 
 /*
  * The gate backend's core: one scan goes decide → record (durable) → unlock → passage → record,
@@ -124,8 +124,9 @@ export class GateBackend {
     private readonly options: GateBackendOptions,
     private readonly events: GateBackendEvents = {},
   ) {
-    this.issuerVerifier = options.issuerVerifier ?? createNodeVerifier();
-    this.deviceVerifier = options.deviceVerifier ?? nodeVerifierNoCache;
+    const scan = createScanVerifiers();
+    this.issuerVerifier = options.issuerVerifier ?? scan.issuerVerifier;
+    this.deviceVerifier = options.deviceVerifier ?? scan.deviceVerifier;
     this.windowMs = options.passageWindowMs ?? 6_000;
     for (const binding of options.lanes) {
       const state: LaneState = {

@@ -1,5 +1,5 @@
 import { type Decision, type Direction, decideScan, transition } from "@sesame/gate-core";
-import { createNodeVerifier, nodeVerifierNoCache } from "@sesame/ticket";
+import { createScanVerifiers } from "@sesame/ticket";
 import { parse, parseInteger, parseTime, requireString } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { openGateCache } from "../gate-cache.js";
@@ -50,7 +50,7 @@ export async function gateVerify(argv: string[], io: Io): Promise<number> {
       code,
       { gateId, lane, entrance: gate.entrance, direction, nowMs, mode: "normal", clockSuspect: false },
       store.facts(),
-      { issuerVerifier: createNodeVerifier(), deviceVerifier: nodeVerifierNoCache },
+      createScanVerifiers(),
     );
     const place = { lane, direction, at: nowMs };
     const recorded: Array<{ kind: string; gateSeq: number }> = [];
