@@ -538,7 +538,18 @@ describe("drill: attacks at the gate", () => {
     const tamperedDir = join(work.path, "tampered-venue");
     cpSync(venue.venueDir, tamperedDir, { recursive: true });
     const bundleFile = join(tamperedDir, VENUE_FILES.bundle);
-    writeFileSync(bundleFile, readFileSync(bundleFile, "utf8").replace(/"holder":"(.)/, '"holder":"Z'));
+    const text = readFileSync(bundleFile, "utf8");
+    const bundle = JSON.parse(text) as { ticketColumns: string[]; tickets: unknown[][] };
+    const holder = bundle.tickets[0]?.[bundle.ticketColumns.indexOf("holder")];
+    if (typeof holder !== "string" || holder === "")
+      throw new Error("the bundle's first ticket has no holder");
+    // One byte of the first holder's name, exactly as it sits in the signed file.
+    const encoded = JSON.stringify(holder).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    expect(text).toContain(encoded);
+    writeFileSync(bundleFile, text.replace(encoded, `"Z${encoded.slice(2)}`));
     let error: unknown;
     try {
       node("A1").store.importBundle(tamperedDir);
