@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Transport, TransportFactory } from "@sesame/bridge";
@@ -133,6 +133,11 @@ export async function run(): Promise<BenchFigure[]> {
     await gate.close();
     await sim.close();
     await stopSocat(socat);
+  }
+  let floor: number[];
+  try {
+    floor = await loneDurableWrites(dir, Math.min(latencies.length, 500));
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const sorted = latencies.sort((a, b) => a - b);
@@ -148,5 +153,41 @@ export async function run(): Promise<BenchFigure[]> {
     { name: "scan bytes in → unlock out, whole gate, p50", value: percentile(sorted, 50), unit: "ms" },
     { name: "scans measured (100,000-ticket cache, each ticket once)", value: sorted.length, unit: "scans" },
     { name: "scans that did not unlock (must be 0)", value: refused, unit: "scans" },
+    {
+      name: "floor: a lone 4 KiB write + fdatasync on this disk, same spacing, p50",
+      value: percentile(floor, 50),
+      unit: "ms",
+    },
+    {
+      name: "floor: a lone 4 KiB write + fdatasync on this disk, same spacing, p99",
+      value: percentile(floor, 99),
+      unit: "ms",
+    },
   ];
+}
+
+/**
+ * What the disk alone costs the scan path: one 4 KiB write and its fdatasync (the least a durable
+ * `authorized` record can cost), spaced like the scans above, in the gate's own directory. A scan
+ * at a gate comes tens of milliseconds after the last, so its commit is a lone one, and a lone
+ * flush is slower, and its tail longer, than one right behind another.
+ */
+async function loneDurableWrites(dir: string, count: number): Promise<number[]> {
+  const file = join(dir, "floor.bin");
+  writeFileSync(file, Buffer.alloc(count * 4096));
+  const fd = openSync(file, "r+");
+  const page = Buffer.alloc(4096, 0x5a);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      await sleep(20 + (i % 7) * 5);
+      const t = performance.now();
+      writeSync(fd, page, 0, page.length, i * 4096);
+      fdatasyncSync(fd);
+      out.push(performance.now() - t);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out.sort((a, b) => a - b);
 }
