@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { parseProvisioning } from "@sesame/sync";
-import { makeTempDir } from "@sesame/testing";
+import { captureOutput, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,17 +9,8 @@ import { runMosquittoConfigCommand, runSyncServerCommand } from "../src/cli.js";
 import { waitFor } from "./harness.js";
 
 function io(interrupted: Promise<void> = new Promise(() => {})) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  stderr.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  return { io: { stdout, stderr, now: () => Date.now(), interrupted }, out: () => out, err: () => err };
+  const { stdout, stderr, out, err } = captureOutput();
+  return { io: { stdout, stderr, now: () => Date.now(), interrupted }, out, err };
 }
 
 describe("sesame sync-server / mosquitto-config commands", () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { makeTempDir } from "@sesame/testing";
+import { captureOutput, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,23 +12,10 @@ import { waitFor } from "./harness.js";
 /* `sesame dashboard-user` and the dashboard options of `sesame sync-server`. */
 
 function io(input = "", interrupted: Promise<void> = new Promise(() => {})) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
+  const { stdout, stderr, out, err } = captureOutput();
   const stdin = new PassThrough();
   stdin.end(input);
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  stderr.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  return {
-    io: { stdout, stderr, stdin, now: () => Date.now(), interrupted },
-    out: () => out,
-    err: () => err,
-  };
+  return { io: { stdout, stderr, stdin, now: () => Date.now(), interrupted }, out, err };
 }
 
 describe("dashboard users and serving from the command line", () => {

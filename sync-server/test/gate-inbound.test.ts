@@ -14,12 +14,12 @@ import {
   signCommandText,
   venueTopics,
 } from "@sesame/sync";
-import { freePort, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
+import { freePort, Mosquitto, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
 import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../src/broker/aedes.js";
-import { BROKERS, FAST_GATE, Mosquitto, waitFor } from "./harness.js";
+import { BROKERS, FAST_GATE, waitFor } from "./harness.js";
 
 /*
  * The gate's side: garbage on every topic a gate listens to (malformed JSON, oversized, unknown

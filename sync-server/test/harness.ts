@@ -25,8 +25,6 @@ import { openServerStore, provisionGateInStore, SyncServer, type SyncServerOptio
 
 const SERVER_BIN = fileURLToPath(new URL("../src/bin/sync-server.ts", import.meta.url));
 
-export { Mosquitto };
-
 export type BrokerKind = "aedes" | "mosquitto";
 export const BROKERS: readonly BrokerKind[] = ["aedes", "mosquitto"];
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { runCli } from "@sesame/cli";
+import { captureOutput } from "@sesame/testing";
 
 /** The demo venue's doors and the moment the CLI tests pretend it is. */
 export const DOORS = "2026-07-26T17:00:00.000Z";
@@ -8,16 +9,7 @@ export const AT = "2026-07-26T18:00:00.000Z";
 
 /** Runs `sesame …` in this process with captured output, at the fixed time `at`. */
 export async function sesame(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  stderr.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
+  const { stdout, stderr, out, err } = captureOutput();
   const code = await runCli(argv, {
     stdout,
     stderr,
@@ -25,7 +17,7 @@ export async function sesame(...argv: string[]): Promise<{ code: number; out: st
     now: () => Date.parse(AT),
     interrupted: new Promise(() => {}),
   });
-  return { code, out, err };
+  return { code, out: out(), err: err() };
 }
 
 /** A venue directory's CSV (the demo's values hold no commas). */

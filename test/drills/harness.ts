@@ -206,9 +206,18 @@ class Child {
   }
 }
 
+/** GET `url` as JSON; undefined while the process does not answer (starting, killed, restarting). */
+async function fetchJson<T>(url: string): Promise<T | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return response.ok ? ((await response.json()) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `sesame sync-server` as its own process, its embedded broker as its child. */
-export class ServerProcess {
-  private readonly proc: Child;
+export class ServerProcess extends Child {
   constructor(
     readonly venueDir: string,
     readonly dataDir: string,
@@ -216,19 +225,11 @@ export class ServerProcess {
     readonly mqttPort: number,
     log: (line: string) => void,
   ) {
-    this.proc = new Child("sync-server", log);
-  }
-
-  get pid(): number | undefined {
-    return this.proc.pid;
-  }
-
-  get running(): boolean {
-    return this.proc.running;
+    super("sync-server", log);
   }
 
   async start(): Promise<void> {
-    await this.proc.spawn(
+    await this.spawn(
       [
         "--import",
         "tsx",
@@ -255,48 +256,24 @@ export class ServerProcess {
     );
   }
 
-  async health(): Promise<{ mqttConnected: boolean } | undefined> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${this.httpPort}/api/health`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      return response.ok ? ((await response.json()) as { mqttConnected: boolean }) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  kill(): Promise<void> {
-    return this.proc.kill();
-  }
-
-  stop(): Promise<void> {
-    return this.proc.stop();
+  health(): Promise<{ mqttConnected: boolean } | undefined> {
+    return fetchJson(`http://127.0.0.1:${this.httpPort}/api/health`);
   }
 }
 
 /** A gate process (`apps/kiosk/src/gate-main.ts --config gate.json`), as `sesame up` runs it. */
-export class GateProcess {
-  private readonly proc: Child;
+export class GateProcess extends Child {
   url = "";
   constructor(
     readonly gateId: string,
     readonly configFile: string,
     log: (line: string) => void,
   ) {
-    this.proc = new Child(gateId, log);
-  }
-
-  get running(): boolean {
-    return this.proc.running;
-  }
-
-  get pid(): number | undefined {
-    return this.proc.pid;
+    super(gateId, log);
   }
 
   async start(): Promise<string> {
-    this.url = await this.proc.spawn(
+    this.url = await this.spawn(
       ["--import", "tsx", GATE_MAIN, "--config", this.configFile],
       { SESAME_STOP_ON_STDIN_EOF: "1" },
       /^kiosk (http:\/\/\S+)$/,
@@ -304,21 +281,8 @@ export class GateProcess {
     return this.url;
   }
 
-  async state(): Promise<GateState | undefined> {
-    try {
-      const response = await fetch(`${this.url}/api/state`, { signal: AbortSignal.timeout(2_000) });
-      return response.ok ? ((await response.json()) as GateState) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  kill(): Promise<void> {
-    return this.proc.kill();
-  }
-
-  stop(): Promise<void> {
-    return this.proc.stop();
+  state(): Promise<GateState | undefined> {
+    return fetchJson(`${this.url}/api/state`);
   }
 }
 

@@ -235,28 +235,22 @@ export class LaneLedger {
    * window ended (negative: it has not ended yet). Counted as an authorization, annulled, so the
    * counters still reconcile. Returns undefined when its claim would already have lapsed.
    */
-  addLateClaim(
-    direction: Direction,
-    reference: string,
-    endedAgoMs: number,
-    now: number,
-    passages = 1,
-  ): Grant | undefined {
+  addLateClaim(direction: Direction, reference: string, endedAgoMs: number, now: number): Grant | undefined {
     const lapsesAt = now - endedAgoMs + this.lateClaimMs;
     if (lapsesAt <= now) return undefined;
     const grant: Grant = {
       id: this.nextId++,
       direction,
-      passages,
-      remaining: passages,
+      passages: 1,
+      remaining: 1,
       issuedAt: now - endedAgoMs,
       expiresAt: now - endedAgoMs,
       reference,
     };
     const c = this.counts[direction];
     c.authorizations++;
-    c.authorizedPassages += passages;
-    c.annulledPassages += passages;
+    c.authorizedPassages++;
+    c.annulledPassages++;
     this.claims.push({ grant, lapsesAt });
     return grant;
   }

@@ -203,19 +203,6 @@ export async function run(): Promise<BenchFigure[]> {
       const decision = decideScan(codes[2 * i] ?? "", context, facts, verifiers);
       cache.recordRefusal(decision, place);
     });
-    // Both signatures on this core (the scan path's verifiers) against the device proof checked on
-    // the second core meanwhile, turn about, on codes already used (refused ALREADY_ENTERED after
-    // the same verifications and reads).
-    const twoCores = createScanVerifiers({ secondCore: true });
-    const decideTwoCores: number[] = [];
-    const decideOneCore: number[] = [];
-    await sampleEvents(2000, (i) => {
-      const t = performance.now();
-      decideScan(codes[2 * (i >> 1)] ?? "", context, facts, i % 2 === 0 ? twoCores : verifiers);
-      (i % 2 === 0 ? decideTwoCores : decideOneCore).push(performance.now() - t);
-    });
-    decideTwoCores.sort((a, b) => a - b);
-    decideOneCore.sort((a, b) => a - b);
 
     // Lookup: family names, prefixes, first + family names typed in capitals without accents,
     // order references, misses.
@@ -305,16 +292,6 @@ export async function run(): Promise<BenchFigure[]> {
         value: percentile(decideOnly, 50),
         unit: "ms",
       },
-      ...[
-        ["device proof on the second core", decideTwoCores],
-        ["both signatures on one core", decideOneCore],
-      ].flatMap(([how, times]) =>
-        [50, 99].map((p) => ({
-          name: `  decision alone, ${how}, p${p}`,
-          value: percentile(times as number[], p),
-          unit: "ms",
-        })),
-      ),
       {
         name: "  of which durable `authorized` commit alone, p99",
         value: percentile(commitOnly, 99),

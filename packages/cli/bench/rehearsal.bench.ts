@@ -44,35 +44,18 @@ export async function run(): Promise<BenchFigure[]> {
   const t = report.truth;
   const l = report.latency.scanToUnlockMs;
   const fan = report.latency.fanOutMs;
+  const mustBeZero = (name: string, value: number): BenchFigure => ({
+    name,
+    value,
+    unit: "",
+    target: "0",
+    ok: value === 0,
+  });
   return [
-    {
-      name: `rehearsal ${size}: false accepts`,
-      value: t.falseAccepts,
-      unit: "",
-      target: "0",
-      ok: t.falseAccepts === 0,
-    },
-    {
-      name: "rehearsal: false refusals",
-      value: t.falseRefusals,
-      unit: "",
-      target: "0",
-      ok: t.falseRefusals === 0,
-    },
-    {
-      name: "rehearsal: lost events (gate log vs server)",
-      value: t.lostEvents,
-      unit: "",
-      target: "0",
-      ok: t.lostEvents === 0,
-    },
-    {
-      name: "rehearsal: double entries (server alerts)",
-      value: t.doubleEntries,
-      unit: "",
-      target: "0",
-      ok: t.doubleEntries === 0,
-    },
+    mustBeZero(`rehearsal ${size}: false accepts`, t.falseAccepts),
+    mustBeZero("rehearsal: false refusals", t.falseRefusals),
+    mustBeZero("rehearsal: lost events (gate log vs server)", t.lostEvents),
+    mustBeZero("rehearsal: double entries (server alerts)", t.doubleEntries),
     { name: "rehearsal: simulated time / wall time", value: report.timing.speedup, unit: "×", target: "> 1" },
     { name: "rehearsal: decisions per wall second", value: report.timing.decisionsPerWallSecond, unit: "/s" },
     { name: "rehearsal: wall time, set-up + ingress", value: total, unit: "s" },

@@ -1,8 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { encodePng, phoneScreen, renderCameraFrame } from "@sesame/hardware-sim";
-import { makeTempDir } from "@sesame/testing";
+import { captureOutput, makeTempDir } from "@sesame/testing";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,17 +12,8 @@ const dir = makeTempDir("sesame-decode-image-");
 afterAll(() => dir.remove());
 
 function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  stderr.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
+  const { stdout, stderr, out, err } = captureOutput();
+  return { io: { stdout, stderr }, out, err };
 }
 
 const ticket = credentialShapedText(51);

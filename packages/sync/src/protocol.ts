@@ -347,7 +347,7 @@ export function validateChange(value: unknown, field = "change"): TicketChange {
 }
 
 /** A path on the sync-server itself: one leading slash, never "//" (a protocol-relative URL). */
-export const SNAPSHOT_PATH = /^\/(?!\/)[A-Za-z0-9/_.?=&-]*$/;
+const SNAPSHOT_PATH = /^\/(?!\/)[A-Za-z0-9/_.?=&-]*$/;
 
 /** Where a gate downloads the snapshot when the server no longer replays from its position. */
 export interface SnapshotPointer {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { BASE45_ALPHABET, decodeBase45, encodeBase45 } from "./base45.js";
 import { ByteReader, ByteWriter, Truncated } from "./bytes.js";
-import type { Ed25519Signer, Ed25519Verifier, PendingVerification } from "./ed25519.js";
+import type { Ed25519Signer, Ed25519Verifier } from "./ed25519.js";
 import { classifyForeign, type ForeignKind } from "./foreign.js";
 
 /* The byte layouts here are specified in docs/credential.md; change both together. */
@@ -487,32 +487,25 @@ export function verifyCredential(credential: Credential, options: VerifyOptions)
       `issuer key ${body.keyId} is valid ${iso(key.validFrom)} to ${iso(key.validUntil)}`,
     );
   }
-  // The device proof, when there is one, is checked while the issuer signature is (on another
-  // core, if the device verifier can); the issuer's verdict still comes first.
-  const { proof } = credential;
-  const nowStep = timeStep(options.nowMs);
-  const mobile = body.kind === "mobile";
-  const proofStep = mobile && proof ? reconstructStep(proof.stepLow, nowStep) : undefined;
-  const deviceVerifier = options.deviceVerifier ?? options.issuerVerifier;
-  let proofCheck: PendingVerification | undefined;
-  let proofMessageBytes: Uint8Array | undefined;
-  if (mobile && proof && body.devicePublicKey && proofStep !== undefined) {
-    const digest = ticketDigest(credential.bodyBytes, credential.issuerSignature);
-    proofMessageBytes = proofMessage(digest, proofStep);
-    proofCheck = deviceVerifier.begin?.(proofMessageBytes, proof.signature, body.devicePublicKey);
+  if (
+    !options.issuerVerifier.verify(
+      concat(TICKET_DOMAIN, credential.bodyBytes),
+      credential.issuerSignature,
+      key.publicKey,
+    )
+  ) {
+    return refuse("FORGED", "the issuer signature does not match the ticket");
   }
-  const issuerValid = options.issuerVerifier.verify(
-    concat(TICKET_DOMAIN, credential.bodyBytes),
-    credential.issuerSignature,
-    key.publicKey,
-  );
-  const proofValid = proofCheck?.wait();
-  if (!issuerValid) return refuse("FORGED", "the issuer signature does not match the ticket");
+  let proofStep: number | undefined;
   let proofLagSteps: number | undefined;
-  if (mobile) {
-    if (!proof || !body.devicePublicKey || proofStep === undefined || proofMessageBytes === undefined)
-      return refuse("TRUNCATED", "device proof missing");
-    if (!(proofValid ?? deviceVerifier.verify(proofMessageBytes, proof.signature, body.devicePublicKey))) {
+  if (body.kind === "mobile") {
+    const { proof } = credential;
+    if (!proof || !body.devicePublicKey) return refuse("TRUNCATED", "device proof missing");
+    const nowStep = timeStep(options.nowMs);
+    proofStep = reconstructStep(proof.stepLow, nowStep);
+    const digest = ticketDigest(credential.bodyBytes, credential.issuerSignature);
+    const deviceVerifier = options.deviceVerifier ?? options.issuerVerifier;
+    if (!deviceVerifier.verify(proofMessage(digest, proofStep), proof.signature, body.devicePublicKey)) {
       return refuse("FORGED_PROOF", "the code was not produced by the ticket holder's phone");
     }
     proofLagSteps = nowStep - proofStep;

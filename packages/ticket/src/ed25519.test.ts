@@ -59,7 +59,6 @@ describe("the scan path's verifier", () => {
     const scan = createScanVerifiers();
     expect(scan.issuerVerifier.name).toBe("libsodium");
     expect(scan.deviceVerifier.name).toBe("libsodium");
-    expect(createScanVerifiers({ secondCore: true }).deviceVerifier.name).toBe("libsodium (second core)");
   });
 });
 

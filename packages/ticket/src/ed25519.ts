@@ -7,7 +7,6 @@ import {
 } from "node:crypto";
 import { createRequire } from "node:module";
 import nacl from "tweetnacl";
-import { withSecondCore } from "./second-core.js";
 
 /**
  * Interchangeable Ed25519 implementations behind one seam.
@@ -22,16 +21,6 @@ export interface Ed25519Verifier {
   readonly name: string;
   /** True only for a valid signature; false (never a throw) for any malformed key or signature. */
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
-  /**
-   * Optional: starts the same verification elsewhere (another core) so that the caller can do other
-   * work meanwhile; `wait()` gives verify's answer. The caller waits for every one it begins.
-   */
-  begin?(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): PendingVerification;
-}
-
-/** A verification under way (Ed25519Verifier.begin). */
-export interface PendingVerification {
-  wait(): boolean;
 }
 
 export interface Ed25519Signer {
@@ -237,18 +226,10 @@ export interface ScanVerifiers {
 /**
  * The verifiers for the scan path: libsodium for both where its binding loads (~100 µs a signature
  * on the gate machine, against ~175 µs for node:crypto); otherwise node:crypto, with a key cache
- * for the few issuer keys and none for device keys. `secondCore` checks the device proof on a
- * worker thread while the scan's thread checks the issuer signature (second-core.ts): ~60 µs
- * less at the median on the 2-core machine, but a worse p99 whenever the other core is busy (the
- * worker wakes late), so it is not the default; the cache bench measures both.
+ * for the few issuer keys and none for device keys.
  */
-export function createScanVerifiers(options: { secondCore?: boolean } = {}): ScanVerifiers {
+export function createScanVerifiers(): ScanVerifiers {
   const sodium = createSodiumVerifier();
   if (!sodium) return { issuerVerifier: createNodeVerifier(), deviceVerifier: nodeVerifierNoCache };
-  if (options.secondCore !== true) return { issuerVerifier: sodium, deviceVerifier: sodium };
-  // One worker for the process: a gate's scans are decided one at a time on its main thread.
-  if (secondCore === undefined) secondCore = withSecondCore(sodium) ?? null;
-  return { issuerVerifier: sodium, deviceVerifier: secondCore ?? sodium };
+  return { issuerVerifier: sodium, deviceVerifier: sodium };
 }
-
-let secondCore: Ed25519Verifier | null | undefined;

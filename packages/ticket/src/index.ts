@@ -52,7 +52,6 @@ export {
 export { classifyForeign, FOREIGN_CODE_RULES, type ForeignCode, type ForeignKind } from "./foreign.js";
 export { pick, type RandomSource, randomInt, seededRandom } from "./random.js";
 export { describeReason, REASON_DESCRIPTIONS } from "./reasons.js";
-export { type SecondCoreVerifier, withSecondCore } from "./second-core.js";
 export {
   issuerKeyMap,
   type SignedTrustListJson,

@@ -413,7 +413,7 @@ export class GateBackend {
         if (passage.event) this.emit(passage.event);
         this.show(s, "ready");
       } else if (p.attribution.kind === "late") {
-        this.recordLatePassage(s, p, at);
+        this.recordLatePassage(lane, p.attribution.reference, p.direction, at);
       } else if (p.attribution.kind === "fire-alarm" || p.attribution.kind === "free-passage") {
         this.emit(this.options.store.recordFreePassage(lane, at, p.direction).event);
       } else {
@@ -468,8 +468,12 @@ export class GateBackend {
    * could not hear it: the holder's entry, late (no alarm). Should the journal refuse it, the
    * rotation is still recorded, as an unattributed one.
    */
-  private recordLatePassage(s: LaneState, p: PassageEvent, at: number): void {
-    const reference = p.attribution.kind === "late" ? p.attribution.reference : undefined;
+  private recordLatePassage(
+    lane: number,
+    reference: string | undefined,
+    direction: Direction,
+    at: number,
+  ): void {
     let problem = "the late passage names no authorization";
     if (reference !== undefined) {
       try {
@@ -483,8 +487,8 @@ export class GateBackend {
         problem = error instanceof Error ? error.message : String(error);
       }
     }
-    this.events.onWarning?.(`lane ${s.binding.lane}: a late passage could not be attributed: ${problem}`);
-    this.recordUnattributed(s.binding.lane, false, p.direction, at);
+    this.events.onWarning?.(`lane ${lane}: a late passage could not be attributed: ${problem}`);
+    this.recordUnattributed(lane, false, direction, at);
   }
 
   close(): void {

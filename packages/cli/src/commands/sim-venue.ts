@@ -5,6 +5,7 @@ import { CliError } from "../cli-error.js";
 import type { Io } from "../io.js";
 import { runRealtimeRehearsal } from "../rehearsal/realtime-run.js";
 import { type RehearsalReport, writeReport } from "../rehearsal/report.js";
+import { fmt } from "../rehearsal/report-html.js";
 import { runVirtualRehearsal } from "../rehearsal/virtual-run.js";
 
 export const SIM_VENUE_USAGE =
@@ -14,10 +15,6 @@ export const SIM_VENUE_USAGE =
 function defaultWorkers(): number {
   const cores = availableParallelism();
   return cores >= 4 ? Math.min(4, cores - 1) : 0;
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString("en", { maximumFractionDigits: digits });
 }
 
 function summary(r: RehearsalReport, files: { json: string; html: string }): string {

@@ -92,6 +92,27 @@ export interface LaneResult {
   readonly assisted: number;
 }
 
+/** Outcomes checked against the crowd's ground truth (RehearsalReport["truth"] sums them). */
+export interface TruthTally {
+  falseAccepts: number;
+  falseRefusals: number;
+  wrongReasons: number;
+  noDecision: number;
+  expectedAnnulled: number;
+  annulled: number;
+}
+
+export function emptyTruthTally(): TruthTally {
+  return {
+    falseAccepts: 0,
+    falseRefusals: 0,
+    wrongReasons: 0,
+    noDecision: 0,
+    expectedAnnulled: 0,
+    annulled: 0,
+  };
+}
+
 export interface SectorResult {
   readonly index: number;
   readonly unlockWall: number[];
@@ -103,14 +124,7 @@ export interface SectorResult {
   readonly byOutcome: Record<string, number>;
   readonly byProfile: Record<string, ProfileFigures>;
   readonly mismatches: Mismatch[];
-  readonly truth: {
-    falseAccepts: number;
-    falseRefusals: number;
-    wrongReasons: number;
-    noDecision: number;
-    expectedAnnulled: number;
-    annulled: number;
-  };
+  readonly truth: TruthTally;
   readonly people: number;
   readonly admitted: number;
   readonly decisions: number;

@@ -372,45 +372,38 @@ export function makePopulation(
     }
     return undefined;
   };
+  /** A holder's code (as shown, or a copy of it) brought to their ticket's entrance, to be refused. */
+  const refusedAtOwnEntrance = (
+    index: number,
+    profile: Profile,
+    reasons: ReasonCode[],
+    code: "wallet" | "screenshot" | "forged",
+  ) => {
+    const w = walletOf(index);
+    person({
+      profile,
+      entrance: w.body.entrance,
+      ticketEntrance: w.body.entrance,
+      truth: { expect: "refuse", reasons },
+      kind: w.body.kind === "printed" ? "printed" : "mobile",
+      code: { kind: code, wallet: index },
+    });
+  };
   for (let i = 0; i < share(mix.screenshot); i++) {
     const index = mobileHolder();
     if (index === undefined) break;
-    const entrance = walletOf(index).body.entrance;
-    person({
-      profile: "screenshot",
-      entrance,
-      ticketEntrance: entrance,
-      truth: { expect: "refuse", reasons: ["EXPIRED_CODE"] },
-      kind: "mobile",
-      code: { kind: "screenshot", wallet: index },
-    });
+    refusedAtOwnEntrance(index, "screenshot", ["EXPIRED_CODE"], "screenshot");
   }
   for (let i = 0; i < share(mix.forged); i++) {
     const index = mobileHolder();
     if (index === undefined) break;
-    const entrance = walletOf(index).body.entrance;
-    person({
-      profile: "forged",
-      entrance,
-      ticketEntrance: entrance,
-      truth: { expect: "refuse", reasons: ["FORGED", "FORGED_PROOF", "MALFORMED"] },
-      kind: "mobile",
-      code: { kind: "forged", wallet: index },
-    });
+    refusedAtOwnEntrance(index, "forged", ["FORGED", "FORGED_PROOF", "MALFORMED"], "forged");
   }
   const oldCode = (state: string, profile: Profile, reason: ReasonCode, s: number) => {
     for (let i = 0; i < share(s); i++) {
       const index = take(oldCodes.get(state) ?? [], random);
       if (index === undefined) return;
-      const w = walletOf(index);
-      person({
-        profile,
-        entrance: w.body.entrance,
-        ticketEntrance: w.body.entrance,
-        truth: { expect: "refuse", reasons: [reason] },
-        kind: w.body.kind === "printed" ? "printed" : "mobile",
-        code: { kind: "wallet", wallet: index },
-      });
+      refusedAtOwnEntrance(index, profile, [reason], "wallet");
     }
   };
   oldCode("resold-old", "resold", "REVOKED_RESOLD", mix.resold);
@@ -421,15 +414,12 @@ export function makePopulation(
     // begun (TICKET_NOT_VALID); WRONG_DAY or WRONG_SESSION for a ticket valid today.
     const index = take(otherSession, random);
     if (index === undefined) break;
-    const entrance = walletOf(index).body.entrance;
-    person({
-      profile: "wrong-session",
-      entrance,
-      ticketEntrance: entrance,
-      truth: { expect: "refuse", reasons: ["TICKET_NOT_VALID", "WRONG_DAY", "WRONG_SESSION"] },
-      kind: "mobile",
-      code: { kind: "wallet", wallet: index },
-    });
+    refusedAtOwnEntrance(
+      index,
+      "wrong-session",
+      ["TICKET_NOT_VALID", "WRONG_DAY", "WRONG_SESSION"],
+      "wallet",
+    );
   }
   for (let i = 0; i < share(mix.foreign); i++) {
     person({

@@ -23,6 +23,7 @@ import {
   REPORT_FORMAT,
   type RehearsalReport,
 } from "./report.js";
+import { seedNumber } from "./timing.js";
 
 /*
  * `sesame sim venue --realtime`: a smaller rehearsal through the whole stack as `sesame up` runs
@@ -66,12 +67,6 @@ export const MODELED_REALTIME: readonly string[] = [
 interface Tally {
   arrived: number;
   done: number;
-}
-
-function seedNumber(seed: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
-  return h || 1;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

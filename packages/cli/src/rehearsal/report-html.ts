@@ -27,7 +27,8 @@ function esc(text: string | number): string {
     .replaceAll("'", "&#39;");
 }
 
-function fmt(n: number, digits = 0): string {
+/** A figure for people to read (thousands separated; "–" for no figure). */
+export function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toLocaleString("en", { maximumFractionDigits: digits }) : "–";
 }
 

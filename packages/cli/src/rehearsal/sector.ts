@@ -1,5 +1,5 @@
 import type { EntryLogEvent, ReasonCode } from "@sesame/gate-core";
-import { type Random, seededRandom } from "@sesame/hardware-sim";
+import { between, type Random, seededRandom } from "@sesame/hardware-sim";
 import type { ScanOutcome } from "@sesame/kiosk";
 import {
   CacheSyncStore,
@@ -12,6 +12,7 @@ import {
 import { createNodeSigner, type Ed25519Signer } from "@sesame/ticket";
 import { readSecrets, readWallets } from "@sesame/venue";
 import {
+  emptyTruthTally,
   HOP_MAX_MS,
   HOP_MIN_MS,
   HOP_TAIL_MS,
@@ -25,7 +26,7 @@ import {
 } from "./messages.js";
 import { type PersonSpec, Phones, usedTwiceCopy } from "./population.js";
 import type { Mismatch, ProfileFigures } from "./report.js";
-import { DEFAULT_TIMINGS, exponential, type HumanTimings, MINUTE, uniform } from "./timing.js";
+import { DEFAULT_TIMINGS, exponential, type HumanTimings, MINUTE, seedNumber } from "./timing.js";
 import { VirtualClock } from "./virtual-clock.js";
 import { STEWARD_ID, VirtualGate, type VirtualLane } from "./virtual-gate.js";
 
@@ -70,12 +71,6 @@ interface GateLink {
   upFreeAt: number;
 }
 
-function seedNumber(seed: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
-  return h || 1;
-}
-
 export class Sector {
   private readonly clock: VirtualClock;
   private readonly random: Random;
@@ -105,14 +100,7 @@ export class Sector {
     byOutcome: {} as Record<string, number>,
     byProfile: {} as Record<string, ProfileFigures & { reasons: Record<string, number> }>,
     mismatches: [] as Mismatch[],
-    truth: {
-      falseAccepts: 0,
-      falseRefusals: 0,
-      wrongReasons: 0,
-      noDecision: 0,
-      expectedAnnulled: 0,
-      annulled: 0,
-    },
+    truth: emptyTruthTally(),
     people: 0,
     arrived: 0,
     admitted: 0,
@@ -581,7 +569,7 @@ export class Sector {
         const copy = usedTwiceCopy(p, 0);
         this.profile(copy).people++;
         r.people++;
-        this.later(uniform(random, MINUTE, 15 * MINUTE), copy);
+        this.later(between(random, MINUTE, 15 * MINUTE), copy);
       }
     } else {
       f.notPassed++;

@@ -1,4 +1,4 @@
-import type { Random } from "@sesame/hardware-sim";
+import { between, type Random } from "@sesame/hardware-sim";
 
 /*
  * The modeled human timings of an ingress (DESIGN.md §8): when people arrive, how long they take
@@ -8,9 +8,11 @@ import type { Random } from "@sesame/hardware-sim";
 
 export const MINUTE = 60_000;
 
-/** A uniform number in [min, max). */
-export function uniform(random: Random, min: number, max: number): number {
-  return min + (max - min) * random();
+/** A run's text seed as the number hardware-sim's seededRandom takes (FNV-1a, never 0). */
+export function seedNumber(seed: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
+  return h || 1;
 }
 
 /** Triangular distribution on [min, max] with its mode at `mode`: most values near the mode. */
@@ -114,7 +116,7 @@ export const DEFAULT_TIMINGS: HumanTimings = {
       : kind === "mobile"
         ? triangular(random, 900, 1_500, 3_500)
         : triangular(random, 1_000, 1_500, 2_500),
-  approach: (random) => uniform(random, 100, 900),
+  approach: (random) => between(random, 100, 900),
   turnedAway: (random) => triangular(random, 2_000, 3_000, 6_000),
   steward: (random, reason) =>
     reason === "ACCESSIBILITY_ASSISTANCE"

@@ -7,6 +7,7 @@ import { openServerStore, provisionGateInStore } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type Gate, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import {
+  emptyTruthTally,
   HOP_MIN_MS,
   ROUND_MS,
   type RoundOrder,
@@ -28,7 +29,7 @@ import {
   type RehearsalReport,
 } from "./report.js";
 import { Sector } from "./sector.js";
-import { ArrivalCurve, MINUTE } from "./timing.js";
+import { ArrivalCurve, MINUTE, seedNumber } from "./timing.js";
 import { VenueServer } from "./venue-server.js";
 
 /*
@@ -156,12 +157,6 @@ function workerSector(config: SectorConfig): Promise<SectorHandle> {
 
 function defaultDataParent(): string {
   return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-}
-
-function seedNumber(seed: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
-  return h || 1;
 }
 
 /** Entrances to sectors, balancing lanes: the largest entrance first to the least loaded sector. */
@@ -433,14 +428,7 @@ function buildReport(input: ReportInput): RehearsalReport {
   const counters: Record<string, number> = {};
   const gateAlerts: Record<string, number> = {};
   const byProfile: Record<string, ProfileFigures & { reasons: Record<string, number> }> = {};
-  const truth = {
-    falseAccepts: 0,
-    falseRefusals: 0,
-    wrongReasons: 0,
-    noDecision: 0,
-    expectedAnnulled: 0,
-    annulled: 0,
-  };
+  const truth = emptyTruthTally();
   const mismatches: Mismatch[] = [];
   let people = 0;
   let admitted = 0;
