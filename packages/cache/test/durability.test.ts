@@ -88,34 +88,42 @@ describe("durability: a gate killed at random moments loses nothing and admits n
   });
   afterAll(() => v?.remove());
 
-  /** Runs the gate from scan `first`; kills it `killAfterMs` after it is ready (or after spawn). */
+  /**
+   * Runs the gate from scan `first` to `end` and waits for it to die or stop. `death` says where
+   * it dies (see gate-loop.ts); `killOn`, for a gate that holds, is the event on which the test
+   * SIGKILLs it: what the gate printed, counted, so the kill lands wherever the gate has got to
+   * by the time the test reads it, on any machine. A gate that holds is always killed.
+   */
   const run = (
     first: number,
     end: number,
-    kill?: { afterReady: boolean; ms: number },
+    death: string,
+    killOn?: (line: string) => boolean,
     config = configPath,
   ): Promise<Round> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bundle, config, String(first), String(end)], {
-        stdio: ["ignore", "pipe", "pipe"],
+      const child = spawn(process.execPath, [bundle, config, String(first), String(end), death], {
+        stdio: ["pipe", "pipe", "pipe"],
       });
       let out = "";
       let err = "";
-      let timer: NodeJS.Timeout | undefined;
-      const arm = () => {
-        if (kill && !timer) timer = setTimeout(() => child.kill("SIGKILL"), kill.ms);
-      };
-      if (kill && !kill.afterReady) arm();
+      let pending = "";
+      const kill = () => child.kill("SIGKILL");
+      if (killOn?.("")) kill();
       child.stdout.on("data", (chunk: Buffer) => {
         out += chunk.toString();
-        if (kill?.afterReady && /^R$/m.test(out)) arm();
+        pending += chunk.toString();
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        // "H": the gate ran out of scans before the event came; it holds until killed.
+        for (const line of lines) if (line === "H" || killOn?.(line)) kill();
       });
       child.stderr.on("data", (chunk: Buffer) => {
         err += chunk.toString();
       });
+      child.stdin.on("error", () => {}); // the gate died: nothing more to write
       child.on("error", reject);
       child.on("close", (code, signal) => {
-        if (timer) clearTimeout(timer);
         if (signal !== "SIGKILL" && code !== 0) reject(new Error(`gate exited ${code}: ${err}`));
         else resolve({ lines: out.split("\n").filter((l) => l !== ""), killed: signal === "SIGKILL" });
       });
@@ -126,6 +134,7 @@ describe("durability: a gate killed at random moments loses nothing and admits n
     const committed = new Map<number, string>();
     let next = 0;
     let kills = 0;
+    const deaths = new Map<string, number>();
     const absorb = (round: Round) => {
       for (const line of round.lines) {
         const [tag, a, b] = line.split(" ");
@@ -134,18 +143,45 @@ describe("durability: a gate killed at random moments loses nothing and admits n
         if (tag === "S") next = Number(a);
       }
     };
-    for (let round = 0; round < KILLS && next < SCANS; round++) {
-      // Most kills land while scans stream; some during start-up (import, recovery).
-      const afterReady = random.next() < 0.8;
-      const ms = afterReady ? Math.floor(random.next() * 250) : 20 + Math.floor(random.next() * 250);
-      const r = await run(next, SCANS, { afterReady, ms });
+    /** Kills on the k-th commit after the gate said it was ready. */
+    const afterCommits = (k: number) => {
+      let ready = false;
+      let seen = 0;
+      return (line: string) => {
+        if (line === "R") ready = true;
+        else if (ready && line.startsWith("C ")) seen++;
+        return seen >= k;
+      };
+    };
+    for (let round = 0; round < KILLS; round++) {
+      // Where this round's death lands, chosen by events: inside the first import, at start-up
+      // (node, opening the cache, recovery), inside a journal write (k = 1: inside recovery when
+      // an authorization was left open), or where the gate has got to once it printed its k-th commit.
+      const pick = random.next();
+      const k = 1 + Math.floor(random.next() * 40);
+      const [kind, death, killOn] =
+        round === 0
+          ? ["import", `import:${1 + Math.floor(random.next() * 300)}`, undefined]
+          : pick < 0.15
+            ? ["start-up", "hold", () => true]
+            : pick < 0.3
+              ? ["recovery", "log:1", undefined]
+              : pick < 0.6
+                ? ["journal", `log:${k}`, undefined]
+                : ["after-commit", "hold", afterCommits(k)];
+      // At most 60 scans a round (a gate that gets there holds and is killed): 30 rounds never
+      // run out of the 1,500 scans, so every round has something to be killed in.
+      const r = await run(next, Math.min(SCANS, next + 60), death, killOn);
       absorb(r);
       if (r.killed) kills++;
+      deaths.set(kind, (deaths.get(kind) ?? 0) + 1);
     }
+    expect(next).toBeLessThan(SCANS);
     // Last start: recovery, a few scans, a clean stop.
-    absorb(await run(next, Math.min(SCANS, next + 20)));
+    absorb(await run(next, Math.min(SCANS, next + 20), "run"));
 
-    expect(kills).toBeGreaterThanOrEqual(KILLS - 3);
+    expect(kills).toBe(KILLS);
+    expect([...deaths.keys()].sort()).toEqual(["after-commit", "import", "journal", "recovery", "start-up"]);
     const store = GateStore.open(db, { rootPublicKey: v.rootPublicKey, gateId: "A1" });
     const events = store.events(1, 1_000_000);
     // Gapless log, and every event the gate said it had committed is there, unchanged.
@@ -207,21 +243,31 @@ describe("durability: a gate killed at random moments loses nothing and admits n
         return path;
       };
       writeFileSync(join(big.temp, "no-scans.json"), "[]");
-      const t = performance.now();
-      await run(0, 0, undefined, config("timing"));
-      const startAndImport = performance.now() - t;
       const random = seededRandom("durability-import-kills");
       const tickets = big.demo.bundle.tickets.length;
       let midImport = 0;
-      for (let round = 0; round < 10; round++) {
+      let kills = 0;
+      // Where each start dies: inside the import transaction at a chosen ticket row (the last one
+      // included: just before the commit), when the test reads that the import began (lands
+      // inside it or just after), and straight after spawn (node, opening the cache). The last
+      // start is not killed.
+      const deaths: Array<[string, ((line: string) => boolean) | undefined]> = [
+        ...Array.from({ length: 5 }, (): [string, undefined] => [
+          `import:${1 + Math.floor(random.next() * tickets)}`,
+          undefined,
+        ]),
+        [`import:${tickets}`, undefined],
+        ["hold", (line) => line === "I"],
+        ["hold", (line) => line === "I"],
+        ["hold", () => true],
+        ["hold", () => true],
+        ["run", undefined],
+      ];
+      for (const [round, [death, killOn]] of deaths.entries()) {
         const name = `killed-${round}`;
         const db = join(big.temp, `${name}.db`);
-        const r = await run(
-          0,
-          0,
-          { afterReady: false, ms: Math.floor(startAndImport * (0.3 + 1.2 * random.next())) },
-          config(name),
-        );
+        const r = await run(0, 0, death, killOn, config(name));
+        if (r.killed) kills++;
         const store = GateStore.open(db, { rootPublicKey: big.rootPublicKey, gateId: "A1" });
         const held = (store as unknown as { db: Database.Database }).db;
         expect(held.pragma("journal_mode", { simple: true }), name).toBe("wal");
@@ -230,13 +276,16 @@ describe("durability: a gate killed at random moments loses nothing and admits n
         expect(count === 0 || count === tickets, `${name}: ${count} tickets`).toBe(true);
         expect(store.imported, name).toBe(count === tickets);
         if (!r.killed) expect(count, name).toBe(tickets);
+        if (death.startsWith("import:")) expect(count, `${name}: died inside the import`).toBe(0);
         // Killed after "importing" and before "ready", nothing imported: inside the import.
         if (r.killed && r.lines.includes("I") && !r.lines.includes("R") && count === 0) midImport++;
         if (!store.imported) store.importBundle(big.dir);
         expect(store.facts().ticket(big.demo.bundle.tickets[0]?.id ?? 0), name).toBeDefined();
         store.close();
       }
-      expect(midImport).toBeGreaterThan(0);
+      expect(kills).toBe(deaths.length - 1);
+      // At least the six deaths placed inside the import transaction.
+      expect(midImport).toBeGreaterThanOrEqual(6);
     } finally {
       big.remove();
     }
