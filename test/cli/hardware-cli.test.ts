@@ -4,7 +4,7 @@ import { makeTempDir } from "@sesame/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..");
-const sesameBin = join(root, "packages", "cli", "bin", "sesame.mjs");
+const sesameBin = join(root, "apps", "cli", "bin", "sesame.mjs");
 
 /** Runs the real `sesame` executable, as a tech would, feeding `input` on stdin. */
 function sesame(

@@ -50,7 +50,7 @@ import { expect } from "vitest";
  * that walks through a turnstile is written in the ground truth, which `audit()` compares with the
  * gates' journals and the venue's record on the sync-server.
  *
- * The same wiring idea as `startVenue` (packages/cli/src/venue/venue-up.ts), but every part is
+ * The same wiring idea as `startVenue` (apps/cli/src/venue/venue-up.ts), but every part is
  * reachable so that a drill can kill it, unplug it or skew its clock.
  *
  * A failing drill prints the last lines of its log (gates, lanes, server, crowd, drill moves);

@@ -146,5 +146,7 @@ function dieInside(plan: string): void {
     if (++rows === k) process.kill(process.pid, "SIGKILL");
     return 0;
   });
-  db.exec(`CREATE TEMP TRIGGER sesame_test_die AFTER INSERT ON main.${table} BEGIN SELECT sesame_test_die(); END`);
+  db.exec(
+    `CREATE TEMP TRIGGER sesame_test_die AFTER INSERT ON main.${table} BEGIN SELECT sesame_test_die(); END`,
+  );
 }
