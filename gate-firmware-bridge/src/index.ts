@@ -14,6 +14,7 @@ export * from "./osdp/constants.js";
 export * from "./osdp/messages.js";
 export * from "./osdp/packet.js";
 export * from "./osdp/secureChannel.js";
+export * from "./osdp/secureFrame.js";
 export { createMemoryLink } from "./transport/memory.js";
 export { type LinkTarget, parseLinkTarget, transportFactory } from "./transport/open.js";
 export { openSerialTransport, type SerialOptions } from "./transport/serial.js";
