@@ -67,7 +67,7 @@ export function record(lane: Lane) {
   on("fire-alarm", (active) => events.fireAlarm.push(active));
   on("tamper", (active) => events.tamper.push(active));
   on("fault", (active) => events.fault.push(active));
-  on("scan", (scan) => events.scans.push(scan.text));
+  on("scan", (scan) => events.scans.push(new TextDecoder().decode(scan.data)));
   on("warning", (message) => events.warnings.push(message));
   return events;
 }
