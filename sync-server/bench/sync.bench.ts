@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { MemoryGateStore } from "@sesame/sync";
-import { type BenchFigure, percentile } from "../../test/bench/figure.js";
+import { type BenchFigure, percentile } from "@sesame/testing/bench";
 import { ServerStore } from "../src/store.js";
 import { BROKERS, type BrokerKind, TOKENS, World, waitFor } from "../test/harness.js";
 import { SseClient } from "../test/sse-client.js";

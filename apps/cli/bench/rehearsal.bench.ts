@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BenchFigure } from "../../../test/bench/figure.js";
+import type { BenchFigure } from "@sesame/testing/bench";
 import { writeReport } from "../src/rehearsal/report.js";
 import { runVirtualRehearsal } from "../src/rehearsal/virtual-run.js";
 

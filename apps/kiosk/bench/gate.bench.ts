@@ -5,9 +5,9 @@ import { join } from "node:path";
 import type { Transport, TransportFactory } from "@sesame/bridge";
 import { SimulatedSerialScanner, startSimLane, startSocatPair, stopSocat } from "@sesame/hardware-sim";
 import { openSerialPortLink, type SerialLinkOpener } from "@sesame/scanner";
+import { type BenchFigure, percentile } from "@sesame/testing/bench";
 import { Category, createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, walletCode, writeVenueDirectory } from "@sesame/venue";
-import { type BenchFigure, percentile } from "../../../test/bench/figure.js";
 import { parseGateConfig } from "../src/gate/config.js";
 import { startGateNode } from "../src/gate/gate-node.js";
 
