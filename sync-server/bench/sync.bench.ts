@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
-import { MemoryGateStore } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { type BenchFigure, percentile } from "@sesame/testing/bench";
 import { ServerStore } from "../src/store.js";
 import { BROKERS, type BrokerKind, TOKENS, World, waitFor } from "../test/harness.js";

@@ -51,7 +51,6 @@ export {
   type Alert,
   type AlertType,
   type Counts,
-  FORGERY_REASONS,
   type GateRecord,
   type IngestResult,
   type NewAlert,

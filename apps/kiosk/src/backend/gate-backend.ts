@@ -6,6 +6,7 @@ import {
   type Direction,
   decideScan,
   type EntryLogEvent,
+  FORGERY_REASONS,
   type LaneMode,
   stewardMessages,
   transition,
@@ -109,8 +110,6 @@ interface LaneState {
   /** Authorizations of a lane without controller, oldest first. */
   readonly manualPassages: string[];
 }
-
-const FORGERY_REASONS = new Set(["FORGED", "FORGED_PROOF", "KEY_REVOKED", "UNKNOWN_KEY"]);
 
 export class GateBackend {
   private readonly lanes = new Map<number, LaneState>();
