@@ -67,7 +67,7 @@ describe("the layering check", () => {
     );
     expect(report(problems).split("\n")).toContain(
       'packages/ticket/src/sign.ts:2: import "@sesame/kiosk": runs the wrong way: @sesame/ticket (layer 0) ' +
-        "imports @sesame/kiosk (layer 3); a package imports only its own layer and those below",
+        "imports @sesame/kiosk (layer 6); a package imports only the layers below its own",
     );
     // ticket → kiosk → cache → ticket is also a cycle of value imports.
     expect(problems.map((p) => p.message)).toContainEqual(
@@ -75,6 +75,20 @@ describe("the layering check", () => {
         "packages/ticket/src/index.ts → packages/ticket/src/sign.ts → apps/kiosk/src/index.ts",
     );
     expect(problems).toHaveLength(2);
+  });
+
+  it("keeps peers of one layer apart", () => {
+    const problems = checkLayers(
+      tree({
+        ...CLEAN,
+        "packages/sync/package.json": manifest("@sesame/sync", { ".": "./src/index.ts" }),
+        "packages/sync/src/index.ts": 'export { store } from "@sesame/cache";\n',
+      }),
+    );
+    expect(report(problems).split("\n")[0]).toBe(
+      'packages/sync/src/index.ts:1: import "@sesame/cache": @sesame/sync and @sesame/cache are peers (layer 3): ' +
+        "neither imports the other; what both need belongs to a layer below",
+    );
   });
 
   it("reports a cycle of value imports once, as the path round it", () => {

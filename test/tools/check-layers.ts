@@ -9,12 +9,12 @@ import ts from "typescript";
  * (static `import`/`export … from` and dynamic `import("…")`); `@sesame/*` names are resolved
  * through each package.json's `exports`, relative paths through the file system.
  *
- * Layers, lowest first; a package may import its own layer and the layers below, never above:
- *   0  ticket, venue, gate-core          the pure core
- *   1  cache, sync, scanner, bridge,     adapters around it, and the simulator
- *      hardware-sim, testing
- *   2  gate, sync-server                 a whole gate, the venue server
- *   3  kiosk, supervisor, cli            the apps
+ * Layers, lowest first; a package imports only packages of lower layers: never one above, never
+ * a peer of its own layer. In four tiers:
+ *   core           0 ticket  <  1 venue  <  2 gate-core
+ *   adapters       3 cache, sync, scanner, bridge, testing  <  4 hardware-sim (drives the bridge's peers)
+ *   composition    5 gate, sync-server
+ *   apps           6 kiosk, supervisor  <  7 cli (composes the whole venue)
  * Besides:
  *   - a non-test source never reaches into another package by relative path, and never imports a
  *     test double or fixture (`@sesame/testing`, `@sesame/<pkg>/testing`, `@sesame/<pkg>/fixtures`);
@@ -24,22 +24,22 @@ import ts from "typescript";
  *     anything at run time, so they are left out).
  */
 
-/** Layer of each workspace package, by name. A new package must be placed here. */
+/** Layer of each workspace package, by name (docs/design.md §12). A new package must be placed here. */
 export const LAYERS: Readonly<Record<string, number>> = {
   "@sesame/ticket": 0,
-  "@sesame/venue": 0,
-  "@sesame/gate-core": 0,
-  "@sesame/cache": 1,
-  "@sesame/sync": 1,
-  "@sesame/scanner": 1,
-  "@sesame/bridge": 1,
-  "@sesame/hardware-sim": 1,
-  "@sesame/testing": 1,
-  "@sesame/gate": 2,
-  "@sesame/sync-server": 2,
-  "@sesame/kiosk": 3,
-  "@sesame/supervisor": 3,
-  "@sesame/cli": 3,
+  "@sesame/venue": 1,
+  "@sesame/gate-core": 2,
+  "@sesame/cache": 3,
+  "@sesame/sync": 3,
+  "@sesame/scanner": 3,
+  "@sesame/bridge": 3,
+  "@sesame/testing": 3,
+  "@sesame/hardware-sim": 4,
+  "@sesame/gate": 5,
+  "@sesame/sync-server": 5,
+  "@sesame/kiosk": 6,
+  "@sesame/supervisor": 6,
+  "@sesame/cli": 7,
 };
 
 /** Packages made of tests only: every file in them is a test. */
@@ -291,7 +291,12 @@ export function checkLayers(root: string, layers: Readonly<Record<string, number
       if (from !== undefined && to !== undefined && to > from)
         problem(
           `runs the wrong way: ${m.pkg.name} (layer ${from}) imports ${target.pkg.name} (layer ${to}); ` +
-            "a package imports only its own layer and those below",
+            "a package imports only the layers below its own",
+        );
+      else if (from !== undefined && from === to)
+        problem(
+          `${m.pkg.name} and ${target.pkg.name} are peers (layer ${from}): neither imports the other; ` +
+            "what both need belongs to a layer below",
         );
     }
   }
