@@ -12,7 +12,7 @@ import ts from "typescript";
  * Layers, lowest first; a package imports only packages of lower layers: never one above, never
  * a peer of its own layer. In four tiers:
  *   core           0 ticket  <  1 venue  <  2 gate-core
- *   adapters       3 cache, sync, scanner, bridge, testing  <  4 hardware-sim (drives the bridge's peers)
+ *   adapters       3 cache, sync, scanner, bridge, testing  <  4 hardware-sim (the bridge's simulated peers)
  *   composition    5 gate, sync-server
  *   apps           6 kiosk, supervisor  <  7 cli (composes the whole venue)
  * Besides:
