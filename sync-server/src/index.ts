@@ -51,6 +51,7 @@ export {
   type Alert,
   type AlertType,
   type Counts,
+  FORGERY_REASONS,
   type GateRecord,
   type IngestResult,
   type NewAlert,

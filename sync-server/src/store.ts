@@ -1,4 +1,4 @@
-import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
+import type { EntryLogEvent } from "@sesame/gate-core";
 import type {
   AckRejection,
   AdmissionEntry,
@@ -217,6 +217,14 @@ export interface NewAlert {
   readonly eventIds?: readonly string[];
   readonly detail: string;
 }
+
+/** Reasons that mean a forged, forwarded or foreign code (the kiosk raises its local alert on the same). */
+export const FORGERY_REASONS: ReadonlySet<string> = new Set([
+  "FORGED",
+  "FORGED_PROOF",
+  "KEY_REVOKED",
+  "UNKNOWN_KEY",
+]);
 
 export interface RejectionRecord {
   readonly id: number;
