@@ -27,4 +27,3 @@ export {
 } from "./transport/transport.js";
 export { type Clock, systemClock } from "./util/clock.js";
 export { TypedEmitter } from "./util/emitter.js";
-export { ManualClock } from "./util/manualClock.js";

@@ -1,11 +1,5 @@
-import {
-  ControlPanel,
-  createMemoryLink,
-  Lane,
-  type LaneEvents,
-  ManualClock,
-  type PassageEvent,
-} from "@sesame/bridge";
+import { ControlPanel, createMemoryLink, Lane, type LaneEvents, type PassageEvent } from "@sesame/bridge";
+import { ManualClock } from "@sesame/bridge/testing";
 import { LaneController, SimBus, SimReader } from "../src/index.js";
 
 /** A lane and its simulator joined by an in-memory link, on a clock the test moves by hand. */
