@@ -10,6 +10,7 @@ export {
   type PersonOutcome,
   realCrowdClock,
   type Spectator,
+  watchRefusal,
 } from "./crowd/crowd.js";
 export {
   LaneController,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { audit, DrillVenue, eventually, type Holder } from "./harness.js";
+import { ADMIT_WAIT_MS, audit, DrillVenue, eventually, type Holder } from "./harness.js";
 
 /*
  * Drill 6 (issue 8): a gate whose clock is 10 minutes off. Gate A1 runs 10 minutes ahead (every
@@ -56,7 +56,8 @@ describe("drill: a gate's clock 10 minutes off", () => {
       const shown = await venue.present(
         venue.lane(c.skewed, 1),
         { ...h, expect: "refuse", profile: "skewed-gate" },
-        { unlockWaitMs: 1_000 },
+        // Each is refused with the reader's red light, which ends the wait: no timer races the gate.
+        { unlockWaitMs: ADMIT_WAIT_MS },
       );
       expect(shown.opened).toBe(false);
     }

@@ -13,6 +13,7 @@ import {
   type Spectator,
   seededRandom,
   startSimLane,
+  watchRefusal,
 } from "@sesame/hardware-sim";
 import { type GateNode, type LaneView, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import type { GateProvisioning, GateSyncTuning } from "@sesame/sync";
@@ -91,6 +92,18 @@ export interface GateState {
     readonly scanners?: ReadonlyArray<{ readonly lane: number; readonly status: string }>;
   };
 }
+
+/**
+ * How long a drill's people expecting to be admitted wait for the arm: a guard that turns a gate
+ * that never answers into a failure, not a measure of its speed (a loaded machine can take seconds
+ * to verify, journal and unlock). A refusal (the reader's red light) ends the wait at once; people
+ * expecting a refusal or a steward keep the crowd's own 2.5 s.
+ */
+export const ADMIT_WAIT_MS = 30_000;
+
+/** The crowd's patience for one person: see ADMIT_WAIT_MS. */
+const unlockWaitFor = (expect: Spectator["expect"] | undefined) =>
+  expect === "admit" ? ADMIT_WAIT_MS : 2_500;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -716,6 +729,7 @@ export class DrillVenue {
       ),
       random,
       presentMs: 500,
+      unlockWaitMs: (spectator) => unlockWaitFor(spectator.expect),
       onOutcome: (o) => {
         const free = o.result === "passed" && this.wasFree(o);
         this.truth.push({
@@ -804,15 +818,25 @@ export class DrillVenue {
   ): Promise<{ opened: boolean; result: PersonOutcome["result"] }> {
     const c = lane.sim.controller;
     const out = c.wiring.entryUnlockOutput;
-    // Behind the previous person: the arm relocks once their passage is reported.
-    const until = Date.now() + 1_500;
-    while (c.turnstile.isFree("entry") && !c.turnstile.fireAlarm && Date.now() < until) await sleep(20);
+    // Behind the previous person: the arm relocks once their passage is reported. An in-process
+    // gate says whether the lane is meant to be held open; otherwise an arm still free after
+    // 1.5 s is taken as held open.
+    const heldOpen = () =>
+      c.turnstile.fireAlarm ||
+      this.gate(lane.gateId)
+        .node?.backend.laneViews()
+        .some((v) => v.lane === lane.lane && v.mode !== "normal");
+    const inProcess = this.gate(lane.gateId).node !== undefined;
+    const until = Date.now() + (inProcess ? ADMIT_WAIT_MS : 1_500);
+    while (c.turnstile.isFree("entry") && !heldOpen() && Date.now() < until) await sleep(20);
     const free = c.turnstile.isFree("entry");
     let opened = free;
     if (!free) {
+      const refusal = watchRefusal(c);
       lane.sim.reader?.scan(who.code(Date.now()));
-      const opensBy = Date.now() + (options.unlockWaitMs ?? 2_500);
-      while (c.outputState[out] !== true && Date.now() < opensBy) await sleep(20);
+      const opensBy = Date.now() + (options.unlockWaitMs ?? unlockWaitFor(who.expect ?? "admit"));
+      while (c.outputState[out] !== true && !refusal.seen() && Date.now() < opensBy) await sleep(20);
+      refusal.stop();
       opened = c.outputState[out] === true;
     }
     let result: PersonOutcome["result"] = "not-opened";

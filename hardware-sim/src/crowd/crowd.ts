@@ -1,4 +1,5 @@
-import type { LaneController } from "../lane/laneController.js";
+import { LedColor } from "@sesame/bridge";
+import type { LaneController, LedState } from "../lane/laneController.js";
 import type { SimReader } from "../lane/reader.js";
 import type { Random } from "../scanner/random.js";
 
@@ -52,8 +53,11 @@ export interface CrowdOptions {
   readonly spectators: Iterable<Spectator>;
   readonly random: Random;
   readonly clock?: CrowdClock;
-  /** How long a person waits at the arm for it to open (default 2.5 s). */
-  readonly unlockWaitMs?: number;
+  /**
+   * How long a person waits at the arm for it to open (default 2.5 s), the same for everyone or
+   * per person. The reader's red light (the gate refused the code) ends the wait at once.
+   */
+  readonly unlockWaitMs?: number | ((spectator: Spectator) => number);
   /** Time to take out the phone and present it (default 800 ms). */
   readonly presentMs?: number;
   readonly onOutcome?: (outcome: PersonOutcome) => void;
@@ -98,7 +102,7 @@ export class Crowd {
   private readonly clock: CrowdClock;
   private readonly queues: LaneQueue[];
   private readonly source: Iterator<Spectator>;
-  private readonly unlockWaitMs: number;
+  private readonly unlockWaitMs: (spectator: Spectator) => number;
   private readonly presentMs: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
@@ -121,7 +125,8 @@ export class Crowd {
     this.clock = options.clock ?? realCrowdClock;
     this.queues = options.lanes.map((lane) => ({ lane, queue: [], busy: false }));
     this.source = options.spectators[Symbol.iterator]();
-    this.unlockWaitMs = options.unlockWaitMs ?? 2_500;
+    const wait = options.unlockWaitMs ?? 2_500;
+    this.unlockWaitMs = typeof wait === "number" ? () => wait : wait;
     this.presentMs = options.presentMs ?? 800;
   }
 
@@ -212,12 +217,14 @@ export class Crowd {
       // People step up once the arm has locked behind the one before: an arm still open from the
       // previous admission is not an answer to this scan.
       await this.waitFor(() => lane.controller.outputState[entryOutput] !== true, 8_000);
+      const refusal = watchRefusal(lane.controller);
       lane.reader.scan(person.code(this.clock.now()));
-      const opened = await this.waitFor(
-        () => lane.controller.outputState[entryOutput] === true,
-        this.unlockWaitMs,
+      await this.waitFor(
+        () => lane.controller.outputState[entryOutput] === true || refusal.seen(),
+        this.unlockWaitMs(person),
       );
-      if (!opened) return "not-opened";
+      refusal.stop();
+      if (lane.controller.outputState[entryOutput] !== true) return "not-opened";
     }
     const walked = await lane.controller.walk("entry");
     return walked === "passed" ? "passed" : walked === "jammed" ? "jammed" : "not-opened";
@@ -275,4 +282,14 @@ export class Crowd {
       at: this.clock.now(),
     });
   }
+}
+
+/** Watches for the reader's red light, the gate's answer to a refused code, from now on. */
+export function watchRefusal(controller: LaneController): { seen: () => boolean; stop: () => void } {
+  let seen = false;
+  const onLed = (_led: number, state: LedState) => {
+    if (state.color === LedColor.RED) seen = true;
+  };
+  controller.on("led", onLed);
+  return { seen: () => seen, stop: () => controller.off("led", onLed) };
 }
