@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Crowd, type CrowdLane, type CrowdOptions, type SimLane, seededRandom, startSimLane } from "@sesame/hardware-sim";
+import {
+  Crowd,
+  type CrowdLane,
+  type CrowdOptions,
+  type SimLane,
+  seededRandom,
+  startSimLane,
+} from "@sesame/hardware-sim";
 import type { GateConfig, Steward } from "@sesame/kiosk";
 import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
