@@ -10,7 +10,6 @@ export {
   type PersonOutcome,
   realCrowdClock,
   type Spectator,
-  watchRefusal,
 } from "./crowd/crowd.js";
 export {
   LaneController,

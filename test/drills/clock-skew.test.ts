@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { ADMIT_WAIT_MS, audit, DrillVenue, eventually, type Holder } from "./harness.js";
+import { audit, DrillVenue, eventually, type Holder } from "./harness.js";
 
 /*
  * Drill 6 (issue 8): a gate whose clock is 10 minutes off. Gate A1 runs 10 minutes ahead (every
@@ -56,12 +56,16 @@ describe("drill: a gate's clock 10 minutes off", () => {
       const shown = await venue.present(
         venue.lane(c.skewed, 1),
         { ...h, expect: "refuse", profile: "skewed-gate" },
-        // Each is refused with the reader's red light, which ends the wait: no timer races the gate.
-        { unlockWaitMs: ADMIT_WAIT_MS },
+        { unlockWaitMs: 1_000 },
       );
       expect(shown.opened).toBe(false);
     }
     // The first codes are the holder's fault as far as the gate can tell; then it suspects itself.
+    // (Each person gave up after 1 s: on a loaded machine the last refusals may still be coming.)
+    await eventually(
+      () => reasonsAt(c.skewed, people).every((r) => r.length > 0),
+      `every code at ${c.skewed} decided`,
+    );
     const reasons = reasonsAt(c.skewed, people);
     expect(reasons.slice(0, 5)).toEqual(Array(5).fill([`refused:${c.first}`]));
     expect(reasons.slice(5)).toEqual(Array(PEOPLE - 5).fill(["refused:CLOCK_SKEW"]));

@@ -13,7 +13,6 @@ import {
   type Spectator,
   seededRandom,
   startSimLane,
-  watchRefusal,
 } from "@sesame/hardware-sim";
 import { type GateNode, type LaneView, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import type { GateProvisioning, GateSyncTuning } from "@sesame/sync";
@@ -96,14 +95,13 @@ export interface GateState {
 /**
  * How long a drill's people expecting to be admitted wait for the arm: a guard that turns a gate
  * that never answers into a failure, not a measure of its speed (a loaded machine can take seconds
- * to verify, journal and unlock). A refusal (the reader's red light) ends the wait at once; people
- * expecting a refusal or a steward keep the crowd's own 2.5 s.
+ * to verify, journal and unlock). People expecting a refusal or a steward keep the crowd's 2.5 s:
+ * nothing opens for them, and each would otherwise hold a lane for the whole guard.
  */
 export const ADMIT_WAIT_MS = 30_000;
 
-/** The crowd's patience for one person: see ADMIT_WAIT_MS. */
-const unlockWaitFor = (expect: Spectator["expect"] | undefined) =>
-  expect === "admit" ? ADMIT_WAIT_MS : 2_500;
+/** The patience of one person: see ADMIT_WAIT_MS. */
+const unlockWaitFor = (expect: Spectator["expect"]) => (expect === "admit" ? ADMIT_WAIT_MS : 2_500);
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -800,7 +798,7 @@ export class DrillVenue {
 
   /**
    * One person with `code` at a lane: shows the code to the reader, waits for the arm to open (as
-   * the crowd does: 2.5 s) and walks through unless `walk` is false. A turnstile already held open
+   * the drill's crowd does: see ADMIT_WAIT_MS) and walks through unless `walk` is false. A turnstile already held open
    * is walked through without a scan. Written in the ground truth.
    */
   async present(
@@ -832,11 +830,9 @@ export class DrillVenue {
     const free = c.turnstile.isFree("entry");
     let opened = free;
     if (!free) {
-      const refusal = watchRefusal(c);
       lane.sim.reader?.scan(who.code(Date.now()));
       const opensBy = Date.now() + (options.unlockWaitMs ?? unlockWaitFor(who.expect ?? "admit"));
-      while (c.outputState[out] !== true && !refusal.seen() && Date.now() < opensBy) await sleep(20);
-      refusal.stop();
+      while (c.outputState[out] !== true && Date.now() < opensBy) await sleep(20);
       opened = c.outputState[out] === true;
     }
     let result: PersonOutcome["result"] = "not-opened";

@@ -35,8 +35,8 @@ describe("the whole simulated venue", () => {
       arrivalsPerSecond: 12,
       maxArrivals: PEOPLE,
       seed: "venue-up-test",
-      // People expecting to be admitted wait up to 30 s: a guard against a gate that never
-      // answers, not a race with the gate's speed (a refusal's red light ends the wait at once).
+      // People expecting to be admitted wait up to 30 s for the arm: a guard against a gate that
+      // never answers, not a race with its speed on a loaded machine.
       unlockWaitMs: (spectator) => (spectator.expect === "admit" ? 30_000 : 2_500),
       log: () => {},
     });

@@ -1,5 +1,4 @@
-import { LedColor } from "@sesame/bridge";
-import type { LaneController, LedState } from "../lane/laneController.js";
+import type { LaneController } from "../lane/laneController.js";
 import type { SimReader } from "../lane/reader.js";
 import type { Random } from "../scanner/random.js";
 
@@ -53,10 +52,7 @@ export interface CrowdOptions {
   readonly spectators: Iterable<Spectator>;
   readonly random: Random;
   readonly clock?: CrowdClock;
-  /**
-   * How long a person waits at the arm for it to open (default 2.5 s), the same for everyone or
-   * per person. The reader's red light (the gate refused the code) ends the wait at once.
-   */
+  /** How long a person waits at the arm for it to open (default 2.5 s), the same for everyone or per person. */
   readonly unlockWaitMs?: number | ((spectator: Spectator) => number);
   /** Time to take out the phone and present it (default 800 ms). */
   readonly presentMs?: number;
@@ -217,14 +213,12 @@ export class Crowd {
       // People step up once the arm has locked behind the one before: an arm still open from the
       // previous admission is not an answer to this scan.
       await this.waitFor(() => lane.controller.outputState[entryOutput] !== true, 8_000);
-      const refusal = watchRefusal(lane.controller);
       lane.reader.scan(person.code(this.clock.now()));
-      await this.waitFor(
-        () => lane.controller.outputState[entryOutput] === true || refusal.seen(),
+      const opened = await this.waitFor(
+        () => lane.controller.outputState[entryOutput] === true,
         this.unlockWaitMs(person),
       );
-      refusal.stop();
-      if (lane.controller.outputState[entryOutput] !== true) return "not-opened";
+      if (!opened) return "not-opened";
     }
     const walked = await lane.controller.walk("entry");
     return walked === "passed" ? "passed" : walked === "jammed" ? "jammed" : "not-opened";
@@ -282,14 +276,4 @@ export class Crowd {
       at: this.clock.now(),
     });
   }
-}
-
-/** Watches for the reader's red light, the gate's answer to a refused code, from now on. */
-export function watchRefusal(controller: LaneController): { seen: () => boolean; stop: () => void } {
-  let seen = false;
-  const onLed = (_led: number, state: LedState) => {
-    if (state.color === LedColor.RED) seen = true;
-  };
-  controller.on("led", onLed);
-  return { seen: () => seen, stop: () => controller.off("led", onLed) };
 }
