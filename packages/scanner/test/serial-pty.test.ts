@@ -68,13 +68,13 @@ describe("serial scanner over a PTY", () => {
     },
   );
 
-  it("reads suffix-less codes sent at 2400 baud pace by their inter-byte timeout", async () => {
-    // The code takes over a second to arrive, longer than the timeout: the frame ends on the quiet
-    // between bytes, not on the time since its first. 400 ms of quiet, not a real scanner's 50:
-    // socat and this process, loaded, can pause a line for tens of milliseconds mid-code.
+  it("reads suffix-less codes sent at 4800 baud pace by their inter-byte timeout", async () => {
+    // The code takes over half a second to arrive, longer than the timeout: the frame ends on the
+    // quiet between bytes, not on the time since its first. 300 ms of quiet, not a real scanner's
+    // 50: socat and this process, on a loaded machine, can pause the line for tens of ms mid-code.
     const { device, scans } = await rig(
-      { framing: { suffix: "none", interByteTimeoutMs: 400 } },
-      { paceAtBaudRate: true, baudRate: 2400 },
+      { framing: { suffix: "none", interByteTimeoutMs: 300 } },
+      { paceAtBaudRate: true, baudRate: 4800 },
     );
     await device.scan(ticket, { suffix: "none" });
     await waitFor("a scan", () => scans.length === 1);
