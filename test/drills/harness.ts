@@ -798,8 +798,8 @@ export class DrillVenue {
 
   /**
    * One person with `code` at a lane: shows the code to the reader, waits for the arm to open (as
-   * the drill's crowd does: see ADMIT_WAIT_MS) and walks through unless `walk` is false. A turnstile already held open
-   * is walked through without a scan. Written in the ground truth.
+   * the drill's crowd does: see ADMIT_WAIT_MS) and walks through unless `walk` is false. A
+   * turnstile already held open is walked through without a scan. Written in the ground truth.
    */
   async present(
     lane: DrillLane,
