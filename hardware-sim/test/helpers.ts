@@ -66,8 +66,8 @@ export function record(lane: Lane) {
   return events;
 }
 
-/** Waits (in real time) until `condition` holds; for tests over real PTYs and sockets. */
-export async function eventually(condition: () => boolean, what: string, limitMs = 8_000): Promise<void> {
+/** Waits (in real time) until `condition` holds; for tests over real PTYs and sockets. The limit only turns a hang into a failure. */
+export async function eventually(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);

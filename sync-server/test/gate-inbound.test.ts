@@ -183,7 +183,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
       t.gate("A1", "commands"),
       encodeCommandMessage({ command: goodJson, sig: signCommandText(goodJson, commandSeed, signer) }),
     );
-    await waitFor(() => store.seen.get(100_001) === "B1", 5000, "admission applied");
+    await waitFor(() => store.seen.get(100_001) === "B1", 20_000, "admission applied");
     await waitFor(() => store.feedSequence() === 6, 5000, "feed change applied");
     await waitFor(
       () => executed.length === 1 && acks.some((a) => a.includes("cmd-good")),

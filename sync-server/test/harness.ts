@@ -178,8 +178,9 @@ export class World {
         reject(new Error(`sync-server process exited (${code}): ${out} ${this.serverLog.join("")}`));
       });
     });
-    await waitFor(() => true, 0, "");
-    for (let i = 0; i < 200; i++) {
+    // Until the server says it reached its broker; the deadline only turns a hang into a failure.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
       const health = await this.api("GET", "/api/health").catch(() => undefined);
       if ((health?.json as { mqttConnected?: boolean } | undefined)?.mqttConnected) return;
       await sleep(50);

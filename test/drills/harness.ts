@@ -92,6 +92,17 @@ export interface GateState {
   };
 }
 
+/**
+ * How long a drill's people expecting to be admitted wait for the arm: a guard that turns a gate
+ * that never answers into a failure, not a measure of its speed (a loaded machine can take seconds
+ * to verify, journal and unlock). People expecting a refusal or a steward keep the crowd's 2.5 s:
+ * nothing opens for them, and each would otherwise hold a lane for the whole guard.
+ */
+export const ADMIT_WAIT_MS = 30_000;
+
+/** The patience of one person: see ADMIT_WAIT_MS. */
+const unlockWaitFor = (expect: Spectator["expect"]) => (expect === "admit" ? ADMIT_WAIT_MS : 2_500);
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Waits (real time) until `condition` holds; generous limits, never an assertion on a duration. */
@@ -716,6 +727,7 @@ export class DrillVenue {
       ),
       random,
       presentMs: 500,
+      unlockWaitMs: (spectator) => unlockWaitFor(spectator.expect),
       onOutcome: (o) => {
         const free = o.result === "passed" && this.wasFree(o);
         this.truth.push({
@@ -786,8 +798,8 @@ export class DrillVenue {
 
   /**
    * One person with `code` at a lane: shows the code to the reader, waits for the arm to open (as
-   * the crowd does: 2.5 s) and walks through unless `walk` is false. A turnstile already held open
-   * is walked through without a scan. Written in the ground truth.
+   * the drill's crowd does: see ADMIT_WAIT_MS) and walks through unless `walk` is false. A
+   * turnstile already held open is walked through without a scan. Written in the ground truth.
    */
   async present(
     lane: DrillLane,
@@ -804,14 +816,22 @@ export class DrillVenue {
   ): Promise<{ opened: boolean; result: PersonOutcome["result"] }> {
     const c = lane.sim.controller;
     const out = c.wiring.entryUnlockOutput;
-    // Behind the previous person: the arm relocks once their passage is reported.
-    const until = Date.now() + 1_500;
-    while (c.turnstile.isFree("entry") && !c.turnstile.fireAlarm && Date.now() < until) await sleep(20);
+    // Behind the previous person: the arm relocks once their passage is reported. An in-process
+    // gate says whether the lane is meant to be held open; otherwise an arm still free after
+    // 1.5 s is taken as held open.
+    const heldOpen = () =>
+      c.turnstile.fireAlarm ||
+      this.gate(lane.gateId)
+        .node?.backend.laneViews()
+        .some((v) => v.lane === lane.lane && v.mode !== "normal");
+    const inProcess = this.gate(lane.gateId).node !== undefined;
+    const until = Date.now() + (inProcess ? ADMIT_WAIT_MS : 1_500);
+    while (c.turnstile.isFree("entry") && !heldOpen() && Date.now() < until) await sleep(20);
     const free = c.turnstile.isFree("entry");
     let opened = free;
     if (!free) {
       lane.sim.reader?.scan(who.code(Date.now()));
-      const opensBy = Date.now() + (options.unlockWaitMs ?? 2_500);
+      const opensBy = Date.now() + (options.unlockWaitMs ?? unlockWaitFor(who.expect ?? "admit"));
       while (c.outputState[out] !== true && Date.now() < opensBy) await sleep(20);
       opened = c.outputState[out] === true;
     }

@@ -208,6 +208,11 @@ describe("drill: a lane controller unplugged and powered off mid-passage (whole 
     sim.bus.plug();
     await eventually(() => view()?.controllerOnline === true, "the lane back online", 20_000);
     await eventually(() => venue.gateReady(venue.gate(GATE)), "the reader back online", 10_000);
+    // The first report after a link restart that equals the last one never acknowledged is taken
+    // for the reader's resend (see the next test), and h1's code has not changed since: show it
+    // once the reader has answered a poll since the restart, not whenever the test gets there.
+    const readerAddress = sim.reader?.device.address;
+    await node.lanes.get(1)?.controlPanel.next("idle", (address) => address === readerAddress);
     expect((await venue.present(venue.lane(GATE, 1), h1, { id: "h1 again" })).result).toBe("passed");
     expect((await venue.present(venue.lane(GATE, 1), h2, { id: "h2 again" })).result).toBe("passed");
 
@@ -246,6 +251,7 @@ describe("drill: a lane controller unplugged and powered off mid-passage (whole 
     // The cable goes the instant the unlock reaches the controller: the controller acknowledges
     // it, but the control panel has not polled the reader since the scan, so the reader's report
     // of it is still unacknowledged at the OSDP level.
+    const resentBefore = node.lanes.get(1)?.controlPanel.counters.resentReports ?? 0;
     let inFlight = -1;
     sim.bus.onCommand = (packet) => {
       if (packet.address !== 0 || packet.code !== CommandCode.OUT) return;
@@ -264,7 +270,7 @@ describe("drill: a lane controller unplugged and powered off mid-passage (whole 
     await eventually(() => venue.gateReady(venue.gate(GATE)), "the lane back online", 10_000);
     // The reader did send its unacknowledged report again, and the control panel knew it.
     await eventually(
-      () => node.lanes.get(1)?.controlPanel.counters.resentReports === 1,
+      () => node.lanes.get(1)?.controlPanel.counters.resentReports === resentBefore + 1,
       "the resent report recognized",
       5_000,
     );

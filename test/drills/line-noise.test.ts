@@ -75,17 +75,28 @@ describe("drill: line noise on the OSDP buses", () => {
     expect(counters.discarded).toBeGreaterThan(0);
     expect(counters.retries).toBeGreaterThan(0);
 
-    // Every unlock answers an authorization recorded at that lane just before it.
+    // Every unlock answers an authorization recorded at that lane before it and still open (not yet
+    // entered or annulled) when it came: matched by the journal's order, not by how quickly it came.
     for (const g of venue.gates) {
       const log = g.node?.store.events(1, 100_000) ?? [];
+      const ended = new Map<string, number>();
+      for (const e of log)
+        if (
+          (e.kind === "entered" || e.kind === "annulled") &&
+          e.authorizationId &&
+          !ended.has(e.authorizationId)
+        )
+          ended.set(e.authorizationId, e.at);
       for (const l of g.lanes) {
-        const authorized = log.filter((e) => e.kind === "authorized" && e.lane === l.lane).map((e) => e.at);
+        const authorized = log
+          .filter((e) => e.kind === "authorized" && e.lane === l.lane)
+          .map((e) => ({ at: e.at, until: ended.get(e.authorizationId ?? "") ?? Number.POSITIVE_INFINITY }));
         const edges = unlocks.get(`${l.gateId}/${l.lane}`) ?? [];
         expect(edges.length, `${l.gateId}/${l.lane}: unlocks ≤ authorizations`).toBeLessThanOrEqual(
           authorized.length,
         );
         for (const at of edges) {
-          const i = authorized.findIndex((a) => a <= at && at - a < 2_000);
+          const i = authorized.findIndex((a) => a.at <= at && at <= a.until);
           expect(
             i,
             `${l.gateId}/${l.lane}: an authorization before the unlock at ${at}`,

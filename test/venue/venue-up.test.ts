@@ -35,6 +35,9 @@ describe("the whole simulated venue", () => {
       arrivalsPerSecond: 12,
       maxArrivals: PEOPLE,
       seed: "venue-up-test",
+      // People expecting to be admitted wait up to 30 s for the arm: a guard against a gate that
+      // never answers, not a race with its speed on a loaded machine.
+      unlockWaitMs: (spectator) => (spectator.expect === "admit" ? 30_000 : 2_500),
       log: () => {},
     });
   }, 120_000);

@@ -239,7 +239,8 @@ describe("KioskHttp for the steward UI", () => {
       }
     });
     const next = async (count: number) => {
-      const deadline = Date.now() + 5_000;
+      // A guard against a push that never comes, not a measure: generous for a loaded machine.
+      const deadline = Date.now() + 20_000;
       while (states.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       return states[count - 1];
     };

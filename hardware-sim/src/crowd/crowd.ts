@@ -52,8 +52,8 @@ export interface CrowdOptions {
   readonly spectators: Iterable<Spectator>;
   readonly random: Random;
   readonly clock?: CrowdClock;
-  /** How long a person waits at the arm for it to open (default 2.5 s). */
-  readonly unlockWaitMs?: number;
+  /** How long a person waits at the arm for it to open (default 2.5 s), the same for everyone or per person. */
+  readonly unlockWaitMs?: number | ((spectator: Spectator) => number);
   /** Time to take out the phone and present it (default 800 ms). */
   readonly presentMs?: number;
   readonly onOutcome?: (outcome: PersonOutcome) => void;
@@ -98,7 +98,7 @@ export class Crowd {
   private readonly clock: CrowdClock;
   private readonly queues: LaneQueue[];
   private readonly source: Iterator<Spectator>;
-  private readonly unlockWaitMs: number;
+  private readonly unlockWaitMs: (spectator: Spectator) => number;
   private readonly presentMs: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
@@ -121,7 +121,8 @@ export class Crowd {
     this.clock = options.clock ?? realCrowdClock;
     this.queues = options.lanes.map((lane) => ({ lane, queue: [], busy: false }));
     this.source = options.spectators[Symbol.iterator]();
-    this.unlockWaitMs = options.unlockWaitMs ?? 2_500;
+    const wait = options.unlockWaitMs ?? 2_500;
+    this.unlockWaitMs = typeof wait === "number" ? () => wait : wait;
     this.presentMs = options.presentMs ?? 800;
   }
 
@@ -215,7 +216,7 @@ export class Crowd {
       lane.reader.scan(person.code(this.clock.now()));
       const opened = await this.waitFor(
         () => lane.controller.outputState[entryOutput] === true,
-        this.unlockWaitMs,
+        this.unlockWaitMs(person),
       );
       if (!opened) return "not-opened";
     }

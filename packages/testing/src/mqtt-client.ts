@@ -38,12 +38,16 @@ export async function rawClient(
 
 export type PublishOutcome = "acked" | "error" | "closed" | "timeout";
 
-/** QoS 1 publish that never hangs (aedes closes the connection on a denied publish: MQTT.js #1974). */
+/**
+ * QoS 1 publish that never hangs (aedes closes the connection on a denied publish: MQTT.js #1974).
+ * The limit turns a hang into "timeout"; it is generous because tests expect "acked" from a broker
+ * that may be slow to answer on a loaded machine.
+ */
 export function publishBounded(
   client: MqttClient,
   topic: string,
   payload: string | Buffer,
-  timeoutMs = 3000,
+  timeoutMs = 10_000,
 ): Promise<PublishOutcome> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => done("timeout"), timeoutMs);

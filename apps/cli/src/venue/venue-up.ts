@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Crowd, type CrowdLane, type SimLane, seededRandom, startSimLane } from "@sesame/hardware-sim";
+import {
+  Crowd,
+  type CrowdLane,
+  type CrowdOptions,
+  type SimLane,
+  seededRandom,
+  startSimLane,
+} from "@sesame/hardware-sim";
 import type { GateConfig, Steward } from "@sesame/kiosk";
 import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
@@ -44,6 +51,8 @@ export interface VenueUpOptions {
   /** The crowd stops arriving after this many people. */
   readonly maxArrivals?: number;
   readonly mix?: CrowdMix;
+  /** How long the crowd's people wait for the arm (see CrowdOptions; default 2.5 s). */
+  readonly unlockWaitMs?: CrowdOptions["unlockWaitMs"];
   readonly dashboardTokens?: readonly ApiToken[];
   readonly log?: (line: string) => void;
   readonly now?: () => number;
@@ -280,6 +289,7 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
           ...(options.mix ? { mix: options.mix } : {}),
         }),
         random,
+        ...(options.unlockWaitMs !== undefined ? { unlockWaitMs: options.unlockWaitMs } : {}),
       });
       const c = crowd;
       stops.push(() => c.stop());
