@@ -1,3 +1,4 @@
+export { TECH_ALERTS } from "./alerts/policy.js";
 export {
   type BrokerAudit,
   type BrokerCredentials,
@@ -44,7 +45,6 @@ export {
   SyncServer,
   type SyncServerOptions,
   type SyncServerTuning,
-  TECH_ALERTS,
 } from "./server.js";
 export {
   ALERT_TYPES,

@@ -58,19 +58,20 @@ import {
   type Venue,
 } from "@sesame/venue";
 import { connect, type MqttClient } from "mqtt";
+import {
+  type Alert,
+  type AlertType,
+  clockSkewDetail,
+  gateOfflineDetail,
+  mayAcknowledge,
+  type NewAlert,
+  silentGateDetail,
+} from "./alerts/policy.js";
 import { type EmbeddedBroker, startEmbeddedBroker, storeCredentials } from "./broker/aedes.js";
 import { BrokerProcess } from "./broker/supervisor.js";
 import type { HttpOptions } from "./http/api.js";
 import { mosquittoHash, randomSecret, tokenHash } from "./secrets.js";
-import {
-  type Alert,
-  type AlertType,
-  type IssuerKeyRecord,
-  type NewAlert,
-  type RejectionRecord,
-  ServerStore,
-  type StoredEvent,
-} from "./store.js";
+import { type IssuerKeyRecord, type RejectionRecord, ServerStore, type StoredEvent } from "./store.js";
 import { controlCharacter, printable } from "./text.js";
 import {
   bundleTicketOf,
@@ -145,9 +146,6 @@ export interface ServerEvents {
   "alert-ack": [alert: Alert];
   connected: [];
 }
-
-/** Alerts a tech may acknowledge: the technical ones. Security alerts are the supervisors'. */
-export const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew"]);
 
 export class ApiError extends Error {
   constructor(
@@ -479,7 +477,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         if (!status.ok) return this.reject(gateId, topic, status.reason, status.detail, payload);
         this.store.setGateStatus(gateId, status.value.state, this.now());
         if (status.value.state === "offline" && gate.status === "online")
-          this.raiseGateAlert("gate-offline", gateId, `gate ${gateId} went offline`);
+          this.raiseGateAlert("gate-offline", gateId, gateOfflineDetail(gateId));
         this.silentGates.delete(gateId);
         if (status.value.state === "online") {
           // Tell a (re)connected gate where the server stands, so that it resends from there at once.
@@ -633,33 +631,29 @@ export class SyncServer extends EventEmitter<ServerEvents> {
 
   private watchClock(gateId: string, offsetMs: number | undefined): void {
     if (offsetMs === undefined) return;
-    if (Math.abs(offsetMs) <= this.tuning.clockSkewAlertMs) {
+    const detail = clockSkewDetail(gateId, offsetMs, this.tuning.clockSkewAlertMs);
+    if (detail === undefined) {
       this.skewedGates.delete(gateId);
       return;
     }
     if (this.skewedGates.has(gateId)) return;
     this.skewedGates.add(gateId);
-    const seconds = Math.round(offsetMs / 1000);
-    this.raiseGateAlert(
-      "clock-skew",
-      gateId,
-      `gate ${gateId}'s clock is ${Math.abs(seconds)} s ${seconds > 0 ? "behind" : "ahead of"} the server's`,
-    );
+    this.raiseGateAlert("clock-skew", gateId, detail);
   }
 
   /** The Last Will covers a dead connection; this covers a gate whose link is up but that says nothing. */
   private watchSilentGates(): void {
     const now = this.now();
     for (const g of this.store.gates()) {
-      if (g.status !== "online" || this.silentGates.has(g.gateId)) continue;
-      const lastHeard = Math.max(g.heartbeat?.receivedAt ?? 0, g.statusAt ?? 0);
-      if (now - lastHeard <= this.tuning.gateSilenceMs) continue;
-      this.silentGates.add(g.gateId);
-      this.raiseGateAlert(
-        "gate-offline",
-        g.gateId,
-        `gate ${g.gateId} has sent no heartbeat for ${Math.round((now - lastHeard) / 1000)} s`,
+      if (this.silentGates.has(g.gateId)) continue;
+      const detail = silentGateDetail(
+        { ...g, heartbeatAt: g.heartbeat?.receivedAt ?? null },
+        now,
+        this.tuning.gateSilenceMs,
       );
+      if (detail === undefined) continue;
+      this.silentGates.add(g.gateId);
+      this.raiseGateAlert("gate-offline", g.gateId, detail);
     }
   }
 
@@ -672,7 +666,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       throw new ApiError(400, `note must not contain control characters other than line breaks (${control})`);
     const alert = this.store.alert(id);
     if (!alert) throw new ApiError(404, `no alert ${id}`);
-    if (by.role !== "supervisor" && !(by.role === "tech" && TECH_ALERTS.has(alert.type)))
+    if (!mayAcknowledge(by.role, alert.type))
       throw new ApiError(403, `role ${by.role} may not acknowledge a ${alert.type} alert`);
     const text = typeof note === "string" && note.trim() !== "" ? note.trim() : undefined;
     if (!this.store.acknowledgeAlert(id, by.name, this.now(), text))
