@@ -69,7 +69,8 @@ import {
 } from "./alerts/policy.js";
 import { type EmbeddedBroker, startEmbeddedBroker, storeCredentials } from "./broker/aedes.js";
 import { BrokerProcess } from "./broker/supervisor.js";
-import type { HttpOptions } from "./http/api.js";
+import { ApiError } from "./errors.js";
+import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { mosquittoHash, randomSecret, tokenHash } from "./secrets.js";
 import { type IssuerKeyRecord, type RejectionRecord, ServerStore, type StoredEvent } from "./store.js";
 import { controlCharacter, printable } from "./text.js";
@@ -145,16 +146,6 @@ export interface ServerEvents {
   /** An alert was acknowledged. */
   "alert-ack": [alert: Alert];
   connected: [];
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
 }
 
 const SERVER_DATA = { db: "sync.db", brokerDir: "broker" } as const;
@@ -267,7 +258,6 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       await server.startBroker();
       server.connectMqtt();
       if (options.http) {
-        const { startHttpApi } = await import("./http/api.js");
         const http = await startHttpApi(server, options.http);
         server.httpPort = http.port;
         server.closeHttp = http.close;

@@ -1,11 +1,11 @@
-import type { Command, CommandAck } from "@sesame/sync";
+import type { Command, CommandAck, CommandAckStatus } from "@sesame/sync";
 import type Database from "better-sqlite3";
 
 /* Commands sent to gates and each gate's acknowledgement. */
 
 export interface CommandAckRecord {
   readonly gateId: string;
-  readonly status: string;
+  readonly status: CommandAckStatus;
   readonly detail: string | null;
   readonly at: number;
 }
@@ -58,7 +58,7 @@ export class CommandRepository {
     const acks = (
       this.db
         .prepare("SELECT gate_id, status, detail, at FROM command_acks WHERE command_id = ? ORDER BY gate_id")
-        .all(id) as Array<{ gate_id: string; status: string; detail: string | null; at: number }>
+        .all(id) as Array<{ gate_id: string; status: CommandAckStatus; detail: string | null; at: number }>
     ).map((a) => ({ gateId: a.gate_id, status: a.status, detail: a.detail, at: a.at }));
     return { command: JSON.parse(row.json) as Command, acks };
   }
