@@ -14,6 +14,7 @@ export * from "./osdp/constants.js";
 export * from "./osdp/messages.js";
 export * from "./osdp/packet.js";
 export * from "./osdp/secureChannel.js";
+export * from "./osdp/secureFrame.js";
 export { createMemoryLink } from "./transport/memory.js";
 export { type LinkTarget, parseLinkTarget, transportFactory } from "./transport/open.js";
 export { openSerialTransport, type SerialOptions } from "./transport/serial.js";
@@ -26,4 +27,3 @@ export {
 } from "./transport/transport.js";
 export { type Clock, systemClock } from "./util/clock.js";
 export { TypedEmitter } from "./util/emitter.js";
-export { ManualClock } from "./util/manualClock.js";

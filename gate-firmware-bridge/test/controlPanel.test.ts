@@ -4,11 +4,11 @@ import {
   ControlPanelError,
   createMemoryLink,
   encodePacket,
-  ManualClock,
   type Packet,
   PacketReader,
   type Transport,
 } from "../src/index.js";
+import { ManualClock } from "../src/testing.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

@@ -84,6 +84,18 @@ describe("reply payloads", () => {
   it("osdp_RAW: bit count must match the data", () => {
     expect(decodeReply(0x50, hex("00 00 10 00 41 42"))).toMatchObject({ kind: "raw", bitCount: 16 });
     expect(() => decodeReply(0x50, hex("00 00 18 00 41 42"))).toThrow(/24 bits but carries 2 bytes/);
+    expect(() => decodeReply(0x50, hex("00 00"))).toThrow(/at least 4 bytes, got 2/);
+  });
+
+  it("osdp_RAW from a QR reader: format 0, 8 bits a byte, the code's bytes as read (AIM prefix and all)", () => {
+    const code = new TextEncoder().encode("]Q1HC1:NCFOXN%TS3DH\r");
+    expect(decodeReply(0x50, Uint8Array.of(1, 0, code.length * 8, 0, ...code))).toEqual({
+      kind: "raw",
+      reader: 1,
+      format: 0,
+      bitCount: code.length * 8,
+      data: code,
+    });
   });
 
   it("osdp_NAK carries its reason; osdp_ISTATR one byte per input", () => {

@@ -82,3 +82,33 @@ describe("Secure Channel MAC and data blocks", () => {
     expect(() => parseKeyHex("abc")).toThrow(/32 hex digits/);
   });
 });
+
+// NIST SP 800-38A F.2.1 (CBC-AES128.Encrypt). With S-MAC1 = S-MAC2 the OSDP MAC of block-aligned
+// data is plain CBC-MAC, and with the last MAC = ~IV the data encryption is plain CBC: both must
+// reproduce the published ciphertext.
+describe("Secure Channel MAC and encryption against NIST SP 800-38A", () => {
+  const key = hex("2b7e151628aed2a6abf7158809cf4f3c");
+  const iv = hex("000102030405060708090a0b0c0d0e0f");
+  const plain = hex(
+    "6bc1bee22e409f96e93d7e117393172a ae2d8a571e03ac9c9eb76fac45af8e51" +
+      "30c81c46a35ce411e5fbc1191a0a52ef f69f2445df4f9b17ad2b417be66c3710",
+  );
+  const cipher = hex(
+    "7649abac8119b246cee98e9b12e9197d 5086cb9b507219ee95db113a917678b2" +
+      "73bed6b8e3c1743b7116e69e22229516 3ff1caa1681fac09120eca307586e1a7",
+  );
+  const keys = { enc: key, mac1: key, mac2: key };
+
+  it("MACs one block and four blocks as CBC does", () => {
+    expect(computeMac(keys, iv, plain.subarray(0, 16))).toEqual(cipher.subarray(0, 16));
+    expect(computeMac(keys, iv, plain)).toEqual(cipher.subarray(48, 64));
+  });
+
+  it("encrypts data as CBC with IV = ~(last MAC), then one block of padding, and decrypts it back", () => {
+    const lastMac = iv.map((byte) => ~byte & 0xff);
+    const sealed = encryptData(keys, lastMac, plain);
+    expect(sealed.length).toBe(80);
+    expect(sealed.subarray(0, 64)).toEqual(cipher);
+    expect(decryptData(keys, lastMac, sealed)).toEqual(plain);
+  });
+});

@@ -1,11 +1,5 @@
-import {
-  ControlPanel,
-  createMemoryLink,
-  Lane,
-  type LaneEvents,
-  ManualClock,
-  type PassageEvent,
-} from "@sesame/bridge";
+import { ControlPanel, createMemoryLink, Lane, type LaneEvents, type PassageEvent } from "@sesame/bridge";
+import { ManualClock } from "@sesame/bridge/testing";
 import { LaneController, SimBus, SimReader } from "../src/index.js";
 
 /** A lane and its simulator joined by an in-memory link, on a clock the test moves by hand. */
@@ -67,7 +61,7 @@ export function record(lane: Lane) {
   on("fire-alarm", (active) => events.fireAlarm.push(active));
   on("tamper", (active) => events.tamper.push(active));
   on("fault", (active) => events.fault.push(active));
-  on("scan", (scan) => events.scans.push(scan.text));
+  on("scan", (scan) => events.scans.push(new TextDecoder().decode(scan.data)));
   on("warning", (message) => events.warnings.push(message));
   return events;
 }

@@ -75,6 +75,17 @@ describe("simulated PD, driven with published bytes", () => {
     expect(pd.secure).toBe(true);
   });
 
+  it("inside the Annex E session, answers the sealed osdp_POLL with exactly the sealed osdp_ACK", () => {
+    const pd = new LaneController({ address: 0, installMode: true }).device;
+    (pd as unknown as { random: (n: number) => Uint8Array }).random = () => hex("A0A1A2A3A4A5A6A7");
+    pd.receive(command(0, 0, 0x76, hex("B0B1B2B3B4B5B6B7"), { type: 0x11, data: hex("00") }));
+    pd.receive(command(0, 1, 0x77, hex("26D3356E07762D262801FC8E6665A891"), { type: 0x13, data: hex("00") }));
+    // The session's first packets, as the bridge's secureFrame.test.ts has them (derived apart from
+    // this code): POLL with SCS_15 and its MAC on the initial R-MAC, ACK with SCS_16 on the POLL's.
+    const ack = pd.receive(packet(hex("53 00 0E 00 0E 02 15 60 74 DD 15 A5 32 77")));
+    expect(toHex(ack)).toBe("53800E000E021640438EDA790D4E");
+  });
+
   it("once keyed, refuses SCBK-D and clear-text commands but still identifies itself", () => {
     const pd = new LaneController({ address: 0, scbk: new Uint8Array(16).fill(7) }).device;
     expect(packet(pd.receive(command(0, 0, 0x61, hex("00"))) ?? new Uint8Array()).code).toBe(0x45);

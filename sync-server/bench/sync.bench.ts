@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
-import { MemoryGateStore } from "@sesame/sync";
-import { type BenchFigure, percentile } from "../../test/bench/figure.js";
+import { MemoryGateStore } from "@sesame/sync/testing";
+import { type BenchFigure, percentile } from "@sesame/testing/bench";
 import { ServerStore } from "../src/store.js";
 import { BROKERS, type BrokerKind, TOKENS, World, waitFor } from "../test/harness.js";
 import { SseClient } from "../test/sse-client.js";
 
 /*
- * Sync targets (DESIGN.md, issue 6), for both brokers: sync-server ingest (events/s, 4 gates
+ * Sync targets (docs/design.md §11, issue 6), for both brokers: sync-server ingest (events/s, 4 gates
  * draining at once), admission at gate A known at gate B (p99, from A's commit to B's store),
  * entry visible on the supervisor's SSE stream (p99), and one gate's 50,000-event backlog drained.
  * The sync-server runs as its own process (bin/sync-server.ts, as in production), the broker in

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { MemoryGateStore } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";

@@ -1,6 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GateSync, MemoryGateStore } from "@sesame/sync";
+import { GateSync } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENTRY_CSV_COLUMNS } from "../src/http/export.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
-import type { MemoryGateStore } from "@sesame/sync";
+import type { MemoryGateStore } from "@sesame/sync/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { ServerStore } from "../src/store.js";
 import { BROKERS, sleep, World, waitFor } from "./harness.js";

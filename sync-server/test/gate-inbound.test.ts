@@ -7,13 +7,13 @@ import {
   encodeCommandMessage,
   encodeFeed,
   GateSync,
-  MemoryGateStore,
   PROTOCOL_VERSION,
   PROVISIONING_FORMAT,
   type SyncLogEntry,
   signCommandText,
   venueTopics,
 } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
 import type { MqttClient } from "mqtt";

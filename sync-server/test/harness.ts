@@ -2,13 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type GateProvisioning,
-  GateSync,
-  type GateSyncTuning,
-  MemoryGateStore,
-  type SyncLogEntry,
-} from "@sesame/sync";
+import { type GateProvisioning, GateSync, type GateSyncTuning, type SyncLogEntry } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";

@@ -1,10 +1,5 @@
-import {
-  encodeEventBatch,
-  MemoryGateStore,
-  PROTOCOL_VERSION,
-  signEventBatch,
-  venueTopics,
-} from "@sesame/sync";
+import { encodeEventBatch, PROTOCOL_VERSION, signEventBatch, venueTopics } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner } from "@sesame/ticket";
 import { afterEach, describe, expect, it } from "vitest";

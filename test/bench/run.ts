@@ -2,7 +2,7 @@ import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { BenchFigure } from "./figure.js";
+import type { BenchFigure } from "@sesame/testing/bench";
 
 /*
  * `pnpm bench`: runs every `bench/*.bench.ts` of the workspace (each exports `run()` returning its

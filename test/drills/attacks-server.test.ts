@@ -2,9 +2,9 @@ import {
   encodeEventBatch,
   eventBatchSigningBytes,
   type GateProvisioning,
-  MemoryGateStore,
   signEventBatch,
 } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { call, errorOf, INJECTIONS, MALFORMED_JSON, OVERSIZED, type Reply } from "./attack-tools.js";

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { CommandCode, ControlPanel, createMemoryLink, Lane, ManualClock } from "@sesame/bridge";
+import { CommandCode, ControlPanel, createMemoryLink, Lane } from "@sesame/bridge";
+import { ManualClock } from "@sesame/bridge/testing";
 import { GateStore } from "@sesame/cache";
 import { LaneController, SimBus, SimReader } from "@sesame/hardware-sim";
 import { GateBackend } from "@sesame/kiosk";

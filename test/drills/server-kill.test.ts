@@ -55,7 +55,7 @@ describe("drill: the sync-server killed and restarted mid-ingress", () => {
     const holder = venue.holder(first.entrance);
     expect((await venue.present(venue.lane(first.gateId, 2), holder)).result).toBe("passed");
     await sleep(300);
-    // What the design allows across a partition (DESIGN.md §5): admitted, then alerted.
+    // What the design allows across a partition (docs/design.md §5): admitted, then alerted.
     const friend = { ...holder, profile: "shared-across-partition" };
     expect((await venue.present(venue.lane(second.gateId, 2), friend, { id: "friend" })).result).toBe(
       "passed",

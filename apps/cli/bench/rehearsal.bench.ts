@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BenchFigure } from "../../../test/bench/figure.js";
+import type { BenchFigure } from "@sesame/testing/bench";
 import { writeReport } from "../src/rehearsal/report.js";
 import { runVirtualRehearsal } from "../src/rehearsal/virtual-run.js";
 
 /*
- * The match-day rehearsal (DESIGN.md targets: 80,000 spectators, 100 lanes, simulated: 0 false
+ * The match-day rehearsal (docs/design.md §11 targets: 80,000 spectators, 100 lanes, simulated: 0 false
  * accepts, 0 false refusals, 0 lost events), in virtual time through the real admission core,
  * gate caches and sync-server store (docs/rehearsal.md). On the 2-core machine this was written
  * on, shared with other work, the 80,000-person run took 14 minutes of wall time (66 s set-up,

@@ -5,14 +5,14 @@ import { join } from "node:path";
 import type { Transport, TransportFactory } from "@sesame/bridge";
 import { SimulatedSerialScanner, startSimLane, startSocatPair, stopSocat } from "@sesame/hardware-sim";
 import { openSerialPortLink, type SerialLinkOpener } from "@sesame/scanner";
+import { type BenchFigure, percentile } from "@sesame/testing/bench";
 import { Category, createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, walletCode, writeVenueDirectory } from "@sesame/venue";
-import { type BenchFigure, percentile } from "../../../test/bench/figure.js";
 import { parseGateConfig } from "../src/gate/config.js";
 import { startGateNode } from "../src/gate/gate-node.js";
 
 /*
- * Scan bytes in at the lane → unlock command out, through the whole gate (DESIGN.md targets,
+ * Scan bytes in at the lane → unlock command out, through the whole gate (docs/design.md §11 targets,
  * issue 8): a serial scanner on a PTY sends a holder's live code; the gate frames and normalizes
  * it, verifies it, decides, commits `authorized` durably, and hands osdp_OUT to the lane
  * controller's link (simulated lane controller over TCP). Measured from the arrival of the

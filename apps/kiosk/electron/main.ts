@@ -8,7 +8,7 @@ import {
 } from "./shell.js";
 
 /*
- * The gate kiosk's Electron shell (DESIGN.md §6): a locked-down full-screen window on the steward
+ * The gate kiosk's Electron shell (docs/design.md §6): a locked-down full-screen window on the steward
  * UI, and a supervisor of the gate backend process. Nothing else: the backend (scanners, OSDP,
  * SQLite, MQTT) is a plain Node process and the UI a web page, both tested without Electron.
  *

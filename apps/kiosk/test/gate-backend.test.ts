@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { ControlPanel, createMemoryLink, Lane, ManualClock } from "@sesame/bridge";
+import { ControlPanel, createMemoryLink, Lane } from "@sesame/bridge";
+import { ManualClock } from "@sesame/bridge/testing";
 import { GateStore } from "@sesame/cache";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { LaneController, SimBus, type SimLane, startSimLane } from "@sesame/hardware-sim";

@@ -19,16 +19,14 @@ import {
 import {
   bytesEqual,
   clientCryptogram,
-  computeMac,
-  decryptData,
   deriveSessionKeys,
-  encryptData,
   initialRmac,
   SCBK_D,
   SecureChannelError,
   SecureSession,
   serverCryptogram,
 } from "../osdp/secureChannel.js";
+import { encodeHandshakePacket, type KeyKind, openPacket, sealPacket } from "../osdp/secureFrame.js";
 import type { Transport, TransportFactory } from "../transport/transport.js";
 import { type Clock, systemClock } from "../util/clock.js";
 import { TypedEmitter } from "../util/emitter.js";
@@ -85,7 +83,7 @@ export interface PeripheralInfo {
   readonly tamper: boolean;
   readonly powerFailure: boolean;
   /** "scbk", "scbk-d" (install mode) or "clear". */
-  readonly security: "scbk" | "scbk-d" | "clear";
+  readonly security: KeyKind | "clear";
 }
 
 export interface ControlPanelEvents {
@@ -101,7 +99,7 @@ export interface ControlPanelEvents {
    * read, so not a `report`; said here (and as a warning) so it stays visible.
    */
   resent: [address: number, reply: OsdpReply];
-  secure: [address: number, key: "scbk" | "scbk-d"];
+  secure: [address: number, key: KeyKind];
   keyset: [address: number];
   link: [up: boolean, description: string];
   warning: [message: string, address: number | undefined];
@@ -135,7 +133,7 @@ interface Request {
 }
 
 interface Handshake {
-  readonly kind: "scbk" | "scbk-d";
+  readonly kind: KeyKind;
   readonly key: Uint8Array;
   readonly rndA: Uint8Array;
   keys?: ReturnType<typeof deriveSessionKeys>;
@@ -166,7 +164,7 @@ class PeripheralLink {
   session: SecureSession | undefined;
   handshake: Handshake | undefined;
   key: Uint8Array | undefined;
-  keyKind: "scbk" | "scbk-d" | undefined;
+  keyKind: KeyKind | undefined;
   readonly queue: Request[] = [];
   setup: SetupStep[] = [];
   /** The last packet, unanswered: OSDP wants it repeated (same sequence) before anything new. */
@@ -645,12 +643,8 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     const base = { address: link.address, reply: false, sequence, crc: this.crc, code };
     const options = { mark: this.mark };
     if (code === CommandCode.CHLNG || code === CommandCode.SCRYPT) {
-      const type = code === CommandCode.CHLNG ? SecurityBlock.SCS_11 : SecurityBlock.SCS_13;
-      const securityBlock: SecurityBlockField = {
-        type,
-        data: Uint8Array.of(link.handshake?.kind === "scbk-d" ? 0 : 1),
-      };
-      return { frame: encodePacket({ ...base, securityBlock, data }, options), secure: false };
+      const frame = encodeHandshakePacket({ ...base, data }, link.handshake?.kind ?? "scbk", options);
+      return { frame, secure: false };
     }
     const session = link.session;
     if (session === undefined) {
@@ -663,25 +657,7 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
       }
       return { frame: encodePacket({ ...base, data }, options), secure: false };
     }
-    const encrypted = data.length > 0;
-    const frame = encodePacket(
-      {
-        ...base,
-        securityBlock: {
-          type: encrypted ? SecurityBlock.SCS_17 : SecurityBlock.SCS_15,
-          data: new Uint8Array(0),
-        },
-        data: encrypted ? encryptData(session.keys, session.replyMac, data) : data,
-      },
-      {
-        ...options,
-        mac: (message) => {
-          session.commandMac = computeMac(session.keys, session.replyMac, message);
-          return session.commandMac;
-        },
-      },
-    );
-    return { frame, secure: true };
+    return { frame: sealPacket(session, { ...base, data }, options), secure: true };
   }
 
   private begin(link: PeripheralLink, purpose: Purpose, command: OsdpCommand): void {
@@ -786,30 +762,20 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
           return;
         }
       } else {
-        if (block.type !== SecurityBlock.SCS_16 && block.type !== SecurityBlock.SCS_18) {
-          this.resetLink(link, `unexpected security block 0x${block.type.toString(16)} in a reply`);
-          return;
-        }
-        const mac = computeMac(session.keys, session.commandMac, packet.bytes.subarray(0, packet.macOffset));
-        if (packet.mac === undefined || !bytesEqual(mac.subarray(0, 4), packet.mac)) {
-          this.counters.macFailures++;
-          this.emit(
-            "warning",
-            `${link.name}: reply MAC does not verify; restarting the secure channel`,
-            link.address,
-          );
-          this.resetLink(link, "reply MAC mismatch");
-          return;
-        }
-        if (block.type === SecurityBlock.SCS_18) {
-          try {
-            data = decryptData(session.keys, session.commandMac, data);
-          } catch (error) {
-            this.resetLink(link, (error as Error).message);
-            return;
+        const opened = openPacket(session, packet);
+        if (!opened.ok) {
+          if (opened.failure === "mac") {
+            this.counters.macFailures++;
+            this.emit(
+              "warning",
+              `${link.name}: reply MAC does not verify; restarting the secure channel`,
+              link.address,
+            );
           }
+          this.resetLink(link, opened.failure === "mac" ? "reply MAC mismatch" : opened.message);
+          return;
         }
-        session.replyMac = mac;
+        data = opened.data;
       }
     } else if (block !== undefined && block.type >= SecurityBlock.SCS_15) {
       // A "secure" reply to a clear command cannot be verified: not ours to trust.

@@ -58,11 +58,10 @@ export interface PassageEvent {
   readonly at: number;
 }
 
+/** A reader's osdp_RAW report: the code's bytes as read (the caller normalizes them into text). */
 export interface ScanEvent {
   readonly reader: number;
   readonly data: Uint8Array;
-  /** The data as text (QR payloads are ASCII / Base45). */
-  readonly text: string;
 }
 
 export interface LaneEvents {
@@ -455,11 +454,7 @@ export class Lane extends TypedEmitter<LaneEvents> {
   private onReport(address: number, reply: OsdpReply): void {
     if (this.readerAddresses.has(address) || address === this.controllerAddress) {
       if (reply.kind === "raw") {
-        this.emit("scan", {
-          reader: address,
-          data: reply.data,
-          text: Buffer.from(reply.data).toString("latin1"),
-        });
+        this.emit("scan", { reader: address, data: reply.data });
         return;
       }
       if (reply.kind === "keypad") {

@@ -32,7 +32,7 @@ class MemoryEnd extends BaseTransport {
   }
 }
 
-/** Two transports joined back to back: what one writes, the other reads. For unit tests. */
+/** Two transports joined back to back: what one writes, the other reads. For tests and the virtual rehearsal. */
 export function createMemoryLink(name = "memory"): [Transport, Transport] {
   const a = new MemoryEnd(`${name}:a`);
   const b = new MemoryEnd(`${name}:b`);

@@ -3,7 +3,7 @@ import type { SimReader } from "../lane/reader.js";
 import type { Random } from "../scanner/random.js";
 
 /*
- * People arriving at the gates (DESIGN.md §8): each walks to the shortest queue at the entrance
+ * People arriving at the gates (docs/design.md §8): each walks to the shortest queue at the entrance
  * printed on their ticket (or the wrong one), shows their code to the lane's QR reader, and walks
  * through if the turnstile opens within a few seconds; otherwise they step aside (refused, or sent
  * to the steward). The crowd only touches the simulated hardware — a reader that reports codes over

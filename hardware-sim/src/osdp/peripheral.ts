@@ -4,18 +4,19 @@ import {
   bytesEqual,
   CommandCode,
   clientCryptogram,
-  computeMac,
   decodeCommand,
-  decryptData,
   deriveSessionKeys,
+  encodeHandshakePacket,
   encodePacket,
   encodeReply,
-  encryptData,
+  handshakeKey,
   initialRmac,
+  type KeyKind,
   NakCode,
   nextSequence,
   type OsdpCommand,
   type OsdpReply,
+  openPacket,
   type Packet,
   PayloadError,
   type PdCapability,
@@ -24,6 +25,7 @@ import {
   SecureSession,
   SecurityBlock,
   type SecurityBlockField,
+  sealPacket,
   serverCryptogram,
 } from "@sesame/bridge";
 
@@ -56,6 +58,7 @@ export interface PeripheralCounters {
 }
 
 interface Handshake {
+  readonly keyKind: KeyKind;
   readonly keys: ReturnType<typeof deriveSessionKeys>;
   readonly rndA: Uint8Array;
   readonly rndB: Uint8Array;
@@ -65,7 +68,8 @@ interface Answer {
   readonly reply: OsdpReply;
   /** MAC'd (and encrypted) inside the secure channel, or clear. */
   readonly secure: boolean;
-  readonly securityBlock?: SecurityBlockField;
+  /** A handshake reply (osdp_CCRYPT, osdp_RMAC_I) and the key it runs on. */
+  readonly handshake?: KeyKind;
 }
 
 const nak = (code: number, secure = false): Answer => ({ reply: { kind: "nak", code, reason: "" }, secure });
@@ -201,26 +205,16 @@ export class PeripheralDevice {
       if (block.type === SecurityBlock.SCS_13 && packet.code === CommandCode.SCRYPT) {
         return this.serverCryptogram(packet);
       }
-      if (block.type !== SecurityBlock.SCS_15 && block.type !== SecurityBlock.SCS_17) {
-        return nak(NakCode.SECURITY_CONDITIONS);
-      }
       const session = this.session;
       if (session === undefined) return nak(NakCode.SECURITY_CONDITIONS);
-      const mac = computeMac(session.keys, session.replyMac, packet.bytes.subarray(0, packet.macOffset));
-      if (packet.mac === undefined || !bytesEqual(mac.subarray(0, 4), packet.mac)) {
-        this.counters.macFailures++;
-        this.session = undefined;
+      const opened = openPacket(session, packet);
+      if (!opened.ok) {
+        // A command whose MAC or data fails ends the channel; a misplaced block is only refused.
+        if (opened.failure !== "block") this.session = undefined;
+        if (opened.failure === "mac") this.counters.macFailures++;
         return nak(NakCode.SECURITY_CONDITIONS);
       }
-      if (block.type === SecurityBlock.SCS_17) {
-        try {
-          data = decryptData(session.keys, session.replyMac, data);
-        } catch {
-          this.session = undefined;
-          return nak(NakCode.SECURITY_CONDITIONS);
-        }
-      }
-      session.commandMac = mac;
+      data = opened.data;
       secure = true;
     } else if (this.session !== undefined) {
       // Clear text inside a secure channel: refuse, and close the channel.
@@ -269,13 +263,13 @@ export class PeripheralDevice {
       return nak(error instanceof PayloadError ? error.nak : NakCode.COMMAND_LENGTH);
     }
     if (command.kind !== "chlng") return nak(NakCode.SECURITY_CONDITIONS);
-    const wantsDefault = block.data[0] === 0;
+    const keyKind = handshakeKey(block);
     // SCBK-D is for installation only; a keyed PD never accepts it.
-    const key = wantsDefault ? (this.installMode ? SCBK_D : undefined) : this.key;
+    const key = keyKind === "scbk-d" ? (this.installMode ? SCBK_D : undefined) : this.key;
     if (key === undefined) return nak(NakCode.SECURITY_CONDITIONS);
     const rndB = this.random(8);
     const keys = deriveSessionKeys(key, command.rndA);
-    this.handshake = { keys, rndA: command.rndA, rndB };
+    this.handshake = { keyKind, keys, rndA: command.rndA, rndB };
     return {
       reply: {
         kind: "ccrypt",
@@ -284,7 +278,7 @@ export class PeripheralDevice {
         cryptogram: clientCryptogram(keys, command.rndA, rndB),
       },
       secure: false,
-      securityBlock: { type: SecurityBlock.SCS_12, data: Uint8Array.of(wantsDefault ? 0 : 1) },
+      handshake: keyKind,
     };
   }
 
@@ -299,7 +293,7 @@ export class PeripheralDevice {
     return {
       reply: { kind: "rmac_i", rmac },
       secure: false,
-      securityBlock: { type: SecurityBlock.SCS_14, data: Uint8Array.of(0x01) },
+      handshake: handshake.keyKind,
     };
   }
 
@@ -324,27 +318,10 @@ export class PeripheralDevice {
       code,
     };
     const options = { mark: command.marked };
+    if (answer.handshake !== undefined)
+      return encodeHandshakePacket({ ...base, data }, answer.handshake, options);
     const session = this.session;
-    if (!answer.secure || session === undefined) {
-      return encodePacket({ ...base, securityBlock: answer.securityBlock, data }, options);
-    }
-    const encrypted = data.length > 0;
-    return encodePacket(
-      {
-        ...base,
-        securityBlock: {
-          type: encrypted ? SecurityBlock.SCS_18 : SecurityBlock.SCS_16,
-          data: new Uint8Array(0),
-        },
-        data: encrypted ? encryptData(session.keys, session.commandMac, data) : data,
-      },
-      {
-        ...options,
-        mac: (message) => {
-          session.replyMac = computeMac(session.keys, session.commandMac, message);
-          return session.replyMac;
-        },
-      },
-    );
+    if (!answer.secure || session === undefined) return encodePacket({ ...base, data }, options);
+    return sealPacket(session, { ...base, data }, options);
   }
 }

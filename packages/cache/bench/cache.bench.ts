@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decideScan } from "@sesame/gate-core";
+import { type BenchFigure, percentile, sample } from "@sesame/testing/bench";
 import { createNodeSigner, createScanVerifiers, pick, seededRandom } from "@sesame/ticket";
 import {
   decodeGateBundle,
@@ -12,7 +13,6 @@ import {
   writeVenueDirectory,
 } from "@sesame/venue";
 import Database from "better-sqlite3";
-import { type BenchFigure, percentile, sample } from "../../../test/bench/figure.js";
 import { GateStore } from "../src/index.js";
 
 const DOORS = Date.UTC(2026, 6, 26, 17, 0, 0);

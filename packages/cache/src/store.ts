@@ -48,7 +48,7 @@ import {
 } from "./validate.js";
 
 /*
- * The gate's local store (DESIGN.md §2): the venue-day, the permanent seen table, the entry-event
+ * The gate's local store (docs/design.md §2): the venue-day, the permanent seen table, the entry-event
  * log and its outbox, in one SQLite file (WAL, synchronous=FULL). Every method that records
  * something is one IMMEDIATE transaction that has committed — and so reached the disk — when it
  * returns: the caller tells the turnstile only after `authorize` returns.

@@ -198,7 +198,7 @@ export function decideCredential(
   const ticket: TicketFacts | undefined = facts.ticket(body.ticketId);
   let newSale = false;
   if (!ticket || body.generation > ticket.generation) {
-    // Validly signed but newer than what this gate knows: a last-minute sale or resale (DESIGN §1).
+    // Validly signed but newer than what this gate knows: a last-minute sale or resale (docs/design.md §1).
     if (body.issueSequence > facts.feedSequence) newSale = true;
     else {
       return decision(

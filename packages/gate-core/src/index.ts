@@ -19,7 +19,6 @@ export {
   type Transition,
   transition,
 } from "./lifecycle.js";
-export { MemoryFacts } from "./memory-facts.js";
 export {
   ADMIT_REASONS,
   type AdmitReason,
@@ -27,6 +26,7 @@ export {
   type AlarmReason,
   ASSISTED_REASONS,
   type AssistedReason,
+  FORGERY_REASONS,
   type Language,
   type MessageParams,
   type Outcome,

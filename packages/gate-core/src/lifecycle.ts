@@ -12,7 +12,7 @@ import type { Decision } from "./decide.js";
  *      └──REFUSE──▶ refused
  *
  * Each transition says which record must be durable before anything else happens (the turnstile
- * is told to unlock only after `authorized` is on disk, DESIGN.md §2).
+ * is told to unlock only after `authorized` is on disk, docs/design.md §2).
  *
  * annulled → entered: the gate annulled an authorization while it could not hear the lane
  * controller (a cable out past the window, a gate restart), and the controller, heard again,

@@ -3,8 +3,8 @@ import type { Entrance, RevocationReason, Session, Venue, Zone } from "@sesame/v
 import type { GateFacts, PendingAuthorization, Presence, TicketFacts } from "./facts.js";
 
 /**
- * GateFacts held in memory: for tests, and for simulations that run many virtual gates without a
- * database each. The gate's real store is packages/cache.
+ * GateFacts held in memory, for tests (through "@sesame/gate-core/testing"). The gate's real store
+ * is packages/cache.
  */
 export class MemoryFacts implements GateFacts {
   readonly tickets = new Map<number, TicketFacts>();

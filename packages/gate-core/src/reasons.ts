@@ -45,6 +45,17 @@ export const REFUSE_REASONS = [
   "LANE_LOCKED",
 ] as const;
 
+/**
+ * Refusals that mean a forged, forwarded or foreign code, not a holder's mistake: the gate raises its
+ * local alert on them, the sync-server a forgery alert.
+ */
+export const FORGERY_REASONS: ReadonlySet<string> = new Set<RefuseReason>([
+  "FORGED",
+  "FORGED_PROOF",
+  "KEY_REVOKED",
+  "UNKNOWN_KEY",
+]);
+
 /** Not decisions: what a lane saw happen without one (recorded as `alarm` events, alerted to supervisors). */
 export const ALARM_REASONS = ["FORCED_PASSAGE", "TAILGATE"] as const;
 

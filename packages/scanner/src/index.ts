@@ -33,14 +33,6 @@ export {
   normalizeScanText,
   type ScanOrigin,
 } from "./normalize.js";
-export {
-  OSDP_RAW_FORMAT_UNSPECIFIED,
-  OSDP_RAW_FORMAT_WIEGAND,
-  type OsdpRawReport,
-  type OsdpScanResult,
-  parseOsdpRawPayload,
-  scanFromOsdpRaw,
-} from "./osdp.js";
 export type {
   Clock,
   ForeignKind,

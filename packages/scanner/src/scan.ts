@@ -84,9 +84,7 @@ export type ScanProblemCode =
   /** A keyboard-wedge burst that could not be decoded (unknown keys). */
   | "undecodable-keys"
   /** A camera or image decode error other than "no code in view". */
-  | "decode-failed"
-  /** An OSDP report that cannot carry a scanned code (a card number, a bad bit count). */
-  | "unsupported-report";
+  | "decode-failed";
 
 /** The gate's clock, injected so that logic is testable without waiting. */
 export type Clock = () => number;

@@ -29,7 +29,7 @@ export {
   verifyCommandText,
   verifyEventBatch,
 } from "./signing.js";
-export { type GateSyncStore, MemoryGateStore, type Snapshot } from "./store.js";
+export type { GateSyncStore, Snapshot } from "./store.js";
 export {
   GATE_PUBLISH_LEAVES,
   GATE_RECEIVE_LEAVES,

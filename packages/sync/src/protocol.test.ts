@@ -1,5 +1,6 @@
 import { createNodeSigner, createNodeVerifier, keyPairFromSeed } from "@sesame/ticket";
 import { describe, expect, it } from "vitest";
+import { MemoryGateStore } from "./memory-store.js";
 import {
   decodeAck,
   decodeBatchEvents,
@@ -14,7 +15,6 @@ import {
   validateEvent,
 } from "./protocol.js";
 import { signEventBatch, verifyEventBatch } from "./signing.js";
-import { MemoryGateStore } from "./store.js";
 
 const signer = createNodeSigner();
 const verifier = createNodeVerifier();

@@ -1,5 +1,5 @@
+import { type BenchFigure, percentile, sample } from "@sesame/testing/bench";
 import QRCode from "qrcode";
-import { type BenchFigure, percentile, sample } from "../../../test/bench/figure.js";
 import { createTestIssuer, T0 } from "../src/fixtures.js";
 import {
   createNodeVerifier,

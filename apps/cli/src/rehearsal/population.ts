@@ -13,7 +13,7 @@ import {
 import type { DemoVenue, WalletEntry } from "@sesame/venue";
 
 /*
- * The people of a rehearsal and the simulator's ground truth (DESIGN.md §8). Everyone is made from
+ * The people of a rehearsal and the simulator's ground truth (docs/design.md §8). Everyone is made from
  * the demo venue's wallets, so the simulator knows what each code is and what the gate must say:
  * the ticket holders of the session (plain, steward-assisted: printed confirmations, ID checks,
  * accessibility; tickets sold after the gates' bundle was cut), and the bad codes real ingress

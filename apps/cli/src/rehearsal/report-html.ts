@@ -365,7 +365,7 @@ ${percentileRow("reader's report → decision returned, all scans (wall clock)",
 ${percentileRow("code shown → unlock, incl. OSDP poll wait (virtual time)", r.latency.presentToUnlockMs)}
 ${percentileRow("entry at one gate → in another gate's cache (virtual time)", r.latency.fanOutMs)}
 </table>
-<p class="muted">Target (DESIGN.md): scan bytes in → unlock command out p99 ≤ 2 ms; admission at gate A refused at gate B p99 ≤ 250 ms.</p>
+<p class="muted">Target (docs/design.md §11): scan bytes in → unlock command out p99 ≤ 2 ms; admission at gate A refused at gate B p99 ≤ 250 ms.</p>
 ${barChart(histBars, { yLabel: "unlocks", labelEvery: 1, height: 220 })}
 
 <h2>Decisions by reason</h2>

@@ -1,7 +1,7 @@
 import { between, type Random } from "@sesame/hardware-sim";
 
 /*
- * The modeled human timings of an ingress (DESIGN.md §8): when people arrive, how long they take
+ * The modeled human timings of an ingress (docs/design.md §8): when people arrive, how long they take
  * to show their code, to walk through, to be turned away, and how long a steward takes to check
  * an ID or a printed confirmation. Plain distributions with a seeded source: a run replays exactly.
  */

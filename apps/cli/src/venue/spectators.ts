@@ -6,7 +6,7 @@ import { walletCode } from "@sesame/venue";
 /*
  * The people of a simulated ingress, made from a demo venue's wallets with the ground truth of
  * what each code should get at the gate: mostly good codes, and the bad ones that real ingress
- * sees (DESIGN.md §8): screenshots, resold and transferred tickets' old codes, cancelled tickets,
+ * sees (docs/design.md §8): screenshots, resold and transferred tickets' old codes, cancelled tickets,
  * forgeries, the wrong entrance, a code used twice, a QR that is not a ticket at all.
  */
 

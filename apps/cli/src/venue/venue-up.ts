@@ -12,7 +12,7 @@ import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/
 import { type CrowdMix, spectatorsOf } from "./spectators.js";
 
 /*
- * The whole venue on one machine (issue 7, DESIGN.md §7): the sync-server with its embedded broker
+ * The whole venue on one machine (issue 7, docs/design.md §7): the sync-server with its embedded broker
  * and the dashboard, simulated lane controllers and QR readers speaking OSDP over TCP, one gate
  * backend (kiosk) per gate in its own process, and a crowd. `sesame up` and the end-to-end tests
  * start it through startVenue().

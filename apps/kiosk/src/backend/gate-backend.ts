@@ -6,6 +6,7 @@ import {
   type Direction,
   decideScan,
   type EntryLogEvent,
+  FORGERY_REASONS,
   type LaneMode,
   stewardMessages,
   transition,
@@ -34,7 +35,7 @@ export interface GateBackendOptions {
   readonly entrance: number;
   readonly lanes: readonly LaneBinding[];
   readonly now: () => number;
-  /** How long an authorized holder has to walk through (DESIGN.md §2: 5–8 s). */
+  /** How long an authorized holder has to walk through (docs/design.md §2: 5–8 s). */
   readonly passageWindowMs?: number;
   readonly issuerVerifier?: Ed25519Verifier;
   readonly deviceVerifier?: Ed25519Verifier;
@@ -110,8 +111,6 @@ interface LaneState {
   readonly manualPassages: string[];
 }
 
-const FORGERY_REASONS = new Set(["FORGED", "FORGED_PROOF", "KEY_REVOKED", "UNKNOWN_KEY"]);
-
 export class GateBackend {
   private readonly lanes = new Map<number, LaneState>();
   private readonly clockWatch = new ClockWatch();
@@ -140,10 +139,11 @@ export class GateBackend {
       this.lanes.set(binding.lane, state);
       if (binding.controller) this.wire(state, binding.controller);
     }
-    // A crash may have left authorizations open: annulled, the tickets are not consumed (DESIGN.md
-    // §2); their controllers relocked on their own when the OUT timer ran out. But a holder may have
-    // walked through meanwhile, and the controller kept that passage for us: each lane is told what
-    // was annulled on it, so that such a passage is attributed late, not taken for a forced one.
+    // A crash may have left authorizations open: annulled, the tickets are not consumed
+    // (docs/design.md §2); their controllers relocked on their own when the OUT timer ran out. But a
+    // holder may have walked through meanwhile, and the controller kept that passage for us: each
+    // lane is told what was annulled on it, so that such a passage is attributed late, not taken
+    // for a forced one.
     const now = options.now();
     for (const r of options.store.recover(now)) {
       events.onRecorded?.(r.event);

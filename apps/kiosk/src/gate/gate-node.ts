@@ -24,7 +24,7 @@ import { KioskHttp } from "../backend/http.js";
 import type { GateConfig } from "./config.js";
 
 /*
- * One gate, fully assembled (DESIGN.md §6): the cache, the lane controllers and their QR readers
+ * One gate, fully assembled (docs/design.md §6): the cache, the lane controllers and their QR readers
  * over OSDP, the admission backend, the steward UI's HTTP server and the venue sync. The kiosk
  * process (gate-main.ts), the Electron shell and `sesame up` all start gates through this.
  */

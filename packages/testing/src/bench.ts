@@ -1,9 +1,9 @@
-/** One measured figure, printed beside its DESIGN.md target. */
+/** One measured figure, printed beside its target (docs/design.md §11). */
 export interface BenchFigure {
   readonly name: string;
   readonly value: number;
   readonly unit: string;
-  /** The target as written in DESIGN.md or the issue, e.g. "p99 ≤ 2 ms". */
+  /** The target as written in docs/design.md §11 or the issue, e.g. "p99 ≤ 2 ms". */
   readonly target?: string;
   /** Whether the value meets the target (undefined: informational). */
   readonly ok?: boolean;

@@ -1,0 +1,2 @@
+// Test doubles: imported through "@sesame/sync/testing", by tests and benchmarks only.
+export { MemoryGateStore } from "./memory-store.js";
