@@ -1,4 +1,4 @@
-import type { EntryLogEvent } from "@sesame/gate-core";
+import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
 
 /*
  * The alert policy: which events, heartbeats and silences make an alert, what it says, and who may
@@ -53,13 +53,8 @@ export interface NewAlert {
   readonly detail: string;
 }
 
-/** Reasons that mean a forged, forwarded or foreign code (the kiosk raises its local alert on the same). */
-export const FORGERY_REASONS: ReadonlySet<string> = new Set([
-  "FORGED",
-  "FORGED_PROOF",
-  "KEY_REVOKED",
-  "UNKNOWN_KEY",
-]);
+/** Reasons that mean a forged, forwarded or foreign code: gate-core's, the kiosk raises its local alert on the same. */
+export { FORGERY_REASONS };
 
 /** Alerts a tech may acknowledge: the technical ones. Security alerts are the supervisors'. */
 export const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew"]);
