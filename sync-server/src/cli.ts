@@ -1,9 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-// The dashboard's location only (no Vite, no React): a workspace-relative import until
-// @sesame/supervisor is a declared dependency of this package.
-import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
 import type { ApiToken } from "./http/api.js";
 import {
   type DashboardUser,
@@ -127,7 +124,25 @@ async function guarded(io: CommandIo, run: () => Promise<number>): Promise<numbe
   }
 }
 
-export function runSyncServerCommand(argv: string[], io: CommandIo): Promise<number> {
+/** What whoever composes `sesame sync-server` tells it (the server knows no app). */
+export interface SyncServerCommandOptions {
+  /**
+   * The built dashboard to serve when `--dashboard` is not given (the `sesame` command passes
+   * @sesame/supervisor's); without it, only `--dashboard DIR` serves one.
+   */
+  readonly defaultDashboardDir?: string;
+}
+
+/** True when a directory holds a built dashboard (its index.html). */
+function dashboardBuilt(dir: string): boolean {
+  return existsSync(join(dir, "index.html"));
+}
+
+export function runSyncServerCommand(
+  argv: string[],
+  io: CommandIo,
+  options: SyncServerCommandOptions = {},
+): Promise<number> {
   return guarded(io, async () => {
     const v = parse(
       argv,
@@ -169,7 +184,8 @@ export function runSyncServerCommand(argv: string[], io: CommandIo): Promise<num
     else if (typeof v.dashboard === "string") {
       dashboard = resolve(v.dashboard);
       if (!dashboardBuilt(dashboard)) throw new UsageError(`--dashboard ${dashboard}: no index.html there`);
-    } else dashboard = dashboardBuilt() ? dashboardDir : undefined;
+    } else if (options.defaultDashboardDir !== undefined && dashboardBuilt(options.defaultDashboardDir))
+      dashboard = options.defaultDashboardDir;
     const server = await SyncServer.start({
       venueDir,
       dataDir,
@@ -189,7 +205,13 @@ export function runSyncServerCommand(argv: string[], io: CommandIo): Promise<num
           ? `  dashboard http://${host}:${server.httpPort}/   ${users.length} user(s) in ${usersPath}${
               users.length === 0 ? " — add one: sesame dashboard-user --name NAME --role supervisor" : ""
             }`
-          : `  dashboard not served (${v.dashboard === "off" ? "--dashboard off" : "not built: pnpm build:ui"})`,
+          : `  dashboard not served (${
+              v.dashboard === "off"
+                ? "--dashboard off"
+                : options.defaultDashboardDir === undefined
+                  ? "no --dashboard DIR given"
+                  : "not built: pnpm build:ui"
+            })`,
         `  data  ${dataDir}`,
         "Ctrl-C to stop.",
         "",

@@ -1,3 +1,4 @@
+export { TECH_ALERTS } from "./alerts/policy.js";
 export {
   type BrokerAudit,
   type BrokerCredentials,
@@ -18,6 +19,7 @@ export {
   runSyncServerCommand,
   SYNC_SERVER_USAGE,
 } from "./cli.js";
+export { ApiError } from "./errors.js";
 export { type ApiToken, CSRF_HEADER, type HttpOptions, parseCursor, type Role } from "./http/api.js";
 export {
   type DashboardRole,
@@ -34,7 +36,6 @@ export { DASHBOARD_CSP } from "./http/static.js";
 export { type MosquittoConfigOptions, type MosquittoFiles, writeMosquittoConfig } from "./mosquitto.js";
 export { mosquittoHash, verifyMosquittoHash } from "./secrets.js";
 export {
-  ApiError,
   type BrokerChoice,
   type CommandInput,
   DEFAULT_SERVER_TUNING,
@@ -44,7 +45,6 @@ export {
   SyncServer,
   type SyncServerOptions,
   type SyncServerTuning,
-  TECH_ALERTS,
 } from "./server.js";
 export {
   ALERT_TYPES,

@@ -1,10 +1,8 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Command,
-  type CommandType,
   decodeBatchEvents,
   decodeCommandAck,
   decodeEventBatch,
@@ -20,11 +18,8 @@ import {
   encodeTrustList,
   encodeTrustListReply,
   type GateProvisioning,
-  gateUsername,
-  isValidId,
   MAX_REPLAY_ITEMS,
   noDelay,
-  PROVISIONING_FORMAT,
   parseTopic,
   type RejectReason,
   SERVER_USERNAME,
@@ -34,51 +29,43 @@ import {
   verifyEventBatch,
 } from "@sesame/sync";
 import {
-  Category,
   createNodeSigner,
   createNodeVerifier,
   type Ed25519Signer,
   type Ed25519Verifier,
-  encodeCredentialText,
-  issueCredential,
   keyPairFromSeed,
-  type SignedTrustListJson,
-  signTrustList,
-  type TicketBody,
 } from "@sesame/ticket";
-import {
-  type BundleTicket,
-  encodeGateBundle,
-  readChanges,
-  readGateBundle,
-  readSecrets,
-  readVenue,
-  signBundleBytes,
-  type TicketChange,
-  type Venue,
-} from "@sesame/venue";
+import { encodeGateBundle, readSecrets, signBundleBytes, type TicketChange, type Venue } from "@sesame/venue";
 import { connect, type MqttClient } from "mqtt";
-import { type EmbeddedBroker, startEmbeddedBroker, storeCredentials } from "./broker/aedes.js";
-import { BrokerProcess } from "./broker/supervisor.js";
-import type { HttpOptions } from "./http/api.js";
-import { mosquittoHash, randomSecret, tokenHash } from "./secrets.js";
 import {
   type Alert,
   type AlertType,
-  type IssuerKeyRecord,
+  clockSkewDetail,
+  gateOfflineDetail,
+  mayAcknowledge,
   type NewAlert,
-  type RejectionRecord,
-  ServerStore,
-  type StoredEvent,
-} from "./store.js";
-import { controlCharacter, printable } from "./text.js";
+  silentGateDetail,
+} from "./alerts/policy.js";
 import {
-  bundleTicketOf,
-  holderName,
-  type ImportRow,
-  type RowRejection,
-  validateImportRow,
-} from "./tickets.js";
+  type BrokerAudit,
+  type EmbeddedBroker,
+  startEmbeddedBroker,
+  storeCredentials,
+} from "./broker/aedes.js";
+import { BrokerProcess } from "./broker/supervisor.js";
+import { buildCommand, type CommandInput, commandInputs, commandTargets } from "./commands/commands.js";
+import { openServerStore, SERVER_DATA } from "./db/open.js";
+import { ApiError } from "./errors.js";
+import { TicketDesk } from "./feed/tickets.js";
+import { provisionGateInStore } from "./gates/provisioning.js";
+import { type HttpOptions, startHttpApi } from "./http/api.js";
+import { KeyDesk } from "./keys/trust-list.js";
+import type { RejectionRecord, ServerStore, StoredEvent } from "./store.js";
+import { controlCharacter, printable } from "./text.js";
+
+export type { CommandInput } from "./commands/commands.js";
+export { openServerStore } from "./db/open.js";
+export { provisionGateInStore } from "./gates/provisioning.js";
 
 /*
  * The sync-server: one venue's event store, ticket feed and HTTP API, with the embedded broker by
@@ -146,67 +133,6 @@ export interface ServerEvents {
   connected: [];
 }
 
-/** Alerts a tech may acknowledge: the technical ones. Security alerts are the supervisors'. */
-export const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew"]);
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-const SERVER_DATA = { db: "sync.db", brokerDir: "broker" } as const;
-
-/** Opens (and on first use initialises) the store of a data directory from a venue directory. */
-export function openServerStore(venueDir: string, dataDir: string, now: number): ServerStore {
-  mkdirSync(dataDir, { recursive: true });
-  const store = new ServerStore(join(dataDir, SERVER_DATA.db));
-  const venue = readVenue(venueDir);
-  const existing = store.venueOrUndefined();
-  if (existing) {
-    if (existing.id !== venue.id)
-      throw new Error(`data directory ${dataDir} belongs to venue ${existing.id}, not ${venue.id}`);
-    return store;
-  }
-  const rootKey = Buffer.from(venue.rootPublicKey, "hex");
-  const { bundle } = readGateBundle(venueDir, rootKey);
-  const changes = existsSync(join(venueDir, "changes.jsonl")) ? readChanges(venueDir) : [];
-  const secrets = readSecrets(venueDir);
-  const issuerKeys: IssuerKeyRecord[] = bundle.trustList.keys.map((k) => {
-    const seed = secrets.issuerSeeds[String(k.keyId)];
-    if (!seed) throw new Error(`secrets/keys.json has no seed for issuer key ${k.keyId}`);
-    return {
-      keyId: k.keyId,
-      seed,
-      publicKey: k.publicKey,
-      validFrom: Math.floor(Date.parse(k.validFrom) / 1000),
-      validUntil: Math.floor(Date.parse(k.validUntil) / 1000),
-      revoked: k.revoked,
-    };
-  });
-  store.initialize({ venue, bundle, changes, trustList: bundle.trustList, issuerKeys, now });
-  const commandSeed = randomBytes(32).toString("hex");
-  store.setMeta("command_seed", commandSeed);
-  const password = randomSecret();
-  store.setMeta("mqtt_server_password", password);
-  store.setMeta("mqtt_server_hash", mosquittoHash(password));
-  return store;
-}
-
-/** A command as the API receives it: every field unchecked. */
-export interface CommandInput {
-  readonly type: unknown;
-  readonly gate?: unknown;
-  readonly entrance?: unknown;
-  readonly lane?: unknown;
-  readonly text?: unknown;
-  readonly ttlSeconds?: unknown;
-}
-
 export class SyncServer extends EventEmitter<ServerEvents> {
   readonly venue: Venue;
   readonly topics: VenueTopics;
@@ -236,6 +162,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   /** Gates online but silent: alerted once until they speak again. */
   private readonly silentGates = new Set<string>();
   private closeHttp: (() => Promise<void>) | undefined;
+  private readonly tickets: TicketDesk;
+  private readonly keys: KeyDesk;
   private stopped = false;
 
   private constructor(
@@ -259,6 +187,26 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (!commandSeed) throw new Error("store has no command key");
     this.commandSeed = Buffer.from(commandSeed, "hex");
     this.commandPublicKey = Buffer.from(keyPairFromSeed(this.commandSeed).publicKey).toString("hex");
+    const publishChanges = (changes: readonly TicketChange[]) => this.publishChanges(changes);
+    const areas = store.areas;
+    this.tickets = new TicketDesk({
+      feed: areas.feed,
+      keys: areas.keys,
+      venue: this.venue,
+      signer: this.signer,
+      now: this.now,
+      publishChanges,
+    });
+    this.keys = new KeyDesk({
+      keys: areas.keys,
+      feed: areas.feed,
+      venue: this.venue,
+      rootSeed: this.rootSeed,
+      signer: this.signer,
+      now: this.now,
+      publishTrustList: (list) => this.publish(this.topics.trustList, encodeTrustList(list), true),
+      publishChanges,
+    });
   }
 
   static async start(options: SyncServerOptions): Promise<SyncServer> {
@@ -269,7 +217,6 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       await server.startBroker();
       server.connectMqtt();
       if (options.http) {
-        const { startHttpApi } = await import("./http/api.js");
         const http = await startHttpApi(server, options.http);
         server.httpPort = http.port;
         server.closeHttp = http.close;
@@ -327,7 +274,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.brokerUrl = `mqtt://${host}:${this.mqttPort}`;
   }
 
-  private onBrokerAudit(audit: import("./broker/aedes.js").BrokerAudit): void {
+  private onBrokerAudit(audit: BrokerAudit): void {
     const detail =
       audit.type === "auth-failed"
         ? `client ${audit.clientId}: ${audit.detail}`
@@ -479,7 +426,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         if (!status.ok) return this.reject(gateId, topic, status.reason, status.detail, payload);
         this.store.setGateStatus(gateId, status.value.state, this.now());
         if (status.value.state === "offline" && gate.status === "online")
-          this.raiseGateAlert("gate-offline", gateId, `gate ${gateId} went offline`);
+          this.raiseGateAlert("gate-offline", gateId, gateOfflineDetail(gateId));
         this.silentGates.delete(gateId);
         if (status.value.state === "online") {
           // Tell a (re)connected gate where the server stands, so that it resends from there at once.
@@ -633,33 +580,29 @@ export class SyncServer extends EventEmitter<ServerEvents> {
 
   private watchClock(gateId: string, offsetMs: number | undefined): void {
     if (offsetMs === undefined) return;
-    if (Math.abs(offsetMs) <= this.tuning.clockSkewAlertMs) {
+    const detail = clockSkewDetail(gateId, offsetMs, this.tuning.clockSkewAlertMs);
+    if (detail === undefined) {
       this.skewedGates.delete(gateId);
       return;
     }
     if (this.skewedGates.has(gateId)) return;
     this.skewedGates.add(gateId);
-    const seconds = Math.round(offsetMs / 1000);
-    this.raiseGateAlert(
-      "clock-skew",
-      gateId,
-      `gate ${gateId}'s clock is ${Math.abs(seconds)} s ${seconds > 0 ? "behind" : "ahead of"} the server's`,
-    );
+    this.raiseGateAlert("clock-skew", gateId, detail);
   }
 
   /** The Last Will covers a dead connection; this covers a gate whose link is up but that says nothing. */
   private watchSilentGates(): void {
     const now = this.now();
     for (const g of this.store.gates()) {
-      if (g.status !== "online" || this.silentGates.has(g.gateId)) continue;
-      const lastHeard = Math.max(g.heartbeat?.receivedAt ?? 0, g.statusAt ?? 0);
-      if (now - lastHeard <= this.tuning.gateSilenceMs) continue;
-      this.silentGates.add(g.gateId);
-      this.raiseGateAlert(
-        "gate-offline",
-        g.gateId,
-        `gate ${g.gateId} has sent no heartbeat for ${Math.round((now - lastHeard) / 1000)} s`,
+      if (this.silentGates.has(g.gateId)) continue;
+      const detail = silentGateDetail(
+        { ...g, heartbeatAt: g.heartbeat?.receivedAt ?? null },
+        now,
+        this.tuning.gateSilenceMs,
       );
+      if (detail === undefined) continue;
+      this.silentGates.add(g.gateId);
+      this.raiseGateAlert("gate-offline", g.gateId, detail);
     }
   }
 
@@ -672,7 +615,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       throw new ApiError(400, `note must not contain control characters other than line breaks (${control})`);
     const alert = this.store.alert(id);
     if (!alert) throw new ApiError(404, `no alert ${id}`);
-    if (by.role !== "supervisor" && !(by.role === "tech" && TECH_ALERTS.has(alert.type)))
+    if (!mayAcknowledge(by.role, alert.type))
       throw new ApiError(403, `role ${by.role} may not acknowledge a ${alert.type} alert`);
     const text = typeof note === "string" && note.trim() !== "" ? note.trim() : undefined;
     if (!this.store.acknowledgeAlert(id, by.name, this.now(), text))
@@ -685,198 +628,34 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // -------------------------------------------------------------------------------------------
   // Ticket operations (HTTP API, admin)
 
-  private signingKey(): IssuerKeyRecord {
-    const nowS = Math.floor(this.now() / 1000);
-    const usable = this.store
-      .issuerKeys()
-      .filter((k) => !k.revoked && k.validFrom <= nowS && nowS <= k.validUntil);
-    const key = usable[usable.length - 1];
-    if (!key) throw new ApiError(409, "no valid, unrevoked issuer key: rotate the keys first");
-    return key;
-  }
-
-  /** The issuer-signed credential of a ticket generation (the holder's app adds device proofs). */
-  private credentialFor(ticket: BundleTicket, devicePublicKey: string | undefined): string | undefined {
-    if (ticket.kind === "mobile" && devicePublicKey === undefined) return undefined;
-    const key = this.signingKey();
-    const sessions = ticket.sessions.map((id) => this.venue.sessions.find((s) => s.id === id));
-    const doors = Math.min(...sessions.map((s) => (s ? Date.parse(s.doorsOpen) : Number.POSITIVE_INFINITY)));
-    const end = Math.max(...sessions.map((s) => (s ? Date.parse(s.end) : 0)));
-    const HOUR = 3_600_000;
-    const body: TicketBody = {
-      kind: ticket.kind,
-      keyId: key.keyId,
-      ticketId: ticket.id,
-      generation: ticket.generation,
-      issueSequence: ticket.issueSequence,
-      sessions: ticket.sessions,
-      entrance: ticket.entrance,
-      zone: ticket.zone,
-      seat: ticket.seat,
-      categories: ticket.categories.reduce((flags, name) => flags | Category[name], 0),
-      validFrom: Math.floor((doors - 2 * HOUR) / 1000),
-      validUntil: Math.floor((end + 2 * HOUR) / 1000),
-      ...(devicePublicKey ? { devicePublicKey: Uint8Array.from(Buffer.from(devicePublicKey, "hex")) } : {}),
-    };
-    return encodeCredentialText(issueCredential(body, Buffer.from(key.seed, "hex"), this.signer));
-  }
-
   private publishChanges(changes: readonly TicketChange[]): void {
     for (let i = 0; i < changes.length; i += MAX_REPLAY_ITEMS)
       this.publish(this.topics.feed, encodeFeed({ changes: changes.slice(i, i + MAX_REPLAY_ITEMS) }));
   }
 
-  importTickets(
-    rows: readonly unknown[],
-    rowOffset = 1,
-  ): {
-    imported: number;
-    rejected: RowRejection[];
-    feedSequence: number;
-    credentials: Array<{ ticketId: number; credential: string }>;
-  } {
-    const rejected: RowRejection[] = [];
-    const valid: Array<{ row: ImportRow; line: number }> = [];
-    const seen = new Set<number>();
-    rows.forEach((raw, i) => {
-      const line = i + rowOffset;
-      const result = validateImportRow(raw, this.venue);
-      if (typeof result === "string") {
-        const id = (raw as { id?: unknown } | null)?.id;
-        rejected.push({ row: line, ...(typeof id === "number" ? { ticketId: id } : {}), reason: result });
-        return;
-      }
-      if (seen.has(result.id) || this.store.ticket(result.id)) {
-        rejected.push({ row: line, ticketId: result.id, reason: `ticket ${result.id} already exists` });
-        return;
-      }
-      seen.add(result.id);
-      valid.push({ row: result, line });
-    });
-    const credentials: Array<{ ticketId: number; credential: string }> = [];
-    const { changes } = this.store.appendChanges(this.now(), (next) => {
-      const out: TicketChange[] = [];
-      for (const { row } of valid) {
-        const sequence = next();
-        const ticket = bundleTicketOf(row, sequence);
-        out.push({ sequence, type: "issue", ticket });
-        const credential = this.credentialFor(ticket, row.devicePublicKey);
-        if (credential) credentials.push({ ticketId: ticket.id, credential });
-      }
-      return { changes: out, result: undefined };
-    });
-    this.publishChanges(changes);
-    return { imported: changes.length, rejected, feedSequence: this.store.feedSequence(), credentials };
+  /** Imports tickets from the ticketing platform (feed/tickets.ts). */
+  importTickets(rows: readonly unknown[], rowOffset = 1) {
+    return this.tickets.importTickets(rows, rowOffset);
   }
 
   /** Resale or transfer: the generation goes up, the old code is revoked at every gate. */
   reassign(ticketId: number, type: "resale" | "transfer", holder: unknown, devicePublicKey: unknown) {
-    const checked = holderName(holder);
-    if ("problem" in checked) throw new ApiError(400, checked.problem);
-    const name = checked.name;
-    if (
-      devicePublicKey !== undefined &&
-      (typeof devicePublicKey !== "string" || !/^[0-9a-fA-F]{64}$/.test(devicePublicKey))
-    )
-      throw new ApiError(400, "devicePublicKey must be 32 bytes of hex");
-    const { changes, result } = this.store.appendChanges(this.now(), (next) => {
-      const ticket = this.store.ticket(ticketId);
-      if (!ticket) throw new ApiError(404, `ticket ${ticketId} does not exist`);
-      if (ticket.status !== "valid") throw new ApiError(409, `ticket ${ticketId} is ${ticket.status}`);
-      if (ticket.generation >= 0xffff)
-        throw new ApiError(409, `ticket ${ticketId} cannot change hands any more`);
-      if (ticket.kind === "printed" && devicePublicKey !== undefined)
-        throw new ApiError(400, "a printed ticket has no device key");
-      const sequence = next();
-      const generation = ticket.generation + 1;
-      const change: TicketChange = { sequence, type, ticketId, generation, holder: name };
-      const updated: BundleTicket = { ...ticket, generation, holder: name, issueSequence: sequence };
-      return { changes: [change], result: { ticket: updated } };
-    });
-    this.publishChanges(changes);
-    const credential = this.credentialFor(result.ticket, devicePublicKey as string | undefined);
-    return {
-      ticketId,
-      generation: result.ticket.generation,
-      revokedGeneration: result.ticket.generation - 1,
-      sequence: changes[0]?.sequence,
-      ...(credential ? { credential } : {}),
-    };
+    return this.tickets.reassign(ticketId, type, holder, devicePublicKey);
   }
 
   cancel(ticketId: number) {
-    const { changes } = this.store.appendChanges(this.now(), (next) => {
-      const ticket = this.store.ticket(ticketId);
-      if (!ticket) throw new ApiError(404, `ticket ${ticketId} does not exist`);
-      if (ticket.status !== "valid")
-        throw new ApiError(409, `ticket ${ticketId} is already ${ticket.status}`);
-      return { changes: [{ sequence: next(), type: "cancel" as const, ticketId }], result: undefined };
-    });
-    this.publishChanges(changes);
-    return { ticketId, sequence: changes[0]?.sequence };
+    return this.tickets.cancel(ticketId);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Keys
-
-  private signAndStoreTrustList(keys: readonly IssuerKeyRecord[]): SignedTrustListJson {
-    const current = this.store.trustList();
-    const signed = signTrustList(
-      {
-        venue: this.venue.id,
-        version: current.version + 1,
-        issuedAt: Math.floor(this.now() / 1000),
-        keys: keys.map((k) => ({
-          keyId: k.keyId,
-          publicKey: Uint8Array.from(Buffer.from(k.publicKey, "hex")),
-          validFrom: k.validFrom,
-          validUntil: k.validUntil,
-          revoked: k.revoked,
-        })),
-      },
-      this.rootSeed,
-      this.signer,
-    );
-    this.store.setTrustList(signed);
-    this.publish(this.topics.trustList, encodeTrustList(signed), true);
-    return signed;
-  }
+  // Keys (keys/trust-list.ts)
 
   rotateKey(validDays: unknown) {
-    const days = validDays === undefined ? 90 : validDays;
-    if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650)
-      throw new ApiError(400, "validDays must be a whole number of days between 1 and 3650");
-    const keys = this.store.issuerKeys();
-    const keyId = Math.max(0, ...keys.map((k) => k.keyId)) + 1;
-    if (keyId > 0xffff) throw new ApiError(409, "no key id left");
-    const seed = randomBytes(32);
-    const nowS = Math.floor(this.now() / 1000);
-    const key: IssuerKeyRecord = {
-      keyId,
-      seed: seed.toString("hex"),
-      publicKey: Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex"),
-      validFrom: nowS - 60,
-      validUntil: nowS + days * 86_400,
-      revoked: false,
-    };
-    this.store.putIssuerKey(key);
-    const trustList = this.signAndStoreTrustList(this.store.issuerKeys());
-    return { keyId, publicKey: key.publicKey, trustList };
+    return this.keys.rotateKey(validDays);
   }
 
   revokeKey(keyId: number) {
-    const keys = this.store.issuerKeys();
-    const key = keys.find((k) => k.keyId === keyId);
-    if (!key) throw new ApiError(404, `issuer key ${keyId} does not exist`);
-    if (key.revoked) throw new ApiError(409, `issuer key ${keyId} is already revoked`);
-    this.store.putIssuerKey({ ...key, revoked: true });
-    const trustList = this.signAndStoreTrustList(this.store.issuerKeys());
-    const { changes } = this.store.appendChanges(this.now(), (next) => ({
-      changes: [{ sequence: next(), type: "revoke-key" as const, keyId }],
-      result: undefined,
-    }));
-    this.publishChanges(changes);
-    return { keyId, trustList, sequence: changes[0]?.sequence };
+    return this.keys.revokeKey(keyId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -884,9 +663,6 @@ export class SyncServer extends EventEmitter<ServerEvents> {
 
   /** Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working. */
   provisionGate(gateId: string): GateProvisioning {
-    if (!isValidId(gateId)) throw new ApiError(400, "a gate id is 1 to 32 letters, digits, '-' or '_'");
-    const gate = this.venue.gates.find((g) => g.id === gateId);
-    if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${this.venue.id}'s gate list`);
     return provisionGateInStore(this.store, gateId, this.now(), {
       ...((this.options.publicMqttUrl ?? this.brokerUrl)
         ? { mqttUrl: this.options.publicMqttUrl ?? this.brokerUrl }
@@ -912,94 +688,27 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // -------------------------------------------------------------------------------------------
   // Commands
 
-  /**
-   * Commands from the API: one for a gate or an entrance, or — `venue: true`, the emergency case —
-   * one per entrance, since the protocol addresses gates and entrances (every gate listens to its
-   * entrance's topic, so none is missed). The venue case is validated once before anything is sent.
-   */
+  /** Commands from the API (commands/commands.ts): checked, stored, signed, sent until acknowledged. */
   sendCommands(input: CommandInput & { venue?: unknown }, by: string): Command[] {
-    if (input.venue === undefined) return [this.sendCommand(input, by)];
-    if (input.venue !== true) throw new ApiError(400, "venue must be true (or absent)");
-    if (input.gate !== undefined || input.entrance !== undefined)
-      throw new ApiError(400, "give a gate, an entrance or venue: true, not several");
-    const first = this.venue.entrances[0];
-    if (!first) throw new ApiError(409, "the venue has no entrance");
-    const commands = [this.sendCommand({ ...input, entrance: first.id }, by)];
-    for (const e of this.venue.entrances.slice(1))
-      commands.push(this.sendCommand({ ...input, entrance: e.id }, by));
-    return commands;
+    return commandInputs(input, this.venue).map((one) => this.sendCommand(one, by));
   }
 
   /** The gates a command is for: its gate, or the provisioned gates of its entrance. */
   commandTargets(command: Command): string[] {
-    const target = command.target;
-    if ("gate" in target) return [target.gate];
-    return this.store
-      .gates()
-      .filter((g) => g.entrance === target.entrance && g.publicKey !== null)
-      .map((g) => g.gateId);
+    return commandTargets(command, this.store.gates());
   }
 
   sendCommand(input: CommandInput, by: string): Command {
-    const types: readonly CommandType[] = [
-      "free-passage",
-      "end-free-passage",
-      "lock-lane",
-      "unlock-lane",
-      "message",
-    ];
-    if (typeof input.type !== "string" || !types.includes(input.type as CommandType))
-      throw new ApiError(400, `type must be one of ${types.join(", ")}`);
-    let target: Command["target"];
-    if (input.gate !== undefined && input.entrance !== undefined)
-      throw new ApiError(400, "give a gate or an entrance, not both");
-    if (input.gate !== undefined) {
-      if (typeof input.gate !== "string" || input.gate.length > 64)
-        throw new ApiError(400, "gate must be a gate id");
-      if (!this.store.gate(input.gate)) throw new ApiError(404, `no gate ${JSON.stringify(input.gate)}`);
-      target = { gate: input.gate };
-    } else if (input.entrance !== undefined) {
-      if (
-        !(typeof input.entrance === "number" && Number.isInteger(input.entrance)) &&
-        !(typeof input.entrance === "string" && input.entrance.length <= 64)
-      )
-        throw new ApiError(400, "entrance must be an entrance id or code");
-      const entrance = this.venue.entrances.find((e) => e.id === input.entrance || e.code === input.entrance);
-      if (!entrance) throw new ApiError(404, `no entrance ${JSON.stringify(input.entrance)}`);
-      target = { entrance: entrance.id };
-    } else throw new ApiError(400, "give a gate or an entrance");
-    if (
-      input.lane !== undefined &&
-      (typeof input.lane !== "number" || !Number.isInteger(input.lane) || input.lane < 0 || input.lane > 255)
-    )
-      throw new ApiError(400, "lane must be a whole number 0–255");
-    if (
-      input.type === "message" &&
-      (typeof input.text !== "string" || input.text.trim() === "" || input.text.length > 500)
-    )
-      throw new ApiError(400, "a message needs a text of 1 to 500 characters");
-    const control = typeof input.text === "string" ? controlCharacter(input.text, true) : undefined;
-    if (input.type === "message" && control)
-      throw new ApiError(
-        400,
-        `a message must not contain control characters other than line breaks (${control})`,
-      );
-    const ttl = input.ttlSeconds === undefined ? this.tuning.commandTtlMs / 1000 : input.ttlSeconds;
-    if (typeof ttl !== "number" || ttl < 1 || ttl > 3600)
-      throw new ApiError(400, "ttlSeconds must be between 1 and 3600");
-    const now = this.now();
-    const command: Command = {
+    const command = buildCommand(input, by, {
+      venue: this.venue,
+      gateKnown: (gateId) => this.store.gate(gateId) !== undefined,
+      now: this.now(),
+      defaultTtlMs: this.tuning.commandTtlMs,
       id: randomUUID(),
-      type: input.type as CommandType,
-      target,
-      ...(typeof input.lane === "number" ? { lane: input.lane } : {}),
-      ...(typeof input.text === "string" && input.type === "message" ? { text: input.text.trim() } : {}),
-      by,
-      issuedAt: now,
-      expiresAt: now + Math.round(ttl * 1000),
-    };
+    });
     this.store.insertCommand(command);
     const json = JSON.stringify(command);
+    const target = command.target;
     const topic =
       "gate" in target
         ? this.topics.gate(target.gate, "commands")
@@ -1058,36 +767,4 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     await this.inProcessBroker?.close();
     this.store.close();
   }
-}
-
-/** Provisioning without a running server (`sesame mosquitto-config --provision`, tests). */
-export function provisionGateInStore(
-  store: ServerStore,
-  gateId: string,
-  now: number,
-  urls: { mqttUrl?: string; httpUrl?: string } = {},
-): GateProvisioning {
-  const venue = store.venue();
-  const gate = venue.gates.find((g) => g.id === gateId);
-  if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${venue.id}'s gate list`);
-  const seed = randomBytes(32);
-  const publicKey = Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex");
-  const password = randomSecret();
-  const token = randomSecret(32);
-  store.saveProvisioning(gateId, gate.entrance, publicKey, mosquittoHash(password), tokenHash(token), now);
-  const commandSeed = store.meta("command_seed");
-  if (!commandSeed) throw new Error("store has no command key");
-  const username = gateUsername(gateId);
-  return {
-    format: PROVISIONING_FORMAT,
-    venueId: venue.id,
-    gateId,
-    entranceId: gate.entrance,
-    rootPublicKey: venue.rootPublicKey,
-    serverCommandKey: Buffer.from(keyPairFromSeed(Buffer.from(commandSeed, "hex")).publicKey).toString("hex"),
-    gateSigningSeed: seed.toString("hex"),
-    gatePublicKey: publicKey,
-    mqtt: { ...(urls.mqttUrl ? { url: urls.mqttUrl } : {}), username, password, clientId: username },
-    http: { ...(urls.httpUrl ? { baseUrl: urls.httpUrl } : {}), token },
-  };
 }

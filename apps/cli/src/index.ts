@@ -1,3 +1,4 @@
+import { dashboardDir } from "@sesame/supervisor";
 import {
   DASHBOARD_USER_USAGE,
   MOSQUITTO_CONFIG_USAGE,
@@ -32,7 +33,11 @@ const COMMANDS: Record<string, Command> = {
   "sim lane": { usage: SIM_LANE_USAGE, run: simLane },
   "sim venue": { usage: SIM_VENUE_USAGE, run: simVenue },
   "decode-image": { usage: DECODE_IMAGE_USAGE, run: decodeImage },
-  "sync-server": { usage: SYNC_SERVER_USAGE, run: runSyncServerCommand },
+  // The sync-server knows no app: `sesame` tells it where the built dashboard is.
+  "sync-server": {
+    usage: SYNC_SERVER_USAGE,
+    run: (argv, io) => runSyncServerCommand(argv, io, { defaultDashboardDir: dashboardDir }),
+  },
   "dashboard-user": { usage: DASHBOARD_USER_USAGE, run: runDashboardUserCommand },
   "mosquitto-config": {
     usage: MOSQUITTO_CONFIG_USAGE,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Runs `sesame sync-server` on its own: pnpm exec tsx sync-server/src/bin/sync-server.ts --venue DIR
+// (serves a dashboard only with --dashboard DIR: the sync-server does not know where the app is built)
 import { runSyncServerCommand } from "../cli.js";
 
 const interrupted = new Promise<void>((resolve) => {

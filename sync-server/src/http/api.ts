@@ -1,18 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import {
-  ADMIT_REASONS,
-  ALARM_REASONS,
-  ASSISTED_REASONS,
-  outcomeOf,
-  REFUSE_REASONS,
-  type ReasonCode,
-  stewardMessages,
-} from "@sesame/gate-core";
-import { type Command, EVENT_KINDS, MAX_REPLAY_ITEMS } from "@sesame/sync";
+import { ApiError } from "../errors.js";
 import { sameToken, tokenHash } from "../secrets.js";
-import { ApiError, type SyncServer } from "../server.js";
-import type { Alert, GateRecord, RejectionRecord, StoredEvent } from "../store.js";
-import { csvObjects } from "../tickets.js";
+import type { SyncServer } from "../server.js";
+import type { GateRecord } from "../store.js";
 import {
   DashboardSessions,
   type DashboardUser,
@@ -26,8 +16,19 @@ import {
   validateUsers,
   verifyPassword,
 } from "./auth.js";
-import { streamSessionCsv } from "./export.js";
-import { SECURITY_HEADERS, StaticSite } from "./static.js";
+import { asObject, cookie, MAX_SMALL_BODY, readJson, requireJsonType, send } from "./request.js";
+import { alertRoutes } from "./routes/alerts.js";
+import { commandRoutes } from "./routes/commands.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
+import { gateRoutes } from "./routes/gates.js";
+import { keyRoutes } from "./routes/keys.js";
+import type { ApiContext, ApiRequest, Caller, GateView, Role, RouteModule } from "./routes/route.js";
+import { type OpenStreams, streamRoutes } from "./routes/stream.js";
+import { ticketRoutes } from "./routes/tickets.js";
+import { StaticSite } from "./static.js";
+
+export type { Role } from "./routes/route.js";
+export { parseCursor } from "./routes/stream.js";
 
 /*
  * The sync-server's HTTP API (docs/sync-server-api.md): node:http, JSON in and out. Callers are
@@ -36,8 +37,6 @@ import { SECURITY_HEADERS, StaticSite } from "./static.js";
  * and password, who hold a session cookie. Live data by Server-Sent Events. Non-/api paths serve the
  * supervisor dashboard when it is configured.
  */
-
-export type Role = "admin" | "supervisor" | "tech" | "gate";
 
 export interface ApiToken {
   readonly token: string;
@@ -61,87 +60,12 @@ export interface HttpOptions {
   readonly secureCookies?: boolean;
 }
 
-interface Caller {
-  readonly role: Role;
-  readonly name: string;
-  /** Set when the caller is a signed-in dashboard user (cookie): CSRF rules apply. */
-  readonly sessionId?: string;
-}
-
-const READ_ROLES: readonly Role[] = ["admin", "supervisor", "tech"];
-const MAX_JSON_BODY = 1024 * 1024;
-/** Sign-in, acknowledgements and commands are a few hundred bytes. */
-const MAX_SMALL_BODY = 16 * 1024;
-const MAX_IMPORT_BODY = 32 * 1024 * 1024;
 const SESSION_COOKIE = "sesame_session";
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Dashboard requests that change something carry it; a cross-site form or image cannot. */
 export const CSRF_HEADER = "x-sesame";
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "cache-control": "no-store",
-    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-    ...SECURITY_HEADERS,
-    ...headers,
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit)
-    throw new ApiError(413, `request body larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) throw new ApiError(413, `request body larger than ${limit} bytes`);
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function readJson(req: IncomingMessage, limit = MAX_JSON_BODY): Promise<unknown> {
-  const body = await readBody(req, limit);
-  if (body.length === 0) return {};
-  try {
-    return JSON.parse(body.toString("utf8")) as unknown;
-  } catch (error) {
-    throw new ApiError(400, `body is not JSON: ${(error as Error).message}`);
-  }
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new ApiError(400, "body must be a JSON object");
-  return value as Record<string, unknown>;
-}
-
-function cookie(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return decodeURIComponent(v.join("="));
-  }
-  return undefined;
-}
-
-function requireJsonType(req: IncomingMessage): void {
-  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") throw new ApiError(415, "send application/json");
-}
-
-function publicGate(g: GateRecord, lanes: number | undefined) {
+function publicGate(g: GateRecord, lanes: number | undefined): GateView {
   return {
     gateId: g.gateId,
     entrance: g.entrance,
@@ -153,14 +77,6 @@ function publicGate(g: GateRecord, lanes: number | undefined) {
     ackedGateSeq: g.ackedSeq,
     heartbeat: g.heartbeat,
   };
-}
-
-/** SSE cursor: `e<last event row>.a<last alert id>` (the Last-Event-ID a browser sends back). */
-export function parseCursor(text: string | undefined): { event: number; alert: number } | undefined {
-  if (!text) return undefined;
-  const m = /^e(\d+)\.a(\d+)$/.exec(text.trim());
-  if (!m) return undefined;
-  return { event: Number(m[1]), alert: Number(m[2]) };
 }
 
 export async function startHttpApi(
@@ -175,7 +91,7 @@ export async function startHttpApi(
   const throttle = new LoginThrottle(server.now, { ...DEFAULT_THROTTLE, ...options.throttle });
   // Spent on unknown names so that a wrong name takes as long as a wrong password.
   const decoy = users.length > 0 ? decoyPasswordHash(users[0]?.passwordHash) : undefined;
-  const streams = new Map<ServerResponse, Caller>();
+  const streams: OpenStreams = new Map();
   const gateLanes = new Map(server.venue.gates.map((g) => [g.id, g.lanes]));
   const gateView = (g: GateRecord) => publicGate(g, gateLanes.get(g.gateId));
 
@@ -285,17 +201,16 @@ export async function startHttpApi(
     );
   }
 
-  const ticketIdOf = (text: string | undefined): number => {
-    if (!text || !/^\d{1,10}$/.test(text)) throw new ApiError(400, "ticket id must be a whole number");
-    return Number(text);
-  };
-
-  const intParam = (url: URL, name: string, fallback: number, min: number, max: number): number => {
-    const v = url.searchParams.get(name);
-    if (v === null) return fallback;
-    if (!/^\d+$/.test(v)) throw new ApiError(400, `${name} must be a whole number`);
-    return Math.min(max, Math.max(min, Number(v)));
-  };
+  const routes: readonly RouteModule[] = [
+    ticketRoutes,
+    keyRoutes,
+    gateRoutes,
+    dashboardRoutes,
+    alertRoutes,
+    commandRoutes,
+    streamRoutes(sessions, streams),
+  ];
+  const ctx: ApiContext = { server, require, gateView };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
@@ -311,7 +226,6 @@ export async function startHttpApi(
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const method = req.method ?? "GET";
     const caller = authenticate(req, url);
-    const parts = path.split("/").slice(1);
 
     if (method === "GET" && path === "/api/health") {
       return send(res, 200, {
@@ -339,316 +253,9 @@ export async function startHttpApi(
       throw new ApiError(405, "GET, POST or DELETE /api/session");
     }
     checkCsrf(req, caller);
-
-    // Tickets (ticketing platform)
-    if (method === "POST" && path === "/api/tickets/import") {
-      require(caller, ["admin"]);
-      const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-      const body = await readBody(req, MAX_IMPORT_BODY);
-      let rows: unknown[];
-      let offset = 1;
-      if (type === "text/csv") {
-        const objects = csvObjects(body.toString("utf8"));
-        if (typeof objects === "string") throw new ApiError(400, `CSV: ${objects}`);
-        rows = objects;
-        offset = 2;
-      } else if (type === "application/json" || type === "") {
-        let json: unknown;
-        try {
-          json = JSON.parse(body.toString("utf8"));
-        } catch (error) {
-          throw new ApiError(400, `body is not JSON: ${(error as Error).message}`);
-        }
-        const list = Array.isArray(json) ? json : (json as { tickets?: unknown } | null)?.tickets;
-        if (!Array.isArray(list))
-          throw new ApiError(400, 'JSON import: an array of tickets or {"tickets": [...]}');
-        rows = list;
-      } else throw new ApiError(415, "import accepts application/json or text/csv");
-      return send(res, 200, server.importTickets(rows, offset));
-    }
-    if (parts[0] === "api" && parts[1] === "tickets" && parts[2] !== undefined) {
-      const id = ticketIdOf(parts[2]);
-      if (method === "GET" && parts.length === 3) {
-        require(caller, READ_ROLES);
-        const ticket = store.ticket(id);
-        if (!ticket) throw new ApiError(404, `ticket ${id} does not exist`);
-        return send(res, 200, { ticket, revocations: store.revocationsOf(id) });
-      }
-      if (method === "POST" && (parts[3] === "resale" || parts[3] === "transfer")) {
-        require(caller, ["admin"]);
-        const body = asObject(await readJson(req));
-        return send(res, 200, server.reassign(id, parts[3], body.holder, body.devicePublicKey));
-      }
-      if (method === "POST" && parts[3] === "cancel") {
-        require(caller, ["admin"]);
-        return send(res, 200, server.cancel(id));
-      }
-    }
-
-    // Keys
-    if (method === "GET" && path === "/api/keys") {
-      require(caller, ["admin", "tech"]);
-      return send(res, 200, {
-        trustList: store.trustList(),
-        keys: store.issuerKeys().map(({ seed: _seed, ...k }) => k),
-      });
-    }
-    if (method === "POST" && path === "/api/keys/rotate") {
-      require(caller, ["admin"]);
-      const body = asObject(await readJson(req));
-      return send(res, 200, server.rotateKey(body.validDays));
-    }
-    if (method === "POST" && parts[1] === "keys" && parts[3] === "revoke" && parts.length === 4) {
-      require(caller, ["admin"]);
-      // Digits only: Number() would also read "0x1", "1e0" or " 1" as key 1.
-      if (!/^\d{1,5}$/.test(parts[2] ?? "")) throw new ApiError(400, "key id must be a whole number");
-      const keyId = Number(parts[2]);
-      return send(res, 200, server.revokeKey(keyId));
-    }
-
-    // Gates
-    if (method === "POST" && parts[1] === "gates" && parts[3] === "provision" && parts.length === 4) {
-      require(caller, ["admin", "tech"]);
-      return send(res, 200, server.provisionGate(parts[2] ?? ""));
-    }
-    if (method === "GET" && path === "/api/gates") {
-      require(caller, READ_ROLES);
-      return send(res, 200, { gates: store.gates().map(gateView), now: server.now() });
-    }
-    if (method === "GET" && path === "/api/gate/bundle") {
-      require(caller, ["gate", "admin", "tech"]);
-      const bundle = server.signedBundle();
-      res.writeHead(200, {
-        "content-type": "application/json",
-        "sesame-bundle-signature": bundle.signature,
-        "sesame-feed-sequence": String(bundle.feedSequence),
-        "cache-control": "no-store",
-      });
-      res.end(bundle.bytes);
-      return;
-    }
-    if (method === "GET" && path === "/api/feed") {
-      require(caller, ["gate", "admin", "tech"]);
-      const from = intParam(url, "from", 1, 1, Number.MAX_SAFE_INTEGER);
-      if (from <= store.feedBase())
-        return send(res, 409, {
-          error: "the feed before this point is only in the snapshot",
-          snapshot: "/api/gate/bundle",
-          feedBase: store.feedBase(),
-        });
-      const limit = intParam(url, "limit", MAX_REPLAY_ITEMS, 1, MAX_REPLAY_ITEMS);
-      return send(res, 200, { feedSequence: store.feedSequence(), changes: store.changesFrom(from, limit) });
-    }
-
-    // Supervisor read API
-    if (method === "GET" && path === "/api/counts") {
-      require(caller, READ_ROLES);
-      return send(res, 200, store.counts());
-    }
-    if (method === "GET" && path === "/api/events") {
-      require(caller, READ_ROLES);
-      const limit = intParam(url, "limit", 100, 1, 1000);
-      const before = url.searchParams.get("before");
-      if (before !== null && before !== "" && !/^\d{1,15}$/.test(before))
-        throw new ApiError(400, "before must be a whole number (an event row id)");
-      const gate = url.searchParams.get("gate");
-      const kind = url.searchParams.get("kind");
-      // Filters name things that exist: anything else is a mistake (or a probe) worth saying so.
-      if (gate && !gateLanes.has(gate))
-        throw new ApiError(
-          400,
-          `gate must be a gate of venue ${server.venue.id} (${[...gateLanes.keys()].join(", ")})`,
-        );
-      if (kind && !(EVENT_KINDS as readonly string[]).includes(kind))
-        throw new ApiError(400, `kind must be one of ${EVENT_KINDS.join(", ")}`);
-      return send(res, 200, {
-        events: store.recentEvents({
-          limit,
-          ...(before ? { before: Number(before) } : {}),
-          ...(gate ? { gate } : {}),
-          ...(kind ? { kind } : {}),
-        }),
-      });
-    }
-    if (method === "GET" && path === "/api/alerts") {
-      require(caller, READ_ROLES);
-      return send(res, 200, {
-        alerts: store.alerts(intParam(url, "limit", 100, 1, 1000)),
-        open: store.openAlertCount(),
-      });
-    }
-    if (method === "POST" && parts[1] === "alerts" && parts[3] === "ack" && parts.length === 4) {
-      const who = require(caller, ["supervisor", "tech"]);
-      const id = parts[2] ?? "";
-      if (!/^\d{1,12}$/.test(id)) throw new ApiError(400, "alert id must be a whole number");
-      const body = asObject(await readJson(req, MAX_SMALL_BODY));
-      return send(res, 200, { alert: server.acknowledgeAlert(Number(id), who, body.note) });
-    }
-    if (method === "GET" && path === "/api/venue") {
-      require(caller, READ_ROLES);
-      const { rootPublicKey: _root, ...venue } = server.venue;
-      return send(res, 200, { venue });
-    }
-    if (method === "GET" && path === "/api/reasons") {
-      require(caller, READ_ROLES);
-      return send(res, 200, { reasons: REASON_TEXTS });
-    }
-    if (method === "GET" && path === "/api/throughput") {
-      require(caller, READ_ROLES);
-      const minutes = intParam(url, "minutes", 90, 1, 240);
-      const now = server.now();
-      const to = (Math.floor(now / 60_000) + 2) * 60_000;
-      const from = to - (minutes + 2) * 60_000;
-      return send(res, 200, { from, to, now, ...store.throughput(from, to) });
-    }
-    if (method === "GET" && path === "/api/export/entries.csv") {
-      require(caller, READ_ROLES);
-      const param = url.searchParams.get("session");
-      if (param === null || param === "") throw new ApiError(400, "give ?session=<id or code>");
-      if (param.length > 64) throw new ApiError(400, "session must be a session id or code");
-      const session = server.venue.sessions.find((x) => String(x.id) === param || x.code === param);
-      if (!session)
-        throw new ApiError(404, `no session ${JSON.stringify(param)} in venue ${server.venue.id}`);
-      return streamSessionCsv(res, store, server.venue, session);
-    }
-    if (method === "GET" && path === "/api/rejections") {
-      require(caller, READ_ROLES);
-      const source = url.searchParams.get("source");
-      if (source !== null && source.length > 64)
-        throw new ApiError(400, "source must be a gate id or a broker username (at most 64 characters)");
-      return send(res, 200, {
-        rejections: store.rejections(intParam(url, "limit", 100, 1, 1000), source ?? undefined),
-      });
-    }
-    if (method === "POST" && path === "/api/commands") {
-      const who = require(caller, ["supervisor"]);
-      const body = asObject(await readJson(req, MAX_SMALL_BODY));
-      const commands = server.sendCommands({ ...body, type: body.type }, who.name);
-      return send(res, 202, { command: commands[0], commands: commands.map(commandView) });
-    }
-    if (method === "GET" && path === "/api/commands") {
-      require(caller, READ_ROLES);
-      const recent = store.recentCommands(intParam(url, "limit", 20, 1, 200));
-      return send(res, 200, {
-        commands: recent.map((c) => ({ ...c, targets: server.commandTargets(c.command) })),
-      });
-    }
-    if (method === "GET" && parts[1] === "commands" && parts.length === 3) {
-      require(caller, READ_ROLES);
-      const command = store.command(parts[2] ?? "");
-      if (!command) throw new ApiError(404, `no command ${parts[2]}`);
-      return send(res, 200, { ...command, targets: server.commandTargets(command.command) });
-    }
-    if (method === "GET" && path === "/api/stream") {
-      const who = require(caller, READ_ROLES);
-      return openStream(req, res, url, who);
-    }
+    const request: ApiRequest = { req, res, url, method, path, parts: path.split("/").slice(1), caller };
+    for (const r of routes) if (await r(ctx, request)) return;
     throw new ApiError(404, `no route ${method} ${path}`);
-  }
-
-  const commandView = (command: Command) => ({ command, acks: [], targets: server.commandTargets(command) });
-
-  function openStream(req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller): void {
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-store",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-      ...SECURITY_HEADERS,
-    });
-    let cursor = { event: store.lastEventRowId(), alert: store.lastAlertId() };
-    const id = () => `e${cursor.event}.a${cursor.alert}`;
-    const write = (event: string, data: unknown, withId: boolean) => {
-      res.write(`event: ${event}\n${withId ? `id: ${id()}\n` : ""}data: ${JSON.stringify(data)}\n\n`);
-      // A reader that stopped reading: drop it rather than buffer without end; it resumes by Last-Event-ID.
-      if (res.writableLength > 16 * 1024 * 1024) res.destroy();
-    };
-    const resume = parseCursor(
-      (req.headers["last-event-id"] as string | undefined) ??
-        url.searchParams.get("lastEventId") ??
-        undefined,
-    );
-    res.write("retry: 1000\n\n");
-    if (resume) {
-      // Replay synchronously (SQLite reads are synchronous): no live event can interleave.
-      cursor = { ...resume };
-      for (;;) {
-        const events = store.eventsAfter(cursor.event, 500);
-        const last = events[events.length - 1];
-        if (!last) break;
-        cursor.event = last.rowId;
-        write("entries", events, true);
-      }
-      for (const alert of store.alertsAfter(cursor.alert, 1000)) {
-        cursor.alert = alert.id;
-        write("alert", alert, true);
-      }
-    }
-    write(
-      "snapshot",
-      {
-        counts: store.counts(),
-        gates: store.gates().map(gateView),
-        alerts: store.alertsForDashboard(50),
-        now: server.now(),
-      },
-      true,
-    );
-    const onEntries = (events: readonly StoredEvent[]) => {
-      const last = events[events.length - 1];
-      if (!last || last.rowId <= cursor.event) return;
-      cursor.event = last.rowId;
-      write("entries", events, true);
-    };
-    const onAlert = (alert: Alert) => {
-      if (alert.id <= cursor.alert) return;
-      cursor.alert = alert.id;
-      write("alert", alert, true);
-    };
-    const onPresence = (gateId: string) => {
-      const g = store.gate(gateId);
-      if (g) write("presence", { ...gateView(g), now: server.now() }, false);
-    };
-    const onRejection = (r: RejectionRecord) => write("rejection", r, false);
-    const onCommandAck = (commandId: string, gateId: string) => {
-      const ack = store.command(commandId)?.acks.find((a) => a.gateId === gateId);
-      write(
-        "command-ack",
-        { commandId, gateId, ...(ack ? { status: ack.status, detail: ack.detail, at: ack.at } : {}) },
-        false,
-      );
-    };
-    const onCommand = (command: Command) => write("command", commandView(command), false);
-    const onAlertAck = (alert: Alert) => write("alert-ack", alert, false);
-    server.on("entries", onEntries);
-    server.on("alert", onAlert);
-    server.on("presence", onPresence);
-    server.on("rejection", onRejection);
-    server.on("command-ack", onCommandAck);
-    server.on("command", onCommand);
-    server.on("alert-ack", onAlertAck);
-    const keepalive = setInterval(() => {
-      // An open dashboard keeps its session alive; a signed-out or expired one loses its stream.
-      if (caller.sessionId !== undefined && !sessions.touch(caller.sessionId)) {
-        res.end();
-        return;
-      }
-      res.write(": keepalive\n\n");
-    }, 15_000);
-    streams.set(res, caller);
-    const cleanup = () => {
-      clearInterval(keepalive);
-      server.off("entries", onEntries);
-      server.off("alert", onAlert);
-      server.off("presence", onPresence);
-      server.off("rejection", onRejection);
-      server.off("command-ack", onCommandAck);
-      server.off("command", onCommand);
-      server.off("alert-ack", onAlertAck);
-      streams.delete(res);
-    };
-    res.on("close", cleanup);
-    res.on("error", cleanup);
   }
 
   const http = createServer((req, res) => {
@@ -708,14 +315,3 @@ function tooMany(waitMs: number): ApiError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   return new ApiError(429, `too many wrong attempts: wait ${seconds} s`, { retryAfterSeconds: seconds });
 }
-
-const ALARMS: ReadonlySet<string> = new Set(ALARM_REASONS);
-
-/** Reason codes with the stewards' texts in both languages and their outcome (or ALARM), for the dashboard. */
-const REASON_TEXTS = [...ADMIT_REASONS, ...ASSISTED_REASONS, ...REFUSE_REASONS, ...ALARM_REASONS].map(
-  (code: ReasonCode) => {
-    // Placeholders stand in for the per-scan details the steward would see (entrance, time, gate).
-    const m = stewardMessages(code, { entrance: "…", time: "…", date: "…", gate: "…", holder: "…" });
-    return { code, outcome: ALARMS.has(code) ? "ALARM" : outcomeOf(code), fr: m.fr, en: m.en };
-  },
-);

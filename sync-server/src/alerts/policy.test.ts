@@ -1,0 +1,175 @@
+import type { EntryLogEvent } from "@sesame/gate-core";
+import { describe, expect, it } from "vitest";
+import {
+  batchAlerts,
+  clockSkewDetail,
+  doubleEntryAlert,
+  mayAcknowledge,
+  silentGateDetail,
+} from "./policy.js";
+
+/* The alert policy on its own: no SQLite, no broker. */
+
+let seq = 0;
+function event(over: Partial<EntryLogEvent>): EntryLogEvent {
+  seq += 1;
+  return {
+    eventId: `e${seq}`,
+    gateId: "A1",
+    gateSeq: seq,
+    lane: 1,
+    kind: "entered",
+    direction: "entry",
+    reason: "OK",
+    manual: false,
+    at: 1_000,
+    ...over,
+  } as EntryLogEvent;
+}
+
+describe("double entry", () => {
+  const entry = event({ ticketId: 7, session: 1, gateId: "B2" });
+
+  it("a first entry raises nothing", () => {
+    expect(doubleEntryAlert(entry, undefined, "none", 5)).toBeUndefined();
+  });
+
+  it("an entry while inside is a double entry, at the same gate or another", () => {
+    const alert = doubleEntryAlert(
+      entry,
+      { state: "inside", lastGate: "A1", lastEvent: "e0" },
+      "exit-scan",
+      5,
+    );
+    expect(alert).toEqual({
+      type: "double-entry",
+      at: 5,
+      ticketId: 7,
+      session: 1,
+      gates: ["A1", "B2"],
+      eventIds: ["e0", entry.eventId],
+      detail: "ticket 7 entered at gates A1 and B2 for session 1",
+    });
+    expect(
+      doubleEntryAlert(entry, { state: "inside", lastGate: "B2", lastEvent: "e0" }, "exit-scan", 5)?.detail,
+    ).toBe("ticket 7 entered twice at gate B2 for session 1");
+  });
+
+  it("after an exit: allowed with exit-scan re-entry, a double entry without re-entry", () => {
+    const outside = { state: "outside", lastGate: "A1", lastEvent: "e0" } as const;
+    expect(doubleEntryAlert(entry, outside, "exit-scan", 5)).toBeUndefined();
+    expect(doubleEntryAlert(entry, outside, "none", 5)?.type).toBe("double-entry");
+  });
+
+  it("only entries of a ticket for a session count", () => {
+    const inside = { state: "inside", lastGate: "A1", lastEvent: "e0" } as const;
+    expect(
+      doubleEntryAlert(event({ kind: "exited", ticketId: 7, session: 1 }), inside, "none", 5),
+    ).toBeUndefined();
+    expect(doubleEntryAlert(event({ session: 1 }), inside, "none", 5)).toBeUndefined();
+  });
+});
+
+describe("batch alerts", () => {
+  it("nothing for a batch of plain entries", () => {
+    expect(batchAlerts("A1", [event({ ticketId: 1 }), event({ ticketId: 2 })], 9, () => false)).toEqual([]);
+  });
+
+  it("one forgery alert per batch listing its reasons; a lone forgery names its ticket", () => {
+    const forged = [
+      event({ kind: "refused", reason: "FORGED" }),
+      event({ kind: "refused", reason: "FORGED" }),
+      event({ kind: "refused", reason: "UNKNOWN_KEY" }),
+      event({ kind: "refused", reason: "EXPIRED_CODE" }),
+    ];
+    const [alert, ...rest] = batchAlerts("A1", forged, 9, () => false);
+    expect(rest).toEqual([]);
+    expect(alert).toMatchObject({
+      type: "forgery",
+      gates: ["A1"],
+      detail: "3 forged or foreign codes refused at gate A1 (FORGED ×2, UNKNOWN_KEY)",
+    });
+    expect(alert?.eventIds).toHaveLength(3);
+    expect(alert).not.toHaveProperty("ticketId");
+    const lone = batchAlerts(
+      "A1",
+      [event({ kind: "refused", reason: "KEY_REVOKED", ticketId: 4, session: 2, lane: 3 })],
+      9,
+      () => false,
+    );
+    expect(lone).toEqual([
+      expect.objectContaining({
+        ticketId: 4,
+        session: 2,
+        detail: "forged or foreign code refused at gate A1 lane 3 (KEY_REVOKED)",
+      }),
+    ]);
+  });
+
+  it("forced passages and tailgates: one alert each per batch, with their lanes", () => {
+    const alerts = batchAlerts(
+      "C1",
+      [
+        event({ kind: "alarm", reason: "FORCED_PASSAGE", lane: 2 }),
+        event({ kind: "alarm", reason: "FORCED_PASSAGE", lane: 1 }),
+        event({ kind: "alarm", reason: "TAILGATE", lane: 4 }),
+      ],
+      9,
+      () => false,
+    );
+    expect(alerts.map((a) => [a.type, a.detail])).toEqual([
+      ["forced-passage", "2 forced passages at gate C1 (lanes 1, 2)"],
+      ["tailgate", "tailgate at gate C1 lane 4"],
+    ]);
+  });
+
+  it("at most 50 event ids in an alert", () => {
+    const burst = Array.from({ length: 80 }, () => event({ kind: "refused", reason: "FORGED" }));
+    expect(batchAlerts("A1", burst, 9, () => false)[0]?.eventIds).toHaveLength(50);
+  });
+
+  it("clock-skew refusals raise one alert unless one is open for the gate (asked only then)", () => {
+    const skewed = [
+      event({ kind: "refused", reason: "CLOCK_SKEW" }),
+      event({ kind: "refused", reason: "CLOCK_SKEW" }),
+    ];
+    expect(batchAlerts("A1", skewed, 9, () => false)).toEqual([
+      expect.objectContaining({
+        type: "clock-skew",
+        detail: "gate A1 refused 2 code(s) because its own clock looks wrong",
+      }),
+    ]);
+    expect(batchAlerts("A1", skewed, 9, () => true)).toEqual([]);
+    let asked = 0;
+    batchAlerts("A1", [event({})], 9, () => {
+      asked += 1;
+      return false;
+    });
+    expect(asked).toBe(0);
+  });
+});
+
+describe("gate watchdogs", () => {
+  it("clock skew beyond the limit, either way", () => {
+    expect(clockSkewDetail("A1", 10_000, 10_000)).toBeUndefined();
+    expect(clockSkewDetail("A1", 12_400, 10_000)).toBe("gate A1's clock is 12 s behind the server's");
+    expect(clockSkewDetail("A1", -30_000, 10_000)).toBe("gate A1's clock is 30 s ahead of the server's");
+  });
+
+  it("a gate online but silent longer than the limit", () => {
+    const gate = { gateId: "A1", status: "online", statusAt: 1_000, heartbeatAt: 5_000 };
+    expect(silentGateDetail(gate, 25_000, 20_000)).toBeUndefined();
+    expect(silentGateDetail(gate, 26_000, 20_000)).toBe("gate A1 has sent no heartbeat for 21 s");
+    expect(silentGateDetail({ ...gate, status: "offline" }, 99_000, 20_000)).toBeUndefined();
+  });
+});
+
+describe("acknowledgement", () => {
+  it("a supervisor acknowledges any alert, a tech only the technical ones", () => {
+    expect(mayAcknowledge("supervisor", "forgery")).toBe(true);
+    expect(mayAcknowledge("tech", "gate-offline")).toBe(true);
+    expect(mayAcknowledge("tech", "clock-skew")).toBe(true);
+    expect(mayAcknowledge("tech", "double-entry")).toBe(false);
+    expect(mayAcknowledge("admin", "gate-offline")).toBe(false);
+  });
+});

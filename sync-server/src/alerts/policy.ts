@@ -1,0 +1,198 @@
+import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
+
+/*
+ * The alert policy: which events, heartbeats and silences make an alert, what it says, and who may
+ * acknowledge it. Pure (no SQL, MQTT or HTTP): the ingest and the server's watchdogs hand it what
+ * they saw and store what it returns.
+ */
+
+/**
+ * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
+ * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
+ * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
+ * a gate clock off the server's (clock-skew).
+ */
+export type AlertType =
+  | "double-entry"
+  | "forgery"
+  | "forced-passage"
+  | "tailgate"
+  | "gate-offline"
+  | "clock-skew";
+export const ALERT_TYPES: readonly AlertType[] = [
+  "double-entry",
+  "forgery",
+  "forced-passage",
+  "tailgate",
+  "gate-offline",
+  "clock-skew",
+];
+
+export interface Alert {
+  readonly id: number;
+  readonly type: AlertType;
+  readonly at: number;
+  readonly ticketId: number | null;
+  readonly session: number | null;
+  readonly gates: readonly string[];
+  readonly eventIds: readonly string[];
+  readonly detail: string;
+  /** Who acknowledged it and when (server clock); null while it is open. */
+  readonly acknowledgedBy: string | null;
+  readonly acknowledgedAt: number | null;
+  readonly acknowledgeNote: string | null;
+}
+
+export interface NewAlert {
+  readonly type: AlertType;
+  readonly at: number;
+  readonly ticketId?: number;
+  readonly session?: number;
+  readonly gates: readonly string[];
+  readonly eventIds?: readonly string[];
+  readonly detail: string;
+}
+
+/** Reasons that mean a forged, forwarded or foreign code: gate-core's, the kiosk raises its local alert on the same. */
+export { FORGERY_REASONS };
+
+/** Alerts a tech may acknowledge: the technical ones. Security alerts are the supervisors'. */
+export const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew"]);
+
+const ALARM_ALERTS: ReadonlyArray<{ reason: string; type: AlertType; what: [string, string] }> = [
+  { reason: "FORCED_PASSAGE", type: "forced-passage", what: ["forced passage", "forced passages"] },
+  { reason: "TAILGATE", type: "tailgate", what: ["tailgate", "tailgates"] },
+];
+
+/** At most this many event ids are listed in one alert (a burst is one incident, not fifty). */
+const MAX_ALERT_EVENTS = 50;
+
+/** Where a ticket stands for a session, as far as the server has seen. */
+export interface TicketPresence {
+  readonly state: "inside" | "outside";
+  readonly lastGate: string;
+  readonly lastEvent: string;
+}
+
+/**
+ * An entry while the ticket is inside, or a second entry at all when the session has no re-entry,
+ * is a double entry.
+ */
+export function doubleEntryAlert(
+  event: EntryLogEvent,
+  before: TicketPresence | undefined,
+  reentry: "none" | "exit-scan",
+  at: number,
+): NewAlert | undefined {
+  const { ticketId, session } = event;
+  if (event.kind !== "entered" || ticketId === undefined || session === undefined) return undefined;
+  if (!before || (before.state !== "inside" && reentry !== "none")) return undefined;
+  return {
+    type: "double-entry",
+    at,
+    ticketId,
+    session,
+    gates: [before.lastGate, event.gateId],
+    eventIds: [before.lastEvent, event.eventId],
+    detail:
+      before.lastGate === event.gateId
+        ? `ticket ${ticketId} entered twice at gate ${event.gateId} for session ${session}`
+        : `ticket ${ticketId} entered at gates ${before.lastGate} and ${event.gateId} for session ${session}`,
+  };
+}
+
+/**
+ * Alerts from one batch's refusals and alarms (raised in the ingest transaction, so that an
+ * acknowledged batch never loses its alerts): one forgery alert per batch listing its forged codes,
+ * likewise for forced passages and tailgates, and a clock-skew alert when the gate refused for its
+ * own clock — unless one is still open for that gate (`clockSkewOpen`, asked only then).
+ */
+export function batchAlerts(
+  gateId: string,
+  stored: readonly EntryLogEvent[],
+  at: number,
+  clockSkewOpen: () => boolean,
+): NewAlert[] {
+  const out: NewAlert[] = [];
+  for (const alarm of ALARM_ALERTS) {
+    const events = stored.filter((e) => e.kind === "alarm" && e.reason === alarm.reason);
+    if (events.length === 0) continue;
+    const lanes = [...new Set(events.map((e) => e.lane))].sort((x, y) => x - y).join(", ");
+    out.push({
+      type: alarm.type,
+      at,
+      gates: [gateId],
+      eventIds: events.slice(0, MAX_ALERT_EVENTS).map((e) => e.eventId),
+      detail:
+        events.length === 1
+          ? `${alarm.what[0]} at gate ${gateId} lane ${lanes}`
+          : `${events.length} ${alarm.what[1]} at gate ${gateId} (lanes ${lanes})`,
+    });
+  }
+  const forged = stored.filter((e) => e.kind === "refused" && FORGERY_REASONS.has(e.reason));
+  const first = forged[0];
+  if (first) {
+    const byReason = new Map<string, number>();
+    for (const e of forged) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+    const reasons = [...byReason].map(([r, n]) => (n > 1 ? `${r} ×${n}` : r)).join(", ");
+    out.push({
+      type: "forgery",
+      at,
+      ...(forged.length === 1 && first.ticketId !== undefined ? { ticketId: first.ticketId } : {}),
+      ...(forged.length === 1 && first.session !== undefined ? { session: first.session } : {}),
+      gates: [gateId],
+      eventIds: forged.slice(0, MAX_ALERT_EVENTS).map((e) => e.eventId),
+      detail:
+        forged.length === 1
+          ? `forged or foreign code refused at gate ${gateId} lane ${first.lane} (${reasons})`
+          : `${forged.length} forged or foreign codes refused at gate ${gateId} (${reasons})`,
+    });
+  }
+  const skewed = stored.filter((e) => e.kind === "refused" && e.reason === "CLOCK_SKEW");
+  if (skewed.length > 0 && !clockSkewOpen())
+    out.push({
+      type: "clock-skew",
+      at,
+      gates: [gateId],
+      eventIds: skewed.slice(0, MAX_ALERT_EVENTS).map((e) => e.eventId),
+      detail: `gate ${gateId} refused ${skewed.length} code(s) because its own clock looks wrong`,
+    });
+  return out;
+}
+
+/** A gate's clock offset (server minus gate) beyond the limit: what the alert says; undefined within it. */
+export function clockSkewDetail(gateId: string, offsetMs: number, limitMs: number): string | undefined {
+  if (Math.abs(offsetMs) <= limitMs) return undefined;
+  const seconds = Math.round(offsetMs / 1000);
+  return `gate ${gateId}'s clock is ${Math.abs(seconds)} s ${seconds > 0 ? "behind" : "ahead of"} the server's`;
+}
+
+export function gateOfflineDetail(gateId: string): string {
+  return `gate ${gateId} went offline`;
+}
+
+/**
+ * A gate marked online that has said nothing (heartbeat or status) for longer than `silenceMs`:
+ * what the alert says; undefined while it is heard (the Last Will covers a dead connection, this a
+ * live link that carries nothing).
+ */
+export function silentGateDetail(
+  gate: {
+    readonly gateId: string;
+    readonly status: string;
+    readonly statusAt: number | null;
+    readonly heartbeatAt: number | null;
+  },
+  now: number,
+  silenceMs: number,
+): string | undefined {
+  if (gate.status !== "online") return undefined;
+  const lastHeard = Math.max(gate.heartbeatAt ?? 0, gate.statusAt ?? 0);
+  if (now - lastHeard <= silenceMs) return undefined;
+  return `gate ${gate.gateId} has sent no heartbeat for ${Math.round((now - lastHeard) / 1000)} s`;
+}
+
+/** A supervisor acknowledges any alert, a tech only the technical ones. */
+export function mayAcknowledge(role: string, type: AlertType): boolean {
+  return role === "supervisor" || (role === "tech" && TECH_ALERTS.has(type));
+}

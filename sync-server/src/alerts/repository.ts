@@ -1,0 +1,132 @@
+import type Database from "better-sqlite3";
+import type { Alert, AlertType, NewAlert } from "./policy.js";
+
+/* The alerts table: raised alerts, open until someone acknowledges them. */
+
+interface AlertRow {
+  id: number;
+  type: AlertType;
+  at: number;
+  ticket_id: number | null;
+  session: number | null;
+  gates: string;
+  event_ids: string;
+  detail: string;
+  /** Absent in a read-only store opened on a data directory from before acknowledgements. */
+  acked_by?: string | null;
+  acked_at?: number | null;
+  acked_note?: string | null;
+}
+
+function alertOfRow(r: AlertRow): Alert {
+  return {
+    id: r.id,
+    type: r.type,
+    at: r.at,
+    ticketId: r.ticket_id,
+    session: r.session,
+    gates: JSON.parse(r.gates) as string[],
+    eventIds: JSON.parse(r.event_ids) as string[],
+    detail: r.detail,
+    acknowledgedBy: r.acked_by ?? null,
+    acknowledgedAt: r.acked_at ?? null,
+    acknowledgeNote: r.acked_note ?? null,
+  };
+}
+
+export class AlertRepository {
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      insert: db.prepare<[string, number, number | null, number | null, string, string, string]>(
+        "INSERT INTO alerts (type, at, ticket_id, session, gates, event_ids, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      after: db.prepare<[number, number], AlertRow>("SELECT * FROM alerts WHERE id > ? ORDER BY id LIMIT ?"),
+      lastId: db.prepare<[], { id: number | null }>("SELECT MAX(id) AS id FROM alerts"),
+    };
+  }
+
+  /** Stores a new alert (open until acknowledged). */
+  raise(a: NewAlert): Alert {
+    const info = this.stmt.insert.run(
+      a.type,
+      a.at,
+      a.ticketId ?? null,
+      a.session ?? null,
+      JSON.stringify(a.gates),
+      JSON.stringify(a.eventIds ?? []),
+      a.detail,
+    );
+    return {
+      id: Number(info.lastInsertRowid),
+      type: a.type,
+      at: a.at,
+      ticketId: a.ticketId ?? null,
+      session: a.session ?? null,
+      gates: [...a.gates],
+      eventIds: [...(a.eventIds ?? [])],
+      detail: a.detail,
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      acknowledgeNote: null,
+    };
+  }
+
+  /** The open (unacknowledged) alert of a type about exactly one gate, if any: not raised twice. */
+  openAlertOf(type: AlertType, gateId: string): Alert | undefined {
+    const row = this.db
+      .prepare<[string, string], AlertRow>(
+        "SELECT * FROM alerts WHERE type = ? AND gates = ? AND acked_at IS NULL ORDER BY id DESC LIMIT 1",
+      )
+      .get(type, JSON.stringify([gateId]));
+    return row ? alertOfRow(row) : undefined;
+  }
+
+  alert(id: number): Alert | undefined {
+    const row = this.db.prepare<[number], AlertRow>("SELECT * FROM alerts WHERE id = ?").get(id);
+    return row ? alertOfRow(row) : undefined;
+  }
+
+  /** Records who acknowledged an alert; false when it was already acknowledged (the first one stands). */
+  acknowledge(id: number, by: string, at: number, note?: string): boolean {
+    const info = this.db
+      .prepare<[string, number, string | null, number]>(
+        "UPDATE alerts SET acked_by = ?, acked_at = ?, acked_note = ? WHERE id = ? AND acked_at IS NULL",
+      )
+      .run(by, at, note ?? null, id);
+    return info.changes === 1;
+  }
+
+  /** Every open alert and the most recent acknowledged ones, newest first (the dashboard's list). */
+  forDashboard(recent: number): Alert[] {
+    return this.db
+      .prepare<[number], AlertRow>(
+        `SELECT * FROM (SELECT * FROM alerts WHERE acked_at IS NULL ORDER BY id DESC LIMIT 500)
+         UNION SELECT * FROM (SELECT * FROM alerts ORDER BY id DESC LIMIT ?)
+         ORDER BY id DESC`,
+      )
+      .all(recent)
+      .map(alertOfRow);
+  }
+
+  recent(limit = 100): Alert[] {
+    return this.db
+      .prepare<[number], AlertRow>("SELECT * FROM alerts ORDER BY id DESC LIMIT ?")
+      .all(limit)
+      .map(alertOfRow);
+  }
+
+  openCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE acked_at IS NULL").get() as { n: number })
+      .n;
+  }
+
+  after(id: number, limit: number): Alert[] {
+    return this.stmt.after.all(id, limit).map(alertOfRow);
+  }
+
+  lastId(): number {
+    return this.stmt.lastId.get()?.id ?? 0;
+  }
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import { type GateProvisioning, gateUsername, isValidId, PROVISIONING_FORMAT } from "@sesame/sync";
+import { keyPairFromSeed } from "@sesame/ticket";
+import { ApiError } from "../errors.js";
+import { mosquittoHash, randomSecret, tokenHash } from "../secrets.js";
+import type { ServerStore } from "../store.js";
+
+/*
+ * A gate's credentials: a signing key, an MQTT password and an HTTP token, handed out once (only
+ * their hashes and the public key are stored). Provisioning again replaces them: the old ones stop
+ * working.
+ */
+
+/** Provisioning without a running server (`sesame mosquitto-config --provision`, tests). */
+export function provisionGateInStore(
+  store: ServerStore,
+  gateId: string,
+  now: number,
+  urls: { mqttUrl?: string; httpUrl?: string } = {},
+): GateProvisioning {
+  if (!isValidId(gateId)) throw new ApiError(400, "a gate id is 1 to 32 letters, digits, '-' or '_'");
+  const venue = store.venue();
+  const gate = venue.gates.find((g) => g.id === gateId);
+  if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${venue.id}'s gate list`);
+  const seed = randomBytes(32);
+  const publicKey = Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex");
+  const password = randomSecret();
+  const token = randomSecret(32);
+  store.saveProvisioning(gateId, gate.entrance, publicKey, mosquittoHash(password), tokenHash(token), now);
+  const commandSeed = store.meta("command_seed");
+  if (!commandSeed) throw new Error("store has no command key");
+  const username = gateUsername(gateId);
+  return {
+    format: PROVISIONING_FORMAT,
+    venueId: venue.id,
+    gateId,
+    entranceId: gate.entrance,
+    rootPublicKey: venue.rootPublicKey,
+    serverCommandKey: Buffer.from(keyPairFromSeed(Buffer.from(commandSeed, "hex")).publicKey).toString("hex"),
+    gateSigningSeed: seed.toString("hex"),
+    gatePublicKey: publicKey,
+    mqtt: { ...(urls.mqttUrl ? { url: urls.mqttUrl } : {}), username, password, clientId: username },
+    http: { ...(urls.httpUrl ? { baseUrl: urls.httpUrl } : {}), token },
+  };
+}

@@ -1,0 +1,50 @@
+import { MAX_REPLAY_ITEMS } from "@sesame/sync";
+import { intParam, send } from "../request.js";
+import { READ_ROLES, type RouteModule } from "./route.js";
+
+/* Gates: provisioning, their state, and what they download (the signed bundle, the feed). */
+
+export const gateRoutes: RouteModule = (
+  { server, require, gateView },
+  { res, url, method, path, parts, caller },
+) => {
+  const store = server.store;
+  if (method === "POST" && parts[1] === "gates" && parts[3] === "provision" && parts.length === 4) {
+    require(caller, ["admin", "tech"]);
+    send(res, 200, server.provisionGate(parts[2] ?? ""));
+    return true;
+  }
+  if (method === "GET" && path === "/api/gates") {
+    require(caller, READ_ROLES);
+    send(res, 200, { gates: store.gates().map(gateView), now: server.now() });
+    return true;
+  }
+  if (method === "GET" && path === "/api/gate/bundle") {
+    require(caller, ["gate", "admin", "tech"]);
+    const bundle = server.signedBundle();
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "sesame-bundle-signature": bundle.signature,
+      "sesame-feed-sequence": String(bundle.feedSequence),
+      "cache-control": "no-store",
+    });
+    res.end(bundle.bytes);
+    return true;
+  }
+  if (method === "GET" && path === "/api/feed") {
+    require(caller, ["gate", "admin", "tech"]);
+    const from = intParam(url, "from", 1, 1, Number.MAX_SAFE_INTEGER);
+    if (from <= store.feedBase()) {
+      send(res, 409, {
+        error: "the feed before this point is only in the snapshot",
+        snapshot: "/api/gate/bundle",
+        feedBase: store.feedBase(),
+      });
+      return true;
+    }
+    const limit = intParam(url, "limit", MAX_REPLAY_ITEMS, 1, MAX_REPLAY_ITEMS);
+    send(res, 200, { feedSequence: store.feedSequence(), changes: store.changesFrom(from, limit) });
+    return true;
+  }
+  return false;
+};
