@@ -1,15 +1,15 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-// The dashboard's own build helper (Vite lives in @sesame/supervisor, not here).
-import { buildDashboard } from "@sesame/supervisor/build";
 import type { Command } from "@sesame/sync";
 import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dashboardWorld, SUPERVISOR, TECH } from "./dashboard-harness.js";
-import type { TestGate, World } from "./harness.js";
-import { TOKENS, waitFor } from "./harness.js";
+import { dashboardWorld, SUPERVISOR, TECH } from "../../../sync-server/test/dashboard-harness.js";
+import type { TestGate, World } from "../../../sync-server/test/harness.js";
+import { TOKENS, waitFor } from "../../../sync-server/test/harness.js";
+// The dashboard's own build helper (Vite lives in @sesame/supervisor, not here).
+import { buildDashboard } from "../src/build.js";
 
 /*
  * The supervisor dashboard in Debian's Chromium, built with Vite into a temporary directory and
@@ -18,7 +18,7 @@ import { TOKENS, waitFor } from "./harness.js";
  */
 
 const SCREENSHOTS = process.env.SESAME_SCREENSHOTS === "1";
-const SHOTS_DIR = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+const SHOTS_DIR = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
 const MINUTE = 60_000;
 
 async function shot(page: Page, name: string): Promise<void> {
