@@ -17,6 +17,8 @@ const pure = [
   "packages/venue/src/**/*.test.ts",
   "packages/venue/test/**/*.test.ts",
   "packages/scanner/test/camera-corpus-*.test.ts",
+  "sync-server/src/alerts/**/*.test.ts",
+  "sync-server/src/commands/**/*.test.ts",
 ];
 
 const system = [
