@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { CommandCode, ControlPanel, createMemoryLink, Lane, ManualClock } from "@sesame/bridge";
 import { GateStore } from "@sesame/cache";
+import { GateBackend } from "@sesame/gate";
 import { LaneController, SimBus, SimReader } from "@sesame/hardware-sim";
-import { GateBackend } from "@sesame/kiosk";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, walletCode, writeVenueDirectory } from "@sesame/venue";

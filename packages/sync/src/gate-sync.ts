@@ -96,6 +96,61 @@ export interface SyncLogEntry {
   readonly reason?: RejectReason;
 }
 
+/**
+ * What GateSync uses of an MQTT client: mqtt.js's MqttClient is one, and so is an in-memory client
+ * (the virtual rehearsal's), which lets the same sync code run without a broker.
+ */
+export interface SyncMqttClient {
+  readonly connected: boolean;
+  /** The client's socket, when it has one (for noDelay). */
+  readonly stream?: unknown;
+  on(event: "connect" | "close" | "offline", listener: () => void): unknown;
+  on(event: "message", listener: (topic: string, payload: Buffer) => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  removeAllListeners(): unknown;
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options: { qos: 0 | 1; retain?: boolean },
+    callback?: (error?: Error) => void,
+  ): unknown;
+  subscribeAsync(
+    filters: string[],
+    options: { qos: 0 | 1 },
+  ): Promise<ReadonlyArray<{ readonly topic: string; readonly qos: number }>>;
+  end(force?: boolean, options?: object, callback?: () => void): unknown;
+}
+
+/** Opens an MQTT connection (a fresh client per attempt: reconnection is GateSync's). */
+export type MqttConnector = (url: string, options: IClientOptions) => SyncMqttClient;
+
+/** The real one: mqtt.js over TCP or WebSocket. */
+export const mqttConnector: MqttConnector = (url, options) => connect(url, options);
+
+/** How the snapshot is downloaded: fetch, or a stand-in with its shape. */
+export type HttpConnector = (
+  url: URL,
+  init: { headers: Record<string, string>; signal: AbortSignal },
+) => Promise<Response>;
+
+/**
+ * Time and timers, as the bridge's Clock: the system's, or a virtual clock that runs a whole match
+ * day in minutes. `immediate` runs a callback once the current work is done (default: a 0 ms timer).
+ */
+export interface SyncClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  immediate?(callback: () => void): void;
+}
+
+export const systemSyncClock: SyncClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  immediate: (callback) => setImmediate(callback),
+};
+
 export interface GateSyncOptions {
   readonly provisioning: GateProvisioning;
   readonly store: GateSyncStore;
@@ -105,7 +160,13 @@ export interface GateSyncOptions {
   readonly httpBaseUrl?: string;
   readonly onCommand?: (command: Command) => CommandResult | Promise<CommandResult>;
   readonly log?: (entry: SyncLogEntry) => void;
+  /** Only the time; `clock` gives time and timers (and wins over this). */
   readonly now?: () => number;
+  readonly clock?: SyncClock;
+  /** Default: mqtt.js's connect. */
+  readonly mqtt?: MqttConnector;
+  /** Default: fetch. */
+  readonly http?: HttpConnector;
   readonly signer?: Ed25519Signer;
   readonly verifier?: Ed25519Verifier;
   readonly tuning?: Partial<GateSyncTuning>;
@@ -136,12 +197,10 @@ export interface GateSyncEvents {
 }
 
 /** Small messages (acks, single events) must not wait for Nagle's algorithm and delayed ACKs (~40 ms each). */
-export function noDelay(client: MqttClient): void {
+export function noDelay(client: MqttClient | SyncMqttClient): void {
   const stream = client.stream as unknown as { setNoDelay?: (on: boolean) => void };
   stream.setNoDelay?.(true);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class GateSync extends EventEmitter<GateSyncEvents> {
   readonly gateId: string;
@@ -158,12 +217,13 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private readonly admissions: SequenceTracker;
   /** Only throttles trust-list requests (its "sequence" is the held version). */
   private readonly trust: SequenceTracker;
-  private client: MqttClient | undefined;
+  private client: SyncMqttClient | undefined;
   private connected = false;
   private stopped = true;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private tickTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly clock: SyncClock;
+  private reconnectTimer: unknown;
+  private tickTimer: { timer: unknown } | undefined;
+  private heartbeatTimer: { timer: unknown } | undefined;
   private pumpScheduled = false;
   private backoffMs: number;
   private connects = 0;
@@ -179,7 +239,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.gateId = p.gateId;
     this.topics = venueTopics(p.venueId);
     this.tuning = { ...DEFAULT_GATE_TUNING, ...options.tuning };
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? (options.now ? { ...systemSyncClock, now: options.now } : systemSyncClock);
+    this.now = () => this.clock.now();
     this.signer = options.signer ?? createNodeSigner();
     this.verifier = options.verifier ?? createNodeVerifier();
     this.seed = Buffer.from(p.gateSigningSeed, "hex");
@@ -200,17 +261,35 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (!this.stopped) return;
     this.stopped = false;
     this.connectNow();
-    this.tickTimer = setInterval(() => this.tick(), this.tuning.pollMs);
-    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.tuning.heartbeatMs);
+    this.tickTimer = this.every(this.tuning.pollMs, () => this.tick());
+    this.heartbeatTimer = this.every(this.tuning.heartbeatMs, () => this.sendHeartbeat());
+  }
+
+  /** An interval on the clock: `handle.timer` is the pending timeout, re-armed after each run. */
+  private every(ms: number, run: () => void): { timer: unknown } {
+    const handle = { timer: undefined as unknown };
+    const arm = () => {
+      handle.timer = this.clock.setTimeout(() => {
+        if (this.stopped) return;
+        arm();
+        run();
+      }, ms);
+    };
+    arm();
+    return handle;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   /** Publishes a retained "offline" and disconnects. Never waits more than ~2 s. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    clearInterval(this.tickTimer);
-    clearInterval(this.heartbeatTimer);
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.clock.clearTimeout(this.tickTimer?.timer);
+    this.clock.clearTimeout(this.heartbeatTimer?.timer);
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -225,10 +304,13 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
             () => resolve(),
           ),
         ),
-        sleep(1000),
+        this.sleep(1000),
       ]);
     }
-    await Promise.race([new Promise<void>((resolve) => client.end(false, {}, () => resolve())), sleep(1000)]);
+    await Promise.race([
+      new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
+      this.sleep(1000),
+    ]);
     client.end(true);
     this.setConnected(false);
   }
@@ -237,10 +319,12 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   notifyOutbox(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.pumpScheduled = false;
       this.pump();
-    });
+    };
+    if (this.clock.immediate) this.clock.immediate(run);
+    else this.clock.setTimeout(run, 0);
   }
 
   status(): GateSyncStatus {
@@ -289,9 +373,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
         retain: true,
       },
     };
-    let client: MqttClient;
+    let client: SyncMqttClient;
     try {
-      client = connect(this.brokerUrl(), options);
+      client = (this.options.mqtt ?? mqttConnector)(this.brokerUrl(), options);
     } catch (error) {
       this.log("error", "connect-failed", (error as Error).message);
       this.scheduleReconnect();
@@ -328,14 +412,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    clearTimeout(this.reconnectTimer);
+    this.clock.clearTimeout(this.reconnectTimer);
     const jitter = 0.8 + Math.random() * 0.4;
     const delay = Math.round(this.backoffMs * jitter);
     this.backoffMs = Math.min(this.tuning.reconnectMaxMs, this.backoffMs * 2);
-    this.reconnectTimer = setTimeout(() => this.connectNow(), delay);
+    this.reconnectTimer = this.clock.setTimeout(() => this.connectNow(), delay);
   }
 
-  private async onConnected(client: MqttClient): Promise<void> {
+  private async onConnected(client: SyncMqttClient): Promise<void> {
     const t = this.topics;
     // QoS 0 on every subscription, on purpose: everything a gate receives has its own end-to-end
     // recovery (acks are cumulative and probed after a timeout, feed and admissions are sequence-
@@ -355,7 +439,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     ];
     const granted = await Promise.race([
       client.subscribeAsync(filters, { qos: this.tuning.subscriptionQos }),
-      sleep(this.tuning.connectTimeoutMs).then(() => {
+      this.sleep(this.tuning.connectTimeoutMs).then(() => {
         throw new Error("subscribe timed out");
       }),
     ]);
@@ -692,7 +776,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       // The gate's bearer token goes only to the sync-server it was provisioned with.
       if (url.origin !== new URL(base).origin)
         throw new Error(`snapshot pointer ${pointer.path} leads away from ${new URL(base).origin}`);
-      const response = await fetch(url, {
+      const response = await (this.options.http ?? fetch)(url, {
         headers: { authorization: `Bearer ${this.options.provisioning.http.token}` },
         signal: AbortSignal.timeout(this.tuning.snapshotTimeoutMs),
       });

@@ -1,6 +1,6 @@
+import type { ScanOutcome } from "@sesame/gate";
 import type { EntryLogEvent, ReasonCode } from "@sesame/gate-core";
 import { between, type Random, seededRandom } from "@sesame/hardware-sim";
-import type { ScanOutcome } from "@sesame/kiosk";
 import {
   CacheSyncStore,
   DEFAULT_GATE_TUNING,
@@ -151,7 +151,7 @@ export class Sector {
     const s = new Sector(config);
     const rootPublicKey = Uint8Array.from(Buffer.from(config.rootPublicKey, "hex"));
     for (const { gate, firstLane } of config.gates) {
-      const g = VirtualGate.open({
+      const g = await VirtualGate.open({
         gate,
         dataDir: config.dataDir,
         venueDir: config.venueDir,

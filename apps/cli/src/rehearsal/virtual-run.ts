@@ -66,9 +66,9 @@ export interface VirtualRehearsalOptions {
 export const REAL_VIRTUAL: readonly string[] = [
   "Admission decisions: @sesame/gate-core decideScan with node:crypto Ed25519 checks of the issuer signature and the device proof, on the text the reader reported.",
   "Gate caches: one @sesame/cache GateStore (SQLite, WAL, synchronous=FULL) per gate, loaded from the venue's signed gate bundle; every authorized / entered / refused / annulled record is a committed transaction.",
-  "Gate backends: apps/kiosk GateBackend (scan → decide → durable authorize → unlock → passage → entered, or annulled when nobody walks through); steward confirmations through confirmAssisted / declineAssisted.",
+  "Gates: each built by @sesame/gate's createGate, as every gate process builds its own, on the virtual clock; its GateBackend (scan → decide → durable authorize → unlock → passage → entered, or annulled when nobody walks through); steward confirmations through confirmAssisted / declineAssisted.",
   "Lanes: the bridge's OSDP ControlPanel and Lane per lane, talking real OSDP frames (CRC-16, sequence numbers, POLL, OUT, LED, BUZ, RAW, ISTATR) over an in-memory byte link to @sesame/hardware-sim's LaneController, Turnstile and SimReader on a SimBus.",
-  "Scanner input: reader RAW reports normalized (normalizeScanBytes) and debounced (ScanDebouncer) as the gate node does.",
+  "Scanner input: the gate's own scan intake (reader RAW reports → normalizeScanBytes → ScanDebouncer → GateBackend.scan).",
   "Sync: event batches read from each cache's outbox (CacheSyncStore) and signed with the gate's provisioned key (signEventBatch); the sync-server's decodeEventBatch, verifyEventBatch, decodeBatchEvents and ServerStore.ingest (idempotent by event id, in order per gate, presence, double-entry and forgery alerts); acknowledgements (encodeAck / decodeAck → acknowledgeOutbox); the admission fan-out (encodeAdmissions / decodeStream → recordRemoteEntries in every other gate's cache); the ticket feed (encodeFeed → applyChanges).",
   "Venue data: a demo venue from @sesame/venue (keys, signed trust list and gate bundle, resales, transfers, cancellations, printed confirmations, late sales), provisioned gates (provisionGateInStore).",
 ];
