@@ -17,6 +17,7 @@ import {
   type GateSyncTuning,
   type HttpConnector,
   type MqttConnector,
+  type SyncClock,
   systemSyncClock,
 } from "@sesame/sync";
 import type { Entrance } from "@sesame/venue";
@@ -93,9 +94,10 @@ export interface LaneLink {
 export interface GatePorts {
   /**
    * Wall-clock time and timers for the backend, the scan debouncer, the sync client and the
-   * bridge. Default: the system's (the bridge then keeps its own monotonic clock).
+   * bridge. Default: the system's (the bridge then keeps its own monotonic clock). `immediate`:
+   * how the sync client runs work once the current work is done (default: a 0 ms timer).
    */
-  readonly clock?: Clock;
+  readonly clock?: Clock & Pick<SyncClock, "immediate">;
   /** The sync client's MQTT connector (default: mqtt.js). */
   readonly mqtt?: MqttConnector;
   /** Snapshot downloads (default: fetch). */
@@ -201,7 +203,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
     private readonly setup: GateSetup,
     private readonly ports: GatePorts,
     readonly store: GateStore,
-    private readonly clock: Clock,
+    private readonly clock: Clock & Pick<SyncClock, "immediate">,
     private readonly log: (line: string) => void,
   ) {
     super();
@@ -376,6 +378,8 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       ...(ports.http ? { http: ports.http } : {}),
       ...(setup.syncTuning ? { tuning: setup.syncTuning } : {}),
       ...(setup.software ? { software: setup.software } : {}),
+      // The backend notifies the sync client of every event it records.
+      outboxNotified: true,
     });
     this.sync = sync;
     sync.on("remote-entry", () => this.emit("lane"));

@@ -105,7 +105,7 @@ export interface SyncMqttClient {
   /** The client's socket, when it has one (for noDelay). */
   readonly stream?: unknown;
   on(event: "connect" | "close" | "offline", listener: () => void): unknown;
-  on(event: "message", listener: (topic: string, payload: Buffer) => void): unknown;
+  on(event: "message", listener: (topic: string, payload: Uint8Array | string) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
   removeAllListeners(): unknown;
   publish(
@@ -171,6 +171,12 @@ export interface GateSyncOptions {
   readonly verifier?: Ed25519Verifier;
   readonly tuning?: Partial<GateSyncTuning>;
   readonly software?: string;
+  /**
+   * Every commit to the outbox is followed by notifyOutbox() (the gate assembly's backend does so):
+   * the poll then reads the outbox again only after a notification, not on every tick while it is
+   * empty (an ack, a reconnect or an ack timeout still read it).
+   */
+  readonly outboxNotified?: boolean;
 }
 
 export interface GateSyncStatus {
@@ -198,8 +204,9 @@ export interface GateSyncEvents {
 
 /** Small messages (acks, single events) must not wait for Nagle's algorithm and delayed ACKs (~40 ms each). */
 export function noDelay(client: MqttClient | SyncMqttClient): void {
-  const stream = client.stream as unknown as { setNoDelay?: (on: boolean) => void };
-  stream.setNoDelay?.(true);
+  // (An in-memory client has no socket.)
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }
 
 export class GateSync extends EventEmitter<GateSyncEvents> {
@@ -222,9 +229,11 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private stopped = true;
   private readonly clock: SyncClock;
   private reconnectTimer: unknown;
-  private tickTimer: { timer: unknown } | undefined;
+  private tickTimer: unknown;
   private heartbeatTimer: { timer: unknown } | undefined;
   private pumpScheduled = false;
+  /** The last outbox read found nothing to send, and no notifyOutbox() came since. */
+  private outboxDrained = false;
   private backoffMs: number;
   private connects = 0;
   private clockOffsetMs: number | undefined;
@@ -261,7 +270,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (!this.stopped) return;
     this.stopped = false;
     this.connectNow();
-    this.tickTimer = this.every(this.tuning.pollMs, () => this.tick());
+    this.armTick();
     this.heartbeatTimer = this.every(this.tuning.heartbeatMs, () => this.sendHeartbeat());
   }
 
@@ -279,6 +288,28 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     return handle;
   }
 
+  /**
+   * The outbox poll and ack-timeout watch. With outboxNotified it sleeps while nothing is in
+   * flight and the outbox was read empty; a notification, a send or a reset wakes it.
+   */
+  private armTick(): void {
+    if (this.stopped || this.tickTimer !== undefined) return;
+    this.tickTimer = this.clock.setTimeout(() => {
+      this.tickTimer = undefined;
+      if (this.stopped) return;
+      this.tick();
+      if (!this.options.outboxNotified || !this.outboxDrained || this.window.inFlightEvents > 0)
+        this.armTick();
+    }, this.tuning.pollMs);
+  }
+
+  /** Forgets what is in flight: the next read starts after the last ack. */
+  private resetWindow(): void {
+    this.window.reset();
+    this.outboxDrained = false;
+    this.armTick();
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
@@ -288,7 +319,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (this.stopped) return;
     this.stopped = true;
     this.clock.clearTimeout(this.reconnectTimer);
-    this.clock.clearTimeout(this.tickTimer?.timer);
+    this.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
     this.clock.clearTimeout(this.heartbeatTimer?.timer);
     const client = this.client;
     this.client = undefined;
@@ -317,6 +349,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
 
   /** Call after each outbox commit: the new event is sent at once (coalesced with others). */
   notifyOutbox(): void {
+    this.outboxDrained = false;
+    this.armTick();
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     const run = () => {
@@ -391,7 +425,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       client.end(true);
       this.client = undefined;
       this.setConnected(false);
-      this.window.reset();
+      this.resetWindow();
       this.log("warn", "disconnected", why);
       this.scheduleReconnect();
     };
@@ -448,7 +482,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (this.client !== client) return;
     this.backoffMs = this.tuning.reconnectMinMs;
     this.connects++;
-    this.window.reset();
+    this.resetWindow();
     this.feed.forgetRequest();
     this.admissions.forgetRequest();
     client.publish(
@@ -493,6 +527,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
         "ack-timeout",
         `still no ack: resending everything after ${this.window.serverAcked ?? "the start"}`,
       );
+      this.outboxDrained = false;
     }
     this.pump();
   }
@@ -513,6 +548,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private pump(): void {
     const client = this.client;
     if (!client || !this.connected || !client.connected) return;
+    // Nothing was recorded since the outbox was last read empty (and the window did not move back).
+    if (this.outboxDrained && this.options.outboxNotified) return;
     const store = this.options.store;
     const limit = Math.min(this.tuning.batchEvents, MAX_BATCH_EVENTS);
     for (;;) {
@@ -520,7 +557,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       if (room <= 0) return;
       const rows = store.outboxPending(this.window.cursor(), Math.min(limit, room));
       const first = rows[0];
-      if (!first) return;
+      if (!first) {
+        this.outboxDrained = true;
+        return;
+      }
       const after = this.window.afterFor(first.gateSeq);
       let batch = signEventBatch(this.gateId, after, rows, this.seed, this.signer);
       let count = rows.length;
@@ -540,13 +580,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
         },
       );
       this.window.sent({ after, last: last.gateSeq, count }, this.now());
+      this.armTick();
     }
   }
 
   // -------------------------------------------------------------------------------------------
   // Inbound messages
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Uint8Array | string): void {
     try {
       this.dispatch(topic, payload);
     } catch (error) {
@@ -559,7 +600,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     }
   }
 
-  private dispatch(topic: string, payload: Buffer): void {
+  private dispatch(topic: string, payload: Uint8Array | string): void {
     const parsed = parseTopic(this.options.provisioning.venueId, topic);
     if (!parsed) {
       this.rejected(topic, { ok: false, reason: "unknown-topic", detail: "not a Sésame topic" });
@@ -610,7 +651,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clockOffsetMs = serverAt - now;
   }
 
-  private onAck(topic: string, payload: Buffer): void {
+  private onAck(topic: string, payload: Uint8Array | string): void {
     const ack = decodeAck(payload);
     if (!ack.ok) {
       this.rejected(topic, ack);
@@ -633,12 +674,13 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.emit("ack", outcome.upTo, rejected);
     } else {
       this.options.store.acknowledgeOutbox(outcome.upTo);
+      this.outboxDrained = false;
       this.log("info", "resync", `server holds up to ${outcome.upTo}: resending from there`);
     }
     this.pump();
   }
 
-  private onStream(topic: string, payload: Buffer): void {
+  private onStream(topic: string, payload: Uint8Array | string): void {
     const message = decodeStream(payload);
     if (!message.ok) {
       this.rejected(topic, message);
@@ -699,7 +741,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     client.publish(this.topics.gate(this.gateId, "replay"), encodeReplay({ stream, from }), { qos: 1 });
   }
 
-  private onServerHeartbeat(topic: string, payload: Buffer): void {
+  private onServerHeartbeat(topic: string, payload: Uint8Array | string): void {
     const hb = decodeServerHeartbeat(payload);
     if (!hb.ok) {
       this.rejected(topic, hb);
@@ -716,7 +758,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     }
   }
 
-  private onServerStatus(topic: string, payload: Buffer): void {
+  private onServerStatus(topic: string, payload: Uint8Array | string): void {
     const status = decodeStatus(payload);
     if (!status.ok) {
       this.rejected(topic, status);
@@ -726,7 +768,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (online && this.serverOnline === false) {
       // The server came back (birth): whatever was in flight may have died with it. Resend.
       this.log("info", "server-online", "sync-server is back: resending unacknowledged events");
-      this.window.reset();
+      this.resetWindow();
       this.feed.forgetRequest();
       this.admissions.forgetRequest();
       this.requestReplay("feed", true);
@@ -736,7 +778,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.serverOnline = online;
   }
 
-  private onTrustList(topic: string, payload: Buffer): void {
+  private onTrustList(topic: string, payload: Uint8Array | string): void {
     const message = decodeTrustListMessage(payload);
     if (!message.ok) {
       this.rejected(topic, message);
@@ -810,7 +852,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   // -------------------------------------------------------------------------------------------
   // Commands
 
-  private onCommandMessage(topic: string, payload: Buffer): void {
+  private onCommandMessage(topic: string, payload: Uint8Array | string): void {
     const message = decodeCommandMessage(payload);
     if (!message.ok) {
       this.rejected(topic, message);

@@ -4,6 +4,7 @@ import type { GateStore } from "@sesame/cache";
 import { type Gate as AssembledGate, createGate, type GateBackend, type ScanOutcome } from "@sesame/gate";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { LaneController, type Random, SimBus, SimReader } from "@sesame/hardware-sim";
+import type { GateProvisioning, SyncMqttClient } from "@sesame/sync";
 import type { Gate } from "@sesame/venue";
 import { LanePollClock } from "./poll-clock.js";
 import { ROTATION_MS } from "./timing.js";
@@ -97,8 +98,14 @@ export class VirtualGate {
     firstIndex: number;
     fullPolling: boolean;
     hooks: GateHooks;
+    /** The gate's GateSync: its provisioning, its MQTT connection, a meter for its outbox work. */
+    sync: {
+      provisioning: GateProvisioning;
+      connect: () => SyncMqttClient;
+      outboxWork: (work: () => void) => void;
+    };
   }): Promise<VirtualGate> {
-    const { gate, clock, hooks } = options;
+    const { gate, clock, hooks, sync } = options;
     const sims = new Map<number, SimLane>();
     for (let lane = 1; lane <= gate.lanes; lane++) sims.set(lane, simLane(gate, lane, options));
     const assembled = await createGate(
@@ -107,6 +114,8 @@ export class VirtualGate {
         cacheFile: join(options.dataDir, `${gate.id}.sqlite`),
         rootPublicKey: options.rootPublicKey,
         venueDir: options.venueDir,
+        provisioning: sync.provisioning,
+        brokerUrl: "memory://venue",
         lanes: [...sims.keys()].map((lane) => ({
           lane,
           direction: "entry" as const,
@@ -114,7 +123,14 @@ export class VirtualGate {
         })),
       },
       {
-        clock,
+        // GateSync sends its outbox once the current work is done: a 0 ms virtual timer, metered.
+        clock: {
+          now: () => clock.now(),
+          setTimeout: (callback: () => void, ms: number) => clock.setTimeout(callback, ms),
+          clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+          immediate: (callback: () => void) => clock.setTimeout(() => sync.outboxWork(callback), 0),
+        },
+        mqtt: () => sync.connect(),
         transports: (lane) => {
           const sim = sims.get(lane.lane);
           if (!sim) throw new Error(`gate ${gate.id} has no simulated lane ${lane.lane}`);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { seededRandom } from "@sesame/hardware-sim";
+import type { GateProvisioning } from "@sesame/sync";
 import { openServerStore, provisionGateInStore } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type Gate, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
@@ -208,11 +209,8 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
     const venueDir = join(dir, "venue");
     writeVenueDirectory(venueDir, demo, signer);
     const store = openServerStore(venueDir, join(dir, "server"), startAt);
-    const provisioning: Record<string, { seed: string; publicKey: string }> = {};
-    for (const g of demo.venue.gates) {
-      const p = provisionGateInStore(store, g.id, startAt);
-      provisioning[g.id] = { seed: p.gateSigningSeed, publicKey: p.gatePublicKey };
-    }
+    const provisioning: Record<string, GateProvisioning> = {};
+    for (const g of demo.venue.gates) provisioning[g.id] = provisionGateInStore(store, g.id, startAt);
 
     // ------------------------------------------------------------------ the crowd
     const population = makePopulation(demo, { count: options.spectators, session: 1, random, mix });
