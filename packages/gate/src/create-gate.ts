@@ -30,7 +30,7 @@ import {
 } from "./gate-backend.js";
 
 /*
- * One gate, assembled once (DESIGN.md §6): its cache, its lanes (the bridge's OSDP control panels
+ * One gate, assembled once: its cache, its lanes (the bridge's OSDP control panels
  * and their QR readers, serial scanners), the scan intake (reader report → normalizeScanBytes →
  * ScanDebouncer → GateBackend.scan), the admission backend, the venue sync (GateSync) and the
  * supervisor's commands. Its I/O comes in through ports — the clock and its timers, the lanes'
