@@ -168,8 +168,6 @@ export interface Gate extends EventEmitter<GateEvents> {
   close(): Promise<void>;
 }
 
-const systemClock: Clock = systemSyncClock;
-
 async function downloadSnapshot(
   store: GateStore,
   baseUrl: string,
@@ -363,7 +361,6 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
 
   private openSync(provisioning: GateProvisioning): void {
     const { setup, ports } = this;
-    const clock = this.clock;
     const sync = new GateSync({
       provisioning,
       store: new CacheSyncStore(this.store),
@@ -373,7 +370,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       log: (entry) => {
         if (entry.level !== "info") this.log(`sync ${entry.level} ${entry.code}: ${entry.detail}`);
       },
-      clock: clock === systemClock ? systemSyncClock : clock,
+      clock: this.clock,
       ...(ports.mqtt ? { mqtt: ports.mqtt } : {}),
       ...(ports.http ? { http: ports.http } : {}),
       ...(setup.syncTuning ? { tuning: setup.syncTuning } : {}),
@@ -454,7 +451,7 @@ export async function createGate(setup: GateSetup, ports: GatePorts = {}): Promi
     );
   }
   const store = GateStore.open(setup.cacheFile, { rootPublicKey: setup.rootPublicKey, gateId: setup.gateId });
-  const gate = new AssembledGate(setup, ports, store, ports.clock ?? systemClock, log);
+  const gate = new AssembledGate(setup, ports, store, ports.clock ?? systemSyncClock, log);
   try {
     await gate.assemble();
     return gate;

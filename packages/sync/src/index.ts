@@ -25,6 +25,7 @@ export {
   type SyncMqttClient,
   systemSyncClock,
 } from "./gate-sync.js";
+export { MemoryMqttClient } from "./memory-mqtt.js";
 export * from "./protocol.js";
 export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
 export {

@@ -1,9 +1,8 @@
 import type { ScanOutcome } from "@sesame/gate";
 import type { EntryLogEvent, ReasonCode } from "@sesame/gate-core";
 import { between, type Random, seededRandom } from "@sesame/hardware-sim";
-import { venueTopics } from "@sesame/sync";
+import { MemoryMqttClient, venueTopics } from "@sesame/sync";
 import { readSecrets, readWallets } from "@sesame/venue";
-import { MemoryMqttClient } from "./memory-mqtt.js";
 import {
   emptyTruthTally,
   HOP_MAX_MS,
@@ -36,7 +35,7 @@ import { STEWARD_ID, VirtualGate, type VirtualLane } from "./virtual-gate.js";
  *
  * The gates' sync is each gate's own GateSync (outbox window, signed batches, acknowledgements,
  * admissions and ticket feed, its timers on the sector's virtual clock), connected through an
- * in-memory MQTT client (memory-mqtt.ts): what it publishes on its events topic crosses the modeled
+ * in-memory MQTT client (@sesame/sync's MemoryMqttClient): what it publishes on its events topic crosses the modeled
  * uplink to the sync-server's ingest (venue-server.ts), and the server's acks, admissions and feed
  * come back as messages on the topics it subscribed to.
  */
@@ -56,6 +55,8 @@ interface GateLink {
   readonly gate: VirtualGate;
   /** The gate's current MQTT connection. */
   client: MemoryMqttClient | undefined;
+  /** Where the server's messages reach it. */
+  readonly topics: { readonly ack: string; readonly admissions: string; readonly feed: string };
   /** Highest gateSeq recorded / acknowledged by the server. */
   recorded: number;
   acked: number;
@@ -148,24 +149,19 @@ export class Sector {
       const topics = venueTopics(provisioning.venueId);
       const events = topics.gate(gate.id, "events");
       const replay = topics.gate(gate.id, "replay");
-      const link: GateLink = {
-        gate: undefined as unknown as VirtualGate,
-        client: undefined,
-        recorded: 0,
-        acked: 0,
-        feedSequence: 0,
-        upFreeAt: 0,
-      };
+      // The gate's sync client connects once started, after its link is set below.
+      let link: GateLink | undefined;
       const g = await VirtualGate.open({
         sync: {
           provisioning,
           connect: () => {
-            link.client = new MemoryMqttClient(s.clock, (topic, payload) => {
-              if (topic === events) s.uplink(link, String(payload));
+            const client = new MemoryMqttClient(s.clock, (topic, payload) => {
+              if (topic === events && link) s.uplink(link, String(payload));
               else if (topic === replay) s.count("replayRequests");
               else s.count("mqttOtherPublishes");
             });
-            return link.client;
+            if (link) link.client = client;
+            return client;
           },
           outboxWork: (work) => s.timed("wallMsOutbox", work),
         },
@@ -180,12 +176,15 @@ export class Sector {
         hooks: s.hooks(),
       });
       s.gates.push(g);
-      Object.assign(link, {
+      link = {
         gate: g,
+        client: undefined,
+        topics: { ack: topics.gate(gate.id, "ack"), admissions: topics.admissions, feed: topics.feed },
         recorded: g.store.lastGateSeq(),
         acked: g.store.lastGateSeq() - g.store.outboxDepth(),
         feedSequence: g.store.feedSequence,
-      });
+        upFreeAt: 0,
+      };
       s.links.set(gate.id, link);
       s.watchSync(link);
       for (const lane of g.lanes) {
@@ -304,13 +303,13 @@ export class Sector {
   private deliver(m: Inbound, payloads: readonly string[]): void {
     switch (m.kind) {
       case "ack":
-        this.toGate(m.gateId, "wallMsAcks", (t, id) => t.gate(id, "ack"), m.payload);
+        this.toGate(m.gateId, "ack", "wallMsAcks", m.payload);
         return;
       case "admissions":
-        this.toGate(m.gateId, "wallMsFanOut", (t) => t.admissions, payloads[m.payload]);
+        this.toGate(m.gateId, "admissions", "wallMsFanOut", payloads[m.payload]);
         return;
       case "feed":
-        this.toGate(m.gateId, "wallMsFeed", (t) => t.feed, payloads[m.payload]);
+        this.toGate(m.gateId, "feed", "wallMsFeed", payloads[m.payload]);
         return;
       case "person":
         this.outstanding++;
@@ -336,19 +335,17 @@ export class Sector {
   /** A server message reaching a gate's MQTT client, on the topic the gate subscribed to. */
   private toGate(
     gateId: string,
+    topic: keyof GateLink["topics"],
     counter: string,
-    topic: (topics: ReturnType<typeof venueTopics>, gateId: string) => string,
     payload: string | undefined,
   ): void {
     const link = this.links.get(gateId);
     const client = link?.client;
-    const provisioning = this.config.provisioning[gateId];
-    if (!link || !client || !provisioning || payload === undefined) {
+    if (!link || !client?.connected || payload === undefined) {
       this.error(new Error(`a message for gate ${gateId} found no connected gate`));
       return;
     }
-    const t = venueTopics(provisioning.venueId);
-    this.timed(counter, () => client.deliver(topic(t, gateId), payload));
+    this.timed(counter, () => client.deliver(link.topics[topic], payload));
   }
 
   /** What the gate's sync client reports: acknowledgements, entries at other gates, the feed. */

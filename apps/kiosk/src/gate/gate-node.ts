@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Clock, Lane, TransportFactory } from "@sesame/bridge";
+import type { Lane, TransportFactory } from "@sesame/bridge";
 import type { GateStore } from "@sesame/cache";
 import { createGate, type GateBackend, type GateLaneSetup, osdpTransport } from "@sesame/gate";
 import type { SerialLinkOpener } from "@sesame/scanner";
-import { type GateSync, type GateSyncTuning, parseProvisioning } from "@sesame/sync";
+import { type GateSync, type GateSyncTuning, parseProvisioning, systemSyncClock } from "@sesame/sync";
 import { readVenue } from "@sesame/venue";
 import { KioskHttp } from "../backend/http.js";
 import type { GateConfig } from "./config.js";
@@ -77,13 +77,8 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
     ? parseProvisioning(JSON.parse(readFileSync(config.provisioning, "utf8")))
     : undefined;
   const now = options.now;
-  const clock: Clock | undefined = now
-    ? {
-        now,
-        setTimeout: (callback, ms) => setTimeout(callback, ms),
-        clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-      }
-    : undefined;
+  // A skewed wall clock (a drill's) keeps the system's timers.
+  const clock = now ? { ...systemSyncClock, now } : undefined;
   const wrap = options.instrument?.transport;
   const gate = await createGate(
     {

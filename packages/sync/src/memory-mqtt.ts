@@ -1,14 +1,13 @@
 import { EventEmitter } from "node:events";
-import type { Clock } from "@sesame/bridge";
-import type { SyncMqttClient } from "@sesame/sync";
+import type { SyncClock, SyncMqttClient } from "./gate-sync.js";
 
 /*
- * A gate's MQTT connection in a virtual rehearsal, without a broker: GateSync (the real one) talks
- * to this client on the virtual clock. What the gate publishes goes to `publish`, the sector's
- * modeled uplink (its event batches reach the sync-server's ingest a network hop later); what the
- * server sends the gate (acks, admissions, the ticket feed) is handed to `deliver`, which the client
- * emits as a message, as mqtt.js does. Subscriptions are granted as asked: the sector delivers to a
- * gate only what that gate subscribes to.
+ * A gate's MQTT connection without a broker, for the virtual rehearsal and tests: GateSync talks to
+ * this client on whatever clock it runs on. What the gate publishes goes to `onPublish` (the
+ * rehearsal's modeled uplink to the sync-server's ingest); what the server sends the gate (acks,
+ * admissions, the ticket feed) is handed to `deliver`, which the client emits as a message, as
+ * mqtt.js does. Subscriptions are granted as asked: the caller delivers only what the gate
+ * subscribes to.
  */
 
 export class MemoryMqttClient extends EventEmitter implements SyncMqttClient {
@@ -16,7 +15,7 @@ export class MemoryMqttClient extends EventEmitter implements SyncMqttClient {
   private ended = false;
 
   constructor(
-    clock: Clock,
+    clock: SyncClock,
     private readonly onPublish: (topic: string, payload: string | Buffer) => void,
   ) {
     super();
