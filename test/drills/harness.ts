@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GateStore } from "@sesame/cache";
 import { type CrowdMix, spectatorsOf } from "@sesame/cli";
+import type { LaneView } from "@sesame/gate";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import {
   Crowd,
@@ -14,7 +15,7 @@ import {
   seededRandom,
   startSimLane,
 } from "@sesame/hardware-sim";
-import { type GateNode, type LaneView, parseGateConfig, startGateNode } from "@sesame/kiosk";
+import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import type { GateProvisioning, GateSyncTuning } from "@sesame/sync";
 import {
   type ApiToken,

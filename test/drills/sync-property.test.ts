@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { GateStore } from "@sesame/cache";
+import { GateBackend } from "@sesame/gate";
 import { decideScan } from "@sesame/gate-core";
-import { GateBackend } from "@sesame/kiosk";
 import { CacheSyncStore, type GateProvisioning, GateSync } from "@sesame/sync";
 import { SyncServer } from "@sesame/sync-server";
 import { freePort, makeTempDir } from "@sesame/testing";

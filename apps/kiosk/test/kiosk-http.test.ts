@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { GateStore } from "@sesame/cache";
+import { GateBackend } from "@sesame/gate";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, walletCode, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GateBackend } from "../src/backend/gate-backend.js";
 import { KioskHttp } from "../src/backend/http.js";
 
 const HOUR = 3_600_000;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Lane } from "@sesame/bridge";
 import { GateStore } from "@sesame/cache";
+import { GateBackend, type LaneView } from "@sesame/gate";
 import { type SimLane, startSimLane } from "@sesame/hardware-sim";
 import { type ScannerLayoutName, strokesFor, typedBy } from "@sesame/scanner";
 import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
@@ -16,7 +17,6 @@ import {
 } from "@sesame/venue";
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import { build } from "vite";
-import { GateBackend, type LaneView } from "../src/backend/gate-backend.js";
 import { type DiagnosticsExtra, KioskHttp } from "../src/backend/http.js";
 
 /*

@@ -2,11 +2,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { type IncomingMessage, request } from "node:http";
 import { join } from "node:path";
 import { GateStore } from "@sesame/cache";
+import { GateBackend } from "@sesame/gate";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GateBackend } from "../src/backend/gate-backend.js";
 import { CONTENT_SECURITY_POLICY, KioskHttp, type KioskState } from "../src/backend/http.js";
 
 // What KioskHttp adds for the steward UI: the static bundle with its headers, caller checks,

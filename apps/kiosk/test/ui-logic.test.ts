@@ -1,6 +1,6 @@
+import type { LaneView } from "@sesame/gate";
 import { stewardMessages } from "@sesame/gate-core";
 import { describe, expect, it } from "vitest";
-import type { LaneView } from "../src/backend/gate-backend.js";
 import type { KioskDiagnostics } from "../src/backend/http.js";
 import { formatAge, formatOffset, STRINGS, translator } from "../ui/src/i18n.js";
 import { dataAgeMs, displayScreen, isOffline, REFUSE_HOLD_MS, soundsFor } from "../ui/src/screens.js";

@@ -96,6 +96,61 @@ export interface SyncLogEntry {
   readonly reason?: RejectReason;
 }
 
+/**
+ * What GateSync uses of an MQTT client: mqtt.js's MqttClient is one, and so is an in-memory client
+ * (the virtual rehearsal's), which lets the same sync code run without a broker.
+ */
+export interface SyncMqttClient {
+  readonly connected: boolean;
+  /** The client's socket, when it has one (for noDelay). */
+  readonly stream?: unknown;
+  on(event: "connect" | "close" | "offline", listener: () => void): unknown;
+  on(event: "message", listener: (topic: string, payload: Uint8Array | string) => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  removeAllListeners(): unknown;
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options: { qos: 0 | 1; retain?: boolean },
+    callback?: (error?: Error) => void,
+  ): unknown;
+  subscribeAsync(
+    filters: string[],
+    options: { qos: 0 | 1 },
+  ): Promise<ReadonlyArray<{ readonly topic: string; readonly qos: number }>>;
+  end(force?: boolean, options?: object, callback?: () => void): unknown;
+}
+
+/** Opens an MQTT connection (a fresh client per attempt: reconnection is GateSync's). */
+export type MqttConnector = (url: string, options: IClientOptions) => SyncMqttClient;
+
+/** The real one: mqtt.js over TCP or WebSocket. */
+export const mqttConnector: MqttConnector = (url, options) => connect(url, options);
+
+/** How the snapshot is downloaded: fetch, or a stand-in with its shape. */
+export type HttpConnector = (
+  url: URL,
+  init: { headers: Record<string, string>; signal: AbortSignal },
+) => Promise<Response>;
+
+/**
+ * Time and timers, as the bridge's Clock: the system's, or a virtual clock that runs a whole match
+ * day in minutes. `immediate` runs a callback once the current work is done (default: a 0 ms timer).
+ */
+export interface SyncClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  immediate?(callback: () => void): void;
+}
+
+export const systemSyncClock: SyncClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  immediate: (callback) => setImmediate(callback),
+};
+
 export interface GateSyncOptions {
   readonly provisioning: GateProvisioning;
   readonly store: GateSyncStore;
@@ -105,11 +160,23 @@ export interface GateSyncOptions {
   readonly httpBaseUrl?: string;
   readonly onCommand?: (command: Command) => CommandResult | Promise<CommandResult>;
   readonly log?: (entry: SyncLogEntry) => void;
+  /** Only the time; `clock` gives time and timers (and wins over this). */
   readonly now?: () => number;
+  readonly clock?: SyncClock;
+  /** Default: mqtt.js's connect. */
+  readonly mqtt?: MqttConnector;
+  /** Default: fetch. */
+  readonly http?: HttpConnector;
   readonly signer?: Ed25519Signer;
   readonly verifier?: Ed25519Verifier;
   readonly tuning?: Partial<GateSyncTuning>;
   readonly software?: string;
+  /**
+   * Every commit to the outbox is followed by notifyOutbox() (the gate assembly's backend does so):
+   * the poll then reads the outbox again only after a notification, not on every tick while it is
+   * empty (an ack, a reconnect or an ack timeout still read it).
+   */
+  readonly outboxNotified?: boolean;
 }
 
 export interface GateSyncStatus {
@@ -136,12 +203,11 @@ export interface GateSyncEvents {
 }
 
 /** Small messages (acks, single events) must not wait for Nagle's algorithm and delayed ACKs (~40 ms each). */
-export function noDelay(client: MqttClient): void {
-  const stream = client.stream as unknown as { setNoDelay?: (on: boolean) => void };
-  stream.setNoDelay?.(true);
+export function noDelay(client: MqttClient | SyncMqttClient): void {
+  // (An in-memory client has no socket.)
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class GateSync extends EventEmitter<GateSyncEvents> {
   readonly gateId: string;
@@ -158,13 +224,16 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private readonly admissions: SequenceTracker;
   /** Only throttles trust-list requests (its "sequence" is the held version). */
   private readonly trust: SequenceTracker;
-  private client: MqttClient | undefined;
+  private client: SyncMqttClient | undefined;
   private connected = false;
   private stopped = true;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private tickTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly clock: SyncClock;
+  private reconnectTimer: unknown;
+  private tickTimer: unknown;
+  private heartbeatTimer: { timer: unknown } | undefined;
   private pumpScheduled = false;
+  /** The last outbox read found nothing to send, and no notifyOutbox() came since. */
+  private outboxDrained = false;
   private backoffMs: number;
   private connects = 0;
   private clockOffsetMs: number | undefined;
@@ -179,7 +248,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.gateId = p.gateId;
     this.topics = venueTopics(p.venueId);
     this.tuning = { ...DEFAULT_GATE_TUNING, ...options.tuning };
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? (options.now ? { ...systemSyncClock, now: options.now } : systemSyncClock);
+    this.now = () => this.clock.now();
     this.signer = options.signer ?? createNodeSigner();
     this.verifier = options.verifier ?? createNodeVerifier();
     this.seed = Buffer.from(p.gateSigningSeed, "hex");
@@ -200,17 +270,58 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (!this.stopped) return;
     this.stopped = false;
     this.connectNow();
-    this.tickTimer = setInterval(() => this.tick(), this.tuning.pollMs);
-    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.tuning.heartbeatMs);
+    this.armTick();
+    this.heartbeatTimer = this.every(this.tuning.heartbeatMs, () => this.sendHeartbeat());
+  }
+
+  /** An interval on the clock: `handle.timer` is the pending timeout, re-armed after each run. */
+  private every(ms: number, run: () => void): { timer: unknown } {
+    const handle = { timer: undefined as unknown };
+    const arm = () => {
+      handle.timer = this.clock.setTimeout(() => {
+        if (this.stopped) return;
+        arm();
+        run();
+      }, ms);
+    };
+    arm();
+    return handle;
+  }
+
+  /**
+   * The outbox poll and ack-timeout watch. With outboxNotified it sleeps while nothing is in
+   * flight and the outbox was read empty; a notification, a send or a reset wakes it.
+   */
+  private armTick(): void {
+    if (this.stopped || this.tickTimer !== undefined) return;
+    this.tickTimer = this.clock.setTimeout(() => {
+      this.tickTimer = undefined;
+      if (this.stopped) return;
+      this.tick();
+      if (!this.options.outboxNotified || !this.outboxDrained || this.window.inFlightEvents > 0)
+        this.armTick();
+    }, this.tuning.pollMs);
+  }
+
+  /** Forgets what is in flight: the next read starts after the last ack. */
+  private resetWindow(): void {
+    this.window.reset();
+    this.outboxDrained = false;
+    this.armTick();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   /** Publishes a retained "offline" and disconnects. Never waits more than ~2 s. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    clearInterval(this.tickTimer);
-    clearInterval(this.heartbeatTimer);
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
+    this.clock.clearTimeout(this.heartbeatTimer?.timer);
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -225,22 +336,29 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
             () => resolve(),
           ),
         ),
-        sleep(1000),
+        this.sleep(1000),
       ]);
     }
-    await Promise.race([new Promise<void>((resolve) => client.end(false, {}, () => resolve())), sleep(1000)]);
+    await Promise.race([
+      new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
+      this.sleep(1000),
+    ]);
     client.end(true);
     this.setConnected(false);
   }
 
   /** Call after each outbox commit: the new event is sent at once (coalesced with others). */
   notifyOutbox(): void {
+    this.outboxDrained = false;
+    this.armTick();
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.pumpScheduled = false;
       this.pump();
-    });
+    };
+    if (this.clock.immediate) this.clock.immediate(run);
+    else this.clock.setTimeout(run, 0);
   }
 
   status(): GateSyncStatus {
@@ -289,9 +407,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
         retain: true,
       },
     };
-    let client: MqttClient;
+    let client: SyncMqttClient;
     try {
-      client = connect(this.brokerUrl(), options);
+      client = (this.options.mqtt ?? mqttConnector)(this.brokerUrl(), options);
     } catch (error) {
       this.log("error", "connect-failed", (error as Error).message);
       this.scheduleReconnect();
@@ -307,7 +425,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       client.end(true);
       this.client = undefined;
       this.setConnected(false);
-      this.window.reset();
+      this.resetWindow();
       this.log("warn", "disconnected", why);
       this.scheduleReconnect();
     };
@@ -328,14 +446,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    clearTimeout(this.reconnectTimer);
+    this.clock.clearTimeout(this.reconnectTimer);
     const jitter = 0.8 + Math.random() * 0.4;
     const delay = Math.round(this.backoffMs * jitter);
     this.backoffMs = Math.min(this.tuning.reconnectMaxMs, this.backoffMs * 2);
-    this.reconnectTimer = setTimeout(() => this.connectNow(), delay);
+    this.reconnectTimer = this.clock.setTimeout(() => this.connectNow(), delay);
   }
 
-  private async onConnected(client: MqttClient): Promise<void> {
+  private async onConnected(client: SyncMqttClient): Promise<void> {
     const t = this.topics;
     // QoS 0 on every subscription, on purpose: everything a gate receives has its own end-to-end
     // recovery (acks are cumulative and probed after a timeout, feed and admissions are sequence-
@@ -355,7 +473,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     ];
     const granted = await Promise.race([
       client.subscribeAsync(filters, { qos: this.tuning.subscriptionQos }),
-      sleep(this.tuning.connectTimeoutMs).then(() => {
+      this.sleep(this.tuning.connectTimeoutMs).then(() => {
         throw new Error("subscribe timed out");
       }),
     ]);
@@ -364,7 +482,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (this.client !== client) return;
     this.backoffMs = this.tuning.reconnectMinMs;
     this.connects++;
-    this.window.reset();
+    this.resetWindow();
     this.feed.forgetRequest();
     this.admissions.forgetRequest();
     client.publish(
@@ -409,6 +527,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
         "ack-timeout",
         `still no ack: resending everything after ${this.window.serverAcked ?? "the start"}`,
       );
+      this.outboxDrained = false;
     }
     this.pump();
   }
@@ -429,6 +548,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private pump(): void {
     const client = this.client;
     if (!client || !this.connected || !client.connected) return;
+    // Nothing was recorded since the outbox was last read empty (and the window did not move back).
+    if (this.outboxDrained && this.options.outboxNotified) return;
     const store = this.options.store;
     const limit = Math.min(this.tuning.batchEvents, MAX_BATCH_EVENTS);
     for (;;) {
@@ -436,7 +557,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       if (room <= 0) return;
       const rows = store.outboxPending(this.window.cursor(), Math.min(limit, room));
       const first = rows[0];
-      if (!first) return;
+      if (!first) {
+        this.outboxDrained = true;
+        return;
+      }
       const after = this.window.afterFor(first.gateSeq);
       let batch = signEventBatch(this.gateId, after, rows, this.seed, this.signer);
       let count = rows.length;
@@ -456,13 +580,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
         },
       );
       this.window.sent({ after, last: last.gateSeq, count }, this.now());
+      this.armTick();
     }
   }
 
   // -------------------------------------------------------------------------------------------
   // Inbound messages
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Uint8Array | string): void {
     try {
       this.dispatch(topic, payload);
     } catch (error) {
@@ -475,7 +600,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     }
   }
 
-  private dispatch(topic: string, payload: Buffer): void {
+  private dispatch(topic: string, payload: Uint8Array | string): void {
     const parsed = parseTopic(this.options.provisioning.venueId, topic);
     if (!parsed) {
       this.rejected(topic, { ok: false, reason: "unknown-topic", detail: "not a Sésame topic" });
@@ -526,7 +651,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clockOffsetMs = serverAt - now;
   }
 
-  private onAck(topic: string, payload: Buffer): void {
+  private onAck(topic: string, payload: Uint8Array | string): void {
     const ack = decodeAck(payload);
     if (!ack.ok) {
       this.rejected(topic, ack);
@@ -549,12 +674,13 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.emit("ack", outcome.upTo, rejected);
     } else {
       this.options.store.acknowledgeOutbox(outcome.upTo);
+      this.outboxDrained = false;
       this.log("info", "resync", `server holds up to ${outcome.upTo}: resending from there`);
     }
     this.pump();
   }
 
-  private onStream(topic: string, payload: Buffer): void {
+  private onStream(topic: string, payload: Uint8Array | string): void {
     const message = decodeStream(payload);
     if (!message.ok) {
       this.rejected(topic, message);
@@ -615,7 +741,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     client.publish(this.topics.gate(this.gateId, "replay"), encodeReplay({ stream, from }), { qos: 1 });
   }
 
-  private onServerHeartbeat(topic: string, payload: Buffer): void {
+  private onServerHeartbeat(topic: string, payload: Uint8Array | string): void {
     const hb = decodeServerHeartbeat(payload);
     if (!hb.ok) {
       this.rejected(topic, hb);
@@ -632,7 +758,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     }
   }
 
-  private onServerStatus(topic: string, payload: Buffer): void {
+  private onServerStatus(topic: string, payload: Uint8Array | string): void {
     const status = decodeStatus(payload);
     if (!status.ok) {
       this.rejected(topic, status);
@@ -642,7 +768,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (online && this.serverOnline === false) {
       // The server came back (birth): whatever was in flight may have died with it. Resend.
       this.log("info", "server-online", "sync-server is back: resending unacknowledged events");
-      this.window.reset();
+      this.resetWindow();
       this.feed.forgetRequest();
       this.admissions.forgetRequest();
       this.requestReplay("feed", true);
@@ -652,7 +778,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.serverOnline = online;
   }
 
-  private onTrustList(topic: string, payload: Buffer): void {
+  private onTrustList(topic: string, payload: Uint8Array | string): void {
     const message = decodeTrustListMessage(payload);
     if (!message.ok) {
       this.rejected(topic, message);
@@ -692,7 +818,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       // The gate's bearer token goes only to the sync-server it was provisioned with.
       if (url.origin !== new URL(base).origin)
         throw new Error(`snapshot pointer ${pointer.path} leads away from ${new URL(base).origin}`);
-      const response = await fetch(url, {
+      const response = await (this.options.http ?? fetch)(url, {
         headers: { authorization: `Bearer ${this.options.provisioning.http.token}` },
         signal: AbortSignal.timeout(this.tuning.snapshotTimeoutMs),
       });
@@ -726,7 +852,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   // -------------------------------------------------------------------------------------------
   // Commands
 
-  private onCommandMessage(topic: string, payload: Buffer): void {
+  private onCommandMessage(topic: string, payload: Uint8Array | string): void {
     const message = decodeCommandMessage(payload);
     if (!message.ok) {
       this.rejected(topic, message);

@@ -16,9 +16,16 @@ export {
   type GateSyncOptions,
   type GateSyncStatus,
   type GateSyncTuning,
+  type HttpConnector,
+  type MqttConnector,
+  mqttConnector,
   noDelay,
+  type SyncClock,
   type SyncLogEntry,
+  type SyncMqttClient,
+  systemSyncClock,
 } from "./gate-sync.js";
+export { MemoryMqttClient } from "./memory-mqtt.js";
 export * from "./protocol.js";
 export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
 export {

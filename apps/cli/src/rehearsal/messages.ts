@@ -1,3 +1,4 @@
+import type { GateProvisioning } from "@sesame/sync";
 import type { Gate } from "@sesame/venue";
 import type { PersonSpec } from "./population.js";
 import type { Mismatch, ProfileFigures } from "./report.js";
@@ -66,7 +67,8 @@ export interface SectorConfig {
   readonly venueDir: string;
   readonly dataDir: string;
   readonly gates: ReadonlyArray<{ readonly gate: Gate; readonly firstLane: number }>;
-  readonly provisioning: Readonly<Record<string, { seed: string; publicKey: string }>>;
+  /** Each gate's provisioning, as the sync-server handed it out (its GateSync runs on it). */
+  readonly provisioning: Readonly<Record<string, GateProvisioning>>;
   readonly rootPublicKey: string;
   readonly people: readonly PersonSpec[];
   readonly sharers: readonly number[];

@@ -1,15 +1,7 @@
+import type { ScanOutcome } from "@sesame/gate";
 import type { EntryLogEvent, ReasonCode } from "@sesame/gate-core";
 import { between, type Random, seededRandom } from "@sesame/hardware-sim";
-import type { ScanOutcome } from "@sesame/kiosk";
-import {
-  CacheSyncStore,
-  DEFAULT_GATE_TUNING,
-  decodeAck,
-  decodeStream,
-  encodeEventBatch,
-  signEventBatch,
-} from "@sesame/sync";
-import { createNodeSigner, type Ed25519Signer } from "@sesame/ticket";
+import { MemoryMqttClient, venueTopics } from "@sesame/sync";
 import { readSecrets, readWallets } from "@sesame/venue";
 import {
   emptyTruthTally,
@@ -41,10 +33,11 @@ import { STEWARD_ID, VirtualGate, type VirtualLane } from "./virtual-gate.js";
  * assisted scan waits for the steward, who confirms for an entitled holder and declines otherwise.
  * Every outcome is checked against the person's ground truth.
  *
- * The gates' sync (real messages, modeled transport): after each recorded event the gate's outbox
- * is sent as a batch signed with its provisioned key (what GateSync does); acknowledgements move
- * the cache's outbox; admissions from the server go into the cache (recordRemoteEntries), the ticket
- * feed through applyChanges.
+ * The gates' sync is each gate's own GateSync (outbox window, signed batches, acknowledgements,
+ * admissions and ticket feed, its timers on the sector's virtual clock), connected through an
+ * in-memory MQTT client (@sesame/sync's MemoryMqttClient): what it publishes on its events topic crosses the modeled
+ * uplink to the sync-server's ingest (venue-server.ts), and the server's acks, admissions and feed
+ * come back as messages on the topics it subscribed to.
  */
 
 interface LaneState {
@@ -60,13 +53,14 @@ type Person = PersonSpec;
 
 interface GateLink {
   readonly gate: VirtualGate;
-  readonly sync: CacheSyncStore;
-  readonly seed: Uint8Array;
-  /** Highest gateSeq sent / recorded / acknowledged by the server. */
-  sentUpTo: number;
+  /** The gate's current MQTT connection. */
+  client: MemoryMqttClient | undefined;
+  /** Where the server's messages reach it. */
+  readonly topics: { readonly ack: string; readonly admissions: string; readonly feed: string };
+  /** Highest gateSeq recorded / acknowledged by the server. */
   recorded: number;
   acked: number;
-  flushScheduled: boolean;
+  feedSequence: number;
   /** The uplink is in order: a batch never overtakes the previous one. */
   upFreeAt: number;
 }
@@ -75,7 +69,6 @@ export class Sector {
   private readonly clock: VirtualClock;
   private readonly random: Random;
   private readonly timings: HumanTimings = DEFAULT_TIMINGS;
-  private readonly signer: Ed25519Signer = createNodeSigner();
   private readonly gates: VirtualGate[] = [];
   private readonly links = new Map<string, GateLink>();
   private readonly states = new Map<VirtualLane, LaneState>();
@@ -151,7 +144,27 @@ export class Sector {
     const s = new Sector(config);
     const rootPublicKey = Uint8Array.from(Buffer.from(config.rootPublicKey, "hex"));
     for (const { gate, firstLane } of config.gates) {
-      const g = VirtualGate.open({
+      const provisioning = config.provisioning[gate.id];
+      if (!provisioning) throw new Error(`gate ${gate.id} is not provisioned`);
+      const topics = venueTopics(provisioning.venueId);
+      const events = topics.gate(gate.id, "events");
+      const replay = topics.gate(gate.id, "replay");
+      // The gate's sync client connects once started, after its link is set below.
+      let link: GateLink | undefined;
+      const g = await VirtualGate.open({
+        sync: {
+          provisioning,
+          connect: () => {
+            const client = new MemoryMqttClient(s.clock, (topic, payload) => {
+              if (topic === events && link) s.uplink(link, String(payload));
+              else if (topic === replay) s.count("replayRequests");
+              else s.count("mqttOtherPublishes");
+            });
+            if (link) link.client = client;
+            return client;
+          },
+          outboxWork: (work) => s.timed("wallMsOutbox", work),
+        },
         gate,
         dataDir: config.dataDir,
         venueDir: config.venueDir,
@@ -163,19 +176,17 @@ export class Sector {
         hooks: s.hooks(),
       });
       s.gates.push(g);
-      const prov = config.provisioning[gate.id];
-      if (!prov) throw new Error(`gate ${gate.id} is not provisioned`);
-      const acked = g.store.lastGateSeq() - g.store.outboxDepth();
-      s.links.set(gate.id, {
+      link = {
         gate: g,
-        sync: new CacheSyncStore(g.store),
-        seed: Uint8Array.from(Buffer.from(prov.seed, "hex")),
-        sentUpTo: acked,
+        client: undefined,
+        topics: { ack: topics.gate(gate.id, "ack"), admissions: topics.admissions, feed: topics.feed },
         recorded: g.store.lastGateSeq(),
-        acked,
-        flushScheduled: false,
+        acked: g.store.lastGateSeq() - g.store.outboxDepth(),
+        feedSequence: g.store.feedSequence,
         upFreeAt: 0,
-      });
+      };
+      s.links.set(gate.id, link);
+      s.watchSync(link);
       for (const lane of g.lanes) {
         const state: LaneState = {
           lane,
@@ -192,6 +203,12 @@ export class Sector {
     await s.clock.run(s.clock.now() + 5_000, () => s.gates.every((g) => g.online));
     if (!s.gates.every((g) => g.online))
       throw new Error("some lanes did not come online on their in-memory links");
+    for (const g of s.gates) g.assembled.start();
+    await s.clock.run(s.clock.now() + 1_000, () =>
+      s.gates.every((g) => g.assembled.sync?.status().connected),
+    );
+    if (!s.gates.every((g) => g.assembled.sync?.status().connected))
+      throw new Error("some gates' sync clients did not connect over the in-memory MQTT link");
     if (s.clock.now() >= config.windowStart) throw new Error("the sector opened after its window started");
     s.scheduleArrival();
     const sampler = () => {
@@ -214,10 +231,7 @@ export class Sector {
       onRecorded: (gate: VirtualGate, event: EntryLogEvent) => {
         if (event.kind === "annulled") this.r.truth.annulled++;
         const link = this.links.get(gate.gate.id);
-        if (link) {
-          link.recorded = Math.max(link.recorded, event.gateSeq);
-          this.notify(link);
-        }
+        if (link) link.recorded = Math.max(link.recorded, event.gateSeq);
       },
       onUnlockLatency: (_lane: VirtualLane, wall: number, virtualMs: number) => {
         this.r.unlockWall.push(wall);
@@ -288,23 +302,15 @@ export class Sector {
 
   private deliver(m: Inbound, payloads: readonly string[]): void {
     switch (m.kind) {
-      case "ack": {
-        const link = this.links.get(m.gateId);
-        if (link) this.timed("wallMsAcks", () => this.acknowledged(link, m.payload));
+      case "ack":
+        this.toGate(m.gateId, "ack", "wallMsAcks", m.payload);
         return;
-      }
-      case "admissions": {
-        const link = this.links.get(m.gateId);
-        const payload = payloads[m.payload];
-        if (link && payload !== undefined) this.timed("wallMsFanOut", () => this.admissions(link, payload));
+      case "admissions":
+        this.toGate(m.gateId, "admissions", "wallMsFanOut", payloads[m.payload]);
         return;
-      }
-      case "feed": {
-        const link = this.links.get(m.gateId);
-        const payload = payloads[m.payload];
-        if (link && payload !== undefined) this.timed("wallMsFeed", () => this.feed(link, payload));
+      case "feed":
+        this.toGate(m.gateId, "feed", "wallMsFeed", payloads[m.payload]);
         return;
-      }
       case "person":
         this.outstanding++;
         this.arrive(m.person);
@@ -314,88 +320,56 @@ export class Sector {
 
   // ------------------------------------------------------------------------------ gate sync
 
-  /** After each recorded event (GateSync.notifyOutbox): send soon, coalesced. */
-  private notify(link: GateLink): void {
-    if (link.flushScheduled) return;
-    link.flushScheduled = true;
-    this.clock.setTimeout(() => {
-      link.flushScheduled = false;
-      this.timed("wallMsOutbox", () => this.flush(link));
-    }, 0);
+  /** A batch the gate's GateSync published: it reaches the server a network hop later, in order. */
+  private uplink(link: GateLink, payload: string): void {
+    this.count("batches");
+    const at = Math.max(this.clock.now() + this.hop(), link.upFreeAt + 1);
+    link.upFreeAt = at;
+    this.outbound.push({ kind: "batch", at, gateId: link.gate.gate.id, payload });
   }
 
   private hop(): number {
     return HOP_MIN_MS + Math.round(Math.min(HOP_MAX_MS, exponential(this.random, HOP_TAIL_MS)));
   }
 
-  private flush(link: GateLink): void {
-    const gateId = link.gate.gate.id;
-    // Skips the read when nothing was recorded since the last batch (GateSync reads anyway).
-    while (link.sentUpTo < link.recorded) {
-      const room = DEFAULT_GATE_TUNING.windowEvents - (link.sentUpTo - link.acked);
-      if (room <= 0) return;
-      const rows = link.sync.outboxPending(link.sentUpTo, Math.min(DEFAULT_GATE_TUNING.batchEvents, room));
-      const first = rows[0];
-      const last = rows[rows.length - 1];
-      if (!first || !last) return;
-      const payload = encodeEventBatch(
-        signEventBatch(gateId, first.gateSeq - 1, rows, link.seed, this.signer),
-      );
-      link.sentUpTo = last.gateSeq;
-      this.count("batches");
-      this.count("eventsSent", rows.length);
-      const at = Math.max(this.clock.now() + this.hop(), link.upFreeAt + 1);
-      link.upFreeAt = at;
-      this.outbound.push({ kind: "batch", at, gateId, payload });
+  /** A server message reaching a gate's MQTT client, on the topic the gate subscribed to. */
+  private toGate(
+    gateId: string,
+    topic: keyof GateLink["topics"],
+    counter: string,
+    payload: string | undefined,
+  ): void {
+    const link = this.links.get(gateId);
+    const client = link?.client;
+    if (!link || !client?.connected || payload === undefined) {
+      this.error(new Error(`a message for gate ${gateId} found no connected gate`));
+      return;
     }
+    this.timed(counter, () => client.deliver(link.topics[topic], payload));
   }
 
-  private acknowledged(link: GateLink, payload: string): void {
-    const ack = decodeAck(payload);
-    if (!ack.ok) throw new Error(`gate ${link.gate.gate.id}: bad ack: ${ack.detail}`);
-    this.count("acks");
-    const upTo = ack.value.upToGateSeq;
-    if (ack.value.resync) link.sentUpTo = upTo;
-    if (upTo > link.acked) {
-      link.sync.acknowledgeOutbox(upTo);
-      link.acked = upTo;
-    }
-    this.flush(link);
-  }
-
-  private readonly decoded = new Map<string, readonly EntryLogEvent[]>();
-
-  private admissions(link: GateLink, payload: string): void {
-    // Every gate decodes the same bytes to the same entries: decoded once per sector.
-    let events = this.decoded.get(payload);
-    if (!events) {
-      const message = decodeStream(payload);
-      if (!message.ok || message.value.stream !== "admissions")
-        throw new Error(`admissions message refused: ${message.ok ? message.value.stream : message.detail}`);
-      events = message.value.entries.map((e) => e.event);
-      if (this.decoded.size > 64) this.decoded.clear();
-      this.decoded.set(payload, events);
-    }
-    const now = this.clock.now();
-    const gateId = link.gate.gate.id;
-    // As GateSync does: one message, one transaction.
-    const remote = events.filter((event) => event.gateId !== gateId);
-    const outcomes = link.gate.store.recordRemoteEntries(remote);
-    for (const [i, event] of remote.entries()) {
-      if (outcomes[i] === "recorded") {
-        this.count("remoteEntriesApplied");
-        this.r.fanOut.push(now - event.at);
-      } else this.count("remoteDuplicates");
-    }
-  }
-
-  private feed(link: GateLink, payload: string): void {
-    const message = decodeStream(payload);
-    if (!message.ok || message.value.stream !== "feed") throw new Error("feed message refused");
-    const fresh = message.value.changes.filter((c) => c.sequence > link.sync.feedSequence());
-    if (fresh.length === 0) return;
-    link.sync.applyChanges(fresh);
-    this.count("feedChangesApplied", fresh.length);
+  /** What the gate's sync client reports: acknowledgements, entries at other gates, the feed. */
+  private watchSync(link: GateLink): void {
+    const sync = link.gate.assembled.sync;
+    if (!sync) throw new Error(`gate ${link.gate.gate.id} has no sync client`);
+    sync.on("ack", (upTo) => {
+      this.count("acks");
+      link.acked = Math.max(link.acked, upTo);
+    });
+    sync.on("remote-entry", (event) => {
+      this.count("remoteEntriesApplied");
+      this.r.fanOut.push(this.clock.now() - event.at);
+    });
+    sync.on("feed-applied", (sequence) => {
+      this.count("feedChangesApplied", sequence - link.feedSequence);
+      link.feedSequence = sequence;
+    });
+    // The modeled link loses nothing: a resend, a replay request or a refused message is a fault.
+    sync.on("log", (entry) => {
+      if (entry.level === "info") return;
+      this.count(`sync:${entry.code}`);
+      this.error(new Error(`gate ${link.gate.gate.id}: sync ${entry.level} ${entry.code}: ${entry.detail}`));
+    });
   }
 
   // ------------------------------------------------------------------------------ the crowd

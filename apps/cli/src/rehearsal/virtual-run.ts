@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { seededRandom } from "@sesame/hardware-sim";
+import type { GateProvisioning } from "@sesame/sync";
 import { openServerStore, provisionGateInStore } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type Gate, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
@@ -66,10 +67,10 @@ export interface VirtualRehearsalOptions {
 export const REAL_VIRTUAL: readonly string[] = [
   "Admission decisions: @sesame/gate-core decideScan with node:crypto Ed25519 checks of the issuer signature and the device proof, on the text the reader reported.",
   "Gate caches: one @sesame/cache GateStore (SQLite, WAL, synchronous=FULL) per gate, loaded from the venue's signed gate bundle; every authorized / entered / refused / annulled record is a committed transaction.",
-  "Gate backends: apps/kiosk GateBackend (scan → decide → durable authorize → unlock → passage → entered, or annulled when nobody walks through); steward confirmations through confirmAssisted / declineAssisted.",
+  "Gates: each built by @sesame/gate's createGate, as every gate process builds its own, on the virtual clock; its GateBackend (scan → decide → durable authorize → unlock → passage → entered, or annulled when nobody walks through); steward confirmations through confirmAssisted / declineAssisted.",
   "Lanes: the bridge's OSDP ControlPanel and Lane per lane, talking real OSDP frames (CRC-16, sequence numbers, POLL, OUT, LED, BUZ, RAW, ISTATR) over an in-memory byte link to @sesame/hardware-sim's LaneController, Turnstile and SimReader on a SimBus.",
-  "Scanner input: reader RAW reports normalized (normalizeScanBytes) and debounced (ScanDebouncer) as the gate node does.",
-  "Sync: event batches read from each cache's outbox (CacheSyncStore) and signed with the gate's provisioned key (signEventBatch); the sync-server's decodeEventBatch, verifyEventBatch, decodeBatchEvents and ServerStore.ingest (idempotent by event id, in order per gate, presence, double-entry and forgery alerts); acknowledgements (encodeAck / decodeAck → acknowledgeOutbox); the admission fan-out (encodeAdmissions / decodeStream → recordRemoteEntries in every other gate's cache); the ticket feed (encodeFeed → applyChanges).",
+  "Scanner input: the gate's own scan intake (reader RAW reports → normalizeScanBytes → ScanDebouncer → GateBackend.scan).",
+  "Sync: each gate's own GateSync (outbox window, signed batches, ack timeouts, replays, heartbeats, admissions and ticket feed into the cache) on the virtual clock, over an in-memory MQTT client; the sync-server's decodeEventBatch, verifyEventBatch, decodeBatchEvents and ServerStore.ingest (idempotent by event id, in order per gate, presence, double-entry and forgery alerts); its acknowledgements (encodeAck), admission fan-out to every gate (encodeAdmissions) and ticket feed (encodeFeed).",
   "Venue data: a demo venue from @sesame/venue (keys, signed trust list and gate bundle, resales, transfers, cancellations, printed confirmations, late sales), provisioned gates (provisionGateInStore).",
 ];
 
@@ -79,7 +80,7 @@ export const MODELED_VIRTUAL: readonly string[] = [
   "Phones: codes made with the demo venue's issuer and device keys (a fresh 15 s device proof at each presentation); screenshots two minutes old; forgeries with one character changed.",
   "Stewards: confirm an assisted scan when the ground truth says the holder is entitled (no steward errors).",
   "OSDP timing: no wire time (the bus is not paced at 115,200 baud); a quiet lane's idle polls are elided, its first poll after a quiet spell comes a random part of the 50 ms poll interval later (--full-polling keeps them all).",
-  `Network and broker: a lossless, in-order link per gate and direction, ${HOP_MIN_MS} ms + exponential (mean 5 ms) per hop; GateSync's batch and window sizes without its timers and resends (the drills test losses). The MQTT broker and HTTP are not in the loop.`,
+  `Network and broker: a lossless, in-order link per gate and direction, ${HOP_MIN_MS} ms + exponential (mean 5 ms) per hop, so GateSync never needs its resends and reconnections (the drills test losses). No MQTT broker (an in-memory client per gate) and no HTTP in the loop.`,
   "Disks: the SQLite files live in one folder (tmpfs by default: 25+ gates' fsyncs on one shared disk would measure that disk, not a gate's).",
 ];
 
@@ -208,11 +209,8 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
     const venueDir = join(dir, "venue");
     writeVenueDirectory(venueDir, demo, signer);
     const store = openServerStore(venueDir, join(dir, "server"), startAt);
-    const provisioning: Record<string, { seed: string; publicKey: string }> = {};
-    for (const g of demo.venue.gates) {
-      const p = provisionGateInStore(store, g.id, startAt);
-      provisioning[g.id] = { seed: p.gateSigningSeed, publicKey: p.gatePublicKey };
-    }
+    const provisioning: Record<string, GateProvisioning> = {};
+    for (const g of demo.venue.gates) provisioning[g.id] = provisionGateInStore(store, g.id, startAt);
 
     // ------------------------------------------------------------------ the crowd
     const population = makePopulation(demo, { count: options.spectators, session: 1, random, mix });

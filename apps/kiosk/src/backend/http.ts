@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, resolve, sep } from "node:path";
 import { ControlPanelError, LaneError } from "@sesame/bridge";
 import { CacheError, type GateStore } from "@sesame/cache";
+import { type GateBackend, LaneActionError, type LaneView, type ScanOutcome } from "@sesame/gate";
 import {
   type Language,
   localParts,
@@ -12,7 +13,6 @@ import {
   type StewardMessage,
   stewardMessages,
 } from "@sesame/gate-core";
-import { type GateBackend, LaneActionError, type LaneView, type ScanOutcome } from "./gate-backend.js";
 
 /*
  * The kiosk's HTTP face for the steward UI (docs/kiosk-api.md): the built UI itself, state and

@@ -8,7 +8,7 @@ import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, type WalletEntry, walletCode, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GateAlert, GateBackend } from "../src/backend/gate-backend.js";
+import { type GateAlert, GateBackend } from "../src/gate-backend.js";
 
 const HOUR = 3_600_000;
 
