@@ -33,6 +33,7 @@ export {
 } from "./http/auth.js";
 export { csvField, ENTRY_CSV_COLUMNS } from "./http/export.js";
 export { DASHBOARD_CSP } from "./http/static.js";
+export { type BatchOutcome, type BatchStore, handleEventBatch } from "./ingest/batch.js";
 export { type MosquittoConfigOptions, type MosquittoFiles, writeMosquittoConfig } from "./mosquitto.js";
 export { mosquittoHash, verifyMosquittoHash } from "./secrets.js";
 export {

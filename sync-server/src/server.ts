@@ -3,9 +3,7 @@ import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import {
   type Command,
-  decodeBatchEvents,
   decodeCommandAck,
-  decodeEventBatch,
   decodeGateHeartbeat,
   decodeReplay,
   decodeStatus,
@@ -26,7 +24,6 @@ import {
   signCommandText,
   type VenueTopics,
   venueTopics,
-  verifyEventBatch,
 } from "@sesame/sync";
 import {
   createNodeSigner,
@@ -59,6 +56,7 @@ import { ApiError } from "./errors.js";
 import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
+import { handleEventBatch } from "./ingest/batch.js";
 import { KeyDesk } from "./keys/trust-list.js";
 import type { RejectionRecord, ServerStore, StoredEvent } from "./store.js";
 import { controlCharacter, printable } from "./text.js";
@@ -472,44 +470,14 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   }
 
   private onEvents(gateId: string, publicKey: string, topic: string, payload: Buffer): undefined {
-    const batch = decodeEventBatch(payload);
-    if (!batch.ok) return this.reject(gateId, topic, batch.reason, batch.detail, payload);
-    if (batch.value.gateId !== gateId)
-      return this.reject(
-        gateId,
-        topic,
-        "gate-mismatch",
-        `batch claims gate ${batch.value.gateId} on gate ${gateId}'s topic`,
-        payload,
-      );
-    if (!verifyEventBatch(batch.value, Buffer.from(publicKey, "hex"), this.verifier))
-      return this.reject(
-        gateId,
-        topic,
-        "bad-signature",
-        `batch is not signed by gate ${gateId}'s key`,
-        payload,
-      );
-    const events = decodeBatchEvents(batch.value.events);
-    if (!events.ok) return this.reject(gateId, topic, events.reason, events.detail, payload);
     const now = this.now();
-    const result = this.store.ingest(gateId, batch.value, events.value, now);
+    const outcome = handleEventBatch(this.store, this.verifier, gateId, publicKey, payload, now);
+    if (outcome.kind === "refused")
+      return this.reject(gateId, topic, outcome.reason, outcome.detail, payload);
     const ackTopic = this.topics.gate(gateId, "ack");
-    if (result.kind === "resync") {
-      this.publish(
-        ackTopic,
-        encodeAck({ upToGateSeq: result.acked, at: now, resync: { after: batch.value.after } }),
-      );
-      return;
-    }
-    this.publish(
-      ackTopic,
-      encodeAck({
-        upToGateSeq: result.acked,
-        at: now,
-        ...(result.rejected.length ? { rejected: result.rejected } : {}),
-      }),
-    );
+    this.publish(ackTopic, outcome.ack);
+    if (outcome.kind === "resync") return;
+    const { result } = outcome;
     for (const r of result.rejected) {
       this.log(
         printable(`rejected from ${gateId} on ${topic}: ${r.reason}: gateSeq ${r.gateSeq}: ${r.detail}`),
@@ -523,8 +491,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         detail: `gateSeq ${r.gateSeq}: ${r.detail}`,
       });
     }
-    if (result.admissions.length > 0)
-      this.publish(this.topics.admissions, encodeAdmissions({ entries: result.admissions }));
+    if (outcome.admissions !== undefined) this.publish(this.topics.admissions, outcome.admissions);
     if (result.stored.length > 0) this.emit("entries", result.stored);
     for (const alert of result.alerts) {
       this.log(`ALERT ${alert.detail}`);

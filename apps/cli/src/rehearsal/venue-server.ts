@@ -1,27 +1,18 @@
 import type { Random } from "@sesame/hardware-sim";
-import {
-  decodeBatchEvents,
-  decodeEventBatch,
-  encodeAck,
-  encodeAdmissions,
-  encodeFeed,
-  MAX_REPLAY_ITEMS,
-  verifyEventBatch,
-} from "@sesame/sync";
-import type { ServerStore } from "@sesame/sync-server";
+import { encodeFeed, MAX_REPLAY_ITEMS } from "@sesame/sync";
+import { handleEventBatch, type ServerStore } from "@sesame/sync-server";
 import { createNodeVerifier, type Ed25519Verifier } from "@sesame/ticket";
 import { HOP_MAX_MS, HOP_MIN_MS, HOP_TAIL_MS, type Inbound } from "./messages.js";
 import type { PersonSpec } from "./population.js";
 import { exponential } from "./timing.js";
 
 /*
- * The sync-server's side of a virtual rehearsal, in the main thread: gate batches are handled by
- * the server's own code in the order they reach it — decodeEventBatch, the gate's key as the
- * server provisioned it (verifyEventBatch), decodeBatchEvents, ServerStore.ingest (idempotent by
- * event id, in order per gate, presence and double-entry, forgery and clock alerts) — and its
- * answers go back over the modeled network: the ack to the gate, the admissions to every gate
- * (encodeAdmissions), the ticket feed (encodeFeed). SyncServer.onEvents is private, so its steps
- * are called here one by one, in its order; the MQTT broker is the modeled link.
+ * The sync-server's side of a virtual rehearsal, in the main thread: gate batches are handled, in
+ * the order they reach the server, by the function the sync-server itself runs on every batch
+ * (handleEventBatch: decode, the gate's key as the server provisioned it, ServerStore.ingest —
+ * idempotent by event id, in order per gate, presence and double-entry, forgery and clock alerts),
+ * and its answers go back over the modeled network: the ack to the gate, the admissions to every
+ * gate, the ticket feed (encodeFeed). The MQTT broker is the modeled link.
  */
 
 interface Arrival {
@@ -123,44 +114,29 @@ export class VenueServer {
     this.stats.wallMsIngest += performance.now() - t;
   }
 
-  /** SyncServer.onEvents, step by step. */
+  /** The sync-server's own handling of a batch (handleEventBatch, as SyncServer.onEvents). */
   private ingest(now: number, gateId: string, payload: string): void {
     this.stats.batches++;
-    const batch = decodeEventBatch(payload);
-    const record = this.store.gate(gateId);
-    const publicKey = record?.publicKey ? Buffer.from(record.publicKey, "hex") : undefined;
-    if (!batch.ok || batch.value.gateId !== gateId || !publicKey) {
+    const publicKey = this.store.gate(gateId)?.publicKey;
+    if (!publicKey) {
       this.stats.rejectedBatches++;
       return;
     }
-    if (!verifyEventBatch(batch.value, publicKey, this.verifier)) {
+    const outcome = handleEventBatch(this.store, this.verifier, gateId, publicKey, payload, now);
+    if (outcome.kind === "refused") {
       this.stats.rejectedBatches++;
       return;
     }
-    const events = decodeBatchEvents(batch.value.events);
-    if (!events.ok) {
-      this.stats.rejectedBatches++;
-      return;
-    }
-    const result = this.store.ingest(gateId, batch.value, events.value, now);
-    if (result.kind === "resync") {
-      this.stats.resyncs++;
-      const ack = encodeAck({ upToGateSeq: result.acked, at: now, resync: { after: batch.value.after } });
-      this.deliver(gateId, now, (at) => ({ kind: "ack", at, gateId, payload: ack }));
-      return;
-    }
-    this.stats.rejectedEvents += result.rejected.length;
-    for (const alert of result.alerts)
-      this.stats.alerts[alert.type] = (this.stats.alerts[alert.type] ?? 0) + 1;
-    const ack = encodeAck({
-      upToGateSeq: result.acked,
-      at: now,
-      ...(result.rejected.length ? { rejected: result.rejected } : {}),
-    });
+    if (outcome.kind === "resync") this.stats.resyncs++;
+    const ack = outcome.ack;
     this.deliver(gateId, now, (at) => ({ kind: "ack", at, gateId, payload: ack }));
-    if (result.admissions.length > 0) {
+    if (outcome.kind === "resync") return;
+    this.stats.rejectedEvents += outcome.result.rejected.length;
+    for (const alert of outcome.result.alerts)
+      this.stats.alerts[alert.type] = (this.stats.alerts[alert.type] ?? 0) + 1;
+    if (outcome.admissions !== undefined) {
       this.stats.admissionMessages++;
-      const text = { text: encodeAdmissions({ entries: result.admissions }) };
+      const text = { text: outcome.admissions };
       for (const g of this.sectorOf.keys())
         this.deliver(g, now, (at) => ({ kind: "admissions", at, gateId: g, payload: text }));
     }

@@ -1,0 +1,85 @@
+import {
+  decodeBatchEvents,
+  decodeEventBatch,
+  encodeAck,
+  encodeAdmissions,
+  type RejectReason,
+  verifyEventBatch,
+} from "@sesame/sync";
+import type { Ed25519Verifier } from "@sesame/ticket";
+import type { IngestResult } from "./ingest.js";
+
+/*
+ * What the sync-server does with a batch a gate published on its `events` topic: decode it, check
+ * that it claims the gate whose topic it came on and carries that gate's signature, decode its
+ * events, store them (ingest.ts), and say what goes back: the ack to the gate and the admissions
+ * fan-out to every gate. The server (server.ts) and the rehearsal's modeled venue network both run
+ * this one function, so the rehearsal measures the ingest that ships; publishing, logging and
+ * alerts stay with the caller.
+ */
+
+/** The part of the server's store a batch needs. */
+export interface BatchStore {
+  ingest(
+    gateId: string,
+    batch: { after: number; sig: string; events: string },
+    rawEvents: readonly unknown[],
+    receivedAt: number,
+  ): IngestResult;
+}
+
+export type BatchOutcome =
+  /** Not stored: the batch is malformed, claims another gate, or is not signed by this gate. */
+  | { readonly kind: "refused"; readonly reason: RejectReason; readonly detail: string }
+  /** The batch does not follow the gate's last ack: nothing stored, the gate resends from `ack`. */
+  | { readonly kind: "resync"; readonly ack: string }
+  | {
+      readonly kind: "stored";
+      readonly ack: string;
+      readonly result: Extract<IngestResult, { kind: "stored" }>;
+      /** The admissions message for every gate, when the batch admitted or let out anyone. */
+      readonly admissions: string | undefined;
+    };
+
+export function handleEventBatch(
+  store: BatchStore,
+  verifier: Ed25519Verifier,
+  gateId: string,
+  /** The gate's provisioned public key, hex. */
+  publicKey: string,
+  payload: Buffer | string,
+  now: number,
+): BatchOutcome {
+  const batch = decodeEventBatch(payload);
+  if (!batch.ok) return { kind: "refused", reason: batch.reason, detail: batch.detail };
+  if (batch.value.gateId !== gateId)
+    return {
+      kind: "refused",
+      reason: "gate-mismatch",
+      detail: `batch claims gate ${batch.value.gateId} on gate ${gateId}'s topic`,
+    };
+  if (!verifyEventBatch(batch.value, Buffer.from(publicKey, "hex"), verifier))
+    return {
+      kind: "refused",
+      reason: "bad-signature",
+      detail: `batch is not signed by gate ${gateId}'s key`,
+    };
+  const events = decodeBatchEvents(batch.value.events);
+  if (!events.ok) return { kind: "refused", reason: events.reason, detail: events.detail };
+  const result = store.ingest(gateId, batch.value, events.value, now);
+  if (result.kind === "resync")
+    return {
+      kind: "resync",
+      ack: encodeAck({ upToGateSeq: result.acked, at: now, resync: { after: batch.value.after } }),
+    };
+  return {
+    kind: "stored",
+    ack: encodeAck({
+      upToGateSeq: result.acked,
+      at: now,
+      ...(result.rejected.length ? { rejected: result.rejected } : {}),
+    }),
+    result,
+    admissions: result.admissions.length > 0 ? encodeAdmissions({ entries: result.admissions }) : undefined,
+  };
+}
