@@ -19,6 +19,7 @@ import {
   MAX_REPLAY_ITEMS,
   noDelay,
   parseTopic,
+  type RefusedMessages,
   type RejectReason,
   SERVER_USERNAME,
   signCommandText,
@@ -32,7 +33,13 @@ import {
   type Ed25519Verifier,
   keyPairFromSeed,
 } from "@sesame/ticket";
-import { encodeGateBundle, readSecrets, signBundleBytes, type TicketChange, type Venue } from "@sesame/venue";
+import {
+  encodeGateBundle,
+  readSecrets,
+  type SignedTicketChange,
+  signBundleBytes,
+  type Venue,
+} from "@sesame/venue";
 import { connect, type MqttClient } from "mqtt";
 import {
   type Alert,
@@ -41,6 +48,7 @@ import {
   gateOfflineDetail,
   mayAcknowledge,
   type NewAlert,
+  refusedMessageDetail,
   silentGateDetail,
 } from "./alerts/policy.js";
 import {
@@ -157,6 +165,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private bundleCache: { key: string; bytes: Buffer; signature: string } | undefined;
   /** Gates whose clock is off now: alerted once on the way out of range, not at every heartbeat. */
   private readonly skewedGates = new Set<string>();
+  /** Per gate, the count of refused messages last reported (a new count is a new refusal). */
+  private readonly refusalCounts = new Map<string, number>();
   /** Gates online but silent: alerted once until they speak again. */
   private readonly silentGates = new Set<string>();
   private closeHttp: (() => Promise<void>) | undefined;
@@ -185,7 +195,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (!commandSeed) throw new Error("store has no command key");
     this.commandSeed = Buffer.from(commandSeed, "hex");
     this.commandPublicKey = Buffer.from(keyPairFromSeed(this.commandSeed).publicKey).toString("hex");
-    const publishChanges = (changes: readonly TicketChange[]) => this.publishChanges(changes);
+    const publishChanges = (changes: readonly SignedTicketChange[]) => this.publishChanges(changes);
     const areas = store.areas;
     this.tickets = new TicketDesk({
       feed: areas.feed,
@@ -197,13 +207,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     });
     this.keys = new KeyDesk({
       keys: areas.keys,
-      feed: areas.feed,
       venue: this.venue,
       rootSeed: this.rootSeed,
       signer: this.signer,
       now: this.now,
       publishTrustList: (list) => this.publish(this.topics.trustList, encodeTrustList(list), true),
-      publishChanges,
     });
   }
 
@@ -450,6 +458,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
           this.publish(this.topics.gate(gateId, "ack"), encodeAck({ upToGateSeq: gate.ackedSeq, at: now }));
         }
         this.watchClock(gateId, hb.value.clockOffsetMs);
+        this.watchRefusals(gateId, hb.value.refused);
         this.emit("presence", gateId);
         return;
       }
@@ -510,14 +519,22 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     }
     if (stream === "feed") {
       const head = this.store.feedSequence();
-      if (from <= this.store.feedBase() || head - from > this.tuning.snapshotThreshold) {
+      const snapshot = (): undefined => {
         this.publish(
           out,
           encodeFeed({ changes: [], snapshot: { feedSequence: head, path: "/api/gate/bundle" } }),
         );
-        return;
-      }
+      };
+      if (from <= this.store.feedBase() || head - from > this.tuning.snapshotThreshold) return snapshot();
       const changes = this.store.changesFrom(from, MAX_REPLAY_ITEMS);
+      // Gates refuse changes signed by a key revoked since: the snapshot carries their outcome instead.
+      const revoked = new Set(
+        this.store
+          .issuerKeys()
+          .filter((k) => k.revoked)
+          .map((k) => k.keyId),
+      );
+      if (revoked.size > 0 && changes.some((c) => revoked.has(c.keyId))) return snapshot();
       const last = changes[changes.length - 1];
       this.publish(out, encodeFeed({ changes, ...(last && last.sequence < head ? { more: true } : {}) }));
       return;
@@ -555,6 +572,22 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (this.skewedGates.has(gateId)) return;
     this.skewedGates.add(gateId);
     this.raiseGateAlert("clock-skew", gateId, detail);
+  }
+
+  /**
+   * A gate reports the messages it refused (failed signature or key checks) in its heartbeat: each
+   * new one is recorded and logged on one line, and alerted (one open alert per gate at a time).
+   */
+  private watchRefusals(gateId: string, refused: RefusedMessages | undefined): void {
+    if (!refused || this.refusalCounts.get(gateId) === refused.count) return;
+    this.refusalCounts.set(gateId, refused.count);
+    this.reject(
+      gateId,
+      refused.topic,
+      refused.reason,
+      `refused by gate ${gateId} (${refused.count} since it started): ${refused.detail}`,
+    );
+    this.raiseGateAlert("refused-message", gateId, refusedMessageDetail(gateId, refused));
   }
 
   /** The Last Will covers a dead connection; this covers a gate whose link is up but that says nothing. */
@@ -595,7 +628,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // -------------------------------------------------------------------------------------------
   // Ticket operations (HTTP API, admin)
 
-  private publishChanges(changes: readonly TicketChange[]): void {
+  private publishChanges(changes: readonly SignedTicketChange[]): void {
     for (let i = 0; i < changes.length; i += MAX_REPLAY_ITEMS)
       this.publish(this.topics.feed, encodeFeed({ changes: changes.slice(i, i + MAX_REPLAY_ITEMS) }));
   }

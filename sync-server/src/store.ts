@@ -1,6 +1,6 @@
 import type { AdmissionEntry, Command, CommandAck, GateHeartbeat } from "@sesame/sync";
 import type { SignedTrustListJson } from "@sesame/ticket";
-import type { BundleTicket, GateBundle, Revocation, TicketChange, Venue } from "@sesame/venue";
+import type { BundleTicket, GateBundle, Revocation, SignedTicketChange, Venue } from "@sesame/venue";
 import Database from "better-sqlite3";
 import type { Alert, AlertType, NewAlert } from "./alerts/policy.js";
 import { AlertRepository } from "./alerts/repository.js";
@@ -99,7 +99,7 @@ export class ServerStore {
   initialize(input: {
     venue: Venue;
     bundle: GateBundle;
-    changes: readonly TicketChange[];
+    changes: readonly SignedTicketChange[];
     trustList: SignedTrustListJson;
     issuerKeys: readonly IssuerKeyRecord[];
     now: number;
@@ -310,7 +310,7 @@ export class ServerStore {
     return this.areas.feed.feedSequence();
   }
 
-  changesFrom(from: number, limit: number): TicketChange[] {
+  changesFrom(from: number, limit: number): SignedTicketChange[] {
     return this.areas.feed.changesFrom(from, limit);
   }
 
@@ -324,8 +324,8 @@ export class ServerStore {
 
   appendChanges<T>(
     now: number,
-    build: (nextSequence: () => number) => { changes: TicketChange[]; result: T },
-  ): { changes: TicketChange[]; result: T } {
+    build: (nextSequence: () => number) => { changes: SignedTicketChange[]; result: T },
+  ): { changes: SignedTicketChange[]; result: T } {
     return this.areas.feed.appendChanges(now, build);
   }
 

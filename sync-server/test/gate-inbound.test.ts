@@ -16,6 +16,7 @@ import {
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
+import { issuerChangeSigner } from "@sesame/venue";
 import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../src/broker/aedes.js";
@@ -75,7 +76,25 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
     const url = await openBroker();
     const rootSeed = Buffer.alloc(32, 1);
     const commandSeed = Buffer.alloc(32, 2);
-    const store = new MemoryGateStore("A1", { feedSequence: 5 });
+    const issuerSeed = Buffer.alloc(32, 4);
+    const issuer = issuerChangeSigner("SDF", { keyId: 1, seed: issuerSeed }, signer);
+    const store = new MemoryGateStore("A1", {
+      feedSequence: 5,
+      trustList: {
+        venue: "SDF",
+        version: 1,
+        issuedAt: 0,
+        keys: [
+          {
+            keyId: 1,
+            publicKey: keyPairFromSeed(issuerSeed).publicKey,
+            validFrom: 0,
+            validUntil: 2 ** 31,
+            revoked: false,
+          },
+        ],
+      },
+    });
     const logs: SyncLogEntry[] = [];
     const executed: Command[] = [];
     const sync = new GateSync({
@@ -155,6 +174,21 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
       }),
     );
     await waitFor(() => rejected().some((l) => l.reason === "bad-signature"), 5000, "forged command refused");
+    // A feed change signed by a stranger's key under the issuer's key id: refused, not applied.
+    const stranger = issuerChangeSigner("SDF", { keyId: 1, seed: Buffer.alloc(32, 8) }, signer);
+    const refusedBefore = sync.status().refusedMessages;
+    await publishBounded(
+      client,
+      t.feed,
+      encodeFeed({ changes: [stranger.sign({ sequence: 6, type: "cancel", ticketId: 100_003 })] }),
+    );
+    await waitFor(
+      () => sync.status().refusedMessages === refusedBefore + 1,
+      5000,
+      "forged feed change refused",
+    );
+    expect(rejected().at(-1)).toMatchObject({ topic: t.feed, reason: "bad-signature" });
+    expect(store.feedSequence()).toBe(5);
 
     // Valid messages after all that: applied.
     const remote: EntryLogEvent = {
@@ -174,7 +208,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
     await publishBounded(
       client,
       t.feed,
-      encodeFeed({ changes: [{ sequence: 6, type: "cancel", ticketId: 100_002 }] }),
+      encodeFeed({ changes: [issuer.sign({ sequence: 6, type: "cancel", ticketId: 100_002 })] }),
     );
     const good: Command = { ...forged, id: "cmd-good", by: "supervisor" };
     const goodJson = JSON.stringify(good);

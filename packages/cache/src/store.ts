@@ -21,6 +21,7 @@ import {
 } from "@sesame/ticket";
 import {
   type BundleTicket,
+  canonicalJson,
   type Entrance,
   type Gate,
   type GateBundle,
@@ -38,14 +39,7 @@ import { uuidv7 } from "./ids.js";
 import { Lookup, type LookupOptions, type LookupResult } from "./lookup.js";
 import { APPLICATION_ID, LATEST_VERSION, migrate, schemaVersion, searchSessions } from "./migrations.js";
 import { HolderKeyCache, type HolderKeys, holderKeys } from "./normalize.js";
-import {
-  canonicalJson,
-  checkChange,
-  checkRevocation,
-  checkTicket,
-  isValidTicket,
-  ShapeError,
-} from "./validate.js";
+import { checkChange, checkRevocation, checkTicket, isValidTicket, ShapeError } from "./validate.js";
 
 /*
  * The gate's local store (docs/design.md §2): the venue-day, the permanent seen table, the entry-event
@@ -409,9 +403,6 @@ function prepareStatements(db: Database.Database) {
     setFeedApplied: prepare("UPDATE feed_state SET applied = ? WHERE id = 1"),
     feedChange: prepare("SELECT change FROM feed_changes WHERE sequence = ?"),
     insertFeedChange: prepare("INSERT INTO feed_changes (sequence, type, change) VALUES (?, ?, ?)"),
-    revokeKey: prepare(
-      "INSERT INTO revoked_keys (key_id, sequence) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING",
-    ),
     trustList: prepare("SELECT version, json FROM trust_list WHERE id = 1"),
     setTrustList: prepare(
       `INSERT INTO trust_list (id, version, json) VALUES (1, ?, ?)
@@ -788,7 +779,6 @@ export class GateStore {
     this.requireImported(); // an empty cache has no feed position to apply from
     let applied = 0;
     let repeated = 0;
-    let keysChanged = false;
     let position = 0;
     try {
       this.db
@@ -811,7 +801,6 @@ export class GateStore {
             if (change.sequence > position + 1)
               throw new FeedGapError(position + 1, change.sequence, position);
             this.applyChange(change);
-            if (change.type === "revoke-key") keysChanged = true;
             this.stmt.insertFeedChange.run(change.sequence, change.type, text);
             position = change.sequence;
             applied++;
@@ -824,8 +813,7 @@ export class GateStore {
       throw error;
     }
     if (applied > 0) this.committed();
-    if (keysChanged) this.reload();
-    else if (this.venueState) this.setVenueState({ ...this.venueState, feedSequence: position });
+    if (this.venueState) this.setVenueState({ ...this.venueState, feedSequence: position });
     return { applied, repeated, feedSequence: position };
   }
 
@@ -904,9 +892,6 @@ export class GateStore {
         this.reindexTicket({ ...held, status: "cancelled" });
         return;
       }
-      case "revoke-key":
-        this.stmt.revokeKey.run(change.keyId, change.sequence);
-        return;
     }
   }
 
@@ -1443,14 +1428,9 @@ export class GateStore {
     const verified = verifyTrustList(trust.json, this.rootKey, this.verifier, { venue: venueId });
     if (!verified.ok)
       throw new CacheFileError(this.path, `its stored trust list no longer verifies (${verified.detail})`);
-    const revoked = new Set(
-      (this.db.prepare("SELECT key_id FROM revoked_keys").all() as Array<{ key_id: number }>).map(
-        (r) => r.key_id,
-      ),
-    );
-    const keys = new Map<number, IssuerKey>();
-    for (const [id, key] of issuerKeyMap(verified.list))
-      keys.set(id, revoked.has(id) ? { ...key, revoked: true } : key);
+    // Only the root-signed trust list revokes an issuer key (the table revoked_keys, which the feed
+    // once filled, is no longer read: a forged feed change must not be able to stop every ticket).
+    const keys: ReadonlyMap<number, IssuerKey> = issuerKeyMap(verified.list);
     const sessions = (
       this.db.prepare("SELECT * FROM sessions ORDER BY id").all() as Array<{
         id: number;

@@ -1,5 +1,5 @@
 import { Category, type CategoryName } from "@sesame/ticket";
-import type { BundleTicket, Revocation, TicketChange } from "@sesame/venue";
+import { type BundleTicket, type Revocation, TICKET_CHANGE_TYPES, type TicketChange } from "@sesame/venue";
 
 /*
  * Shape checks for what arrives from outside (bundle contents, feed changes). A signature says who
@@ -128,7 +128,7 @@ export function checkRevocation(value: unknown, where: string): Revocation {
 export function checkChange(value: unknown, where: string): TicketChange {
   const o = object(value, where);
   const sequence = int(o, "sequence", where, 1);
-  const type = oneOf(o, "type", where, ["issue", "resale", "transfer", "cancel", "revoke-key"] as const);
+  const type = oneOf(o, "type", where, TICKET_CHANGE_TYPES);
   switch (type) {
     case "issue":
       return { sequence, type, ticket: checkTicket(o.ticket, `${where}.ticket`) };
@@ -143,16 +143,5 @@ export function checkChange(value: unknown, where: string): TicketChange {
       };
     case "cancel":
       return { sequence, type, ticketId: int(o, "ticketId", where, 0, U32) };
-    case "revoke-key":
-      return { sequence, type, keyId: int(o, "keyId", where, 0, U16) };
   }
-}
-
-/** JSON with sorted keys: the same change from two sources compares equal. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "object" && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }

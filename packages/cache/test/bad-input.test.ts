@@ -205,7 +205,7 @@ describe("bad input: clear errors, nothing half-applied", () => {
         null,
       ];
       const messages = [
-        /change\[1\]\.type must be one of issue, resale, transfer, cancel, revoke-key, got "teleport"/,
+        /change\[1\]\.type must be one of issue, resale, transfer, cancel, got "teleport"/,
         /about ticket 99, which this cache does not hold/,
         /generation must be a whole number from 2/,
         /change\[1\]\.sequence must be a whole number/,

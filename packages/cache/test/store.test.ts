@@ -333,7 +333,34 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     expect(decideScan(h.code(c.id, DURING), ctx, store.facts(), VERIFIERS).reason).toBe("CANCELLED");
 
     const other = mobile((r) => r.id !== t.id && r.id !== c.id);
-    store.applyChanges([{ sequence: ++seq, type: "revoke-key", keyId: 1 }]);
+    // The feed has no key changes: a "revoke-key" is refused, and the feed position stays.
+    expect(() => store.applyChanges([{ sequence: seq + 1, type: "revoke-key", keyId: 1 } as never])).toThrow(
+      /type must be one of issue, resale, transfer, cancel, got "revoke-key"/,
+    );
+    expect(store.feedSequence).toBe(seq);
+    expect(store.facts().issuerKeys.get(1)?.revoked).toBe(false);
+    // An issuer key is revoked by a newer trust list, signed by the venue root.
+    const key = v.demo.trustList.keys[0];
+    store.applyTrustList(
+      signTrustList(
+        {
+          venue: "SDF",
+          version: 2,
+          issuedAt: Math.floor(DOORS / 1000),
+          keys: [
+            {
+              keyId: 1,
+              publicKey: Uint8Array.from(Buffer.from(key?.publicKey ?? "", "hex")),
+              validFrom: Math.floor(Date.parse(key?.validFrom ?? "") / 1000),
+              validUntil: Math.floor(Date.parse(key?.validUntil ?? "") / 1000),
+              revoked: true,
+            },
+          ],
+        },
+        Uint8Array.from(Buffer.from(v.demo.secrets.rootSeed, "hex")),
+        createNodeSigner(),
+      ),
+    );
     expect(store.facts().issuerKeys.get(1)?.revoked).toBe(true);
     expect(decideScan(h.code(other.id, DURING), ctx, store.facts(), VERIFIERS).reason).toBe("KEY_REVOKED");
     store.close();

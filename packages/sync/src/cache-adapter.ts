@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
-import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
+import type { IssuerKey, SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
 import type { GateSyncStore, Snapshot } from "./store.js";
 
@@ -12,7 +12,7 @@ import type { GateSyncStore, Snapshot } from "./store.js";
  */
 export interface CacheLike {
   readonly feedSequence: number;
-  readonly venue: { readonly trustListVersion: number };
+  readonly venue: { readonly trustListVersion: number; readonly issuerKeys: ReadonlyMap<number, IssuerKey> };
   /** Events from `fromGateSeq` on, in order. */
   events(fromGateSeq: number, limit: number): EntryLogEvent[];
   acknowledgeOutbox(upToGateSeq: number): number;
@@ -64,6 +64,10 @@ export class CacheSyncStore implements GateSyncStore {
 
   recordRemoteEntries(events: readonly EntryLogEvent[]): void {
     this.cache.recordRemoteEntries(events);
+  }
+
+  issuerKeys(): ReadonlyMap<number, IssuerKey> {
+    return this.cache.venue.issuerKeys;
   }
 
   trustListVersion(): number {

@@ -10,6 +10,7 @@ import {
 } from "@sesame/ticket";
 import { decodeGateBundle } from "@sesame/venue";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
+import { verifyFeedMessage } from "./feed-signature.js";
 import {
   type AckRejection,
   type Command,
@@ -28,6 +29,7 @@ import {
   encodeStatus,
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
+  type RefusedMessages,
   type RejectReason,
   type SnapshotPointer,
   trustListRejectReason,
@@ -64,6 +66,8 @@ export interface GateSyncTuning {
   /** Outbox poll when nobody calls notifyOutbox(). */
   readonly pollMs: number;
   readonly snapshotTimeoutMs: number;
+  /** A refused message is reported to the server at once, then at most this often (with the heartbeat). */
+  readonly refusalReportMs: number;
   /** QoS of the gate's subscriptions (0: see onConnected for why). */
   readonly subscriptionQos: 0 | 1;
 }
@@ -80,6 +84,7 @@ export const DEFAULT_GATE_TUNING: GateSyncTuning = {
   reconnectMaxMs: 5000,
   pollMs: 250,
   snapshotTimeoutMs: 30_000,
+  refusalReportMs: 1000,
   subscriptionQos: 0,
 };
 
@@ -189,6 +194,8 @@ export interface GateSyncStatus {
   readonly clockOffsetMs: number | undefined;
   readonly lastServerContactAt: number | undefined;
   readonly connects: number;
+  /** Messages refused since start (failed signature or key checks): none of them changed anything. */
+  readonly refusedMessages: number;
 }
 
 export interface GateSyncEvents {
@@ -240,6 +247,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private lastServerContactAt: number | undefined;
   private serverOnline: boolean | undefined;
   private snapshotInProgress = false;
+  private refusals: RefusedMessages | undefined;
+  private refusalReportTimer: unknown;
+  private lastRefusalReportAt = Number.NEGATIVE_INFINITY;
   private readonly handledCommands = new Map<string, { status: CommandAckStatus; detail?: string }>();
 
   constructor(private readonly options: GateSyncOptions) {
@@ -322,6 +332,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
     this.clock.clearTimeout(this.heartbeatTimer?.timer);
+    this.clock.clearTimeout(this.refusalReportTimer);
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -372,6 +383,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       clockOffsetMs: this.clockOffsetMs,
       lastServerContactAt: this.lastServerContactAt,
       connects: this.connects,
+      refusedMessages: this.refusals?.count ?? 0,
     };
   }
 
@@ -645,6 +657,25 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.log("warn", "rejected", `${topic}: ${result.reason}: ${result.detail}`, topic, result.reason);
   }
 
+  /**
+   * A message of the feed or the fan-out that fails its checks (malformed, forged, or signed by a key
+   * the gate does not trust): nothing of it was applied. Logged on one line with its topic and
+   * sender, and reported to the server, which raises an alert: at once, then at most every
+   * refusalReportMs while they go on.
+   */
+  private refuse(topic: string, reason: RejectReason, detail: string, sender: string): void {
+    const now = this.now();
+    this.refusals = { count: (this.refusals?.count ?? 0) + 1, at: now, topic, reason, detail };
+    this.log("error", "rejected", `${topic}: ${reason}: ${detail} (sender: ${sender})`, topic, reason);
+    if (this.refusalReportTimer !== undefined) return;
+    const wait = Math.max(0, this.lastRefusalReportAt + this.tuning.refusalReportMs - now);
+    this.refusalReportTimer = this.clock.setTimeout(() => {
+      this.refusalReportTimer = undefined;
+      this.lastRefusalReportAt = this.now();
+      this.sendHeartbeat();
+    }, wait);
+  }
+
   private serverContact(serverAt: number): void {
     const now = this.now();
     this.lastServerContactAt = now;
@@ -683,7 +714,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private onStream(topic: string, payload: Uint8Array | string): void {
     const message = decodeStream(payload);
     if (!message.ok) {
-      this.rejected(topic, message);
+      this.refuse(topic, message.reason, message.detail, "unknown (unsigned)");
       return;
     }
     this.lastServerContactAt = this.now();
@@ -693,6 +724,16 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       return;
     }
     if (m.stream === "feed") {
+      const verdict = verifyFeedMessage(
+        this.options.provisioning.venueId,
+        m.changes,
+        this.options.store.issuerKeys(),
+        this.verifier,
+      );
+      if (!verdict.ok) {
+        this.refuse(topic, verdict.reason, verdict.detail, `issuer key ${verdict.keyId}`);
+        return;
+      }
       if (m.snapshot && m.snapshot.feedSequence > this.feed.current) {
         void this.downloadSnapshot(m.snapshot);
         return;
@@ -953,6 +994,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
           : { dataAgeMs: Math.max(0, now - this.lastServerContactAt) }),
         outboxDepth: this.options.store.outboxDepth(),
         ackedGateSeq: this.window.serverAcked ?? 0,
+        ...(this.refusals ? { refused: this.refusals } : {}),
       }),
       { qos: 0 },
     );

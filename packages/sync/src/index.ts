@@ -8,6 +8,7 @@ export {
   topicRights,
 } from "./acl.js";
 export { type CacheLike, CacheSyncStore } from "./cache-adapter.js";
+export { type FeedVerdict, verifyFeedMessage } from "./feed-signature.js";
 export {
   type CommandResult,
   DEFAULT_GATE_TUNING,

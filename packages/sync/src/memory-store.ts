@@ -1,5 +1,5 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
-import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
+import { type IssuerKey, issuerKeyMap, type SignedTrustListJson, type TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
 import type { GateSyncStore, Snapshot } from "./store.js";
 
@@ -11,6 +11,7 @@ export class MemoryGateStore implements GateSyncStore {
   private feedSeq: number;
   private trustVersion = 0;
   private admissions = 0;
+  private keys: ReadonlyMap<number, IssuerKey>;
   readonly changes: TicketChange[] = [];
   readonly remoteEntries = new Map<string, EntryLogEvent>();
   /** ticketId → the gate that admitted it first (from remote entries). */
@@ -21,8 +22,10 @@ export class MemoryGateStore implements GateSyncStore {
 
   constructor(
     readonly gateId: string,
-    options: { feedSequence?: number; firstGateSeq?: number } = {},
+    options: { feedSequence?: number; firstGateSeq?: number; trustList?: TrustList } = {},
   ) {
+    this.keys = options.trustList ? issuerKeyMap(options.trustList) : new Map();
+    this.trustVersion = options.trustList?.version ?? 0;
     this.feedSeq = options.feedSequence ?? 0;
     this.nextSeq = options.firstGateSeq ?? 1;
     this.acked = this.nextSeq - 1;
@@ -89,7 +92,22 @@ export class MemoryGateStore implements GateSyncStore {
   applySnapshot({ bundle }: Snapshot): void {
     this.snapshots++;
     this.feedSeq = bundle.feedSequence;
-    this.trustVersion = Math.max(this.trustVersion, bundle.trustList.version);
+    if (bundle.trustList.version >= this.trustVersion) {
+      this.trustVersion = bundle.trustList.version;
+      // Already verified against the root key by the sync: only its keys are read here.
+      this.keys = new Map(
+        bundle.trustList.keys.map((k) => [
+          k.keyId,
+          {
+            keyId: k.keyId,
+            publicKey: Uint8Array.from(Buffer.from(k.publicKey, "hex")),
+            validFrom: Math.floor(Date.parse(k.validFrom) / 1000),
+            validUntil: Math.floor(Date.parse(k.validUntil) / 1000),
+            revoked: k.revoked,
+          },
+        ]),
+      );
+    }
   }
 
   recordRemoteEntries(events: readonly EntryLogEvent[]): void {
@@ -107,6 +125,11 @@ export class MemoryGateStore implements GateSyncStore {
 
   applyTrustList(_signed: SignedTrustListJson, list: TrustList): void {
     this.trustVersion = list.version;
+    this.keys = issuerKeyMap(list);
+  }
+
+  issuerKeys(): ReadonlyMap<number, IssuerKey> {
+    return this.keys;
   }
 
   admissionCursor(): number {

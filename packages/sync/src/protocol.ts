@@ -7,7 +7,13 @@ import {
   type ReasonCode,
 } from "@sesame/gate-core";
 import { Category, type CategoryName, type SignedTrustListJson, type TrustListResult } from "@sesame/ticket";
-import type { BundleTicket, TicketChange } from "@sesame/venue";
+import {
+  type BundleTicket,
+  type ChangeSignature,
+  type SignedTicketChange,
+  TICKET_CHANGE_TYPES,
+  type TicketChange,
+} from "@sesame/venue";
 import {
   arr,
   bool,
@@ -55,7 +61,9 @@ export type RejectReason =
   | "denied"
   | "auth-failed"
   | "expired"
-  | "wrong-target";
+  | "wrong-target"
+  | "unknown-key"
+  | "revoked-key";
 
 export type Decoded<T> =
   | { readonly ok: true; readonly value: T }
@@ -317,16 +325,15 @@ export function validateBundleTicket(value: unknown, field = "ticket"): BundleTi
   };
 }
 
-export function validateChange(value: unknown, field = "change"): TicketChange {
+/** Checks one change of the feed; its signature is checked by feed-signature.ts, against the trust list. */
+export function validateChange(value: unknown, field = "change"): SignedTicketChange {
   const o = obj(value, field);
+  return { ...validateChangeBody(o, field), ...validateChangeSignature(o, field) };
+}
+
+function validateChangeBody(o: Record<string, unknown>, field: string): TicketChange {
   const sequence = int(o.sequence, `${field}.sequence`, 1);
-  const type = oneOf(o.type, `${field}.type`, [
-    "issue",
-    "resale",
-    "transfer",
-    "cancel",
-    "revoke-key",
-  ] as const);
+  const type = oneOf(o.type, `${field}.type`, TICKET_CHANGE_TYPES);
   switch (type) {
     case "issue":
       return { sequence, type, ticket: validateBundleTicket(o.ticket, `${field}.ticket`) };
@@ -341,9 +348,11 @@ export function validateChange(value: unknown, field = "change"): TicketChange {
       };
     case "cancel":
       return { sequence, type, ticketId: int(o.ticketId, `${field}.ticketId`, 0, 0xffffffff) };
-    case "revoke-key":
-      return { sequence, type, keyId: int(o.keyId, `${field}.keyId`, 0, 0xffff) };
   }
+}
+
+function validateChangeSignature(o: Record<string, unknown>, field: string): ChangeSignature {
+  return { keyId: int(o.keyId, `${field}.keyId`, 0, 0xffff), sig: str(o.sig, `${field}.sig`, 128, HEX_64) };
 }
 
 /** A path on the sync-server itself: one leading slash, never "//" (a protocol-relative URL). */
@@ -357,7 +366,8 @@ export interface SnapshotPointer {
 }
 
 export interface FeedMessage {
-  readonly changes: readonly TicketChange[];
+  /** Each signed by an issuer key of the trust list; a gate applies none of them unless all verify. */
+  readonly changes: readonly SignedTicketChange[];
   /** Replay answers: more changes follow after the last one here. */
   readonly more?: boolean;
   readonly snapshot?: SnapshotPointer;
@@ -471,6 +481,19 @@ export function decodeStatus(payload: Uint8Array | string): Decoded<StatusMessag
   }));
 }
 
+/**
+ * The messages a gate refused because they failed their check (signature, key, shape), as it reports
+ * them in its heartbeat: how many since it started, and the last one. The server alerts on each new one.
+ */
+export interface RefusedMessages {
+  readonly count: number;
+  /** Gate clock, Unix ms. */
+  readonly at: number;
+  readonly topic: string;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
 export interface GateHeartbeat {
   /** Gate clock, Unix ms. */
   readonly at: number;
@@ -482,6 +505,8 @@ export interface GateHeartbeat {
   readonly dataAgeMs?: number;
   readonly outboxDepth: number;
   readonly ackedGateSeq: number;
+  /** Absent while the gate has refused nothing since it started. */
+  readonly refused?: RefusedMessages;
 }
 
 export function encodeGateHeartbeat(m: GateHeartbeat): string {
@@ -499,7 +524,19 @@ export function decodeGateHeartbeat(payload: Uint8Array | string): Decoded<GateH
     ...(o.dataAgeMs === undefined ? {} : { dataAgeMs: int(o.dataAgeMs, "dataAgeMs") }),
     outboxDepth: int(o.outboxDepth, "outboxDepth"),
     ackedGateSeq: int(o.ackedGateSeq, "ackedGateSeq"),
+    ...(o.refused === undefined ? {} : { refused: validateRefused(o.refused) }),
   }));
+}
+
+function validateRefused(value: unknown): RefusedMessages {
+  const r = obj(value, "refused");
+  return {
+    count: int(r.count, "refused.count", 1),
+    at: int(r.at, "refused.at"),
+    topic: str(r.topic, "refused.topic", 200),
+    reason: str(r.reason, "refused.reason", 40) as RejectReason,
+    detail: str(r.detail, "refused.detail", 500),
+  };
 }
 
 export interface ServerHeartbeat {

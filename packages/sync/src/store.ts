@@ -1,5 +1,5 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
-import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
+import type { IssuerKey, SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { GateBundle, TicketChange } from "@sesame/venue";
 
 /** A gate bundle as downloaded: parsed, and the exact signed bytes with their root-key signature. */
@@ -35,6 +35,8 @@ export interface GateSyncStore {
    * One message of the fan-out at a time, all or nothing (one durable write, not one per entry).
    */
   recordRemoteEntries(events: readonly EntryLogEvent[]): void;
+  /** The issuer keys of the trust list held (verified against the root key): they sign the ticket feed. */
+  issuerKeys(): ReadonlyMap<number, IssuerKey>;
   /** Version of the trust list held (0 when none). */
   trustListVersion(): number;
   /** Stores a trust list already verified against the venue root key and checked for rollback. */

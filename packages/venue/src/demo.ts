@@ -14,6 +14,7 @@ import {
   type TicketBody,
   type TicketKind,
 } from "@sesame/ticket";
+import { issuerChangeSigner } from "./change-signature.js";
 import type {
   BundleTicket,
   Entrance,
@@ -21,7 +22,7 @@ import type {
   GateBundle,
   Revocation,
   Session,
-  TicketChange,
+  SignedTicketChange,
   Venue,
   Zone,
 } from "./model.js";
@@ -72,7 +73,8 @@ export interface DemoVenue {
   readonly venue: Venue;
   readonly trustList: SignedTrustListJson;
   readonly bundle: GateBundle;
-  readonly changes: readonly TicketChange[];
+  /** Sold after the bundle was cut: the feed's first changes, signed by the issuer key. */
+  readonly changes: readonly SignedTicketChange[];
   readonly wallets: readonly WalletEntry[];
   readonly rows: readonly DemoTicketRow[];
   readonly secrets: { readonly rootSeed: string; readonly issuerSeeds: Record<string, string> };
@@ -217,7 +219,8 @@ export function generateDemoVenue(options: DemoOptions): DemoVenue {
   const lateSales = Math.min(total, options.lateSales ?? Math.max(1, Math.floor(total / 200)));
   const tickets: BundleTicket[] = [];
   const revocations: Revocation[] = [];
-  const changes: TicketChange[] = [];
+  const changes: SignedTicketChange[] = [];
+  const changeSigner = issuerChangeSigner(venue.id, { keyId, seed: issuer.seed }, signer);
   const wallets: WalletEntry[] = [];
   const rows: DemoTicketRow[] = [];
   let sequence = 0;
@@ -325,7 +328,7 @@ export function generateDemoVenue(options: DemoOptions): DemoVenue {
       };
       if (status === "cancelled")
         revocations.push({ ticketId: id, generation, reason: "cancelled", sequence: ++sequence });
-      if (late) changes.push({ sequence, type: "issue", ticket });
+      if (late) changes.push(changeSigner.sign({ sequence, type: "issue", ticket }));
       tickets.push(ticket);
       pushRow(lastState);
       if (tickets.length % 1000 === 0) options.onProgress?.(tickets.length, total);

@@ -9,7 +9,7 @@ import {
 } from "@sesame/ticket";
 import { BundleFormatError, decodeGateBundle, encodeGateBundle } from "./bundle.js";
 import type { DemoTicketRow, DemoVenue, WalletEntry } from "./demo.js";
-import type { GateBundle, TicketChange, Venue } from "./model.js";
+import type { GateBundle, SignedTicketChange, Venue } from "./model.js";
 
 /*
  * The venue directory (docs/venue-files.md): what `sesame venue demo` writes and gates, the
@@ -207,14 +207,15 @@ export function readGateBundle(
   return { bundle, trustList: trust.list };
 }
 
-export function readChanges(dir: string): TicketChange[] {
+/** The feed's changes after the bundle, as the issuer signed them (whoever applies them checks). */
+export function readChanges(dir: string): SignedTicketChange[] {
   const text = readText(dir, VENUE_FILES.changes);
   return text
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line, i) => {
       try {
-        return JSON.parse(line) as TicketChange;
+        return JSON.parse(line) as SignedTicketChange;
       } catch {
         throw new VenueFileError(VENUE_FILES.changes, `line ${i + 1} is not valid JSON`);
       }

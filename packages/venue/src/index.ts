@@ -6,6 +6,15 @@ export {
   TICKET_COLUMNS,
 } from "./bundle.js";
 export {
+  type ChangeRefusal,
+  type ChangeSigner,
+  type ChangeVerdict,
+  canonicalJson,
+  changeSigningBytes,
+  issuerChangeSigner,
+  verifyTicketChange,
+} from "./change-signature.js";
+export {
   type DemoOptions,
   type DemoTicketRow,
   type DemoTicketState,

@@ -92,7 +92,10 @@ export interface GateBundle {
   readonly revocations: readonly Revocation[];
 }
 
-/** A change in the ticket feed, applied idempotently by sequence number. */
+/**
+ * A change in the ticket feed, applied idempotently by sequence number. Issuer keys are not the
+ * feed's business: their revocation is a new root-signed trust list.
+ */
 export type TicketChange =
   | { readonly sequence: number; readonly type: "issue"; readonly ticket: BundleTicket }
   | {
@@ -102,5 +105,15 @@ export type TicketChange =
       readonly generation: number;
       readonly holder: string;
     }
-  | { readonly sequence: number; readonly type: "cancel"; readonly ticketId: number }
-  | { readonly sequence: number; readonly type: "revoke-key"; readonly keyId: number };
+  | { readonly sequence: number; readonly type: "cancel"; readonly ticketId: number };
+
+export const TICKET_CHANGE_TYPES = ["issue", "resale", "transfer", "cancel"] as const;
+
+/** Who signed a change: an issuer key of the trust list (`keyId`), and its Ed25519 signature in hex. */
+export interface ChangeSignature {
+  readonly keyId: number;
+  readonly sig: string;
+}
+
+/** A change as the feed carries it: signed by the issuer (change-signature.ts). */
+export type SignedTicketChange = TicketChange & ChangeSignature;

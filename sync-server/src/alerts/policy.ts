@@ -1,4 +1,5 @@
 import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
+import type { RefusedMessages } from "@sesame/sync";
 
 /*
  * The alert policy: which events, heartbeats and silences make an alert, what it says, and who may
@@ -10,7 +11,8 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
  * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
  * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
- * a gate clock off the server's (clock-skew).
+ * a gate clock off the server's (clock-skew), a message a gate refused because it failed its
+ * signature check — forged, or signed by a key the gate does not trust (refused-message).
  */
 export type AlertType =
   | "double-entry"
@@ -18,7 +20,8 @@ export type AlertType =
   | "forced-passage"
   | "tailgate"
   | "gate-offline"
-  | "clock-skew";
+  | "clock-skew"
+  | "refused-message";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -26,6 +29,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "tailgate",
   "gate-offline",
   "clock-skew",
+  "refused-message",
 ];
 
 export interface Alert {
@@ -190,6 +194,12 @@ export function silentGateDetail(
   const lastHeard = Math.max(gate.heartbeatAt ?? 0, gate.statusAt ?? 0);
   if (now - lastHeard <= silenceMs) return undefined;
   return `gate ${gate.gateId} has sent no heartbeat for ${Math.round((now - lastHeard) / 1000)} s`;
+}
+
+/** What the alert says about messages a gate refused (its heartbeat's report). */
+export function refusedMessageDetail(gateId: string, refused: RefusedMessages): string {
+  const count = refused.count === 1 ? "a message" : `${refused.count} messages since it started`;
+  return `gate ${gateId} refused ${count}, the last on ${refused.topic}: ${refused.reason}: ${refused.detail}`;
 }
 
 /** A supervisor acknowledges any alert, a tech only the technical ones. */

@@ -5,6 +5,7 @@ import {
   type GateBundle,
   type Revocation,
   type RevocationReason,
+  type SignedTicketChange,
   type TicketChange,
   type Venue,
 } from "@sesame/venue";
@@ -102,8 +103,9 @@ export class FeedRepository {
     return Math.max(this.feedBase(), row.s ?? 0);
   }
 
-  changesFrom(from: number, limit: number): TicketChange[] {
-    return this.stmt.changesFrom.all(from, limit).map((r) => JSON.parse(r.json) as TicketChange);
+  /** The changes as the issuer signed them: the gates check each signature. */
+  changesFrom(from: number, limit: number): SignedTicketChange[] {
+    return this.stmt.changesFrom.all(from, limit).map((r) => JSON.parse(r.json) as SignedTicketChange);
   }
 
   ticket(id: number): BundleTicket | undefined {
@@ -135,8 +137,8 @@ export class FeedRepository {
       this.stmt.insertRevocation.run(r.ticketId, r.generation, r.reason, r.sequence);
   }
 
-  /** Stores a change of the feed (already numbered) and applies it to the ticket tables. */
-  storeChange(c: TicketChange, now: number): void {
+  /** Stores a change of the feed (already numbered and signed) and applies it to the ticket tables. */
+  storeChange(c: SignedTicketChange, now: number): void {
     this.applyChangeToTables(c);
     this.stmt.insertChange.run(c.sequence, JSON.stringify(c), now);
   }
@@ -174,19 +176,18 @@ export class FeedRepository {
         this.stmt.insertRevocation.run(c.ticketId, row.generation, "cancelled", c.sequence);
         return;
       }
-      case "revoke-key":
-        return;
     }
   }
 
   /**
    * Appends changes to the feed, each with the next sequence, applying them to the ticket tables in
-   * the same transaction. `build` receives the sequence numbers and may throw to refuse the lot.
+   * the same transaction. `build` receives the sequence numbers, signs each change it makes (the
+   * signature covers the sequence) and may throw to refuse the lot.
    */
   appendChanges<T>(
     now: number,
-    build: (nextSequence: () => number) => { changes: TicketChange[]; result: T },
-  ): { changes: TicketChange[]; result: T } {
+    build: (nextSequence: () => number) => { changes: SignedTicketChange[]; result: T },
+  ): { changes: SignedTicketChange[]; result: T } {
     return this.db.transaction(() => {
       let seq = this.feedSequence();
       const out = build(() => ++seq);

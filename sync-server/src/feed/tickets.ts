@@ -5,7 +5,14 @@ import {
   issueCredential,
   type TicketBody,
 } from "@sesame/ticket";
-import type { BundleTicket, TicketChange, Venue } from "@sesame/venue";
+import {
+  type BundleTicket,
+  type ChangeSigner,
+  issuerChangeSigner,
+  type SignedTicketChange,
+  type TicketChange,
+  type Venue,
+} from "@sesame/venue";
 import { ApiError } from "../errors.js";
 import type { IssuerKeyRecord, KeyRepository } from "../keys/repository.js";
 import {
@@ -21,6 +28,8 @@ import type { FeedRepository } from "./repository.js";
  * The ticketing platform's operations: import, resale, transfer, cancellation. Each is checked,
  * then appended to the feed in one transaction (a refused one changes nothing) and published to
  * the gates; a mobile ticket given a device key, or a printed one, gets its issuer-signed credential.
+ * Every change is signed by the issuer key that signs credentials (a ChangeSigner, made here where
+ * the change is made): the gates apply no change without that signature.
  */
 
 export interface TicketDeskDeps {
@@ -30,7 +39,7 @@ export interface TicketDeskDeps {
   readonly signer: Ed25519Signer;
   now(): number;
   /** Sends changes just committed to the gates. */
-  publishChanges(changes: readonly TicketChange[]): void;
+  publishChanges(changes: readonly SignedTicketChange[]): void;
 }
 
 export class TicketDesk {
@@ -44,6 +53,16 @@ export class TicketDesk {
     const key = usable[usable.length - 1];
     if (!key) throw new ApiError(409, "no valid, unrevoked issuer key: rotate the keys first");
     return key;
+  }
+
+  /** Signs the changes of one operation, with the key that signs its credentials. */
+  private changeSigner(): ChangeSigner {
+    const key = this.signingKey();
+    return issuerChangeSigner(
+      this.deps.venue.id,
+      { keyId: key.keyId, seed: Buffer.from(key.seed, "hex") },
+      this.deps.signer,
+    );
   }
 
   /** The issuer-signed credential of a ticket generation (the holder's app adds device proofs). */
@@ -101,11 +120,12 @@ export class TicketDesk {
     });
     const credentials: Array<{ ticketId: number; credential: string }> = [];
     const { changes } = this.deps.feed.appendChanges(this.deps.now(), (next) => {
-      const out: TicketChange[] = [];
+      const out: SignedTicketChange[] = [];
+      const signer = valid.length > 0 ? this.changeSigner() : undefined;
       for (const { row } of valid) {
         const sequence = next();
         const ticket = bundleTicketOf(row, sequence);
-        out.push({ sequence, type: "issue", ticket });
+        if (signer) out.push(signer.sign({ sequence, type: "issue", ticket }));
         const credential = this.credentialFor(ticket, row.devicePublicKey);
         if (credential) credentials.push({ ticketId: ticket.id, credential });
       }
@@ -137,7 +157,7 @@ export class TicketDesk {
       const generation = ticket.generation + 1;
       const change: TicketChange = { sequence, type, ticketId, generation, holder: name };
       const updated: BundleTicket = { ...ticket, generation, holder: name, issueSequence: sequence };
-      return { changes: [change], result: { ticket: updated } };
+      return { changes: [this.changeSigner().sign(change)], result: { ticket: updated } };
     });
     this.deps.publishChanges(changes);
     const credential = this.credentialFor(result.ticket, devicePublicKey as string | undefined);
@@ -156,7 +176,8 @@ export class TicketDesk {
       if (!ticket) throw new ApiError(404, `ticket ${ticketId} does not exist`);
       if (ticket.status !== "valid")
         throw new ApiError(409, `ticket ${ticketId} is already ${ticket.status}`);
-      return { changes: [{ sequence: next(), type: "cancel" as const, ticketId }], result: undefined };
+      const change = this.changeSigner().sign({ sequence: next(), type: "cancel", ticketId });
+      return { changes: [change], result: undefined };
     });
     this.deps.publishChanges(changes);
     return { ticketId, sequence: changes[0]?.sequence };

@@ -1,25 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { type Ed25519Signer, keyPairFromSeed, type SignedTrustListJson, signTrustList } from "@sesame/ticket";
-import type { TicketChange, Venue } from "@sesame/venue";
+import type { Venue } from "@sesame/venue";
 import { ApiError } from "../errors.js";
-import type { FeedRepository } from "../feed/repository.js";
 import type { IssuerKeyRecord, KeyRepository } from "./repository.js";
 
 /*
  * Issuer key rotation and revocation: each signs a new trust list with the venue root key (gates
- * pin the root, so they accept it); a revocation also goes into the feed, so that it outlives any
- * older trust list a gate might be sent.
+ * pin the root, so they accept it, and refuse an older version). A revocation is that new list and
+ * nothing else: the ticket feed carries ticket changes only, so that whoever can put a message on
+ * the feed cannot make the gates refuse every ticket of a key.
  */
 
 export interface KeyDeskDeps {
   readonly keys: KeyRepository;
-  readonly feed: FeedRepository;
   readonly venue: Venue;
   readonly rootSeed: Uint8Array;
   readonly signer: Ed25519Signer;
   now(): number;
   publishTrustList(list: SignedTrustListJson): void;
-  publishChanges(changes: readonly TicketChange[]): void;
 }
 
 export class KeyDesk {
@@ -77,11 +75,6 @@ export class KeyDesk {
     if (key.revoked) throw new ApiError(409, `issuer key ${keyId} is already revoked`);
     this.deps.keys.putIssuerKey({ ...key, revoked: true });
     const trustList = this.signAndStoreTrustList(this.deps.keys.issuerKeys());
-    const { changes } = this.deps.feed.appendChanges(this.deps.now(), (next) => ({
-      changes: [{ sequence: next(), type: "revoke-key" as const, keyId }],
-      result: undefined,
-    }));
-    this.deps.publishChanges(changes);
-    return { keyId, trustList, sequence: changes[0]?.sequence };
+    return { keyId, trustList };
   }
 }
