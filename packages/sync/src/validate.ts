@@ -62,7 +62,10 @@ export function bool(value: unknown, field: string): boolean {
 
 export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
   if (typeof value !== "string" || !(allowed as readonly string[]).includes(value))
-    throw new FieldError(field, `must be one of ${allowed.join(", ")}`);
+    throw new FieldError(
+      field,
+      `must be one of ${allowed.join(", ")}, got ${(JSON.stringify(value) ?? String(value)).slice(0, 40)}`,
+    );
   return value as T;
 }
 
