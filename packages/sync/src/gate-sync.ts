@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import {
   createNodeSigner,
-  createNodeVerifier,
+  createScanVerifiers,
   type Ed25519Signer,
   type Ed25519Verifier,
   type SignedTrustListJson,
@@ -173,6 +173,7 @@ export interface GateSyncOptions {
   /** Default: fetch. */
   readonly http?: HttpConnector;
   readonly signer?: Ed25519Signer;
+  /** Checks trust lists, feed changes, snapshots and commands. Default: libsodium, else node:crypto. */
   readonly verifier?: Ed25519Verifier;
   readonly tuning?: Partial<GateSyncTuning>;
   readonly software?: string;
@@ -261,7 +262,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clock = options.clock ?? (options.now ? { ...systemSyncClock, now: options.now } : systemSyncClock);
     this.now = () => this.clock.now();
     this.signer = options.signer ?? createNodeSigner();
-    this.verifier = options.verifier ?? createNodeVerifier();
+    // libsodium where its binding loads (~0.1 ms a check, the feed's budget is one per change), else node:crypto.
+    this.verifier = options.verifier ?? createScanVerifiers().issuerVerifier;
     this.seed = Buffer.from(p.gateSigningSeed, "hex");
     this.rootKey = Buffer.from(p.rootPublicKey, "hex");
     this.commandKey = Buffer.from(p.serverCommandKey, "hex");
