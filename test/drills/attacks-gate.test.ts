@@ -530,7 +530,8 @@ describe("drill: attacks at the gate", () => {
         pointer(`//127.0.0.1:${eavesdropperPort}/steal`, before.A1.feed + 1000),
       ),
     ).toBe("acked");
-    await gateLog("A1", /sync warn rejected: .*\/changes: invalid: snapshot\.path: does not match/);
+    // A malformed stream message is refused and reported to the server like a forged one.
+    await gateLog("A1", /sync error rejected: .*\/changes: invalid: snapshot\.path: does not match/);
     await sleep(500);
     expect(eavesdropper.requests).toEqual([]);
 
