@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -202,6 +202,23 @@ describe("sesame gate verify / gate lookup", () => {
       "martin",
     );
     expect(closed.out).toMatch(/No session's doors are open/);
+  });
+
+  it("refuses a venue feed edited after the issuer signed it", async () => {
+    const edited = join(dir.path, "edited-venue");
+    cpSync(venue, edited, { recursive: true });
+    const file = join(edited, "changes.jsonl");
+    const [first, ...rest] = readFileSync(file, "utf8").split("\n");
+    const change = JSON.parse(first ?? "{}") as { ticket: { holder: string } };
+    change.ticket.holder = "Quelqu'un d'autre";
+    writeFileSync(file, [JSON.stringify(change), ...rest].join("\n"));
+    const t = pick((x) => atA(x) && x.state === "valid" && x.kind === "mobile" && x.category === "standard");
+    const r = await sesame("gate", "verify", "--venue", edited, "--gate", "A1", "--code", await codeOf(t));
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(
+      /changes\.jsonl: bad-signature: change \d+ \(issue\): the signature does not verify/,
+    );
+    expect(r.err).not.toMatch(/\n\s+at /);
   });
 
   it("bad arguments and bad files get clear errors, never a stack trace", async () => {

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CacheError, GateStore } from "@sesame/cache";
-import { type Gate, readChanges, VENUE_FILES, type Venue } from "@sesame/venue";
+import { createScanVerifiers } from "@sesame/ticket";
+import { type Gate, readChanges, VENUE_FILES, type Venue, verifyTicketChange } from "@sesame/venue";
 import { CliError } from "./cli-error.js";
 import { loadVenue, rootKeyOf, withVenueErrors } from "./venue-context.js";
 
@@ -50,6 +51,13 @@ export function openGateCache(venueDir: string, gateId: string, dbPath?: string)
     if (!opened.imported) cacheErrors(() => opened.importBundle(venueDir));
     if (existsSync(join(venueDir, VENUE_FILES.changes))) {
       const changes = withVenueErrors(venueDir, () => readChanges(venueDir));
+      // The same check as a gate's sync: every change signed by an issuer key of the trust list held.
+      const verifier = createScanVerifiers().issuerVerifier;
+      for (const change of changes) {
+        const verdict = verifyTicketChange(venue.id, change, opened.venue.issuerKeys, verifier);
+        if (!verdict.ok)
+          throw new CliError(`${venueDir}/${VENUE_FILES.changes}: ${verdict.reason}: ${verdict.detail}`, 1);
+      }
       cacheErrors(() => opened.applyChanges(changes));
     }
     return {
