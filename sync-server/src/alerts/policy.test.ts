@@ -5,6 +5,7 @@ import {
   clockSkewDetail,
   doubleEntryAlert,
   mayAcknowledge,
+  refusedMessageDetail,
   silentGateDetail,
 } from "./policy.js";
 
@@ -162,6 +163,22 @@ describe("gate watchdogs", () => {
     expect(silentGateDetail(gate, 26_000, 20_000)).toBe("gate A1 has sent no heartbeat for 21 s");
     expect(silentGateDetail({ ...gate, status: "offline" }, 99_000, 20_000)).toBeUndefined();
   });
+
+  it("messages a gate refused: the last one, and how many", () => {
+    const refused = {
+      count: 1,
+      at: 1_000,
+      topic: "sesame/SDF/feed",
+      reason: "bad-signature" as const,
+      detail: "change 7 (cancel): the signature does not verify against issuer key 1",
+    };
+    expect(refusedMessageDetail("A1", refused)).toBe(
+      "gate A1 refused a message, the last on sesame/SDF/feed: bad-signature: change 7 (cancel): the signature does not verify against issuer key 1",
+    );
+    expect(refusedMessageDetail("B1", { ...refused, count: 3 })).toMatch(
+      /^gate B1 refused 3 messages since it started, the last on sesame\/SDF\/feed: bad-signature: /,
+    );
+  });
 });
 
 describe("acknowledgement", () => {
@@ -170,6 +187,7 @@ describe("acknowledgement", () => {
     expect(mayAcknowledge("tech", "gate-offline")).toBe(true);
     expect(mayAcknowledge("tech", "clock-skew")).toBe(true);
     expect(mayAcknowledge("tech", "double-entry")).toBe(false);
+    expect(mayAcknowledge("tech", "refused-message")).toBe(false);
     expect(mayAcknowledge("admin", "gate-offline")).toBe(false);
   });
 });
