@@ -1,4 +1,5 @@
 import type { Command } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Alert, StoredEvent } from "../src/store.js";
 import { BROKERS, TOKENS, World, waitFor } from "./harness.js";
@@ -133,6 +134,18 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     await waitFor(() => a.store.feedSequence() === feedBefore + 1, 10_000, "the new key's change applied");
     expect(a.store.changes.at(-1)).toMatchObject({ type: "issue", keyId: 2 });
     expect(a.sync.status().refusedMessages).toBe(0);
+    // A gate still at the venue directory's bundle would replay the late sales key 1 signed, which it
+    // now refuses: the server sends it the snapshot instead.
+    const behind = world.gate("B1", {
+      store: new MemoryGateStore("B1", { feedSequence: server().store.feedBase() }),
+    });
+    await waitFor(
+      () => behind.store.snapshots === 1 && behind.store.feedSequence() === server().store.feedSequence(),
+      15_000,
+      "B1 caught up by the snapshot",
+    );
+    expect(behind.store.changes).toEqual([]);
+    expect(behind.sync.status().refusedMessages).toBe(0);
   });
 
   it("supervisor commands reach the gate or the entrance, signed, and come back acknowledged", async () => {
