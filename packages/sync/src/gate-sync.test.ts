@@ -152,6 +152,8 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
     expect(g.store.feedSequence()).toBe(0);
     expect(g.store.changes).toEqual([]);
     expect(g.sync.status()).toMatchObject({ feedSequence: 0, refusedMessages: 1 });
+    // Not even news from the server: the data age does not get younger.
+    expect(g.sync.status().lastServerContactAt).toBeUndefined();
     expect(g.store.issuerKeys().get(1)?.revoked).toBe(false);
     const logged = g.logs.filter((l) => l.level === "error");
     expect(logged).toHaveLength(1);

@@ -8,7 +8,7 @@ import {
   type SignedTrustListJson,
   verifyTrustList,
 } from "@sesame/ticket";
-import { decodeGateBundle } from "@sesame/venue";
+import { decodeGateBundle, type SignedTicketChange } from "@sesame/venue";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
 import { verifyFeedMessage } from "./feed-signature.js";
 import {
@@ -667,7 +667,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
    */
   private refuse(topic: string, reason: RejectReason, detail: string, sender: string): void {
     const now = this.now();
-    this.refusals = { count: (this.refusals?.count ?? 0) + 1, at: now, topic, reason, detail };
+    const count = (this.refusals?.count ?? 0) + 1;
+    // Within what a heartbeat may carry (the server refuses a heartbeat with longer fields).
+    this.refusals = { count, at: now, topic: topic.slice(0, 200), reason, detail: detail.slice(0, 500) };
     this.log("error", "rejected", `${topic}: ${reason}: ${detail} (sender: ${sender})`, topic, reason);
     if (this.refusalReportTimer !== undefined) return;
     const wait = Math.max(0, this.lastRefusalReportAt + this.tuning.refusalReportMs - now);
@@ -719,23 +721,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.refuse(topic, message.reason, message.detail, "unknown (unsigned)");
       return;
     }
-    this.lastServerContactAt = this.now();
     const m = message.value;
+    if (m.stream === "feed" && !this.feedVerified(topic, m.changes)) return;
+    this.lastServerContactAt = this.now();
     if (m.stream === "trust-list") {
       this.applyTrustList(topic, m.trustList);
       return;
     }
     if (m.stream === "feed") {
-      const verdict = verifyFeedMessage(
-        this.options.provisioning.venueId,
-        m.changes,
-        this.options.store.issuerKeys(),
-        this.verifier,
-      );
-      if (!verdict.ok) {
-        this.refuse(topic, verdict.reason, verdict.detail, `issuer key ${verdict.keyId}`);
-        return;
-      }
       if (m.snapshot && m.snapshot.feedSequence > this.feed.current) {
         void this.downloadSnapshot(m.snapshot);
         return;
@@ -773,6 +766,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.options.store.saveAdmissionCursor?.(last.seq);
     }
     if (gap || m.more) this.requestReplay("admissions", true);
+  }
+
+  /** Every change signed by an issuer key of the trust list held; else the message is refused. */
+  private feedVerified(topic: string, changes: readonly SignedTicketChange[]): boolean {
+    const venueId = this.options.provisioning.venueId;
+    const verdict = verifyFeedMessage(venueId, changes, this.options.store.issuerKeys(), this.verifier);
+    if (!verdict.ok) this.refuse(topic, verdict.reason, verdict.detail, `issuer key ${verdict.keyId}`);
+    return verdict.ok;
   }
 
   private requestReplay(stream: "feed" | "admissions" | "trust-list", behind: boolean): void {
