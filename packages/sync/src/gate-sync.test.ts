@@ -214,6 +214,7 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
     expect(g.sync.status().refusedMessages).toBe(cases.length + 1);
     expect(g.store.changes).toEqual([]);
     expect(g.store.feedSequence()).toBe(0);
+    expect(g.sync.status().lastServerContactAt).toBeUndefined();
     // Many refusals in a row make one report a second, not one heartbeat each.
     expect(g.heartbeats.length).toBeLessThan(cases.length);
     await g.sync.stop();
