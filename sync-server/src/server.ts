@@ -527,14 +527,15 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       };
       if (from <= this.store.feedBase() || head - from > this.tuning.snapshotThreshold) return snapshot();
       const changes = this.store.changesFrom(from, MAX_REPLAY_ITEMS);
-      // Gates refuse changes signed by a key revoked since: the snapshot carries their outcome instead.
+      // Gates refuse changes signed by a key revoked since, and unsigned ones (stored before the feed
+      // was signed): the snapshot carries their outcome instead.
       const revoked = new Set(
         this.store
           .issuerKeys()
           .filter((k) => k.revoked)
           .map((k) => k.keyId),
       );
-      if (revoked.size > 0 && changes.some((c) => revoked.has(c.keyId))) return snapshot();
+      if (changes.some((c) => c.sig === undefined || revoked.has(c.keyId))) return snapshot();
       const last = changes[changes.length - 1];
       this.publish(out, encodeFeed({ changes, ...(last && last.sequence < head ? { more: true } : {}) }));
       return;

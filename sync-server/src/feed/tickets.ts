@@ -121,11 +121,12 @@ export class TicketDesk {
     const credentials: Array<{ ticketId: number; credential: string }> = [];
     const { changes } = this.deps.feed.appendChanges(this.deps.now(), (next) => {
       const out: SignedTicketChange[] = [];
-      const signer = valid.length > 0 ? this.changeSigner() : undefined;
+      if (valid.length === 0) return { changes: out, result: undefined };
+      const signer = this.changeSigner();
       for (const { row } of valid) {
         const sequence = next();
         const ticket = bundleTicketOf(row, sequence);
-        if (signer) out.push(signer.sign({ sequence, type: "issue", ticket }));
+        out.push(signer.sign({ sequence, type: "issue", ticket }));
         const credential = this.credentialFor(ticket, row.devicePublicKey);
         if (credential) credentials.push({ ticketId: ticket.id, credential });
       }
