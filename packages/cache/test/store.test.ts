@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { decideScan, type EntryLogEvent } from "@sesame/gate-core";
 import { createNodeSigner, signTrustList } from "@sesame/ticket";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GateStore, JournalError, LATEST_VERSION } from "../src/index.js";
 import { type DemoDir, DOORS, DURING, demoVenueDir, holders, scanAt, VERIFIERS } from "./helpers.js";
@@ -421,6 +422,71 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     );
     expect(store.recordRemoteEntry(own.event)).toBe("own");
     expect(store.outboxDepth()).toBe(1); // remote events are not ours to send
+    store.close();
+  });
+
+  it("movements from other gates merge in any order as the newest-wins rule says (property)", () => {
+    const store = fresh("A1");
+    const t = mobile();
+    type Move = { at: number; entry: boolean; gate: string };
+    // The rule, written plainly: the newest movement sets state and last gate; the earliest entry is the first.
+    const expected = (moves: readonly Move[]) => {
+      let p:
+        | { state: string; firstEntryAt: number; firstEntryGate: string; lastAt: number; lastGate: string }
+        | undefined;
+      for (const m of moves) {
+        const state = m.entry ? "inside" : "outside";
+        if (!p) p = { state, firstEntryAt: m.at, firstEntryGate: m.gate, lastAt: m.at, lastGate: m.gate };
+        else {
+          const newer = m.at >= p.lastAt;
+          const earlierEntry = m.entry && m.at < p.firstEntryAt;
+          p = {
+            state: newer ? state : p.state,
+            firstEntryAt: earlierEntry ? m.at : p.firstEntryAt,
+            firstEntryGate: earlierEntry ? m.gate : p.firstEntryGate,
+            lastAt: newer ? m.at : p.lastAt,
+            lastGate: newer ? m.gate : p.lastGate,
+          };
+        }
+      }
+      return p;
+    };
+    let n = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 50 }),
+            entry: fc.boolean(),
+            gate: fc.constantFrom("B1", "C2", "D3"),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (moves) => {
+          // A session number of its own per run: a fresh row in the seen table (the cache does not check it).
+          const session = 1_000 + ++n;
+          const ticketId = t.id;
+          const base = DURING;
+          for (const m of moves)
+            store.recordRemoteEntry({
+              eventId: `evt-prop-${n}-${Math.random()}`,
+              gateId: m.gate,
+              gateSeq: 1,
+              lane: 1,
+              kind: m.entry ? "entered" : "exited",
+              direction: m.entry ? "entry" : "exit",
+              reason: "ADMITTED",
+              ticketId,
+              session,
+              manual: false,
+              at: base + m.at,
+            });
+          const want = expected(moves.map((m) => ({ ...m, at: base + m.at })));
+          expect(store.facts().presence(ticketId, session)).toEqual(want);
+        },
+      ),
+      { numRuns: 200 },
+    );
     store.close();
   });
 

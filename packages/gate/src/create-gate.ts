@@ -20,6 +20,7 @@ import {
   type SyncClock,
   systemSyncClock,
 } from "@sesame/sync";
+import type { Ed25519Verifier } from "@sesame/ticket";
 import type { Entrance } from "@sesame/venue";
 import {
   type GateAlert,
@@ -107,6 +108,13 @@ export interface GatePorts {
   /** Opens serial scanners (default: serialport). */
   readonly serialOpener?: SerialLinkOpener;
   readonly log?: (line: string) => void;
+  /** A fraction in [0, 1) for the sync client's reconnect jitter (default: Math.random). */
+  readonly random?: () => number;
+  /**
+   * The sync client's signature checks (default: node:crypto). A rehearsal that runs many gates in
+   * one process gives them one, so that a message every gate checks is checked once.
+   */
+  readonly verifier?: Ed25519Verifier;
 }
 
 /** The default transports port: the lane's serial port or TCP bridge. */
@@ -373,6 +381,8 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       clock: this.clock,
       ...(ports.mqtt ? { mqtt: ports.mqtt } : {}),
       ...(ports.http ? { http: ports.http } : {}),
+      ...(ports.random ? { random: ports.random } : {}),
+      ...(ports.verifier ? { verifier: ports.verifier } : {}),
       ...(setup.syncTuning ? { tuning: setup.syncTuning } : {}),
       ...(setup.software ? { software: setup.software } : {}),
       // The backend notifies the sync client of every event it records.

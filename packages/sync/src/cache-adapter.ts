@@ -13,8 +13,8 @@ import type { GateSyncStore, Snapshot } from "./store.js";
 export interface CacheLike {
   readonly feedSequence: number;
   readonly venue: { readonly trustListVersion: number };
-  /** Events from `fromGateSeq` on, in order. */
-  events(fromGateSeq: number, limit: number): EntryLogEvent[];
+  /** Unacknowledged events after `afterGateSeq`, in order. */
+  outboxPending(limit: number, afterGateSeq: number): EntryLogEvent[];
   acknowledgeOutbox(upToGateSeq: number): number;
   outboxDepth(): number;
   lastGateSeq(): number;
@@ -29,9 +29,7 @@ export class CacheSyncStore implements GateSyncStore {
   constructor(readonly cache: CacheLike) {}
 
   outboxPending(afterGateSeq: number, limit: number): readonly EntryLogEvent[] {
-    // The cache's log is gap-free and its outbox is everything after the acknowledged position.
-    const acknowledged = this.cache.lastGateSeq() - this.cache.outboxDepth();
-    return this.cache.events(Math.max(afterGateSeq, acknowledged) + 1, limit);
+    return this.cache.outboxPending(limit, afterGateSeq);
   }
 
   acknowledgeOutbox(upToGateSeq: number): void {

@@ -163,6 +163,8 @@ export interface GateSyncOptions {
   /** Only the time; `clock` gives time and timers (and wins over this). */
   readonly now?: () => number;
   readonly clock?: SyncClock;
+  /** A fraction in [0, 1) for the reconnect jitter (Math.random unless given: tests and the rehearsal seed it). */
+  readonly random?: () => number;
   /** Default: mqtt.js's connect. */
   readonly mqtt?: MqttConnector;
   /** Default: fetch. */
@@ -447,7 +449,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.clock.clearTimeout(this.reconnectTimer);
-    const jitter = 0.8 + Math.random() * 0.4;
+    const jitter = 0.8 + (this.options.random ?? Math.random)() * 0.4;
     const delay = Math.round(this.backoffMs * jitter);
     this.backoffMs = Math.min(this.tuning.reconnectMaxMs, this.backoffMs * 2);
     this.reconnectTimer = this.clock.setTimeout(() => this.connectNow(), delay);
@@ -555,7 +557,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     for (;;) {
       const room = this.window.capacity();
       if (room <= 0) return;
-      const rows = store.outboxPending(this.window.cursor(), Math.min(limit, room));
+      const asked = Math.min(limit, room);
+      const rows = store.outboxPending(this.window.cursor(), asked);
       const first = rows[0];
       if (!first) {
         this.outboxDrained = true;
@@ -581,6 +584,12 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       );
       this.window.sent({ after, last: last.gateSeq, count }, this.now());
       this.armTick();
+      // Fewer rows than asked, all sent: the outbox is read to its end (nothing is recorded while
+      // this runs), so do not read it again to find it empty.
+      if (rows.length < asked && count === rows.length) {
+        this.outboxDrained = true;
+        return;
+      }
     }
   }
 

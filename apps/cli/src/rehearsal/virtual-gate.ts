@@ -131,6 +131,7 @@ export class VirtualGate {
           immediate: (callback: () => void) => clock.setTimeout(() => sync.outboxWork(callback), 0),
         },
         mqtt: () => sync.connect(),
+        random: options.random,
         transports: (lane) => {
           const sim = sims.get(lane.lane);
           if (!sim) throw new Error(`gate ${gate.id} has no simulated lane ${lane.lane}`);
