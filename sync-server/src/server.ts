@@ -637,7 +637,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const alert = this.store.areas.alerts.raiseGrouped(
       { type: "gate-quarantined", at: this.now(), gates: [gateId], detail: "" },
       1,
-      (total) => quarantineDetail(gateId, quarantine, total - 1),
+      // An open alert counts the quarantine itself, then each refused batch.
+      (total, grouped) => quarantineDetail(gateId, quarantine, grouped ? total - 1 : total),
     );
     this.log(printable(`ALERT ${alert.detail}`));
     this.emit("alert", alert);

@@ -82,13 +82,14 @@ export class AlertRepository {
 
   /**
    * Raises the alert, or adds `count` to the open one of its type about its one gate: a burst is one
-   * incident with a count, not one alert per event. Returns the alert as it now stands.
+   * incident with a count, not one alert per event. `detailOf` says what it says for its new count
+   * (`grouped`: added to an open one). Returns the alert as it now stands.
    */
-  raiseGrouped(a: NewAlert, count: number, detailOf: (total: number) => string): Alert {
+  raiseGrouped(a: NewAlert, count: number, detailOf: (total: number, grouped: boolean) => string): Alert {
     const gateId = a.gates.length === 1 ? a.gates[0] : undefined;
     const open = gateId === undefined ? undefined : this.openAlertOf(a.type, gateId);
     if (!open) {
-      const raised = this.raise({ ...a, detail: detailOf(count) });
+      const raised = this.raise({ ...a, detail: detailOf(count, false) });
       if (count === 1) return raised;
       this.db.prepare("UPDATE alerts SET count = ? WHERE id = ?").run(count, raised.id);
       return { ...raised, count };
@@ -99,7 +100,7 @@ export class AlertRepository {
       .prepare<[number, number, string, string, number]>(
         "UPDATE alerts SET count = ?, at = ?, detail = ?, event_ids = ? WHERE id = ?",
       )
-      .run(total, a.at, detailOf(total), JSON.stringify(eventIds), open.id);
+      .run(total, a.at, detailOf(total, true), JSON.stringify(eventIds), open.id);
     return this.alert(open.id) ?? open;
   }
 

@@ -1,12 +1,14 @@
 import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
+import { encodeEventBatch, signEventBatch } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
-import { createNodeSigner, seededRandom } from "@sesame/ticket";
+import { createNodeSigner, createNodeVerifier, seededRandom } from "@sesame/ticket";
 import { type BundleTicket, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openServerStore, provisionGateInStore } from "../server.js";
 import type { ServerStore } from "../store.js";
+import { handleEventBatch } from "./batch.js";
 import { checkPlausible, type PlausibilityFacts } from "./rules.js";
 
 /*
@@ -192,6 +194,48 @@ describe("the server checks what a gate says", () => {
       expect.stringMatching(/annulled by the fire alarm/),
     ]);
     expect(result.admissions).toHaveLength(1);
+  });
+
+  it("refuses a quarantined gate's batches whole until the gate is provisioned again", () => {
+    const signer = createNodeSigner();
+    const verifier = createNodeVerifier();
+    const acked = store.gate("B1")?.ackedSeq ?? 0;
+    const g = new MemoryGateStore("B1", { firstGateSeq: acked + 1 });
+    g.admit({ ticketId: pick("another ticket of entrance B", (t) => t.entrance === 2, 1), session: 1 });
+    const batchOf = (seed: string) =>
+      encodeEventBatch(
+        signEventBatch("B1", acked, g.outboxPending(acked, 10), Buffer.from(seed, "hex"), signer),
+      );
+    const first = provisionGateInStore(store, "B1", now);
+    expect(store.areas.gates.quarantine("B1", { at: now, by: "Dupont", reason: "stolen" })).toBe(true);
+    // The first quarantine stands.
+    expect(store.areas.gates.quarantine("B1", { at: now, by: "Martin", reason: "again" })).toBe(false);
+    expect(store.gate("B1")?.quarantine).toEqual({ at: now, by: "Dupont", reason: "stolen" });
+    const refused = handleEventBatch(
+      store,
+      verifier,
+      "B1",
+      first.gatePublicKey,
+      batchOf(first.gateSigningSeed),
+      now,
+    );
+    expect(refused).toMatchObject({ kind: "refused", reason: "quarantined" });
+    if (refused.kind === "refused") expect(refused.detail).toMatch(/quarantined by Dupont .*\(stolen\)/);
+    expect(store.eventsOfGate("B1")).toEqual([]);
+    expect(store.gate("B1")?.ackedSeq).toBe(acked);
+    // Provisioned again (new keys): the quarantine ends.
+    const again = provisionGateInStore(store, "B1", now);
+    expect(store.gate("B1")?.quarantine).toBeNull();
+    const stored = handleEventBatch(
+      store,
+      verifier,
+      "B1",
+      again.gatePublicKey,
+      batchOf(again.gateSigningSeed),
+      now,
+    );
+    expect(stored).toMatchObject({ kind: "stored", result: { rejected: [] } });
+    expect(store.eventsOfGate("B1")).toHaveLength(2);
   });
 
   it("accepts a manual admission carrying a supervisor's override, and leaves its checks to the override", () => {
