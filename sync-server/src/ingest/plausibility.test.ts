@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { LATE_PASSAGE } from "@sesame/cache";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { encodeEventBatch, signEventBatch } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openServerStore, provisionGateInStore } from "../server.js";
 import type { ServerStore } from "../store.js";
 import { handleEventBatch } from "./batch.js";
-import { checkPlausible, type PlausibilityFacts } from "./rules.js";
+import { checkPlausible, LATE_PASSAGE_DETAIL, type PlausibilityFacts } from "./rules.js";
 
 /*
  * The server checks what a gate says (issue 15, item 5): the sequences an honest gate's journal
@@ -174,6 +175,10 @@ describe("the server checks what a gate says", () => {
     const grouped = store.alerts(100).filter((x) => x.type === "implausible-events");
     expect(grouped).toHaveLength(1);
     expect(grouped[0]).toMatchObject({ id: alerts[0]?.id, count: 12 });
+  });
+
+  it("knows a late passage by the detail the gate's journal writes", () => {
+    expect(LATE_PASSAGE_DETAIL).toBe(LATE_PASSAGE);
   });
 
   it("refuses a second passage on one authorization, and a passage claiming one the fire alarm annulled", () => {

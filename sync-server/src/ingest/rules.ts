@@ -1,4 +1,4 @@
-import type { EntryLogEvent } from "@sesame/gate-core";
+import type { AnnulCause, EntryLogEvent } from "@sesame/gate-core";
 import { FieldError, type RejectReason, validateEvent } from "@sesame/sync";
 
 /*
@@ -99,8 +99,14 @@ export type Plausibility = { readonly ok: true } | { readonly ok: false; readonl
 const PLAUSIBLE: Plausibility = { ok: true };
 const implausible = (detail: string): Plausibility => ({ ok: false, detail });
 
-/** The `detail` of an entry the lane controller reported after the gate annulled its authorization. */
+/**
+ * The `detail` of an entry the lane controller reported after the gate annulled its authorization
+ * (the gate cache's LATE_PASSAGE: the plausibility test holds them equal).
+ */
 export const LATE_PASSAGE_DETAIL = "late-passage";
+
+/** An `annulled` event's detail is its cause; after this one, passages are free passages. */
+const FIRE_ALARM: AnnulCause = "fire-alarm";
 
 /** The supervisor's override a manual admission carries, if any (the override's checks are its own). */
 function hasOverride(event: EntryLogEvent): boolean {
@@ -169,7 +175,7 @@ function checkPassage(event: EntryLogEvent, facts: PlausibilityFacts): Plausibil
       return implausible(
         `${what} closes authorization ${event.authorizationId}, annulled before, and is no late passage`,
       );
-    if (annulled.detail === "fire-alarm")
+    if (annulled.detail === FIRE_ALARM)
       return implausible(
         `${what} claims authorization ${event.authorizationId}, annulled by the fire alarm (passages then are free passages)`,
       );
