@@ -41,6 +41,7 @@ import {
   gateOfflineDetail,
   mayAcknowledge,
   type NewAlert,
+  quarantineDetail,
   silentGateDetail,
 } from "./alerts/policy.js";
 import {
@@ -58,7 +59,7 @@ import { provisionGateInStore } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
 import { KeyDesk } from "./keys/trust-list.js";
-import type { RejectionRecord, ServerStore, StoredEvent } from "./store.js";
+import type { GateRecord, RejectionRecord, ServerStore, StoredEvent } from "./store.js";
 import { controlCharacter, printable } from "./text.js";
 
 export type { CommandInput } from "./commands/commands.js";
@@ -472,8 +473,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private onEvents(gateId: string, publicKey: string, topic: string, payload: Buffer): undefined {
     const now = this.now();
     const outcome = handleEventBatch(this.store, this.verifier, gateId, publicKey, payload, now);
-    if (outcome.kind === "refused")
-      return this.reject(gateId, topic, outcome.reason, outcome.detail, payload);
+    if (outcome.kind === "refused") {
+      this.reject(gateId, topic, outcome.reason, outcome.detail, payload);
+      if (outcome.reason === "quarantined") this.quarantinedBatch(gateId);
+      return;
+    }
     const ackTopic = this.topics.gate(gateId, "ack");
     this.publish(ackTopic, outcome.ack);
     if (outcome.kind === "resync") return;
@@ -590,6 +594,54 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const updated = this.store.alert(id) ?? alert;
     this.emit("alert-ack", updated);
     return updated;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Quarantine
+
+  /**
+   * A supervisor takes a gate out of the venue network (its key is taken, it sends implausible
+   * events): recorded with who, when and why; from now on its batches are refused (logged, counted
+   * on the quarantine alert) until it is provisioned again. This is the one place a quarantine
+   * happens: revoking the gate in the signed venue gate list, so that every other gate ignores its
+   * admissions, belongs here too.
+   */
+  quarantineGate(gateId: string, by: { name: string; role: string }, reason: unknown): GateRecord {
+    if (typeof reason !== "string" || reason.trim() === "" || reason.length > 500)
+      throw new ApiError(400, "reason must be a text of 1 to 500 characters: why the gate is quarantined");
+    const control = controlCharacter(reason, false);
+    if (control) throw new ApiError(400, `reason must not contain control characters (${control})`);
+    const gate = this.store.gate(gateId);
+    if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${this.venue.id}'s gate list`);
+    if (gate.quarantine)
+      throw new ApiError(409, `gate ${gateId} is already quarantined (by ${gate.quarantine.by})`, {
+        quarantine: gate.quarantine,
+      });
+    const quarantine = { at: this.now(), by: by.name, reason: reason.trim() };
+    this.store.areas.gates.quarantine(gateId, quarantine);
+    this.log(printable(`gate ${gateId} quarantined by ${by.name} (${by.role}): ${quarantine.reason}`));
+    this.raiseAlert({
+      type: "gate-quarantined",
+      at: quarantine.at,
+      gates: [gateId],
+      detail: quarantineDetail(gateId, quarantine, 0),
+    });
+    this.emit("presence", gateId);
+    return this.store.gate(gateId) ?? gate;
+  }
+
+  /** A quarantined gate's batch was refused: counted on its quarantine alert (one per gate). */
+  private quarantinedBatch(gateId: string): void {
+    const quarantine = this.store.quarantineOf(gateId);
+    if (!quarantine) return;
+    const alert = this.store.areas.alerts.raiseGrouped(
+      { type: "gate-quarantined", at: this.now(), gates: [gateId], detail: "" },
+      1,
+      // An open alert counts the quarantine itself, then each refused batch.
+      (total, grouped) => quarantineDetail(gateId, quarantine, grouped ? total - 1 : total),
+    );
+    this.log(printable(`ALERT ${alert.detail}`));
+    this.emit("alert", alert);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -67,11 +67,15 @@ describe.each(BROKERS)("security (%s)", (broker) => {
     expect(broker === "aedes" ? ["closed", "error", "timeout"] : ["acked"]).toContain(outcome);
     conn.client.end(true);
     const b = world.gate("B1");
-    b.store.append({ kind: "entered", ticketId: 100_002, session: 1 });
+    const own = world.ticketsAt(2)[0] ?? 0;
+    b.store.admit({ ticketId: own, session: 1 });
     b.sync.notifyOutbox();
     await waitFor(() => b.store.outboxDepth() === 0, 15_000, "B1's own events acknowledged");
     const stored = server.store.eventsOfGate("B1");
-    expect(stored.map((e) => e.ticketId)).toEqual([100_002]);
+    expect(stored.map((e) => [e.kind, e.ticketId])).toEqual([
+      ["authorized", own],
+      ["entered", own],
+    ]);
     if (broker === "aedes") {
       expect(server.store.rejections(20).some((r) => r.reason === "denied" && r.source === "gate-A1")).toBe(
         true,
@@ -99,7 +103,8 @@ describe.each(BROKERS)("security (%s)", (broker) => {
     });
     if (!conn.ok) throw new Error(conn.error);
     const own = new MemoryGateStore("A1");
-    const e1 = own.append({ kind: "entered", ticketId: 100_010, session: 1 });
+    // Refusals: what is checked here is the batch and its labels, not what the events say.
+    const e1 = own.append({ kind: "refused", reason: "EXPIRED_CODE", ticketId: 100_010, session: 1 });
     const events = topics.gate("A1", "events");
     // 1. payload says B1 on A1's topic.
     expect(
@@ -119,8 +124,11 @@ describe.each(BROKERS)("security (%s)", (broker) => {
       ),
     ).toBe("acked");
     // 3. properly signed by A1 but one event inside claims to come from B1.
-    const e2 = { ...own.append({ kind: "entered", ticketId: 100_011, session: 1 }), gateId: "B1" };
-    const e3 = own.append({ kind: "entered", ticketId: 100_012, session: 1 });
+    const e2 = {
+      ...own.append({ kind: "refused", reason: "EXPIRED_CODE", ticketId: 100_011, session: 1 }),
+      gateId: "B1",
+    };
+    const e3 = own.append({ kind: "refused", reason: "EXPIRED_CODE", ticketId: 100_012, session: 1 });
     expect(
       await publishBounded(
         conn.client,
@@ -179,8 +187,10 @@ describe.each(BROKERS)("security (%s)", (broker) => {
     // The honest traffic of both gates goes on.
     const gateA = world.gate("A1");
     const gateB = world.gate("B1");
-    gateA.store.append({ kind: "entered", ticketId: 100_020, session: 1 });
-    gateB.store.append({ kind: "entered", ticketId: 100_021, session: 1 });
+    const atA = world.ticketsAt(1)[0] ?? 0;
+    const atB = world.ticketsAt(2)[0] ?? 0;
+    gateA.store.admit({ ticketId: atA, session: 1 });
+    gateB.store.admit({ ticketId: atB, session: 1 });
     gateA.sync.notifyOutbox();
     gateB.sync.notifyOutbox();
     await waitFor(
@@ -189,7 +199,7 @@ describe.each(BROKERS)("security (%s)", (broker) => {
       "both gates acknowledged",
     );
     await waitFor(
-      () => gateB.store.seen.get(100_020) === "A1" && gateA.store.seen.get(100_021) === "B1",
+      () => gateB.store.seen.get(atA) === "A1" && gateA.store.seen.get(atB) === "B1",
       10_000,
       "fan-out",
     );

@@ -46,6 +46,19 @@ export class MemoryGateStore implements GateSyncStore {
     return event;
   }
 
+  /**
+   * An admission as a gate's journal writes it: `authorized`, then `entered` on the same
+   * authorization (the sync-server refuses an entry without its authorization). Returns the entry.
+   */
+  admit(
+    partial: Partial<EntryLogEvent> & Required<Pick<EntryLogEvent, "ticketId" | "session">>,
+  ): EntryLogEvent {
+    const authorizationId = `${this.gateId}-auth-${this.nextSeq}-${Math.random().toString(36).slice(2, 10)}`;
+    const { kind: _kind, ...rest } = partial;
+    this.append({ ...rest, kind: "authorized", authorizationId });
+    return this.append({ ...rest, kind: "entered", authorizationId });
+  }
+
   get lastGateSeq(): number {
     return this.nextSeq - 1;
   }

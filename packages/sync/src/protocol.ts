@@ -49,6 +49,10 @@ export type RejectReason =
   | "unknown-topic"
   | "duplicate-event-id"
   | "implausible-time"
+  /** A well-signed event no honest gate writes (an entry without its authorization, a ticket of another entrance…). */
+  | "implausible"
+  /** A batch of a gate a supervisor quarantined: refused until the gate is provisioned again. */
+  | "quarantined"
   | "rollback"
   | "sequence-reused"
   | "out-of-order"

@@ -10,7 +10,9 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
  * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
  * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
- * a gate clock off the server's (clock-skew).
+ * a gate clock off the server's (clock-skew), a gate whose signed events no honest gate writes
+ * (implausible-events: its key is likely stolen), a gate a supervisor quarantined, and the batches it
+ * still sends (gate-quarantined). The last two are grouped per gate with a count.
  */
 export type AlertType =
   | "double-entry"
@@ -18,7 +20,9 @@ export type AlertType =
   | "forced-passage"
   | "tailgate"
   | "gate-offline"
-  | "clock-skew";
+  | "clock-skew"
+  | "implausible-events"
+  | "gate-quarantined";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -26,6 +30,8 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "tailgate",
   "gate-offline",
   "clock-skew",
+  "implausible-events",
+  "gate-quarantined",
 ];
 
 export interface Alert {
@@ -41,6 +47,8 @@ export interface Alert {
   readonly acknowledgedBy: string | null;
   readonly acknowledgedAt: number | null;
   readonly acknowledgeNote: string | null;
+  /** How many occurrences the alert groups (1 but for the grouped types). */
+  readonly count: number;
 }
 
 export interface NewAlert {
@@ -158,6 +166,21 @@ export function batchAlerts(
       detail: `gate ${gateId} refused ${skewed.length} code(s) because its own clock looks wrong`,
     });
   return out;
+}
+
+/** What the "gate sends implausible events" alert says, for `total` events refused so far. */
+export function implausibleEventsDetail(gateId: string, total: number, last: string): string {
+  return `gate ${gateId} sends implausible events: ${total} refused (last: ${last})`;
+}
+
+/** What the quarantine alert says, with the batches refused since. */
+export function quarantineDetail(
+  gateId: string,
+  q: { readonly by: string; readonly reason: string },
+  refusedBatches: number,
+): string {
+  const since = refusedBatches === 0 ? "" : `; ${refusedBatches} batch(es) refused since`;
+  return `gate ${gateId} quarantined by ${q.by}: ${q.reason}${since}`;
 }
 
 /** A gate's clock offset (server minus gate) beyond the limit: what the alert says; undefined within it. */

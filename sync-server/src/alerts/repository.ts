@@ -3,6 +3,9 @@ import type { Alert, AlertType, NewAlert } from "./policy.js";
 
 /* The alerts table: raised alerts, open until someone acknowledges them. */
 
+/** A grouped alert lists this many of its events at most (the rest are in its count). */
+const MAX_GROUPED_EVENT_IDS = 50;
+
 interface AlertRow {
   id: number;
   type: AlertType;
@@ -16,6 +19,8 @@ interface AlertRow {
   acked_by?: string | null;
   acked_at?: number | null;
   acked_note?: string | null;
+  /** Absent before alerts were grouped (read-only store on an old data directory). */
+  count?: number;
 }
 
 function alertOfRow(r: AlertRow): Alert {
@@ -31,6 +36,7 @@ function alertOfRow(r: AlertRow): Alert {
     acknowledgedBy: r.acked_by ?? null,
     acknowledgedAt: r.acked_at ?? null,
     acknowledgeNote: r.acked_note ?? null,
+    count: r.count ?? 1,
   };
 }
 
@@ -70,7 +76,32 @@ export class AlertRepository {
       acknowledgedBy: null,
       acknowledgedAt: null,
       acknowledgeNote: null,
+      count: 1,
     };
+  }
+
+  /**
+   * Raises the alert, or adds `count` to the open one of its type about its one gate: a burst is one
+   * incident with a count, not one alert per event. `detailOf` says what it says for its new count
+   * (`grouped`: added to an open one). Returns the alert as it now stands.
+   */
+  raiseGrouped(a: NewAlert, count: number, detailOf: (total: number, grouped: boolean) => string): Alert {
+    const gateId = a.gates.length === 1 ? a.gates[0] : undefined;
+    const open = gateId === undefined ? undefined : this.openAlertOf(a.type, gateId);
+    if (!open) {
+      const raised = this.raise({ ...a, detail: detailOf(count, false) });
+      if (count === 1) return raised;
+      this.db.prepare("UPDATE alerts SET count = ? WHERE id = ?").run(count, raised.id);
+      return { ...raised, count };
+    }
+    const total = open.count + count;
+    const eventIds = [...open.eventIds, ...(a.eventIds ?? [])].slice(0, MAX_GROUPED_EVENT_IDS);
+    this.db
+      .prepare<[number, number, string, string, number]>(
+        "UPDATE alerts SET count = ?, at = ?, detail = ?, event_ids = ? WHERE id = ?",
+      )
+      .run(total, a.at, detailOf(total, true), JSON.stringify(eventIds), open.id);
+    return this.alert(open.id) ?? open;
   }
 
   /** The open (unacknowledged) alert of a type about exactly one gate, if any: not raised twice. */

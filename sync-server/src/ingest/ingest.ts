@@ -1,18 +1,21 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { AckRejection, AdmissionEntry, RejectReason } from "@sesame/sync";
 import type Database from "better-sqlite3";
-import { type Alert, batchAlerts, doubleEntryAlert } from "../alerts/policy.js";
+import { type Alert, batchAlerts, doubleEntryAlert, implausibleEventsDetail } from "../alerts/policy.js";
 import type { AlertRepository } from "../alerts/repository.js";
 import type { FeedRepository } from "../feed/repository.js";
 import type { GateRepository } from "../gates/repository.js";
 import type { RejectionRepository } from "../rejections/repository.js";
 import type { EventRepository, StoredEvent } from "./repository.js";
-import { ADMISSION_KINDS, checkEvent } from "./rules.js";
+import { ADMISSION_KINDS, checkEvent, checkPlausible, type PlausibilityFacts } from "./rules.js";
 
 /*
- * A gate's verified batch into the store, in one transaction: each event checked (rules.ts), stored
- * once, numbered for the fan-out when it admits or lets out, the ticket's presence tracked, and the
- * alerts the policy draws from it raised — all committed before the gate is acknowledged.
+ * A gate's verified batch into the store, in one transaction: each event checked (rules.ts: its
+ * form, then whether an honest gate could have written it), stored once, numbered for the fan-out
+ * when it admits or lets out, the ticket's presence tracked, and the alerts the policy draws from it
+ * raised — all committed before the gate is acknowledged. An implausible event is stored as
+ * rejected with its reason and acknowledged (the gate's outbox moves on), never counted nor fanned
+ * out, and raises the gate's one grouped "gate sends implausible events" alert.
  */
 
 export type IngestResult =
@@ -35,6 +38,8 @@ export interface IngestDeps {
   readonly rejections: RejectionRepository;
   /** A session's re-entry rule (from the venue). */
   reentryOf(session: number): "none" | "exit-scan";
+  /** The zones an entrance serves (from the venue). */
+  entranceZones(entrance: number): readonly number[] | undefined;
 }
 
 /** Raw text kept of a refused event: enough to see what came. */
@@ -62,6 +67,13 @@ export function ingestBatch(
     const alerts: Alert[] = [];
     const rejected: AckRejection[] = [];
     let batchId: number | undefined;
+    const implausible: Array<{ eventId: string; detail: string }> = [];
+    const facts: PlausibilityFacts = {
+      gateEntrance: deps.gates.entranceOf(gateId),
+      ticket: (id) => deps.feed.ticketPlace(id),
+      entranceZones: (entrance) => deps.entranceZones(entrance),
+      authorizationSteps: (id) => deps.events.authorizationSteps(gateId, id),
+    };
     const reject = (
       seq: number,
       eventId: string | undefined,
@@ -108,6 +120,23 @@ export function ingestBatch(
         continue;
       }
       const event = check.event;
+      const plausible = checkPlausible(event, facts);
+      if (!plausible.ok) {
+        // A replayed event of another gate is a duplicate first: say so, as before these rules.
+        if (deps.events.eventIdStored(event.eventId)) {
+          reject(
+            seq,
+            event.eventId,
+            "duplicate-event-id",
+            `event id ${event.eventId} is already stored for another gate or sequence`,
+            raw,
+          );
+          continue;
+        }
+        reject(seq, event.eventId, "implausible", plausible.detail, raw);
+        implausible.push({ eventId: event.eventId, detail: plausible.detail });
+        continue;
+      }
       batchId ??= deps.events.insertBatch(gateId, batch.after, receivedAt, batch.sig, batch.events);
       const zone = event.ticketId === undefined ? null : deps.feed.zoneOf(event.ticketId);
       const entrance = deps.gates.entranceOf(gateId);
@@ -135,6 +164,21 @@ export function ingestBatch(
       Boolean(deps.alerts.openAlertOf("clock-skew", gateId)),
     ))
       alerts.push(deps.alerts.raise(a));
+    const last = implausible[implausible.length - 1];
+    if (last)
+      alerts.push(
+        deps.alerts.raiseGrouped(
+          {
+            type: "implausible-events",
+            at: receivedAt,
+            gates: [gateId],
+            eventIds: implausible.slice(0, 50).map((e) => e.eventId),
+            detail: "",
+          },
+          implausible.length,
+          (total) => implausibleEventsDetail(gateId, total, last.detail),
+        ),
+      );
     return { kind: "stored", acked, stored, admissions, alerts, rejected };
   })();
 }

@@ -2,6 +2,7 @@ import type { EntryLogEvent } from "@sesame/gate-core";
 import type { AdmissionEntry } from "@sesame/sync";
 import type Database from "better-sqlite3";
 import type { TicketPresence } from "../alerts/policy.js";
+import type { AuthorizationStep } from "./rules.js";
 
 /*
  * The entry log as the server stores it: batches as signed, events once each (unique event id, in
@@ -37,6 +38,14 @@ export interface EventRow {
   entrance: number | null;
   zone: number | null;
   received_at: number;
+}
+
+interface AuthorizationStepRow {
+  kind: EntryLogEvent["kind"];
+  direction: EntryLogEvent["direction"];
+  ticket_id: number | null;
+  session: number | null;
+  detail: string | null;
 }
 
 export function eventOfRow(r: EventRow): StoredEvent {
@@ -85,6 +94,11 @@ export class EventRepository {
            @ticketId, @generation, @session, @manual, @steward, @at, @detail, @entrance, @zone, @receivedAt, @batchId)
          ON CONFLICT(event_id) DO NOTHING`,
       ),
+      authorizationSteps: db.prepare<[string, string], AuthorizationStepRow>(
+        `SELECT kind, direction, ticket_id, session, detail FROM events
+         WHERE authorization_id = ? AND gate_id = ? ORDER BY id`,
+      ),
+      eventIdStored: db.prepare<[string], { id: number }>("SELECT id FROM events WHERE event_id = ?"),
       eventIdAt: db.prepare<[string, number], { event_id: string }>(
         "SELECT event_id FROM events WHERE gate_id = ? AND gate_seq = ?",
       ),
@@ -160,6 +174,22 @@ export class EventRepository {
       batchId: where.batchId,
     });
     return info.changes === 0 ? undefined : Number(info.lastInsertRowid);
+  }
+
+  /** What a gate stored for one of its authorizations (authorized, annulled, entered…), in order. */
+  authorizationSteps(gateId: string, authorizationId: string): AuthorizationStep[] {
+    return this.stmt.authorizationSteps.all(authorizationId, gateId).map((r) => ({
+      kind: r.kind,
+      direction: r.direction,
+      ticketId: r.ticket_id,
+      session: r.session,
+      detail: r.detail,
+    }));
+  }
+
+  /** Whether an event with this id is stored (for any gate). */
+  eventIdStored(eventId: string): boolean {
+    return this.stmt.eventIdStored.get(eventId) !== undefined;
   }
 
   /** The event id stored (or refused) at a gate's sequence number, if any. */
