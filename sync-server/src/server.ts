@@ -128,6 +128,8 @@ export interface ServerEvents {
   command: [command: Command];
   /** An alert was acknowledged. */
   "alert-ack": [alert: Alert];
+  /** An open grouped alert (revoked-key-scans) counted more occurrences. */
+  "alert-update": [alert: Alert];
   connected: [];
 }
 
@@ -497,6 +499,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.log(`ALERT ${alert.detail}`);
       this.emit("alert", alert);
     }
+    // A grouped alert's new count: on the dashboard, not one more log line per batch.
+    for (const alert of result.updatedAlerts) this.emit("alert-update", alert);
   }
 
   private onReplay(gateId: string, topic: string, payload: Buffer): undefined {

@@ -177,6 +177,17 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       if (!columns.has("acked_note")) db.exec("ALTER TABLE alerts ADD COLUMN acked_note TEXT");
     },
   },
+  {
+    version: 3,
+    description: "grouped alerts: how many occurrences, when the last was seen, which issuer key",
+    up(db) {
+      db.exec(`
+        ALTER TABLE alerts ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE alerts ADD COLUMN last_at INTEGER;
+        ALTER TABLE alerts ADD COLUMN issuer_key INTEGER;
+      `);
+    },
+  },
 ];
 
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
