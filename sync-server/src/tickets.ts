@@ -52,7 +52,14 @@ export function devicePublicKeyProblem(value: unknown): string | undefined {
   if (typeof value !== "string" || !/^[0-9a-fA-F]{64}$/.test(value))
     return "devicePublicKey must be 32 bytes of hex";
   const problem = publicKeyProblem(Uint8Array.from(Buffer.from(value, "hex")));
-  return problem ? `devicePublicKey ${problem}` : undefined;
+  return problem ? `${WEAK_DEVICE_KEY}it ${problem}` : undefined;
+}
+
+const WEAK_DEVICE_KEY = "devicePublicKey is unusable: ";
+
+/** A refusal of a key no phone makes (an attempt at a ticket anyone could show): logged and alerted. */
+export function isWeakDeviceKeyRefusal(reason: string): boolean {
+  return reason.startsWith(WEAK_DEVICE_KEY);
 }
 
 export function holderName(value: unknown): { readonly name: string } | { readonly problem: string } {

@@ -128,17 +128,17 @@ describe("sync-server HTTP API", () => {
       {
         row: 1,
         ticketId: 730_001,
-        reason: expect.stringMatching(/^devicePublicKey is a point of small order/),
+        reason: expect.stringMatching(/^devicePublicKey is unusable: it is a point of small order/),
       },
       {
         row: 2,
         ticketId: 730_002,
-        reason: expect.stringMatching(/^devicePublicKey is a point of small order/),
+        reason: expect.stringMatching(/^devicePublicKey is unusable: it is a point of small order/),
       },
       {
         row: 3,
         ticketId: 730_003,
-        reason: expect.stringMatching(/^devicePublicKey is not a canonical encoding/),
+        reason: expect.stringMatching(/^devicePublicKey is unusable: it is not a canonical encoding/),
       },
     ]);
     for (const type of ["resale", "transfer"]) {
@@ -147,11 +147,28 @@ describe("sync-server HTTP API", () => {
         devicePublicKey: identity,
       });
       expect(refused.status, type).toBe(400);
-      expect((refused.json as { error: string }).error).toMatch(/^devicePublicKey is a point of small order/);
+      expect((refused.json as { error: string }).error).toMatch(
+        /^devicePublicKey is unusable: it is a point of small order/,
+      );
     }
     // Refused before anything was stored: the ticket is still generation 1.
     const t = await world.api("GET", "/api/tickets/730004", undefined, SUPERVISOR);
     expect((t.json as { ticket: { generation: number } }).ticket.generation).toBe(1);
+    // An attempt at tickets anyone could show: one log line and one alert per request, naming the caller.
+    const logged = world.serverLog.filter((l) => l.includes("refused a device key no phone makes"));
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toMatch(
+      /from \S+, for 3 tickets: ticket 730001 \(row 1\), ticket 730002 \(row 2\), ticket 730003/,
+    );
+    const alerts = world
+      .requireServer()
+      .store.alerts()
+      .filter((a) => a.type === "forgery" && a.detail.includes("device key anyone could sign for"));
+    expect(alerts.map((a) => a.detail.match(/asked for (\d+ tickets|ticket \d+ \(\w+\))/)?.[1])).toEqual([
+      "ticket 730004 (transfer)",
+      "ticket 730004 (resale)",
+      "3 tickets",
+    ]);
   });
 
   it("refuses control characters in names and messages, and key ids that are not plain digits", async () => {
