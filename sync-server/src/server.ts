@@ -61,6 +61,7 @@ import { handleEventBatch } from "./ingest/batch.js";
 import { KeyDesk } from "./keys/trust-list.js";
 import type { GateRecord, RejectionRecord, ServerStore, StoredEvent } from "./store.js";
 import { controlCharacter, printable } from "./text.js";
+import { isWeakDeviceKeyRefusal } from "./tickets.js";
 
 export type { CommandInput } from "./commands/commands.js";
 export { openServerStore } from "./db/open.js";
@@ -129,6 +130,8 @@ export interface ServerEvents {
   command: [command: Command];
   /** An alert was acknowledged. */
   "alert-ack": [alert: Alert];
+  /** An open grouped alert (revoked-key-scans) counted more occurrences. */
+  "alert-update": [alert: Alert];
   connected: [];
 }
 
@@ -501,6 +504,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.log(`ALERT ${alert.detail}`);
       this.emit("alert", alert);
     }
+    // A grouped alert's new count: on the dashboard, not one more log line per batch.
+    for (const alert of result.updatedAlerts) this.emit("alert-update", alert);
   }
 
   private onReplay(gateId: string, topic: string, payload: Buffer): undefined {
@@ -652,14 +657,52 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.publish(this.topics.feed, encodeFeed({ changes: changes.slice(i, i + MAX_REPLAY_ITEMS) }));
   }
 
-  /** Imports tickets from the ticketing platform (feed/tickets.ts). */
-  importTickets(rows: readonly unknown[], rowOffset = 1) {
-    return this.tickets.importTickets(rows, rowOffset);
+  /** Imports tickets from the ticketing platform (feed/tickets.ts); `by` names the caller in logs and alerts. */
+  importTickets(rows: readonly unknown[], rowOffset = 1, by = "an API caller") {
+    const result = this.tickets.importTickets(rows, rowOffset);
+    const weak = result.rejected.filter((r) => isWeakDeviceKeyRefusal(r.reason));
+    const first = weak[0];
+    if (first)
+      this.refusedWeakDeviceKeys(
+        by,
+        weak.map((r) => `ticket ${r.ticketId ?? "?"} (row ${r.row})`),
+        first.reason,
+      );
+    return result;
   }
 
   /** Resale or transfer: the generation goes up, the old code is revoked at every gate. */
-  reassign(ticketId: number, type: "resale" | "transfer", holder: unknown, devicePublicKey: unknown) {
-    return this.tickets.reassign(ticketId, type, holder, devicePublicKey);
+  reassign(
+    ticketId: number,
+    type: "resale" | "transfer",
+    holder: unknown,
+    devicePublicKey: unknown,
+    by = "an API caller",
+  ) {
+    try {
+      return this.tickets.reassign(ticketId, type, holder, devicePublicKey);
+    } catch (error) {
+      if (error instanceof ApiError && isWeakDeviceKeyRefusal(error.message))
+        this.refusedWeakDeviceKeys(by, [`ticket ${ticketId} (${type})`], error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * A ticket asked for under a device key of small order or non-canonical encoding: its proof would
+   * need no phone, so this is an attempt at a ticket anyone could show. Refused (by the caller), and
+   * logged on one line and alerted here.
+   */
+  private refusedWeakDeviceKeys(by: string, tickets: readonly string[], reason: string): void {
+    const what =
+      tickets.length === 1 ? tickets[0] : `${tickets.length} tickets: ${tickets.slice(0, 10).join(", ")}`;
+    this.log(printable(`refused a device key no phone makes, from ${by}, for ${what}: ${reason}`));
+    this.raiseAlert({
+      type: "forgery",
+      at: this.now(),
+      gates: [],
+      detail: printable(`${by} asked for ${what} under a device key anyone could sign for (${reason})`),
+    });
   }
 
   cancel(ticketId: number) {

@@ -129,6 +129,40 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
       },
     ]);
     expect((imported.json as { credentials: unknown[] }).credentials).toHaveLength(1);
+
+    // Holders of key 1's tickets keep coming: one alert for the key at A1, its count growing on the
+    // dashboard's stream (an update of the same alert, not a new one per scan), no forgery alert.
+    const server = world.requireServer();
+    const stream = await SseClient.open(`http://127.0.0.1:${server.httpPort}/api/stream`, SUPERVISOR);
+    try {
+      const scans = (n: number) => {
+        for (let i = 0; i < n; i++)
+          a.store.append({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 1, ticketId: 100_001 + i });
+        a.sync.notifyOutbox();
+      };
+      scans(2);
+      await waitFor(
+        () => stream.messages.some((m) => m.event === "alert"),
+        10_000,
+        "the alert on the stream",
+      );
+      scans(3);
+      await waitFor(
+        () =>
+          stream.messages.some(
+            (m) => m.event === "alert-update" && (JSON.parse(m.data) as Alert).count === 5,
+          ),
+        10_000,
+        "the alert's count of 5 on the stream",
+      );
+      const alerts = server.store.alerts();
+      expect(alerts.map((x) => [x.type, x.gates, x.issuerKeyId, x.count])).toEqual([
+        ["revoked-key-scans", ["A1"], 1, 5],
+      ]);
+      expect(stream.messages.filter((m) => m.event === "alert")).toHaveLength(1);
+    } finally {
+      stream.close();
+    }
   });
 
   it("supervisor commands reach the gate or the entrance, signed, and come back acknowledged", async () => {

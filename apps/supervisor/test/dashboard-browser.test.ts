@@ -213,6 +213,33 @@ describe("supervisor dashboard (Chromium)", () => {
       await item.getByText(/Acquittée par dupont à/).waitFor();
       expect(await item.getAttribute("data-state")).toBe("acknowledged");
       expect(server.store.alert(forgery?.id ?? 0)?.acknowledgedBy).toBe("dupont");
+
+      // Holders of a revoked key's tickets at A1, batch after batch: one line whose count grows live.
+      const revokedScans = (n: number) => {
+        for (let i = 0; i < n; i++)
+          a.store.append({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 4 });
+        a.sync.notifyOutbox();
+      };
+      revokedScans(2);
+      await waitFor(
+        () => server.store.alerts().some((x) => x.type === "revoked-key-scans" && x.count === 2),
+        10_000,
+        "revoked-key-scans alert",
+      );
+      const keyAlert = server.store.alerts().find((x) => x.type === "revoked-key-scans");
+      const keyItem = page.getByTestId(`alert-${keyAlert?.id}`);
+      await keyItem.getByText("Clé d'émission révoquée").waitFor();
+      await page
+        .getByTestId(`alert-count-${keyAlert?.id}`)
+        .filter({ hasText: /^× 2 · dernier à / })
+        .waitFor();
+      revokedScans(3);
+      await page
+        .getByTestId(`alert-count-${keyAlert?.id}`)
+        .filter({ hasText: /^× 5 · dernier à / })
+        .waitFor();
+      await keyItem.getByText(/^5 scans at gate A1 of tickets under revoked issuer key 4/).waitFor();
+      expect(await page.locator(".alert-revoked-key-scans").count()).toBe(1);
       await shot(page, "alerts");
 
       await page.getByTestId("tab-gates").click();

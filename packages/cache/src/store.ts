@@ -183,6 +183,7 @@ interface LogRow {
   steward: string | null;
   at: number;
   detail: string | null;
+  issuer_key: number | null;
 }
 
 type NewEvent = Omit<EntryLogEvent, "eventId" | "gateSeq" | "gateId">;
@@ -293,6 +294,7 @@ function eventFromRow(r: LogRow): EntryLogEvent {
     ...(r.steward !== null ? { steward: r.steward } : {}),
     at: r.at,
     ...(r.detail !== null ? { detail: r.detail } : {}),
+    ...(r.issuer_key !== null ? { issuerKeyId: r.issuer_key } : {}),
   };
 }
 
@@ -353,8 +355,8 @@ function prepareStatements(db: Database.Database) {
     // Positional parameters: binding an object by names costs more than the row itself.
     insertEvent: prepare(
       `INSERT INTO entry_log (gate_seq, event_id, gate, lane, kind, direction, reason, authorization_id,
-         ticket, generation, session, manual, steward, at, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         ticket, generation, session, manual, steward, at, detail, issuer_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     eventAt: prepare("SELECT event_id FROM entry_log WHERE gate_seq = ?"),
     insertAuthorization: prepare(
@@ -1181,6 +1183,7 @@ export class GateStore {
       ...(decision.ticketId !== undefined ? { ticketId: decision.ticketId } : {}),
       ...(decision.generation !== undefined ? { generation: decision.generation } : {}),
       ...(decision.session !== undefined ? { session: decision.session } : {}),
+      ...(decision.issuerKeyId !== undefined ? { issuerKeyId: decision.issuerKeyId } : {}),
       manual: options.steward !== undefined,
       ...(options.steward !== undefined ? { steward: options.steward } : {}),
       at: place.at,
@@ -1332,6 +1335,7 @@ export class GateStore {
       e.steward ?? null,
       e.at,
       e.detail ?? null,
+      e.issuerKeyId ?? null,
     );
     return event;
   }

@@ -21,6 +21,8 @@ export interface EntryLogEvent {
   readonly ticketId?: number;
   readonly generation?: number;
   readonly session?: number;
+  /** A `refused` credential's issuer key id (u16), when it was refused for itself: KEY_REVOKED alerts group by it. */
+  readonly issuerKeyId?: number;
   readonly manual: boolean;
   readonly steward?: string;
   /** Unix ms on the gate's clock. */

@@ -47,12 +47,13 @@ export const REFUSE_REASONS = [
 
 /**
  * Refusals that mean a forged, forwarded or foreign code, not a holder's mistake: the gate raises its
- * local alert on them, the sync-server a forgery alert.
+ * local alert on them, the sync-server a forgery alert. Not KEY_REVOKED: a genuine ticket under a
+ * key the venue has since revoked (a key rotation) is refused for its key, and the server groups
+ * those refusals per key and gate into one `revoked-key-scans` alert with a count.
  */
 export const FORGERY_REASONS: ReadonlySet<string> = new Set<RefuseReason>([
   "FORGED",
   "FORGED_PROOF",
-  "KEY_REVOKED",
   "UNKNOWN_KEY",
 ]);
 

@@ -170,6 +170,8 @@ export function validateEvent(value: unknown, field = "event"): EntryLogEvent {
   if (generation !== undefined) event.generation = generation;
   const session = optInt(o.session, f("session"), 0, 0xffff);
   if (session !== undefined) event.session = session;
+  const issuerKeyId = optInt(o.issuerKeyId, f("issuerKeyId"), 0, 0xffff);
+  if (issuerKeyId !== undefined) event.issuerKeyId = issuerKeyId;
   const steward = optStr(o.steward, f("steward"), 64);
   if (steward !== undefined) event.steward = steward;
   const detail = optStr(o.detail, f("detail"), 200);
@@ -192,6 +194,7 @@ export function canonicalEvent(e: EntryLogEvent): EntryLogEvent {
   if (e.ticketId !== undefined) out.ticketId = e.ticketId;
   if (e.generation !== undefined) out.generation = e.generation;
   if (e.session !== undefined) out.session = e.session;
+  if (e.issuerKeyId !== undefined) out.issuerKeyId = e.issuerKeyId;
   out.manual = e.manual;
   if (e.steward !== undefined) out.steward = e.steward;
   out.at = e.at;

@@ -4,7 +4,10 @@ import {
   batchAlerts,
   clockSkewDetail,
   doubleEntryAlert,
+  groupedEventIds,
   mayAcknowledge,
+  revokedKeyScans,
+  revokedKeyScansDetail,
   silentGateDetail,
 } from "./policy.js";
 
@@ -93,7 +96,7 @@ describe("batch alerts", () => {
     expect(alert).not.toHaveProperty("ticketId");
     const lone = batchAlerts(
       "A1",
-      [event({ kind: "refused", reason: "KEY_REVOKED", ticketId: 4, session: 2, lane: 3 })],
+      [event({ kind: "refused", reason: "UNKNOWN_KEY", ticketId: 4, session: 2, lane: 3 })],
       9,
       () => false,
     );
@@ -101,9 +104,37 @@ describe("batch alerts", () => {
       expect.objectContaining({
         ticketId: 4,
         session: 2,
-        detail: "forged or foreign code refused at gate A1 lane 3 (KEY_REVOKED)",
+        detail: "forged or foreign code refused at gate A1 lane 3 (UNKNOWN_KEY)",
       }),
     ]);
+  });
+
+  it("a revoked key's tickets are no forgery: grouped per issuer key, counted", () => {
+    const scans = [
+      event({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 3 }),
+      event({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 3 }),
+      event({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 5 }),
+      // From a gate that does not say which key: grouped on their own.
+      event({ kind: "refused", reason: "KEY_REVOKED" }),
+      event({ kind: "refused", reason: "FORGED", issuerKeyId: 3 }),
+    ];
+    expect(batchAlerts("A1", scans, 9, () => false).map((a) => [a.type, a.eventIds?.length])).toEqual([
+      ["forgery", 1],
+    ]);
+    expect(revokedKeyScans(scans)).toEqual([
+      { issuerKeyId: 3, count: 2, eventIds: [scans[0]?.eventId, scans[1]?.eventId] },
+      { issuerKeyId: 5, count: 1, eventIds: [scans[2]?.eventId] },
+      { issuerKeyId: null, count: 1, eventIds: [scans[3]?.eventId] },
+    ]);
+    expect(revokedKeyScansDetail("A1", 3, 1)).toBe(
+      "1 scan at gate A1 of tickets under revoked issuer key 3 (revoked or expired in the trust list)",
+    );
+    expect(revokedKeyScansDetail("B1", null, 12)).toMatch(
+      /^12 scans at gate B1 of tickets under a revoked issuer key/,
+    );
+    // A long rotation lists its first 50 events, like any alert; the count goes on.
+    const many = Array.from({ length: 80 }, (_, i) => `e-${i}`);
+    expect(groupedEventIds(many.slice(0, 40), many.slice(40))).toEqual(many.slice(0, 50));
   });
 
   it("forced passages and tailgates: one alert each per batch, with their lanes", () => {

@@ -8,15 +8,18 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
 
 /**
  * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
- * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
- * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
- * a gate clock off the server's (clock-skew), a gate whose signed events no honest gate writes
+ * (forgery), tickets under an issuer key the trust list revokes (revoked-key-scans: one alert per
+ * key and gate, its count growing, not one per scan: a key rotation must not bury supervisors),
+ * someone through a lane without a ticket (forced-passage) or behind someone else's (tailgate) —
+ * both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline), a gate clock
+ * off the server's (clock-skew), a gate whose signed events no honest gate writes
  * (implausible-events: its key is likely stolen), a gate a supervisor quarantined, and the batches it
  * still sends (gate-quarantined). The last two are grouped per gate with a count.
  */
 export type AlertType =
   | "double-entry"
   | "forgery"
+  | "revoked-key-scans"
   | "forced-passage"
   | "tailgate"
   | "gate-offline"
@@ -26,6 +29,7 @@ export type AlertType =
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
+  "revoked-key-scans",
   "forced-passage",
   "tailgate",
   "gate-offline",
@@ -43,12 +47,16 @@ export interface Alert {
   readonly gates: readonly string[];
   readonly eventIds: readonly string[];
   readonly detail: string;
+  /** How many occurrences it stands for: 1, except for an alert that groups them (revoked-key-scans). */
+  readonly count: number;
+  /** When the last of them was seen (server clock); `at` is when the first was. */
+  readonly lastAt: number;
+  /** The issuer key a revoked-key-scans alert is about (null when the gate did not say). */
+  readonly issuerKeyId: number | null;
   /** Who acknowledged it and when (server clock); null while it is open. */
   readonly acknowledgedBy: string | null;
   readonly acknowledgedAt: number | null;
   readonly acknowledgeNote: string | null;
-  /** How many occurrences the alert groups (1 but for the grouped types). */
-  readonly count: number;
 }
 
 export interface NewAlert {
@@ -59,6 +67,9 @@ export interface NewAlert {
   readonly gates: readonly string[];
   readonly eventIds?: readonly string[];
   readonly detail: string;
+  /** Occurrences it stands for (default 1). */
+  readonly count?: number;
+  readonly issuerKeyId?: number | null;
 }
 
 /** Reasons that mean a forged, forwarded or foreign code: gate-core's, the kiosk raises its local alert on the same. */
@@ -181,6 +192,45 @@ export function quarantineDetail(
 ): string {
   const since = refusedBatches === 0 ? "" : `; ${refusedBatches} batch(es) refused since`;
   return `gate ${gateId} quarantined by ${q.by}: ${q.reason}${since}`;
+}
+
+/** One batch's KEY_REVOKED refusals of one issuer key (null: events from a gate that does not send the key id). */
+export interface RevokedKeyScans {
+  readonly issuerKeyId: number | null;
+  readonly count: number;
+  readonly eventIds: readonly string[];
+}
+
+/**
+ * A batch's KEY_REVOKED refusals, per issuer key. The ingest adds each group to the open
+ * revoked-key-scans alert of its key and gate, or opens one: a key rotation makes one alert per key
+ * and gate whose count grows, never a forgery alert per scan.
+ */
+export function revokedKeyScans(stored: readonly EntryLogEvent[]): RevokedKeyScans[] {
+  const byKey = new Map<number | null, string[]>();
+  for (const e of stored) {
+    if (e.kind !== "refused" || e.reason !== "KEY_REVOKED") continue;
+    const key = e.issuerKeyId ?? null;
+    const ids = byKey.get(key) ?? [];
+    ids.push(e.eventId);
+    byKey.set(key, ids);
+  }
+  return [...byKey].map(([issuerKeyId, ids]) => ({
+    issuerKeyId,
+    count: ids.length,
+    eventIds: ids.slice(0, MAX_ALERT_EVENTS),
+  }));
+}
+
+/** What a revoked-key-scans alert says, for its running count. */
+export function revokedKeyScansDetail(gateId: string, issuerKeyId: number | null, count: number): string {
+  const key = issuerKeyId === null ? "a revoked issuer key" : `revoked issuer key ${issuerKeyId}`;
+  return `${count} ${count === 1 ? "scan" : "scans"} at gate ${gateId} of tickets under ${key} (revoked or expired in the trust list)`;
+}
+
+/** The event ids a grouped alert lists: the first ones, at most as many as any alert lists. */
+export function groupedEventIds(before: readonly string[], added: readonly string[]): string[] {
+  return [...before, ...added].slice(0, MAX_ALERT_EVENTS);
 }
 
 /** A gate's clock offset (server minus gate) beyond the limit: what the alert says; undefined within it. */

@@ -192,6 +192,16 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: "grouped alerts: when the last occurrence was seen, which issuer key",
+    up(db) {
+      db.exec(`
+        ALTER TABLE alerts ADD COLUMN last_at INTEGER;
+        ALTER TABLE alerts ADD COLUMN issuer_key INTEGER;
+      `);
+    },
+  },
 ];
 
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,7 +1,15 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { AckRejection, AdmissionEntry, RejectReason } from "@sesame/sync";
 import type Database from "better-sqlite3";
-import { type Alert, batchAlerts, doubleEntryAlert, implausibleEventsDetail } from "../alerts/policy.js";
+import {
+  type Alert,
+  batchAlerts,
+  doubleEntryAlert,
+  groupedEventIds,
+  implausibleEventsDetail,
+  revokedKeyScans,
+  revokedKeyScansDetail,
+} from "../alerts/policy.js";
 import type { AlertRepository } from "../alerts/repository.js";
 import type { FeedRepository } from "../feed/repository.js";
 import type { GateRepository } from "../gates/repository.js";
@@ -26,6 +34,8 @@ export type IngestResult =
       readonly stored: readonly StoredEvent[];
       readonly admissions: readonly AdmissionEntry[];
       readonly alerts: readonly Alert[];
+      /** Open grouped alerts this batch added to (a new count and last-seen time). */
+      readonly updatedAlerts: readonly Alert[];
       readonly rejected: readonly AckRejection[];
     };
 
@@ -179,7 +189,35 @@ export function ingestBatch(
           (total) => implausibleEventsDetail(gateId, total, last.detail),
         ),
       );
-    return { kind: "stored", acked, stored, admissions, alerts, rejected };
+    const updatedAlerts: Alert[] = [];
+    for (const scans of revokedKeyScans(stored)) {
+      const open = deps.alerts.openKeyAlertOf(gateId, scans.issuerKeyId);
+      if (open) {
+        const count = open.count + scans.count;
+        updatedAlerts.push(
+          deps.alerts.addOccurrences(
+            open.id,
+            scans.count,
+            receivedAt,
+            groupedEventIds(open.eventIds, scans.eventIds),
+            revokedKeyScansDetail(gateId, scans.issuerKeyId, count),
+          ),
+        );
+        continue;
+      }
+      alerts.push(
+        deps.alerts.raise({
+          type: "revoked-key-scans",
+          at: receivedAt,
+          gates: [gateId],
+          eventIds: scans.eventIds,
+          count: scans.count,
+          issuerKeyId: scans.issuerKeyId,
+          detail: revokedKeyScansDetail(gateId, scans.issuerKeyId, scans.count),
+        }),
+      );
+    }
+    return { kind: "stored", acked, stored, admissions, alerts, updatedAlerts, rejected };
   })();
 }
 

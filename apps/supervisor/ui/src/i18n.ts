@@ -78,6 +78,8 @@ const FR = {
   quarantineExplain:
     "Le serveur refusera tout ce que ce portique envoie jusqu'à ce qu'il soit provisionné de nouveau.",
   quarantineReason: "Motif",
+  "alertType_revoked-key-scans": "Clé d'émission révoquée",
+  occurrences: "× {count} · dernier à {time}",
   acknowledge: "Acquitter",
   acknowledged: "Acquittée par {by} à {time}",
   open: "Ouverte",
@@ -222,6 +224,8 @@ const EN: Record<MessageKey, string> = {
   confirmQuarantine: "Quarantine gate {gate}?",
   quarantineExplain: "The server will refuse everything this gate sends until it is provisioned again.",
   quarantineReason: "Reason",
+  "alertType_revoked-key-scans": "Revoked issuer key",
+  occurrences: "× {count} · last at {time}",
   acknowledge: "Acknowledge",
   acknowledged: "Acknowledged by {by} at {time}",
   open: "Open",
