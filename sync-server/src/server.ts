@@ -301,7 +301,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
    * the client id, username, topic and why, and a broker-denied alert per username while one is open.
    * A wrong password is a rejection only (a mistyped configuration is not an attack).
    */
-  onBrokerAudit(audit: BrokerAudit): void {
+  private onBrokerAudit(audit: BrokerAudit): void {
     const source = audit.username || "(anonymous)";
     const action = {
       "auth-failed": "",
@@ -323,7 +323,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       at: this.now(),
       gates: gateId ? [gateId] : [],
       detail: printable(
-        `the broker refused ${source} (${detail}); further refusals are in the rejections until this alert is acknowledged`,
+        `MQTT refusal for ${source}: ${detail} (further ones are in the rejections until this alert is acknowledged)`,
       ),
     });
     this.brokerAlerts.set(source, alert.id);

@@ -121,7 +121,11 @@ function refuseDeadWills(
             topic: will.topic,
             detail: "no connected client to attribute it to (a stored will replayed after a restart)",
           });
-          await persistence.delWill({ id: will.clientId, brokerId: will.brokerId }).catch(() => undefined);
+          try {
+            await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
+          } catch {
+            // Still stored: refused again at the next sweep, which says so again.
+          }
         }
       })(),
     );
