@@ -108,27 +108,33 @@ function refuseDeadWills(
 ): void {
   const persistence = broker.persistence;
   const stored = persistence.streamWill.bind(persistence);
-  persistence.streamWill = (brokers) =>
-    Readable.from(
-      (async function* (): AsyncGenerator<StoredWill> {
-        for await (const will of stored(brokers)) {
-          // A will of this broker's own clients is theirs to publish when they drop.
-          if (will.brokerId === broker.id) continue;
-          audit({
-            type: "publish-denied",
-            username: NO_CLIENT,
-            clientId: will.clientId,
-            topic: will.topic,
-            detail: "no connected client to attribute it to (a stored will replayed after a restart)",
-          });
-          try {
-            await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
-          } catch {
-            // Still stored: refused again at the next sweep, which says so again.
-          }
-        }
-      })(),
-    );
+  const refuse = async (brokers: Record<string, number>) => {
+    for await (const will of stored(brokers)) {
+      // A will of this broker's own clients is theirs to publish when they drop.
+      if (will.brokerId === broker.id) continue;
+      audit({
+        type: "publish-denied",
+        username: NO_CLIENT,
+        clientId: will.clientId,
+        topic: will.topic,
+        detail: "no connected client to attribute it to (a stored will replayed after a restart)",
+      });
+      try {
+        await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
+      } catch {
+        // Still stored: refused again at the next sweep, which says so again.
+      }
+    }
+  };
+  persistence.streamWill = (brokers) => {
+    // aedes gets an empty stream, ended once every stored will has been refused.
+    const none = new Readable({ objectMode: true, read() {} });
+    refuse(brokers)
+      // The LevelDB could not be read: nothing published, the next sweep tries again.
+      .catch(() => undefined)
+      .finally(() => none.push(null));
+    return none;
+  };
 }
 
 function authError(code: 2 | 4 | 5, message: string): AuthenticateError {
