@@ -30,7 +30,7 @@ export interface CommandIo {
 }
 
 export const SYNC_SERVER_USAGE =
-  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off]";
+  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT [--broker-log FILE]] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off]";
 export const DASHBOARD_USER_USAGE =
   "sesame dashboard-user --name NAME (--role supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
 export const MOSQUITTO_CONFIG_USAGE =
@@ -150,6 +150,7 @@ export function runSyncServerCommand(
         venue: { type: "string" },
         data: { type: "string" },
         broker: { type: "string" },
+        "broker-log": { type: "string" },
         host: { type: "string" },
         "http-port": { type: "string" },
         "mqtt-port": { type: "string" },
@@ -171,6 +172,9 @@ export function runSyncServerCommand(
     const brokerUrl = typeof v.broker === "string" ? v.broker : undefined;
     if (brokerUrl !== undefined && !/^mqtts?:\/\/[^/]+$/.test(brokerUrl))
       throw new UsageError(`--broker must look like mqtt://host:port, got ${JSON.stringify(brokerUrl)}`);
+    const brokerLog = typeof v["broker-log"] === "string" ? resolve(v["broker-log"]) : undefined;
+    if (brokerLog !== undefined && brokerUrl === undefined)
+      throw new UsageError("--broker-log is the external broker's log file: give --broker too");
     const mode = v["broker-mode"];
     if (mode !== undefined && mode !== "child" && mode !== "in-process")
       throw new UsageError("--broker-mode is child or in-process");
@@ -190,7 +194,7 @@ export function runSyncServerCommand(
       venueDir,
       dataDir,
       broker: brokerUrl
-        ? { kind: "external", url: brokerUrl }
+        ? { kind: "external", url: brokerUrl, ...(brokerLog ? { log: brokerLog } : {}) }
         : { kind: "embedded", mode: mode === "in-process" ? "in-process" : "child", host, port: mqttPort },
       http: { host, port: httpPort, tokens, users, ...(dashboard ? { dashboardDir: dashboard } : {}) },
       now: () => io.now(),
@@ -279,7 +283,7 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
             ? [`  provisioned ${provisioned.join(", ")}: credentials in ${join(outDir, "gates")}/ (secret)`]
             : []),
           `Run: mosquitto -c ${files.config}`,
-          `Then: sesame sync-server --venue ${venueDir} --data ${dataDir} --broker mqtt://${host}:${port}`,
+          `Then: sesame sync-server --venue ${venueDir} --data ${dataDir} --broker mqtt://${host}:${port} --broker-log ${files.log}`,
           "",
         ].join("\n"),
       );

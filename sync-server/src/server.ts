@@ -16,6 +16,8 @@ import {
   encodeTrustList,
   encodeTrustListReply,
   type GateProvisioning,
+  gateIdOfUsername,
+  gateUsername,
   MAX_REPLAY_ITEMS,
   noDelay,
   parseTopic,
@@ -50,6 +52,7 @@ import {
   startEmbeddedBroker,
   storeCredentials,
 } from "./broker/aedes.js";
+import { followLog, mosquittoRefusal } from "./broker/mosquitto-log.js";
 import { BrokerProcess } from "./broker/supervisor.js";
 import { buildCommand, type CommandInput, commandInputs, commandTargets } from "./commands/commands.js";
 import { openServerStore, SERVER_DATA } from "./db/open.js";
@@ -81,7 +84,12 @@ export type BrokerChoice =
       readonly host?: string;
       readonly port?: number;
     }
-  | { readonly kind: "external"; readonly url: string };
+  | {
+      readonly kind: "external";
+      readonly url: string;
+      /** Mosquitto's log file (`sesame mosquitto-config` writes one): its refusals are read from it. */
+      readonly log?: string;
+    };
 
 export interface SyncServerTuning {
   readonly heartbeatMs: number;
@@ -92,6 +100,8 @@ export interface SyncServerTuning {
   /** A gate further behind than this in the feed is sent to the snapshot instead of a replay. */
   readonly snapshotThreshold: number;
   readonly commandTtlMs: number;
+  /** The embedded broker's heartbeat (aedes default 60 s; a dead broker's wills are swept every four). */
+  readonly brokerHeartbeatMs?: number;
   /** Overrides the QoS of the server's uplink subscription (see subscriptionQos()). */
   readonly subscriptionQos?: 0 | 1;
 }
@@ -161,9 +171,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private bundleCache: { key: string; bytes: Buffer; signature: string } | undefined;
   /** Gates whose clock is off now: alerted once on the way out of range, not at every heartbeat. */
   private readonly skewedGates = new Set<string>();
+  /** The open broker-denied alert of each username: one alert per intruder, not one per attempt. */
+  private readonly brokerAlerts = new Map<string, number>();
   /** Gates online but silent: alerted once until they speak again. */
   private readonly silentGates = new Set<string>();
   private closeHttp: (() => Promise<void>) | undefined;
+  private stopBrokerLog: (() => void) | undefined;
   private readonly tickets: TicketDesk;
   private readonly keys: KeyDesk;
   private stopped = false;
@@ -243,6 +256,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const choice = this.options.broker ?? { kind: "embedded" };
     if (choice.kind === "external") {
       this.brokerUrl = choice.url;
+      if (choice.log !== undefined)
+        this.stopBrokerLog = followLog(choice.log, (line) => {
+          const refusal = mosquittoRefusal(line);
+          if (refusal) this.onBrokerAudit(refusal);
+        });
       return;
     }
     const host = choice.host ?? "127.0.0.1";
@@ -253,6 +271,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         host,
         port: choice.port ?? 0,
         persistenceDir,
+        ...(this.tuning.brokerHeartbeatMs !== undefined
+          ? { heartbeatMs: this.tuning.brokerHeartbeatMs }
+          : {}),
         credentials: storeCredentials(this.store, this.venue.id),
         onAudit: (audit) => this.onBrokerAudit(audit),
       });
@@ -264,6 +285,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         port: choice.port ?? 0,
         persistenceDir,
         dbPath: join(this.options.dataDir, SERVER_DATA.db),
+        ...(this.tuning.brokerHeartbeatMs !== undefined
+          ? { heartbeatMs: this.tuning.brokerHeartbeatMs }
+          : {}),
       });
       broker.on("audit", (audit) => this.onBrokerAudit(audit));
       broker.on("log", (line) => this.log(`broker: ${line}`));
@@ -276,17 +300,37 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.brokerUrl = `mqtt://${host}:${this.mqttPort}`;
   }
 
+  /**
+   * A broker refusal (the embedded broker's hooks, or Mosquitto's log): a rejection on one line with
+   * the client id, username, topic and why, and a broker-denied alert per username while one is open.
+   * A wrong password is a rejection only (a mistyped configuration is not an attack).
+   */
   private onBrokerAudit(audit: BrokerAudit): void {
+    const source = audit.username || "(anonymous)";
+    const action = {
+      "auth-failed": "",
+      "will-denied": "will on",
+      "publish-denied": "publish to",
+      "subscribe-denied": "subscribe to",
+    }[audit.type];
     const detail =
       audit.type === "auth-failed"
         ? `client ${audit.clientId}: ${audit.detail}`
-        : `${audit.type === "publish-denied" ? "publish to" : "subscribe to"} ${audit.topic} denied`;
-    this.reject(
-      audit.username || "(anonymous)",
-      audit.type === "auth-failed" ? undefined : audit.topic,
-      audit.type === "auth-failed" ? "auth-failed" : "denied",
-      detail,
-    );
+        : `client ${audit.clientId}: ${action} ${audit.topic ?? "?"} denied: ${audit.detail}`;
+    this.reject(source, audit.topic, audit.type === "auth-failed" ? "auth-failed" : "denied", detail);
+    if (audit.type === "auth-failed") return;
+    const open = this.brokerAlerts.get(source);
+    if (open !== undefined && this.store.alert(open)?.acknowledgedAt === null) return;
+    const gateId = gateIdOfUsername(source);
+    const alert = this.raiseAlert({
+      type: "broker-denied",
+      at: this.now(),
+      gates: gateId ? [gateId] : [],
+      detail: printable(
+        `MQTT refusal for ${source}: ${detail} (further ones are in the rejections until this alert is acknowledged)`,
+      ),
+    });
+    this.brokerAlerts.set(source, alert.id);
   }
 
   reject(
@@ -356,9 +400,10 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         },
       );
     });
-    client.on("message", (topic, payload) => {
+    client.on("message", (topic, payload, packet) => {
       try {
-        this.onMessage(topic, payload);
+        if (packet.retain) this.onRetained(topic, payload);
+        else this.onMessage(topic, payload);
       } catch (error) {
         // Storage failure (disk full…): no ack is sent, so the gate keeps the events and resends.
         this.log(
@@ -402,6 +447,25 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       false,
       0,
     );
+  }
+
+  /**
+   * A retained message reaches the server only when it subscribes (at every connect). The protocol
+   * retains nothing the server consumes but gate presence; Mosquitto cannot refuse a gate's retained
+   * publish on its own topics (the embedded broker does), so the server refuses to apply it here.
+   */
+  private onRetained(topic: string, payload: Buffer): undefined {
+    const parsed = parseTopic(this.venue.id, topic);
+    if (parsed?.kind === "gate" && parsed.leaf === "status") return this.onMessage(topic, payload);
+    const username = parsed?.kind === "gate" ? gateUsername(parsed.gateId) : "?";
+    this.onBrokerAudit({
+      type: "publish-denied",
+      clientId: username,
+      username,
+      topic,
+      detail: "a retained message where the protocol retains none: not applied",
+    });
+    return undefined;
   }
 
   private onMessage(topic: string, payload: Buffer): undefined {
@@ -803,6 +867,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
+    this.stopBrokerLog?.();
     await this.closeHttp?.();
     const client = this.client;
     if (client) {

@@ -24,7 +24,7 @@ import { BROKERS, FAST_GATE, waitFor } from "./harness.js";
 /*
  * The gate's side: garbage on every topic a gate listens to (malformed JSON, oversized, unknown
  * version, forged commands) is rejected with a reason in the gate's log, and valid messages after
- * it are still applied. An open broker lets the test publish where only the server may in a venue.
+ * it are still applied. A broker that takes any password lets the test publish as the server.
  */
 
 const signer = createNodeSigner();
@@ -43,7 +43,11 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
         venueId: "SDF",
         host: "127.0.0.1",
         port: 0,
-        credentials: { principal: () => ({ kind: "server" }) },
+        // Any password: gate A1 with its rights, anyone else with the server's.
+        credentials: {
+          principal: (username) =>
+            username === "gate-A1" ? { kind: "gate", gateId: "A1", entranceId: 1 } : { kind: "server" },
+        },
       });
       cleanups.push(() => b.close());
       return `mqtt://127.0.0.1:${b.port}`;

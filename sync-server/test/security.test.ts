@@ -90,6 +90,52 @@ describe.each(BROKERS)("security (%s)", (broker) => {
     }
   });
 
+  it("a retained message where the protocol keeps none: aedes refuses it; Mosquitto keeps it and the server refuses to apply it", async () => {
+    world = await World.create(broker);
+    const topics = venueTopics(world.requireServer().venue.id);
+    const a = world.provisioning("A1");
+    const conn = await rawClient(world.brokerUrl, {
+      clientId: a.mqtt.clientId,
+      username: a.mqtt.username,
+      password: a.mqtt.password,
+    });
+    if (!conn.ok) throw new Error(conn.error);
+    const heartbeat = topics.gate("A1", "heartbeat");
+    const outcome = await publishBounded(conn.client, heartbeat, '{"v":1}', 5000, { retain: true });
+    conn.client.end(true);
+    const refusal = (detail: string) => (r: { reason: string; topic?: string | null; detail: string }) =>
+      r.reason === "denied" && r.topic === heartbeat && r.detail.endsWith(detail);
+    if (broker === "aedes") {
+      expect(["closed", "error", "timeout"]).toContain(outcome);
+      const server = world.requireServer();
+      await waitFor(
+        () =>
+          server.store
+            .rejections(20, "gate-A1")
+            .some(refusal("retained messages are not allowed on this topic")),
+        5000,
+        "the retained publish refused",
+      );
+      return;
+    }
+    // Mosquitto's ACL has no retain rule: stored. It reaches the server, flagged retained, when the
+    // server subscribes again (here: a restart); the server does not apply it and alerts.
+    expect(outcome).toBe("acked");
+    await world.requireServer().stop();
+    const server = await world.startServer();
+    await waitFor(
+      () =>
+        server.store
+          .rejections(20, "gate-A1")
+          .some(refusal("a retained message where the protocol retains none: not applied")),
+      10_000,
+      "the retained message refused by the server",
+    );
+    expect(server.store.alerts(20).some((x) => x.type === "broker-denied" && x.gates.includes("A1"))).toBe(
+      true,
+    );
+  });
+
   it("refuses mislabelled, forged and foreign-gate batches with a reason; valid events still pass", async () => {
     world = await World.create(broker);
     const server = world.requireServer();

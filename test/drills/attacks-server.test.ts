@@ -194,7 +194,9 @@ describe.each(["embedded", "mosquitto"] as const)(
           () =>
             targets.every((t) =>
               rejectionsOf("gate-A2").some(
-                (r) => r.reason === "denied" && r.detail === `publish to ${t} denied`,
+                (r) =>
+                  r.reason === "denied" &&
+                  r.detail === `client gate-A2: publish to ${t} denied: not a topic of this client`,
               ),
             ),
           "every denied publish in the server's rejections",

@@ -1,11 +1,14 @@
 export {
+  filterCovers,
   mayPublish,
   maySubscribe,
   mosquittoAcl,
   type Principal,
+  publishRefusal,
   type TopicRights,
   topicMatches,
   topicRights,
+  willRefusal,
 } from "./acl.js";
 export { type CacheLike, CacheSyncStore } from "./cache-adapter.js";
 export {

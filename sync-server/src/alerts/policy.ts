@@ -14,7 +14,8 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline), a gate clock
  * off the server's (clock-skew), a gate whose signed events no honest gate writes
  * (implausible-events: its key is likely stolen), a gate a supervisor quarantined, and the batches it
- * still sends (gate-quarantined). The last two are grouped per gate with a count.
+ * still sends (gate-quarantined). The last two are grouped per gate with a count, a client the broker refused a publish, a will or a
+ * subscription (broker-denied: someone is using credentials for more than their role).
  */
 export type AlertType =
   | "double-entry"
@@ -25,7 +26,8 @@ export type AlertType =
   | "gate-offline"
   | "clock-skew"
   | "implausible-events"
-  | "gate-quarantined";
+  | "gate-quarantined"
+  | "broker-denied";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -36,6 +38,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "clock-skew",
   "implausible-events",
   "gate-quarantined",
+  "broker-denied",
 ];
 
 export interface Alert {
