@@ -841,6 +841,23 @@ export class GateStore {
     return { version: r.list.version };
   }
 
+  /**
+   * The venue gate list held (its signed JSON text), for the sync's admissions check. The sync
+   * verifies it against the operations key before saving; kept beside the venue's meta.
+   */
+  gateListJson(): string | undefined {
+    return this.metaValue("gate_list");
+  }
+
+  saveGateList(json: string): void {
+    this.db.transaction(() => this.stmt.setMeta.run("gate_list", json)).immediate();
+  }
+
+  /** The entrance of a ticket held, or undefined (the admissions plausibility check). */
+  ticketEntrance(ticketId: number): number | undefined {
+    return (this.stmt.ticket.get(ticketId) as TicketRow | undefined)?.entrance;
+  }
+
   private checkTrustVersion(list: TrustList): void {
     const held = this.stmt.trustList.get() as { version: number } | undefined;
     if (held && list.version < held.version)

@@ -29,6 +29,7 @@ export function topicRights(venueId: string, principal: Principal): TopicRights 
       t.feed,
       t.admissions,
       t.trustList,
+      t.gateList,
       `${t.prefix}/server/#`,
     ],
   };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 import type { GateSyncStore, Snapshot } from "./store.js";
 
 /**
@@ -22,6 +23,9 @@ export interface CacheLike {
   applyTrustList(input: unknown): unknown;
   importBundle(dir: string): unknown;
   recordRemoteEntries(events: readonly EntryLogEvent[]): unknown;
+  gateListJson(): string | undefined;
+  saveGateList(json: string): void;
+  ticketEntrance(ticketId: number): number | undefined;
 }
 
 /** GateSyncStore over the gate's SQLite cache (@sesame/cache GateStore). */
@@ -64,6 +68,19 @@ export class CacheSyncStore implements GateSyncStore {
 
   recordRemoteEntries(events: readonly EntryLogEvent[]): void {
     this.cache.recordRemoteEntries(events);
+  }
+
+  gateList(): unknown {
+    const json = this.cache.gateListJson();
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  saveGateList(list: SignedGateList): void {
+    this.cache.saveGateList(JSON.stringify(list));
+  }
+
+  ticketEntrance(ticketId: number): number | undefined {
+    return this.cache.ticketEntrance(ticketId);
   }
 
   trustListVersion(): number {

@@ -7,6 +7,7 @@ export {
   topicMatches,
   topicRights,
 } from "./acl.js";
+export { type AdmissionsCheck, type AdmissionsCheckContext, verifyAdmissions } from "./admissions-check.js";
 export { type CacheLike, CacheSyncStore } from "./cache-adapter.js";
 export {
   type CommandResult,
@@ -26,6 +27,7 @@ export {
   systemSyncClock,
 } from "./gate-sync.js";
 export { MemoryMqttClient } from "./memory-mqtt.js";
+export * from "./operations.js";
 export * from "./protocol.js";
 export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
 export {

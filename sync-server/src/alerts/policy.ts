@@ -10,7 +10,8 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
  * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
  * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
- * a gate clock off the server's (clock-skew).
+ * a gate clock off the server's (clock-skew), a message of the venue network that a gate refused as
+ * not authentic (forged-message: a forged admission, gate list or command).
  */
 export type AlertType =
   | "double-entry"
@@ -18,7 +19,8 @@ export type AlertType =
   | "forced-passage"
   | "tailgate"
   | "gate-offline"
-  | "clock-skew";
+  | "clock-skew"
+  | "forged-message";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -26,6 +28,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "tailgate",
   "gate-offline",
   "clock-skew",
+  "forged-message",
 ];
 
 export interface Alert {
