@@ -20,6 +20,7 @@ import {
   type SyncClock,
   systemSyncClock,
 } from "@sesame/sync";
+import type { Ed25519Verifier } from "@sesame/ticket";
 import type { Entrance } from "@sesame/venue";
 import {
   type GateAlert,
@@ -102,6 +103,8 @@ export interface GatePorts {
   readonly mqtt?: MqttConnector;
   /** Snapshot downloads (default: fetch). */
   readonly http?: HttpConnector;
+  /** The sync's signature checks (admissions, gate list, commands); default: node:crypto's. */
+  readonly verifier?: Ed25519Verifier;
   /** Opens each OSDP lane's bus (default: osdpTransport, serial or TCP from `where`). */
   readonly transports?: (lane: GateLaneSetup) => LaneLink;
   /** Opens serial scanners (default: serialport). */
@@ -373,6 +376,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       clock: this.clock,
       ...(ports.mqtt ? { mqtt: ports.mqtt } : {}),
       ...(ports.http ? { http: ports.http } : {}),
+      ...(ports.verifier ? { verifier: ports.verifier } : {}),
       ...(setup.syncTuning ? { tuning: setup.syncTuning } : {}),
       ...(setup.software ? { software: setup.software } : {}),
       // The backend notifies the sync client of every event it records.

@@ -187,7 +187,7 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
       "unknown-gate",
     ]);
     expect(reports.map((r) => r.ok && r.value.sender)).toEqual(["A2", "A2", "Z9"]);
-    const lines = g.logs.filter((l) => l.code === "refused");
+    const lines = g.logs.filter((l) => l.code === "rejected");
     expect(lines).toHaveLength(3);
     expect(lines.every((l) => l.topic === topics.admissions && l.detail.includes("(from "))).toBe(true);
     // The real admission with the same sequence still applies afterwards.
@@ -223,7 +223,7 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
     const forgedList = { ...venue.gateList({ version: 3 }), sig: "00".repeat(64) };
     g.deliver(topics.gateList, encodeGateList(forgedList));
     expect(g.store.savedGateList?.version).toBe(2);
-    expect(g.logs.filter((l) => l.code === "refused" && l.topic === topics.gateList)).toHaveLength(2);
+    expect(g.logs.filter((l) => l.code === "rejected" && l.topic === topics.gateList)).toHaveLength(2);
     await g.sync.stop();
   });
 

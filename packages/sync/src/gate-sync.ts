@@ -270,7 +270,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clock = options.clock ?? (options.now ? { ...systemSyncClock, now: options.now } : systemSyncClock);
     this.now = () => this.clock.now();
     this.signer = options.signer ?? createNodeSigner();
-    this.verifier = options.verifier ?? createNodeVerifier();
+    // Room for every gate key of a venue: each admissions batch is verified with its gate's key.
+    this.verifier = options.verifier ?? createNodeVerifier(1024);
     this.seed = Buffer.from(p.gateSigningSeed, "hex");
     this.rootKey = Buffer.from(p.rootPublicKey, "hex");
     const certificate = verifyOperationsCertificate(
@@ -809,7 +810,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   /** A refused message: one log line with topic and sender, and a report the server alerts on. */
   private refuse(topic: string, reason: RejectReason, detail: string, sender?: string): void {
     const from = sender === undefined ? "" : ` (from ${sender})`;
-    this.log("warn", "refused", `${topic}${from}: ${reason}: ${detail}`, topic, reason);
+    this.log("warn", "rejected", `${topic}${from}: ${reason}: ${detail}`, topic, reason);
     this.client?.publish(
       this.topics.gate(this.gateId, "refusals"),
       encodeRefusalReport({

@@ -5,6 +5,7 @@ import { type Gate as AssembledGate, createGate, type GateBackend, type ScanOutc
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { LaneController, type Random, SimBus, SimReader } from "@sesame/hardware-sim";
 import type { GateProvisioning, SyncMqttClient } from "@sesame/sync";
+import { createNodeVerifier } from "@sesame/ticket";
 import type { Gate } from "@sesame/venue";
 import { LanePollClock } from "./poll-clock.js";
 import { ROTATION_MS } from "./timing.js";
@@ -26,6 +27,8 @@ import type { VirtualClock } from "./virtual-clock.js";
 const CONTROLLER = 0;
 const READER = 1;
 const POLL_INTERVAL_MS = 50;
+/** One verifier for the gates of this process: each gate key is imported once, not once per gate. */
+const gateVerifier = createNodeVerifier(1024);
 export const STEWARD_ID = "S-101";
 
 export interface LaneMeasure {
@@ -131,6 +134,7 @@ export class VirtualGate {
           immediate: (callback: () => void) => clock.setTimeout(() => sync.outboxWork(callback), 0),
         },
         mqtt: () => sync.connect(),
+        verifier: gateVerifier,
         transports: (lane) => {
           const sim = sims.get(lane.lane);
           if (!sim) throw new Error(`gate ${gate.id} has no simulated lane ${lane.lane}`);
