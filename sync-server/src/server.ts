@@ -745,7 +745,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const key = `${feedSequence}:${trust.version}`;
     if (this.bundleCache?.key !== key) {
       const bytes = encodeGateBundle(this.store.bundle(trust, this.now()));
-      this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.rootSeed, this.signer) };
+      // A snapshot is the operations key's (gates check its certificate); the root signs at set-up only.
+      this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.commandSeed, this.signer) };
     }
     return { bytes: this.bundleCache.bytes, signature: this.bundleCache.signature, feedSequence };
   }

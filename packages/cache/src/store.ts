@@ -649,10 +649,11 @@ export class GateStore {
    * list inside (readGateBundle), refuses another venue or an older trust list or feed, then
    * replaces the venue data in one transaction. The journal (seen, log, authorizations) is kept.
    */
-  importBundle(dir: string): ImportSummary {
+  importBundle(dir: string, options: { readonly bundleKey?: Uint8Array } = {}): ImportSummary {
     let verified: ReturnType<typeof readGateBundle>;
     try {
-      verified = readGateBundle(dir, this.rootKey, this.verifier);
+      // A snapshot is signed by the operations key (checked by the sync against its certificate).
+      verified = readGateBundle(dir, this.rootKey, this.verifier, options.bundleKey ?? this.rootKey);
     } catch (error) {
       if (error instanceof VenueFileError) throw new BundleError(`gate bundle refused: ${error.message}`);
       throw error;

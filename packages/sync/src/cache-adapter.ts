@@ -21,7 +21,7 @@ export interface CacheLike {
   lastGateSeq(): number;
   applyChanges(changes: readonly TicketChange[]): unknown;
   applyTrustList(input: unknown): unknown;
-  importBundle(dir: string): unknown;
+  importBundle(dir: string, options?: { readonly bundleKey?: Uint8Array }): unknown;
   recordRemoteEntries(events: readonly EntryLogEvent[]): unknown;
   gateListJson(): string | undefined;
   saveGateList(json: string): void;
@@ -60,7 +60,7 @@ export class CacheSyncStore implements GateSyncStore {
     try {
       writeFileSync(join(dir, "gate-bundle.json"), snapshot.bytes);
       writeFileSync(join(dir, "gate-bundle.sig"), `${snapshot.signature}\n`);
-      this.cache.importBundle(dir);
+      this.cache.importBundle(dir, snapshot.signerKey ? { bundleKey: snapshot.signerKey } : {});
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -46,7 +46,7 @@ import {
   validateCommand,
 } from "./protocol.js";
 import type { GateProvisioning } from "./provisioning.js";
-import { signEventBatch, verifyBundleSignature, verifyCommandText } from "./signing.js";
+import { bundleSigner, signEventBatch, verifyCommandText } from "./signing.js";
 import type { GateSyncStore } from "./store.js";
 import { parseTopic, type VenueTopics, venueTopics } from "./topics.js";
 import { FieldError } from "./validate.js";
@@ -993,8 +993,21 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       if (!response.ok) throw new Error(`snapshot download: HTTP ${response.status}`);
       const signature = response.headers.get("sesame-bundle-signature") ?? "";
       const bytes = new Uint8Array(await response.arrayBuffer());
-      if (!verifyBundleSignature(bytes, signature, this.rootKey, this.verifier))
-        throw new Error("snapshot signature does not verify against the venue root key");
+      const signerKey = bundleSigner(
+        bytes,
+        signature,
+        {
+          rootKey: this.rootKey,
+          certificate: this.operations,
+          venueId: this.options.provisioning.venueId,
+          now: this.now() + (this.clockOffsetMs ?? 0),
+        },
+        this.verifier,
+      );
+      if (!signerKey)
+        throw new Error(
+          "snapshot signature verifies against neither the operations key nor the venue root key",
+        );
       const bundle = decodeGateBundle(bytes);
       if (bundle.venue.id !== this.options.provisioning.venueId)
         throw new Error("snapshot is for another venue");
@@ -1003,7 +1016,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       });
       if (!trust.ok) throw new Error(`snapshot trust list refused: ${trust.detail}`);
       if (bundle.feedSequence > this.feed.current) {
-        this.options.store.applySnapshot({ bundle, bytes, signature });
+        this.options.store.applySnapshot({ bundle, bytes, signature, signerKey });
         this.feed.advance(bundle.feedSequence);
         this.emit("snapshot", bundle.feedSequence);
         this.log("info", "snapshot", `snapshot at feed sequence ${bundle.feedSequence} applied`);

@@ -31,6 +31,7 @@ export * from "./operations.js";
 export * from "./protocol.js";
 export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
 export {
+  bundleSigner,
   eventBatchSigningBytes,
   signCommandText,
   signEventBatch,

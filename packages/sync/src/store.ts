@@ -3,11 +3,13 @@ import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { GateBundle, TicketChange } from "@sesame/venue";
 import type { SignedGateList } from "./operations.js";
 
-/** A gate bundle as downloaded: parsed, and the exact signed bytes with their root-key signature. */
+/** A gate bundle as downloaded: parsed, and the exact signed bytes with their signature. */
 export interface Snapshot {
   readonly bundle: GateBundle;
   readonly bytes: Uint8Array;
   readonly signature: string;
+  /** The key that signed `bytes` (bundleSigner): the certified operations key, or the root; default the root. */
+  readonly signerKey?: Uint8Array;
 }
 
 /**
