@@ -1006,7 +1006,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       );
       if (!signerKey)
         throw new Error(
-          "snapshot signature verifies against neither the operations key nor the venue root key",
+          "snapshot signature does not verify against the operations key or the venue root key",
         );
       const bundle = decodeGateBundle(bytes);
       if (bundle.venue.id !== this.options.provisioning.venueId)
