@@ -22,7 +22,7 @@ const venue = new TestVenueKeys("SDF", [
 ]);
 const listV1 = venue.gateList({ version: 1 });
 
-function gate(options: { outboxNotified: boolean }) {
+function gate(options: { outboxNotified: boolean; withoutGateList?: boolean }) {
   const clock = new ManualClock();
   const store = new MemoryGateStore("A1");
   let reads = 0;
@@ -33,10 +33,11 @@ function gate(options: { outboxNotified: boolean }) {
   };
   const batches: string[] = [];
   const refusals: string[] = [];
+  const replays: string[] = [];
   let client: MemoryMqttClient | undefined;
   const logs: SyncLogEntry[] = [];
   const sync = new GateSync({
-    provisioning: venue.provisioning("A1", { gateList: listV1 }),
+    provisioning: venue.provisioning("A1", options.withoutGateList ? {} : { gateList: listV1 }),
     store,
     brokerUrl: "memory://venue",
     clock,
@@ -44,6 +45,7 @@ function gate(options: { outboxNotified: boolean }) {
       client = new MemoryMqttClient(clock, (topic, payload) => {
         if (topic === topics.gate("A1", "events")) batches.push(String(payload));
         if (topic === topics.gate("A1", "refusals")) refusals.push(String(payload));
+        if (topic === topics.gate("A1", "replay")) replays.push(String(payload));
       });
       return client;
     },
@@ -53,7 +55,7 @@ function gate(options: { outboxNotified: boolean }) {
   const ack = (upToGateSeq: number) =>
     client?.deliver(topics.gate("A1", "ack"), encodeAck({ upToGateSeq, at: clock.now() }));
   const deliver = (topic: string, payload: string) => client?.deliver(topic, payload);
-  return { clock, store, sync, batches, refusals, logs, ack, deliver, reads: () => reads };
+  return { clock, store, sync, batches, refusals, replays, logs, ack, deliver, reads: () => reads };
 }
 
 describe("GateSync on a manual clock over an in-memory MQTT client", () => {
@@ -127,8 +129,8 @@ function entered(gateId: string, gateSeq: number, ticketId: number, extra: objec
 }
 
 describe("GateSync: admissions are applied only when the admitting gate signed them", () => {
-  async function started() {
-    const g = gate({ outboxNotified: true });
+  async function started(options: { withoutGateList?: boolean } = {}) {
+    const g = gate({ outboxNotified: true, ...options });
     // Tickets 1 and 2 are of entrance 1 (gates A1, A2), ticket 3 of entrance 2 (gate B1).
     g.store.applyChanges(
       [1, 2, 3].map((id) => ({
@@ -245,6 +247,31 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
     expect([...g.store.remoteEntries.keys()].sort()).toEqual(["A2-2", "A2-3"]);
     const reports = g.refusals.map((r) => decodeRefusalReport(r));
     expect(reports.map((r) => r.ok && r.value.reason)).toEqual(["implausible-admission"]);
+    await g.sync.stop();
+  });
+
+  it("a gate without the current gate list asks for it instead of alerting, then takes the admissions again", async () => {
+    const g = await started({ withoutGateList: true });
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    expect(g.store.remoteEntries.size).toBe(0);
+    expect(g.refusals).toHaveLength(0);
+    expect(g.replays.some((r) => r.includes('"gate-list"'))).toBe(true);
+    g.deliver(topics.gateList, encodeGateList(listV1));
+    expect(g.store.savedGateList?.version).toBe(1);
+    expect(g.replays.some((r) => r.includes('"admissions"'))).toBe(true);
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    expect(g.store.seen.get(1)).toBe("A2");
+    await g.sync.stop();
+  });
+
+  it("a replay holding admissions already applied checks and reports only the new ones", async () => {
+    const g = await started();
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 3)], 1));
+    expect(g.refusals).toHaveLength(1);
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 3), entered("A2", 2, 1)], 1));
+    expect(g.refusals).toHaveLength(1);
+    expect(g.store.seen.get(1)).toBe("A2");
+    expect(g.sync.status().admissionSeq).toBe(2);
     await g.sync.stop();
   });
 });

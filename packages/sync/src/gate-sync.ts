@@ -754,7 +754,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     const { apply, gap } = this.admissions.split(m.entries, (e) => e.seq);
     const last = apply[apply.length - 1];
     if (last) {
-      const accepted = this.checkAdmissions(topic, m);
+      // Only what would be applied is checked (entries already held are not reported again).
+      const accepted = this.checkAdmissions(topic, { ...m, entries: apply });
       if (!accepted) return;
       const remote = accepted.map((entry) => entry.event).filter((event) => event.gateId !== this.gateId);
       try {

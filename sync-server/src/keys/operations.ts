@@ -43,8 +43,9 @@ export function operationsCertificate(store: ServerStore): SignedOperationsCerti
 }
 
 /**
- * Certifies the store's operations key with the venue root seed, from `now` for `days` days (a
- * minute back, for gate clocks a little behind). Set-up only: the caller holds the root seed.
+ * Certifies the store's operations key with the venue root seed, from `now` for `days` days (an
+ * hour back: a gate whose clock is behind is alerted for its skew, not cut off from commands and
+ * gate lists). Set-up only: the caller holds the root seed.
  */
 export function certifyOperationsKey(
   store: ServerStore,
@@ -61,7 +62,7 @@ export function certifyOperationsKey(
     {
       venue: venue.id,
       publicKey: operationsPublicKey(store),
-      notBefore: options.now - 60_000,
+      notBefore: options.now - 3_600_000,
       notAfter: options.now + days * 86_400_000,
     },
     rootSeed,
