@@ -260,6 +260,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private serverOnline: boolean | undefined;
   private snapshotInProgress = false;
   private readonly handledCommands = new Map<string, { status: CommandAckStatus; detail?: string }>();
+  private readonly runningCommands = new Set<string>();
 
   constructor(private readonly options: GateSyncOptions) {
     super();
@@ -1073,6 +1074,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.ackCommand(command.id, previous.status, previous.detail);
       return;
     }
+    // A resend that arrives while the command runs (mqtt.js may hand over both in one tick): the
+    // ack of the first answers it.
+    if (this.runningCommands.has(command.id)) return;
     const serverNow = this.now() + (this.clockOffsetMs ?? 0);
     if (serverNow > command.expiresAt) {
       this.remember(command.id, "expired", "arrived after it expired");
@@ -1086,6 +1090,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.ackCommand(command.id, "refused", "this gate executes no commands");
       return;
     }
+    this.runningCommands.add(command.id);
     void (async () => {
       let result: CommandResult;
       try {
@@ -1093,6 +1098,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       } catch (error) {
         result = { status: "refused", detail: error instanceof Error ? error.message : String(error) };
       }
+      this.runningCommands.delete(command.id);
       this.remember(command.id, result.status, result.detail);
       this.emit("command", command, result.status);
       this.ackCommand(command.id, result.status, result.detail);
