@@ -581,7 +581,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
 
   /**
    * A gate refused a message of the venue network (a forged admission, gate list or command): the
-   * refusal is recorded with what the gate saw, and alerted (one open alert per gate and sender).
+   * refusal is recorded with what the gate saw, and alerted (one open alert per refusing gate).
    */
   private onGateRefusal(gateId: string, report: RefusalReport): void {
     const from = report.sender === undefined ? "" : ` from ${report.sender}`;
