@@ -5,12 +5,15 @@ import {
   type Command,
   decodeCommandAck,
   decodeGateHeartbeat,
+  decodeRefusalReport,
   decodeReplay,
   decodeStatus,
   encodeAck,
   encodeAdmissions,
   encodeCommandMessage,
   encodeFeed,
+  encodeGateList,
+  encodeGateListReply,
   encodeServerHeartbeat,
   encodeStatus,
   encodeTrustList,
@@ -18,11 +21,14 @@ import {
   type GateProvisioning,
   gateIdOfUsername,
   gateUsername,
+  MAX_BATCH_BYTES,
   MAX_REPLAY_ITEMS,
   noDelay,
   parseTopic,
+  type RefusalReport,
   type RejectReason,
   SERVER_USERNAME,
+  type SignedGateList,
   signCommandText,
   type VenueTopics,
   venueTopics,
@@ -61,6 +67,13 @@ import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
+import {
+  changeGateList,
+  currentGateList,
+  operationsCertificate,
+  operationsPublicKey,
+  operationsSeed,
+} from "./keys/operations.js";
 import { KeyDesk } from "./keys/trust-list.js";
 import type { GateRecord, RejectionRecord, ServerStore, StoredEvent } from "./store.js";
 import { controlCharacter, printable } from "./text.js";
@@ -198,10 +211,16 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.venue.rootPublicKey.toLowerCase()
     )
       throw new Error("secrets/keys.json: the root seed does not match the venue's root public key");
-    const commandSeed = store.meta("command_seed");
-    if (!commandSeed) throw new Error("store has no command key");
-    this.commandSeed = Buffer.from(commandSeed, "hex");
-    this.commandPublicKey = Buffer.from(keyPairFromSeed(this.commandSeed).publicKey).toString("hex");
+    // The operations key signs commands and the gate list; gates accept it through its certificate.
+    this.commandSeed = operationsSeed(store);
+    this.commandPublicKey = operationsPublicKey(store);
+    const certificate = operationsCertificate(store);
+    if (!certificate)
+      throw new Error("the operations key has no certificate: run `sesame operations-certificate` at set-up");
+    if (certificate.notAfter < this.now())
+      throw new Error(
+        `the operations certificate expired ${new Date(certificate.notAfter).toISOString()}: run \`sesame operations-certificate\``,
+      );
     const publishChanges = (changes: readonly TicketChange[]) => this.publishChanges(changes);
     const areas = store.areas;
     this.tickets = new TicketDesk({
@@ -395,6 +414,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
             qos: 1,
             retain: true,
           });
+          const gateList = currentGateList(this.store);
+          if (gateList)
+            client.publish(this.topics.gateList, encodeGateList(gateList), { qos: 1, retain: true });
           this.publishHeartbeat();
           this.emit("connected");
         },
@@ -443,6 +465,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         feedSequence: this.store.feedSequence(),
         admissionSeq: this.store.admissionSeq(),
         trustListVersion: this.store.trustList().version,
+        ...this.gateListVersion(),
       }),
       false,
       0,
@@ -466,6 +489,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       detail: "a retained message where the protocol retains none: not applied",
     });
     return undefined;
+  }
+
+  private gateListVersion(): { gateListVersion?: number } {
+    const list = currentGateList(this.store);
+    return list ? { gateListVersion: list.version } : {};
   }
 
   private onMessage(topic: string, payload: Buffer): undefined {
@@ -519,6 +547,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         }
         this.watchClock(gateId, hb.value.clockOffsetMs);
         this.emit("presence", gateId);
+        return;
+      }
+      case "refusals": {
+        const report = decodeRefusalReport(payload);
+        if (!report.ok) return this.reject(gateId, topic, report.reason, report.detail, payload);
+        this.onGateRefusal(gateId, report.value);
         return;
       }
       case "command-acks": {
@@ -581,6 +615,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.publish(out, encodeTrustListReply(this.store.trustList()));
       return;
     }
+    if (stream === "gate-list") {
+      const list = currentGateList(this.store);
+      if (list) this.publish(out, encodeGateListReply(list));
+      return;
+    }
     if (stream === "feed") {
       const head = this.store.feedSequence();
       if (from <= this.store.feedBase() || head - from > this.tuning.snapshotThreshold) {
@@ -596,7 +635,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       return;
     }
     const head = this.store.admissionSeq();
-    const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS);
+    // The signed batches ride along: keep the answer well under what a gate accepts.
+    const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS, MAX_BATCH_BYTES);
     const last = entries[entries.length - 1];
     this.publish(out, encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }));
   }
@@ -610,6 +650,32 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.log(`ALERT ${stored.detail}`);
     this.emit("alert", stored);
     return stored;
+  }
+
+  /**
+   * A gate refused a message of the venue network (a forged admission, gate list or command): the
+   * refusal is recorded with what the gate saw, and alerted (one open alert per refusing gate).
+   */
+  private onGateRefusal(gateId: string, report: RefusalReport): void {
+    const from = report.sender === undefined ? "" : ` from ${report.sender}`;
+    this.reject(
+      gateId,
+      report.topic,
+      report.reason,
+      `gate ${gateId} refused a message${from}: ${report.detail}`,
+    );
+    const gates =
+      report.sender === undefined || report.sender === gateId ? [gateId] : [gateId, report.sender];
+    // Every refusal is recorded above; the alert stays one while it is open (a forger may flood).
+    if (this.store.openAlertOf("forged-message", gateId)) return;
+    this.raiseAlert({
+      type: "forged-message",
+      at: this.now(),
+      gates,
+      detail: printable(
+        `gate ${gateId} refused a message on ${report.topic}${from}: ${report.reason}: ${report.detail}`,
+      ),
+    });
   }
 
   /** A gate's technical alert, unless one of the same type is still open for it. */
@@ -689,6 +755,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const quarantine = { at: this.now(), by: by.name, reason: reason.trim() };
     this.store.areas.gates.quarantine(gateId, quarantine);
     this.log(printable(`gate ${gateId} quarantined by ${by.name} (${by.role}): ${quarantine.reason}`));
+    // Every other gate refuses its admissions from now on: its key is revoked in the signed gate list.
+    this.revokeGate(gateId, { by: by.name, reason: quarantine.reason });
     this.raiseAlert({
       type: "gate-quarantined",
       at: quarantine.at,
@@ -788,15 +856,47 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // Gates
 
   /** Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working. */
-  provisionGate(gateId: string): GateProvisioning {
-    return provisionGateInStore(this.store, gateId, this.now(), {
+  provisionGate(gateId: string, by?: string): GateProvisioning {
+    const provisioning = provisionGateInStore(this.store, gateId, this.now(), this.provisioningUrls(), by);
+    if (provisioning.gateList) this.publishGateList(provisioning.gateList);
+    return provisioning;
+  }
+
+  /**
+   * Revokes a gate in the venue gate list (quarantine): a new list, signed by the operations key and
+   * published to every gate, which from then on refuses admissions the gate signs. Its batches to
+   * the server are another matter (see the server's quarantine). Provisioning the gate again puts a
+   * new key of it in the list.
+   */
+  revokeGate(gateId: string, by: { readonly by: string; readonly reason: string }): SignedGateList {
+    const list = changeGateList(
+      this.store,
+      { kind: "revoke", gateId, by: by.by, reason: by.reason },
+      { now: this.now(), signer: this.signer },
+    );
+    this.log(
+      printable(
+        `gate ${gateId} revoked in the gate list (version ${list.version}) by ${by.by}: ${by.reason}`,
+      ),
+    );
+    this.publishGateList(list);
+    return list;
+  }
+
+  private publishGateList(list: SignedGateList): void {
+    this.publish(this.topics.gateList, encodeGateList(list), true);
+    this.publishHeartbeat();
+  }
+
+  private provisioningUrls(): { mqttUrl?: string; httpUrl?: string } {
+    return {
       ...((this.options.publicMqttUrl ?? this.brokerUrl)
         ? { mqttUrl: this.options.publicMqttUrl ?? this.brokerUrl }
         : {}),
       ...((this.options.publicHttpUrl ?? (this.httpPort ? `http://127.0.0.1:${this.httpPort}` : undefined))
         ? { httpUrl: this.options.publicHttpUrl ?? `http://127.0.0.1:${this.httpPort}` }
         : {}),
-    });
+    };
   }
 
   /** The signed gate bundle (same format and signature as the venue directory's), cached per state. */
@@ -806,7 +906,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const key = `${feedSequence}:${trust.version}`;
     if (this.bundleCache?.key !== key) {
       const bytes = encodeGateBundle(this.store.bundle(trust, this.now()));
-      this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.rootSeed, this.signer) };
+      // A snapshot is the operations key's (gates check its certificate); the root signs at set-up only.
+      this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.commandSeed, this.signer) };
     }
     return { bytes: this.bundleCache.bytes, signature: this.bundleCache.signature, feedSequence };
   }

@@ -1,4 +1,4 @@
-import type { AdmissionEntry, Command, CommandAck, GateHeartbeat } from "@sesame/sync";
+import type { Command, CommandAck, FannedOutAdmission, GateHeartbeat } from "@sesame/sync";
 import type { SignedTrustListJson } from "@sesame/ticket";
 import type { BundleTicket, GateBundle, Revocation, TicketChange, Venue } from "@sesame/venue";
 import Database from "better-sqlite3";
@@ -209,8 +209,8 @@ export class ServerStore {
     return this.areas.events.admissionSeq();
   }
 
-  admissionsFrom(from: number, limit: number): AdmissionEntry[] {
-    return this.areas.events.admissionsFrom(from, limit);
+  admissionsFrom(from: number, limit: number, maxBatchBytes?: number): FannedOutAdmission[] {
+    return this.areas.events.admissionsFrom(from, limit, maxBatchBytes);
   }
 
   eventsAfter(rowId: number, limit: number): StoredEvent[] {

@@ -3,19 +3,17 @@ import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import {
   type Command,
-  encodeAdmissions,
   encodeCommandMessage,
   encodeFeed,
   GateSync,
   PROTOCOL_VERSION,
-  PROVISIONING_FORMAT,
   type SyncLogEntry,
   signCommandText,
   venueTopics,
 } from "@sesame/sync";
-import { MemoryGateStore } from "@sesame/sync/testing";
+import { MemoryGateStore, TestVenueKeys } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
-import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
+import { createNodeSigner } from "@sesame/ticket";
 import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../src/broker/aedes.js";
@@ -28,7 +26,10 @@ import { BROKERS, FAST_GATE, waitFor } from "./harness.js";
  */
 
 const signer = createNodeSigner();
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const venue = new TestVenueKeys("SDF", [
+  { gateId: "A1", entranceId: 1 },
+  { gateId: "B1", entranceId: 1 },
+]);
 
 describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -77,24 +78,12 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
 
   it("rejects garbage on every inbound topic with a reason and keeps applying valid messages", async () => {
     const url = await openBroker();
-    const rootSeed = Buffer.alloc(32, 1);
-    const commandSeed = Buffer.alloc(32, 2);
+    const commandSeed = venue.operationsSeed;
     const store = new MemoryGateStore("A1", { feedSequence: 5 });
     const logs: SyncLogEntry[] = [];
     const executed: Command[] = [];
     const sync = new GateSync({
-      provisioning: {
-        format: PROVISIONING_FORMAT,
-        venueId: "SDF",
-        gateId: "A1",
-        entranceId: 1,
-        rootPublicKey: hex(keyPairFromSeed(rootSeed).publicKey),
-        serverCommandKey: hex(keyPairFromSeed(commandSeed).publicKey),
-        gateSigningSeed: hex(Buffer.alloc(32, 3)),
-        gatePublicKey: hex(keyPairFromSeed(Buffer.alloc(32, 3)).publicKey),
-        mqtt: { username: "gate-A1", password: "x", clientId: "gate-A1" },
-        http: { token: "t" },
-      },
+      provisioning: venue.provisioning("A1", { gateList: venue.gateList() }),
       store,
       brokerUrl: url,
       tuning: FAST_GATE,
@@ -124,6 +113,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
       t.feed,
       t.admissions,
       t.trustList,
+      t.gateList,
       t.serverHeartbeat,
       t.serverStatus,
     ];
@@ -174,7 +164,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
       manual: false,
       at: Date.now(),
     };
-    await publishBounded(client, t.admissions, encodeAdmissions({ entries: [{ seq: 1, event: remote }] }));
+    await publishBounded(client, t.admissions, venue.admissions([remote], 1));
     await publishBounded(
       client,
       t.feed,

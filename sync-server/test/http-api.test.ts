@@ -212,7 +212,7 @@ describe("sync-server HTTP API", () => {
     expect(keys.keys.every((k) => !k.revoked)).toBe(true);
   });
 
-  it("serves the signed snapshot to a provisioned gate, same format as the venue directory's", async () => {
+  it("serves the snapshot signed by the operations key to a provisioned gate, same format as the venue directory's", async () => {
     const p = world.provisioning("A1");
     const response = await fetch(`http://127.0.0.1:${world.apiPort}/api/gate/bundle`, {
       headers: { authorization: `Bearer ${p.http.token}` },
@@ -220,9 +220,12 @@ describe("sync-server HTTP API", () => {
     expect(response.status).toBe(200);
     const bytes = new Uint8Array(await response.arrayBuffer());
     const signature = response.headers.get("sesame-bundle-signature") ?? "";
+    // Signed by the operations key (whose certificate the provisioning carries), not the root.
+    const operationsKey = Buffer.from(p.operationsCertificate.publicKey, "hex");
+    expect(verifyBundleSignature(bytes, signature, operationsKey, createNodeVerifier())).toBe(true);
     expect(
       verifyBundleSignature(bytes, signature, Buffer.from(p.rootPublicKey, "hex"), createNodeVerifier()),
-    ).toBe(true);
+    ).toBe(false);
     const bundle = decodeGateBundle(bytes);
     expect(bundle.format).toBe("sesame-gate-bundle/2");
     const { store } = world.requireServer();

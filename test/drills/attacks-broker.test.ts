@@ -1,6 +1,8 @@
-import { encodeAdmissions, encodeFeed, type GateProvisioning } from "@sesame/sync";
+import { randomBytes } from "node:crypto";
+import { encodeAdmissions, encodeFeed, type GateProvisioning, signEventBatch } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
+import { createNodeSigner } from "@sesame/ticket";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { audit, DrillVenue, eventually, type Holder } from "./harness.js";
 
@@ -109,7 +111,9 @@ describe.each(["embedded", "mosquitto"] as const)(
         session: 1,
       });
       const seq = server().store.admissionSeq() + 1;
-      return `${encodeAdmissions({ entries: [{ seq, event }] }).slice(0, -1)},"note":"${MARK}"}`;
+      // Signed by a key of the intruder's own: the broker must stop it before any gate checks it.
+      const batch = signEventBatch("B1", event.gateSeq - 1, [event], randomBytes(32), createNodeSigner());
+      return `${encodeAdmissions({ entries: [{ seq, event, batch }] }).slice(0, -1)},"note":"${MARK}"}`;
     };
 
     /** Nothing forged reached the listener, and every running gate stands where the server's feed does. */

@@ -537,7 +537,7 @@ describe("drill: attacks at the gate", () => {
     ).toBe("acked");
     await gateLog(
       "B1",
-      /sync error snapshot-failed: snapshot signature does not verify against the venue root key/,
+      /sync error snapshot-failed: snapshot signature does not verify against the operations key or the venue root key/,
     );
     expect(proxy.bundleRequests.length).toBeGreaterThan(0);
     // A1 is pointed at another host, which would receive its bearer token.

@@ -2,8 +2,10 @@ import { dashboardDir } from "@sesame/supervisor";
 import {
   DASHBOARD_USER_USAGE,
   MOSQUITTO_CONFIG_USAGE,
+  OPERATIONS_CERTIFICATE_USAGE,
   runDashboardUserCommand,
   runMosquittoConfigCommand,
+  runOperationsCertificateCommand,
   runSyncServerCommand,
   SYNC_SERVER_USAGE,
 } from "@sesame/sync-server";
@@ -43,6 +45,7 @@ const COMMANDS: Record<string, Command> = {
     usage: MOSQUITTO_CONFIG_USAGE,
     run: runMosquittoConfigCommand,
   },
+  "operations-certificate": { usage: OPERATIONS_CERTIFICATE_USAGE, run: runOperationsCertificateCommand },
 };
 
 function help(): string {

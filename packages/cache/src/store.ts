@@ -662,10 +662,11 @@ export class GateStore {
    * list inside (readGateBundle), refuses another venue or an older trust list or feed, then
    * replaces the venue data in one transaction. The journal (seen, log, authorizations) is kept.
    */
-  importBundle(dir: string): ImportSummary {
+  importBundle(dir: string, options: { readonly bundleKey?: Uint8Array } = {}): ImportSummary {
     let verified: ReturnType<typeof readGateBundle>;
     try {
-      verified = readGateBundle(dir, this.rootKey, this.verifier);
+      // A snapshot is signed by the operations key (checked by the sync against its certificate).
+      verified = readGateBundle(dir, this.rootKey, this.verifier, options.bundleKey ?? this.rootKey);
     } catch (error) {
       if (error instanceof VenueFileError) throw new BundleError(`gate bundle refused: ${error.message}`);
       throw error;
@@ -852,6 +853,23 @@ export class GateStore {
     this.db.transaction(() => this.stmt.setTrustList.run(r.list.version, json)).immediate();
     this.reload();
     return { version: r.list.version };
+  }
+
+  /**
+   * The venue gate list held (its signed JSON text), for the sync's admissions check. The sync
+   * verifies it against the operations key before saving; kept beside the venue's meta.
+   */
+  gateListJson(): string | undefined {
+    return this.metaValue("gate_list");
+  }
+
+  saveGateList(json: string): void {
+    this.db.transaction(() => this.stmt.setMeta.run("gate_list", json)).immediate();
+  }
+
+  /** The entrance of a ticket held, or undefined (the admissions plausibility check). */
+  ticketEntrance(ticketId: number): number | undefined {
+    return (this.stmt.ticket.get(ticketId) as TicketRow | undefined)?.entrance;
   }
 
   private checkTrustVersion(list: TrustList): void {

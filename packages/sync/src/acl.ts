@@ -16,7 +16,7 @@ export interface TopicRights {
   readonly publish: readonly string[];
   /** Filters the principal may subscribe to (a requested filter must fall inside one). */
   readonly subscribe: readonly string[];
-  /** The only topics the principal may publish retained messages to: its presence (and the trust list). */
+  /** The only topics the principal may publish retained messages to: its presence (and the signed lists). */
   readonly retain: readonly string[];
   /** The one topic a Last Will may target: the principal's own status. */
   readonly will: string;
@@ -33,12 +33,13 @@ export function topicRights(venueId: string, principal: Principal): TopicRights 
         t.feed,
         t.admissions,
         t.trustList,
+        t.gateList,
         t.serverStatus,
         t.serverHeartbeat,
       ],
       subscribe: [...t.serverSubscriptions],
-      // The trust list is retained so that a gate that connects gets it at once.
-      retain: [t.serverStatus, t.trustList],
+      // The trust list and the gate list are retained so that a gate that connects gets them at once.
+      retain: [t.serverStatus, t.trustList, t.gateList],
       will: t.serverStatus,
     };
   }
@@ -52,6 +53,7 @@ export function topicRights(venueId: string, principal: Principal): TopicRights 
       t.feed,
       t.admissions,
       t.trustList,
+      t.gateList,
       `${t.prefix}/server/#`,
     ],
     retain: [status],

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 import type { GateSyncStore, Snapshot } from "./store.js";
 
 /**
@@ -20,8 +21,11 @@ export interface CacheLike {
   lastGateSeq(): number;
   applyChanges(changes: readonly TicketChange[]): unknown;
   applyTrustList(input: unknown): unknown;
-  importBundle(dir: string): unknown;
+  importBundle(dir: string, options?: { readonly bundleKey?: Uint8Array }): unknown;
   recordRemoteEntries(events: readonly EntryLogEvent[]): unknown;
+  gateListJson(): string | undefined;
+  saveGateList(json: string): void;
+  ticketEntrance(ticketId: number): number | undefined;
 }
 
 /** GateSyncStore over the gate's SQLite cache (@sesame/cache GateStore). */
@@ -54,7 +58,7 @@ export class CacheSyncStore implements GateSyncStore {
     try {
       writeFileSync(join(dir, "gate-bundle.json"), snapshot.bytes);
       writeFileSync(join(dir, "gate-bundle.sig"), `${snapshot.signature}\n`);
-      this.cache.importBundle(dir);
+      this.cache.importBundle(dir, snapshot.signerKey ? { bundleKey: snapshot.signerKey } : {});
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -62,6 +66,19 @@ export class CacheSyncStore implements GateSyncStore {
 
   recordRemoteEntries(events: readonly EntryLogEvent[]): void {
     this.cache.recordRemoteEntries(events);
+  }
+
+  gateList(): unknown {
+    const json = this.cache.gateListJson();
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  saveGateList(list: SignedGateList): void {
+    this.cache.saveGateList(JSON.stringify(list));
+  }
+
+  ticketEntrance(ticketId: number): number | undefined {
+    return this.cache.ticketEntrance(ticketId);
   }
 
   trustListVersion(): number {

@@ -10,6 +10,14 @@ import {
 } from "@sesame/ticket";
 import { decodeGateBundle } from "@sesame/venue";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
+import { verifyAdmissions } from "./admissions-check.js";
+import {
+  GateKeys,
+  operationsKeyAt,
+  type SignedOperationsCertificate,
+  verifyGateList,
+  verifyOperationsCertificate,
+} from "./operations.js";
 import {
   type AckRejection,
   type Command,
@@ -17,6 +25,7 @@ import {
   type Decoded,
   decodeAck,
   decodeCommandMessage,
+  decodeGateListMessage,
   decodeServerHeartbeat,
   decodeStatus,
   decodeStream,
@@ -24,17 +33,20 @@ import {
   encodeCommandAck,
   encodeEventBatch,
   encodeGateHeartbeat,
+  encodeRefusalReport,
   encodeReplay,
   encodeStatus,
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
+  type ReceivedAdmission,
   type RejectReason,
   type SnapshotPointer,
+  type StreamMessage,
   trustListRejectReason,
   validateCommand,
 } from "./protocol.js";
 import type { GateProvisioning } from "./provisioning.js";
-import { signEventBatch, verifyBundleSignature, verifyCommandText } from "./signing.js";
+import { bundleSigner, signEventBatch, verifyCommandText } from "./signing.js";
 import type { GateSyncStore } from "./store.js";
 import { parseTopic, type VenueTopics, venueTopics } from "./topics.js";
 import { FieldError } from "./validate.js";
@@ -220,7 +232,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private readonly verifier: Ed25519Verifier;
   private readonly seed: Uint8Array;
   private readonly rootKey: Uint8Array;
-  private readonly commandKey: Uint8Array;
+  /** The operations key's certificate (checked against the root at construction). */
+  private readonly operations: SignedOperationsCertificate;
+  /** The venue gate list held: who may sign admissions. */
+  private gateKeys: GateKeys | undefined;
+  /** The newest gate-list version the server's heartbeat announced. */
+  private announcedGateListVersion: number | undefined;
+  /** Only throttles gate-list requests (its "sequence" is the held version). */
+  private readonly gateListRequests: SequenceTracker;
   private readonly window: OutboxWindow;
   private readonly feed: SequenceTracker;
   private readonly admissions: SequenceTracker;
@@ -243,6 +262,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private serverOnline: boolean | undefined;
   private snapshotInProgress = false;
   private readonly handledCommands = new Map<string, { status: CommandAckStatus; detail?: string }>();
+  private readonly runningCommands = new Set<string>();
 
   constructor(private readonly options: GateSyncOptions) {
     super();
@@ -253,10 +273,21 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clock = options.clock ?? (options.now ? { ...systemSyncClock, now: options.now } : systemSyncClock);
     this.now = () => this.clock.now();
     this.signer = options.signer ?? createNodeSigner();
-    this.verifier = options.verifier ?? createNodeVerifier();
+    // Room for every gate key of a venue: each admissions batch is verified with its gate's key.
+    this.verifier = options.verifier ?? createNodeVerifier(1024);
     this.seed = Buffer.from(p.gateSigningSeed, "hex");
     this.rootKey = Buffer.from(p.rootPublicKey, "hex");
-    this.commandKey = Buffer.from(p.serverCommandKey, "hex");
+    const certificate = verifyOperationsCertificate(
+      p.operationsCertificate,
+      this.rootKey,
+      this.verifier,
+      p.venueId,
+    );
+    if (!certificate.ok)
+      throw new Error(`provisioning: operations certificate refused: ${certificate.detail}`);
+    this.operations = certificate.value;
+    this.gateKeys = this.heldGateList();
+    this.gateListRequests = new SequenceTracker(this.gateKeys?.version ?? 0, this.tuning.replayTimeoutMs);
     this.window = new OutboxWindow(this.tuning.windowEvents, this.tuning.ackTimeoutMs);
     this.feed = new SequenceTracker(options.store.feedSequence(), this.tuning.replayTimeoutMs);
     this.admissions = new SequenceTracker(
@@ -469,6 +500,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       t.gate(this.gateId, "commands"),
       t.entranceCommands(this.options.provisioning.entranceId),
       t.trustList,
+      t.gateList,
       t.feed,
       t.admissions,
       `${t.prefix}/server/#`,
@@ -641,6 +673,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       case "trust-list":
         this.onTrustList(topic, payload);
         return;
+      case "gate-list":
+        this.onGateListMessage(topic, payload);
+        return;
       case "server-heartbeat":
         this.onServerHeartbeat(topic, payload);
         return;
@@ -701,6 +736,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.applyTrustList(topic, m.trustList);
       return;
     }
+    if (m.stream === "gate-list") {
+      this.applyGateList(topic, m.gateList);
+      return;
+    }
     if (m.stream === "feed") {
       if (m.snapshot && m.snapshot.feedSequence > this.feed.current) {
         void this.downloadSnapshot(m.snapshot);
@@ -725,7 +764,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     const { apply, gap } = this.admissions.split(m.entries, (e) => e.seq);
     const last = apply[apply.length - 1];
     if (last) {
-      const remote = apply.map((entry) => entry.event).filter((event) => event.gateId !== this.gateId);
+      // Only what would be applied is checked (entries already held are not reported again).
+      const accepted = this.checkAdmissions(topic, { ...m, entries: apply });
+      if (!accepted) return;
+      const remote = accepted.map((entry) => entry.event).filter((event) => event.gateId !== this.gateId);
       try {
         this.options.store.recordRemoteEntries(remote);
       } catch (error) {
@@ -741,10 +783,69 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (gap || m.more) this.requestReplay("admissions", true);
   }
 
-  private requestReplay(stream: "feed" | "admissions" | "trust-list", behind: boolean): void {
+  /**
+   * The admissions of the message that may be applied, or undefined when it is refused whole
+   * (unknown or revoked gate, bad signature): then nothing is applied and the position stays.
+   */
+  private checkAdmissions(
+    topic: string,
+    m: Extract<StreamMessage, { stream: "admissions" }>,
+  ): readonly ReceivedAdmission[] | undefined {
+    const store = this.options.store;
+    const check = verifyAdmissions(m, {
+      gateKeys: this.gateKeys,
+      announcedGateListVersion: this.announcedGateListVersion,
+      verifier: this.verifier,
+      ...(store.ticketEntrance ? { ticketEntrance: (id: number) => store.ticketEntrance?.(id) } : {}),
+    });
+    if (!check.ok) {
+      if (check.behind) {
+        // A gate provisioned since the list held: fetch the newer list; the admissions follow it.
+        this.log("info", "gate-list-behind", `${topic}: ${check.detail}: asking for the current gate list`);
+        this.requestReplay("gate-list", true);
+        return undefined;
+      }
+      this.refuse(topic, check.reason, check.detail, check.sender);
+      return undefined;
+    }
+    for (const { entry, detail } of check.implausible)
+      this.refuse(
+        topic,
+        "implausible-admission",
+        `admission ${entry.seq} not applied: ${detail}`,
+        entry.event.gateId,
+      );
+    return check.accepted;
+  }
+
+  /** A refused message: one log line with topic and sender, and a report the server alerts on. */
+  private refuse(topic: string, reason: RejectReason, detail: string, sender?: string): void {
+    const from = sender === undefined ? "" : ` (from ${sender})`;
+    this.log("warn", "rejected", `${topic}${from}: ${reason}: ${detail}`, topic, reason);
+    this.client?.publish(
+      this.topics.gate(this.gateId, "refusals"),
+      encodeRefusalReport({
+        topic,
+        reason,
+        detail,
+        at: this.now(),
+        ...(sender === undefined ? {} : { sender }),
+      }),
+      { qos: 1 },
+    );
+  }
+
+  private requestReplay(stream: "feed" | "admissions" | "trust-list" | "gate-list", behind: boolean): void {
     const client = this.client;
     if (!client || !this.connected) return;
-    const tracker = stream === "feed" ? this.feed : stream === "admissions" ? this.admissions : this.trust;
+    const tracker =
+      stream === "feed"
+        ? this.feed
+        : stream === "admissions"
+          ? this.admissions
+          : stream === "trust-list"
+            ? this.trust
+            : this.gateListRequests;
     const from = tracker.replayFrom(this.now(), behind);
     if (from === undefined) return;
     client.publish(this.topics.gate(this.gateId, "replay"), encodeReplay({ stream, from }), { qos: 1 });
@@ -764,6 +865,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (hb.value.trustListVersion !== undefined && hb.value.trustListVersion > held) {
       this.trust.current = held;
       this.requestReplay("trust-list", true);
+    }
+    if (hb.value.gateListVersion !== undefined) {
+      this.announcedGateListVersion = hb.value.gateListVersion;
+      const heldList = this.gateKeys?.version ?? 0;
+      if (hb.value.gateListVersion > heldList) {
+        this.gateListRequests.current = heldList;
+        this.requestReplay("gate-list", true);
+      }
     }
   }
 
@@ -817,6 +926,67 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.log("info", "trust-list", `trust list version ${result.list.version} applied`);
   }
 
+  // -------------------------------------------------------------------------------------------
+  // The venue gate list
+
+  /** The gate list of the store, else of the provisioning; checked again (it is cheap, once). */
+  private heldGateList(): GateKeys | undefined {
+    const p = this.options.provisioning;
+    const stored = this.options.store.gateList?.();
+    const key = Buffer.from(this.operations.publicKey, "hex");
+    let best: GateKeys | undefined;
+    for (const candidate of [stored, p.gateList]) {
+      if (candidate === undefined) continue;
+      const r = verifyGateList(candidate, key, this.verifier, p.venueId);
+      if (r.ok && r.value.version > (best?.version ?? 0)) best = new GateKeys(r.value);
+    }
+    return best;
+  }
+
+  private onGateListMessage(topic: string, payload: Uint8Array | string): void {
+    const message = decodeGateListMessage(payload);
+    if (!message.ok) {
+      this.rejected(topic, message);
+      return;
+    }
+    this.applyGateList(topic, message.value);
+  }
+
+  private applyGateList(topic: string, value: unknown): void {
+    const held = this.gateKeys?.version ?? 0;
+    const key = this.operationsKey(topic);
+    if (!key) return;
+    const r = verifyGateList(value, key, this.verifier, this.options.provisioning.venueId);
+    if (!r.ok) {
+      this.refuse(topic, r.reason, `gate list refused, version ${held} kept: ${r.detail}`);
+      return;
+    }
+    if (r.value.version < held) {
+      this.refuse(
+        topic,
+        "rollback",
+        `gate list version ${r.value.version} is older than version ${held} held`,
+      );
+      return;
+    }
+    if (r.value.version === held) return;
+    this.options.store.saveGateList?.(r.value);
+    this.gateKeys = new GateKeys(r.value);
+    this.gateListRequests.advance(r.value.version);
+    this.log("info", "gate-list", `gate list version ${r.value.version} applied`);
+    // Admissions held back for a gate this list may name: ask for them again.
+    this.admissions.forgetRequest();
+    this.requestReplay("admissions", true);
+  }
+
+  /** The operations key, while its certificate is valid; else the refusal is logged and reported. */
+  private operationsKey(topic: string): Uint8Array | undefined {
+    const key = operationsKeyAt(this.operations, this.now() + (this.clockOffsetMs ?? 0));
+    if (key.ok) return key.key;
+    this.refuse(topic, "expired", key.detail);
+    return undefined;
+  }
+
   private async downloadSnapshot(pointer: SnapshotPointer): Promise<void> {
     if (this.snapshotInProgress) return;
     this.snapshotInProgress = true;
@@ -834,8 +1004,21 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       if (!response.ok) throw new Error(`snapshot download: HTTP ${response.status}`);
       const signature = response.headers.get("sesame-bundle-signature") ?? "";
       const bytes = new Uint8Array(await response.arrayBuffer());
-      if (!verifyBundleSignature(bytes, signature, this.rootKey, this.verifier))
-        throw new Error("snapshot signature does not verify against the venue root key");
+      const signerKey = bundleSigner(
+        bytes,
+        signature,
+        {
+          rootKey: this.rootKey,
+          certificate: this.operations,
+          venueId: this.options.provisioning.venueId,
+          now: this.now() + (this.clockOffsetMs ?? 0),
+        },
+        this.verifier,
+      );
+      if (!signerKey)
+        throw new Error(
+          "snapshot signature does not verify against the operations key or the venue root key",
+        );
       const bundle = decodeGateBundle(bytes);
       if (bundle.venue.id !== this.options.provisioning.venueId)
         throw new Error("snapshot is for another venue");
@@ -844,7 +1027,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       });
       if (!trust.ok) throw new Error(`snapshot trust list refused: ${trust.detail}`);
       if (bundle.feedSequence > this.feed.current) {
-        this.options.store.applySnapshot({ bundle, bytes, signature });
+        this.options.store.applySnapshot({ bundle, bytes, signature, signerKey });
         this.feed.advance(bundle.feedSequence);
         this.emit("snapshot", bundle.feedSequence);
         this.log("info", "snapshot", `snapshot at feed sequence ${bundle.feedSequence} applied`);
@@ -867,12 +1050,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.rejected(topic, message);
       return;
     }
-    if (!verifyCommandText(message.value.command, message.value.sig, this.commandKey, this.verifier)) {
-      this.rejected(topic, {
-        ok: false,
-        reason: "bad-signature",
-        detail: "command not signed by the sync-server",
-      });
+    const operationsKey = this.operationsKey(topic);
+    if (!operationsKey) return;
+    if (!verifyCommandText(message.value.command, message.value.sig, operationsKey, this.verifier)) {
+      this.refuse(topic, "bad-signature", "command not signed by the venue's operations key");
       return;
     }
     let command: Command;
@@ -902,6 +1083,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.ackCommand(command.id, previous.status, previous.detail);
       return;
     }
+    // A resend that arrives while the command runs (mqtt.js may hand over both in one tick): the
+    // ack of the first answers it.
+    if (this.runningCommands.has(command.id)) return;
     const serverNow = this.now() + (this.clockOffsetMs ?? 0);
     if (serverNow > command.expiresAt) {
       this.remember(command.id, "expired", "arrived after it expired");
@@ -915,6 +1099,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.ackCommand(command.id, "refused", "this gate executes no commands");
       return;
     }
+    this.runningCommands.add(command.id);
     void (async () => {
       let result: CommandResult;
       try {
@@ -922,6 +1107,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       } catch (error) {
         result = { status: "refused", detail: error instanceof Error ? error.message : String(error) };
       }
+      this.runningCommands.delete(command.id);
       this.remember(command.id, result.status, result.detail);
       this.emit("command", command, result.status);
       this.ackCommand(command.id, result.status, result.detail);

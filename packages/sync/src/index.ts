@@ -10,6 +10,7 @@ export {
   topicRights,
   willRefusal,
 } from "./acl.js";
+export { type AdmissionsCheck, type AdmissionsCheckContext, verifyAdmissions } from "./admissions-check.js";
 export { type CacheLike, CacheSyncStore } from "./cache-adapter.js";
 export {
   type CommandResult,
@@ -29,9 +30,11 @@ export {
   systemSyncClock,
 } from "./gate-sync.js";
 export { MemoryMqttClient } from "./memory-mqtt.js";
+export * from "./operations.js";
 export * from "./protocol.js";
 export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
 export {
+  bundleSigner,
   eventBatchSigningBytes,
   signCommandText,
   signEventBatch,

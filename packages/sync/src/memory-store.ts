@@ -1,6 +1,7 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 import type { GateSyncStore, Snapshot } from "./store.js";
 
 /** An in-memory GateSyncStore, for tests and benchmarks (through "@sesame/sync/testing"). */
@@ -16,6 +17,10 @@ export class MemoryGateStore implements GateSyncStore {
   /** ticketId → the gate that admitted it first (from remote entries). */
   readonly seen = new Map<number, string>();
   snapshots = 0;
+  /** The venue gate list saved by the sync. */
+  savedGateList: SignedGateList | undefined;
+  /** ticketId → entrance, from issued tickets (the admissions plausibility check). */
+  readonly ticketEntrances = new Map<number, number>();
   /** Called after each remote entry (benchmarks measure fan-out latency with it). */
   onRemoteEntry: ((event: EntryLogEvent) => void) | undefined;
 
@@ -95,6 +100,7 @@ export class MemoryGateStore implements GateSyncStore {
       if (c.sequence !== this.feedSeq + 1)
         throw new Error(`feed gap: change ${c.sequence} after ${this.feedSeq}`);
       this.changes.push(c);
+      if (c.type === "issue") this.ticketEntrances.set(c.ticket.id, c.ticket.entrance);
       this.feedSeq = c.sequence;
     }
   }
@@ -120,6 +126,18 @@ export class MemoryGateStore implements GateSyncStore {
 
   applyTrustList(_signed: SignedTrustListJson, list: TrustList): void {
     this.trustVersion = list.version;
+  }
+
+  gateList(): unknown {
+    return this.savedGateList;
+  }
+
+  saveGateList(list: SignedGateList): void {
+    this.savedGateList = list;
+  }
+
+  ticketEntrance(ticketId: number): number | undefined {
+    return this.ticketEntrances.get(ticketId);
   }
 
   admissionCursor(): number {

@@ -8,6 +8,7 @@ import {
 } from "@sesame/gate-core";
 import { Category, type CategoryName, type SignedTrustListJson, type TrustListResult } from "@sesame/ticket";
 import type { BundleTicket, TicketChange } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 import {
   arr,
   bool,
@@ -59,7 +60,11 @@ export type RejectReason =
   | "denied"
   | "auth-failed"
   | "expired"
-  | "wrong-target";
+  | "wrong-target"
+  /** An admission signed by a gate key the venue gate list revoked. */
+  | "revoked-gate"
+  /** An admission the admitting gate had no reason to make (a ticket of another entrance). */
+  | "implausible-admission";
 
 export type Decoded<T> =
   | { readonly ok: true; readonly value: T }
@@ -199,6 +204,10 @@ export function canonicalEvent(e: EntryLogEvent): EntryLogEvent {
   if (e.steward !== undefined) out.steward = e.steward;
   out.at = e.at;
   if (e.detail !== undefined) out.detail = e.detail;
+  // A supervisor's override of a manual admission (its shape is the manual-admission rules'): signed
+  // with the event, so that the other gates accept the admission it allows.
+  const override = (e as { override?: unknown }).override;
+  if (override !== undefined) out.override = override;
   return out as unknown as EntryLogEvent;
 }
 
@@ -222,12 +231,17 @@ export function encodeEventBatch(m: EventBatchMessage): string {
 }
 
 export function decodeEventBatch(payload: Uint8Array | string): Decoded<EventBatchMessage> {
-  return decodeWith(payload, (o) => ({
-    gateId: str(o.gateId, "gateId", 32, GATE_ID),
-    after: int(o.after, "after", 0),
-    events: str(o.events, "events", MAX_MESSAGE_BYTES),
-    sig: str(o.sig, "sig", 128, HEX_64),
-  }));
+  return decodeWith(payload, (o) => batchFields(o, ""));
+}
+
+/** The fields of a signed batch, as a gate sent it or as the fan-out forwards it (field prefix `at`). */
+function batchFields(o: Record<string, unknown>, at: string): EventBatchMessage {
+  return {
+    gateId: str(o.gateId, `${at}gateId`, 32, GATE_ID),
+    after: int(o.after, `${at}after`, 0),
+    events: str(o.events, `${at}events`, MAX_MESSAGE_BYTES),
+    sig: str(o.sig, `${at}sig`, 128, HEX_64),
+  };
 }
 
 /** Parses the signed event text of a batch: events in strictly increasing gateSeq, all of one gate. */
@@ -380,19 +394,57 @@ export interface AdmissionEntry {
   readonly event: EntryLogEvent;
 }
 
+/** What the server fans out for one admission: the event and the batch its gate signed it in. */
+export interface FannedOutAdmission extends AdmissionEntry {
+  readonly batch: EventBatchMessage;
+}
+
+/** An admission as a gate receives it: its event is taken from a signed batch of the message. */
+export interface ReceivedAdmission extends AdmissionEntry {
+  /** Index in AdmissionsMessage.batches of the batch that holds the event. */
+  readonly batch: number;
+  /** The admitting gate's event carries a supervisor's override (a manual admission outside the rules). */
+  readonly overridden: boolean;
+}
+
+/**
+ * On the wire an entry names a batch (`b`) and the event's gateSeq in it: the receiving gate verifies
+ * each batch's signature once, however many admissions it holds, and reads the events from the
+ * signed text itself, so that nothing the admitting gate did not sign can be applied.
+ */
 export interface AdmissionsMessage {
-  readonly entries: readonly AdmissionEntry[];
+  readonly entries: readonly ReceivedAdmission[];
+  readonly batches: readonly EventBatchMessage[];
   readonly more?: boolean;
 }
 
-export function encodeAdmissions(m: AdmissionsMessage): string {
-  return encode({ stream: "admissions", ...m });
+export function encodeAdmissions(m: {
+  readonly entries: readonly FannedOutAdmission[];
+  readonly more?: boolean;
+}): string {
+  const batches: EventBatchMessage[] = [];
+  const index = new Map<string, number>();
+  const entries = m.entries.map((e) => {
+    let b = index.get(e.batch.sig);
+    if (b === undefined) {
+      b = batches.push(e.batch) - 1;
+      index.set(e.batch.sig, b);
+    }
+    return { seq: e.seq, b, gateSeq: e.event.gateSeq };
+  });
+  return encode({ stream: "admissions", batches, entries, ...(m.more ? { more: true } : {}) });
 }
 
 export type StreamMessage =
   | ({ readonly stream: "feed" } & FeedMessage)
   | ({ readonly stream: "admissions" } & AdmissionsMessage)
-  | { readonly stream: "trust-list"; readonly trustList: unknown };
+  | { readonly stream: "trust-list"; readonly trustList: unknown }
+  | { readonly stream: "gate-list"; readonly gateList: unknown };
+
+/** Answer to a gate-list replay request (as for the trust list). */
+export function encodeGateListReply(list: SignedGateList): string {
+  return encode({ stream: "gate-list", gateList: list });
+}
 
 /** Answer to a trust-list replay request (the retained message may not have arrived). */
 export function encodeTrustListReply(list: SignedTrustListJson): string {
@@ -401,8 +453,9 @@ export function encodeTrustListReply(list: SignedTrustListJson): string {
 
 export function decodeStream(payload: Uint8Array | string): Decoded<StreamMessage> {
   return decodeWith(payload, (o): StreamMessage => {
-    const stream = oneOf(o.stream, "stream", ["feed", "admissions", "trust-list"] as const);
+    const stream = oneOf(o.stream, "stream", ["feed", "admissions", "trust-list", "gate-list"] as const);
     if (stream === "trust-list") return { stream, trustList: obj(o.trustList, "trustList") };
+    if (stream === "gate-list") return { stream, gateList: obj(o.gateList, "gateList") };
     const more = o.more === undefined ? undefined : bool(o.more, "more");
     if (stream === "feed") {
       const changes = arr(o.changes, "changes", MAX_REPLAY_ITEMS).map((c, i) =>
@@ -425,22 +478,54 @@ export function decodeStream(payload: Uint8Array | string): Decoded<StreamMessag
         ...(snapshot ? { snapshot } : {}),
       };
     }
-    const entries = arr(o.entries, "entries", MAX_REPLAY_ITEMS).map((e, i) => {
+    const batches = arr(o.batches, "batches", MAX_REPLAY_ITEMS).map((b, i) =>
+      batchFields(obj(b, `batches[${i}]`), `batches[${i}].`),
+    );
+    /** Each batch's events by gateSeq, parsed once and only when an entry names the batch. */
+    const parsed = new Map<number, Map<number, unknown>>();
+    const entries = arr(o.entries, "entries", MAX_REPLAY_ITEMS).map((e, i): ReceivedAdmission => {
       const x = obj(e, `entries[${i}]`);
+      const b = int(x.b, `entries[${i}].b`, 0, batches.length - 1);
+      const gateSeq = int(x.gateSeq, `entries[${i}].gateSeq`, 1);
+      let events = parsed.get(b);
+      if (!events) {
+        events = batchEventsBySeq(batches[b] as EventBatchMessage, b);
+        parsed.set(b, events);
+      }
+      const raw = events.get(gateSeq);
+      if (raw === undefined)
+        throw new FieldError(`entries[${i}].gateSeq`, `batch ${b} holds no event ${gateSeq}`);
+      const event = validateEvent(raw, `batches[${b}].events[gateSeq ${gateSeq}]`);
+      if (event.gateId !== (batches[b] as EventBatchMessage).gateId)
+        throw new FieldError(
+          `entries[${i}]`,
+          `event of gate ${event.gateId} in a batch of gate ${batches[b]?.gateId}`,
+        );
+      const override = (raw as Record<string, unknown>).override;
       return {
         seq: int(x.seq, `entries[${i}].seq`, 1),
-        event: validateEvent(x.event, `entries[${i}].event`),
+        event,
+        batch: b,
+        overridden: override !== undefined && override !== null,
       };
     });
-    return { stream, entries, ...(more === undefined ? {} : { more }) };
+    return { stream, entries, batches, ...(more === undefined ? {} : { more }) };
   });
+}
+
+function batchEventsBySeq(batch: EventBatchMessage, b: number): Map<number, unknown> {
+  const events = decodeBatchEvents(batch.events);
+  if (!events.ok) throw new FieldError(`batches[${b}].events`, events.detail);
+  const bySeq = new Map<number, unknown>();
+  for (const e of events.value) bySeq.set((e as { gateSeq: number }).gateSeq, e);
+  return bySeq;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Gate → server: replay requests
 
 export interface ReplayRequest {
-  readonly stream: "feed" | "admissions" | "trust-list";
+  readonly stream: "feed" | "admissions" | "trust-list" | "gate-list";
   /** First sequence wanted. */
   readonly from: number;
 }
@@ -451,7 +536,7 @@ export function encodeReplay(m: ReplayRequest): string {
 
 export function decodeReplay(payload: Uint8Array | string): Decoded<ReplayRequest> {
   return decodeWith(payload, (o) => ({
-    stream: oneOf(o.stream, "stream", ["feed", "admissions", "trust-list"] as const),
+    stream: oneOf(o.stream, "stream", ["feed", "admissions", "trust-list", "gate-list"] as const),
     from: int(o.from, "from", 1),
   }));
 }
@@ -515,6 +600,8 @@ export interface ServerHeartbeat {
   readonly admissionSeq: number;
   /** Version of the current trust list: a gate that holds an older one asks for it. */
   readonly trustListVersion?: number;
+  /** Version of the current venue gate list (as for the trust list). */
+  readonly gateListVersion?: number;
 }
 
 export function encodeServerHeartbeat(m: ServerHeartbeat): string {
@@ -529,6 +616,9 @@ export function decodeServerHeartbeat(payload: Uint8Array | string): Decoded<Ser
     ...(o.trustListVersion === undefined
       ? {}
       : { trustListVersion: int(o.trustListVersion, "trustListVersion") }),
+    ...(o.gateListVersion === undefined
+      ? {}
+      : { gateListVersion: int(o.gateListVersion, "gateListVersion") }),
   }));
 }
 
@@ -541,6 +631,45 @@ export function encodeTrustList(list: SignedTrustListJson): string {
 
 export function decodeTrustListMessage(payload: Uint8Array | string): Decoded<unknown> {
   return decodeWith(payload, (o) => obj(o.trustList, "trustList"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Venue gate list (retained; signed by the operations key, see operations.ts)
+
+export function encodeGateList(list: SignedGateList): string {
+  return encode({ gateList: list });
+}
+
+export function decodeGateListMessage(payload: Uint8Array | string): Decoded<unknown> {
+  return decodeWith(payload, (o) => obj(o.gateList, "gateList"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate → server: a message the gate refused (the server alerts; docs/sync-protocol.md)
+
+export interface RefusalReport {
+  /** The topic the refused message came on. */
+  readonly topic: string;
+  readonly reason: RejectReason;
+  readonly detail: string;
+  /** Who the message claims to come from (the admitting gate of a refused admission), if anyone. */
+  readonly sender?: string;
+  /** Gate clock, Unix ms. */
+  readonly at: number;
+}
+
+export function encodeRefusalReport(m: RefusalReport): string {
+  return encode(m);
+}
+
+export function decodeRefusalReport(payload: Uint8Array | string): Decoded<RefusalReport> {
+  return decodeWith(payload, (o) => ({
+    topic: str(o.topic, "topic", 200),
+    reason: str(o.reason, "reason", 40) as RejectReason,
+    detail: str(o.detail, "detail", 500),
+    ...(o.sender === undefined ? {} : { sender: str(o.sender, "sender", 32, GATE_ID) }),
+    at: int(o.at, "at"),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------

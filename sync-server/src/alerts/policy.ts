@@ -14,8 +14,10 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline), a gate clock
  * off the server's (clock-skew), a gate whose signed events no honest gate writes
  * (implausible-events: its key is likely stolen), a gate a supervisor quarantined, and the batches it
- * still sends (gate-quarantined). The last two are grouped per gate with a count, a client the broker refused a publish, a will or a
- * subscription (broker-denied: someone is using credentials for more than their role).
+ * still sends (gate-quarantined). The last two are grouped per gate with a count. A client the broker refused a publish, a will or a
+ * subscription (broker-denied: someone is using credentials for more than their role); a message of
+ * the venue network that a gate refused as not authentic (forged-message: a forged admission, gate
+ * list or command).
  */
 export type AlertType =
   | "double-entry"
@@ -27,7 +29,8 @@ export type AlertType =
   | "clock-skew"
   | "implausible-events"
   | "gate-quarantined"
-  | "broker-denied";
+  | "broker-denied"
+  | "forged-message";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -39,6 +42,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "implausible-events",
   "gate-quarantined",
   "broker-denied",
+  "forged-message",
 ];
 
 export interface Alert {

@@ -91,6 +91,10 @@ export function handleEventBatch(
       ...(result.rejected.length ? { rejected: result.rejected } : {}),
     }),
     result,
-    admissions: result.admissions.length > 0 ? encodeAdmissions({ entries: result.admissions }) : undefined,
+    // Each admission travels with the batch its gate signed: the receiving gates verify it.
+    admissions:
+      result.admissions.length > 0
+        ? encodeAdmissions({ entries: result.admissions.map((a) => ({ ...a, batch: batch.value })) })
+        : undefined,
   };
 }

@@ -1,5 +1,5 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
-import type { AdmissionEntry } from "@sesame/sync";
+import type { EventBatchMessage, FannedOutAdmission } from "@sesame/sync";
 import type Database from "better-sqlite3";
 import type { TicketPresence } from "../alerts/policy.js";
 import type { AuthorizationStep } from "./rules.js";
@@ -38,6 +38,7 @@ export interface EventRow {
   entrance: number | null;
   zone: number | null;
   received_at: number;
+  batch_id: number;
 }
 
 interface AuthorizationStepRow {
@@ -111,6 +112,10 @@ export class EventRepository {
       ),
       insertAdmission: db.prepare<[number]>("INSERT INTO admissions (event_row) VALUES (?)"),
       admissionSeq: db.prepare<[], { seq: number | null }>("SELECT MAX(seq) AS seq FROM admissions"),
+      batchById: db.prepare<
+        [number],
+        { gate_id: string; after_seq: number; signature: string; events_json: string }
+      >("SELECT gate_id, after_seq, signature, events_json FROM batches WHERE id = ?"),
       admissionsFrom: db.prepare<[number, number], EventRow & { seq: number }>(
         `SELECT a.seq AS seq, e.* FROM admissions a JOIN events e ON e.id = a.event_row
          WHERE a.seq >= ? ORDER BY a.seq LIMIT ?`,
@@ -222,10 +227,31 @@ export class EventRepository {
     return this.stmt.admissionSeq.get()?.seq ?? 0;
   }
 
-  admissionsFrom(from: number, limit: number): AdmissionEntry[] {
-    return this.stmt.admissionsFrom
-      .all(from, limit)
-      .map((r) => ({ seq: r.seq, event: wireEvent(eventOfRow(r)) }));
+  /**
+   * Admissions from `from` on, each with the batch its gate signed (what a gate verifies), at most
+   * `limit`, and no more batches than fit in `maxBatchBytes` of signed text (at least one admission).
+   */
+  admissionsFrom(
+    from: number,
+    limit: number,
+    maxBatchBytes = Number.POSITIVE_INFINITY,
+  ): FannedOutAdmission[] {
+    const batches = new Map<number, EventBatchMessage>();
+    let bytes = 0;
+    const out: FannedOutAdmission[] = [];
+    for (const r of this.stmt.admissionsFrom.all(from, limit)) {
+      let batch = batches.get(r.batch_id);
+      if (!batch) {
+        const b = this.stmt.batchById.get(r.batch_id);
+        if (!b) throw new Error(`admission ${r.seq}: its batch ${r.batch_id} is not stored`);
+        if (out.length > 0 && bytes + b.events_json.length > maxBatchBytes) break;
+        bytes += b.events_json.length;
+        batch = { gateId: b.gate_id, after: b.after_seq, events: b.events_json, sig: b.signature };
+        batches.set(r.batch_id, batch);
+      }
+      out.push({ seq: r.seq, event: wireEvent(eventOfRow(r)), batch });
+    }
+    return out;
   }
 
   presence(ticketId: number, session: number): TicketPresence | undefined {

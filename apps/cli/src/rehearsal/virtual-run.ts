@@ -212,6 +212,11 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
     const store = openServerStore(venueDir, join(dir, "server"), startAt);
     const provisioning: Record<string, GateProvisioning> = {};
     for (const g of demo.venue.gates) provisioning[g.id] = provisionGateInStore(store, g.id, startAt);
+    // Each gate is handed the venue gate list as it stood when it was provisioned; the last one
+    // names every gate (a real venue sends the newer lists over MQTT, which the modeled network lacks).
+    const gateList = Object.values(provisioning).at(-1)?.gateList;
+    for (const [id, p] of Object.entries(provisioning))
+      provisioning[id] = { ...p, ...(gateList ? { gateList } : {}) };
 
     // ------------------------------------------------------------------ the crowd
     const population = makePopulation(demo, { count: options.spectators, session: 1, random, mix });

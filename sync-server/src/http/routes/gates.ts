@@ -10,8 +10,9 @@ export const gateRoutes: RouteModule = async (
 ) => {
   const store = server.store;
   if (method === "POST" && parts[1] === "gates" && parts[3] === "provision" && parts.length === 4) {
-    require(caller, ["admin", "tech"]);
-    send(res, 200, server.provisionGate(parts[2] ?? ""));
+    const who = require(caller, ["admin", "tech"]);
+    // Who provisioned is written beside the previous key it revokes in the gate list.
+    send(res, 200, server.provisionGate(parts[2] ?? "", who.name.slice(0, 64)));
     return true;
   }
   if (method === "POST" && parts[1] === "gates" && parts[3] === "quarantine" && parts.length === 4) {
