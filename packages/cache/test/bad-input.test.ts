@@ -47,7 +47,7 @@ describe("bad input: clear errors, nothing half-applied", () => {
       const db = new Database(p);
       db.pragma("user_version = 99");
       db.close();
-      expect(() => open(p)).toThrow(/newer Sésame \(schema 99; this one knows up to 3\)/);
+      expect(() => open(p)).toThrow(/newer Sésame \(schema 99; this one knows up to 4\)/);
     });
 
     it("a damaged cache", () => {

@@ -21,8 +21,8 @@ describe("cache schema migrations", () => {
   afterAll(() => dir.remove());
 
   beforeAll(() => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
-    expect(LATEST_VERSION).toBe(3);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4]);
+    expect(LATEST_VERSION).toBe(4);
   });
 
   const ticket = (db: Database.Database, id: number, holder: string, sessions = "1") =>
@@ -116,6 +116,17 @@ describe("cache schema migrations", () => {
       .prepare("EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE order_ref = ? COLLATE NOCASE")
       .all("p24-1") as Array<{ detail: string }>;
     expect(plan.map((p) => p.detail).join(" ")).toMatch(/tickets_order_ref/);
+    db.close();
+  });
+
+  it("4: a supervisor's override column on the log and on authorizations", () => {
+    const db = open();
+    migrate(db, 3);
+    expect(migrate(db, 4)).toBe(4);
+    const columns = (table: string) =>
+      (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+    expect(columns("entry_log")).toContain("override");
+    expect(columns("authorizations")).toContain("override");
     db.close();
   });
 

@@ -177,6 +177,13 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       if (!columns.has("acked_note")) db.exec("ALTER TABLE alerts ADD COLUMN acked_note TEXT");
     },
   },
+  {
+    version: 3,
+    description: "supervisor overrides: a manual admission's override (supervisor, note, ticket state), as JSON",
+    up(db) {
+      db.exec("ALTER TABLE events ADD COLUMN override TEXT");
+    },
+  },
 ];
 
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
