@@ -993,8 +993,7 @@ export class GateStore {
       { entrance, nowMs: request.at, doorsCloseAfterMs: this.closeAfterMs },
       this.facts(),
     );
-    if (verdict.kind === "refused")
-      throw new ManualAdmissionError(verdict.detail, verdict.reason, false);
+    if (verdict.kind === "refused") throw new ManualAdmissionError(verdict.detail, verdict.reason, false);
     if (verdict.kind === "supervisor" && !request.override)
       throw new ManualAdmissionError(
         `ticket ${request.ticketId} needs a supervisor's override to be admitted by hand (${verdict.state}: ${verdict.messages.en.headline})`,
@@ -1020,7 +1019,9 @@ export class GateStore {
    * A supervisor's code refused (wrong, or no such supervisor) for a manual admission: recorded as
    * a refusal OVERRIDE_REFUSED with the steward's identity, so that supervisors see it and are alerted.
    */
-  recordOverrideRefused(request: Omit<ManualAdmission, "override" | "entrance"> & { detail: string }): Recorded {
+  recordOverrideRefused(
+    request: Omit<ManualAdmission, "override" | "entrance"> & { detail: string },
+  ): Recorded {
     const recorded = this.tx.append.immediate({
       lane: request.lane,
       kind: "refused",

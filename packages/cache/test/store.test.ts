@@ -558,7 +558,11 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     const phone = pick("mobile", 1);
     const elsewhere = pick("printed", 2);
     expect(() => store.admitManually({ ...base, ticketId: phone.id })).toThrow(
-      expect.objectContaining({ name: "ManualAdmissionError", reason: "MOBILE_TICKET", needsSupervisor: true }),
+      expect.objectContaining({
+        name: "ManualAdmissionError",
+        reason: "MOBILE_TICKET",
+        needsSupervisor: true,
+      }),
     );
     expect(() => store.admitManually({ ...base, ticketId: elsewhere.id })).toThrow(
       expect.objectContaining({ reason: "WRONG_ENTRANCE", needsSupervisor: true }),

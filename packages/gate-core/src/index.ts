@@ -21,9 +21,9 @@ export {
 } from "./lifecycle.js";
 export {
   checkManualAdmission,
+  MAX_OVERRIDE_NOTE,
   type ManualContext,
   type ManualVerdict,
-  MAX_OVERRIDE_NOTE,
   OverrideLockout,
   type OverrideLockoutOptions,
   overrideNoteProblem,

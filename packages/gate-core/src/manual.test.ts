@@ -1,7 +1,7 @@
-import type { TicketFacts } from "./facts.js";
 import { createTestIssuer, T0 } from "@sesame/ticket/fixtures";
 import { demoLayout } from "@sesame/venue";
 import { describe, expect, it } from "vitest";
+import type { TicketFacts } from "./facts.js";
 import { checkManualAdmission, type ManualContext, OverrideLockout, overrideNoteProblem } from "./manual.js";
 import { MemoryFacts } from "./memory-facts.js";
 import { outcomeOf } from "./reasons.js";

@@ -179,7 +179,8 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: "supervisor overrides: a manual admission's override (supervisor, note, ticket state), as JSON",
+    description:
+      "supervisor overrides: a manual admission's override (supervisor, note, ticket state), as JSON",
     up(db) {
       db.exec("ALTER TABLE events ADD COLUMN override TEXT");
     },
