@@ -1,4 +1,4 @@
-import type { ReasonCode } from "@sesame/gate-core";
+import { type Language, type ReasonCode, type StewardMessage, stewardMessages } from "@sesame/gate-core";
 
 /*
  * Errors of the gate cache. Each says what is wrong and what to do; none leaves anything half
@@ -63,11 +63,15 @@ export class JournalError extends CacheError {
  */
 export class ManualAdmissionError extends CacheError {
   override readonly name = "ManualAdmissionError";
+  readonly messages: Record<Language, StewardMessage>;
   constructor(
     message: string,
     readonly reason: ReasonCode,
     readonly needsSupervisor: boolean,
+    /** What the steward is told (default: the reason's plain messages). */
+    messages?: Record<Language, StewardMessage>,
   ) {
     super(message);
+    this.messages = messages ?? stewardMessages(reason);
   }
 }

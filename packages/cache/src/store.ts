@@ -993,12 +993,14 @@ export class GateStore {
       { entrance, nowMs: request.at, doorsCloseAfterMs: this.closeAfterMs },
       this.facts(),
     );
-    if (verdict.kind === "refused") throw new ManualAdmissionError(verdict.detail, verdict.reason, false);
+    if (verdict.kind === "refused")
+      throw new ManualAdmissionError(verdict.detail, verdict.reason, false, verdict.messages);
     if (verdict.kind === "supervisor" && !request.override)
       throw new ManualAdmissionError(
         `ticket ${request.ticketId} needs a supervisor's override to be admitted by hand (${verdict.state}: ${verdict.messages.en.headline})`,
         verdict.state,
         true,
+        verdict.messages,
       );
     const override =
       verdict.kind === "supervisor" && request.override
