@@ -10,7 +10,8 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
  * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
  * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
- * a gate clock off the server's (clock-skew).
+ * a gate clock off the server's (clock-skew), a wrong supervisor code typed at a kiosk to override a
+ * manual admission (override-refused).
  */
 export type AlertType =
   | "double-entry"
@@ -18,7 +19,8 @@ export type AlertType =
   | "forced-passage"
   | "tailgate"
   | "gate-offline"
-  | "clock-skew";
+  | "clock-skew"
+  | "override-refused";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -26,6 +28,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "tailgate",
   "gate-offline",
   "clock-skew",
+  "override-refused",
 ];
 
 export interface Alert {
@@ -146,6 +149,24 @@ export function batchAlerts(
         forged.length === 1
           ? `forged or foreign code refused at gate ${gateId} lane ${first.lane} (${reasons})`
           : `${forged.length} forged or foreign codes refused at gate ${gateId} (${reasons})`,
+    });
+  }
+  const overrides = stored.filter((e) => e.kind === "refused" && e.reason === "OVERRIDE_REFUSED");
+  const firstOverride = overrides[0];
+  if (firstOverride) {
+    const stewards = [...new Set(overrides.map((e) => e.steward ?? "?"))].join(", ");
+    out.push({
+      type: "override-refused",
+      at,
+      ...(overrides.length === 1 && firstOverride.ticketId !== undefined
+        ? { ticketId: firstOverride.ticketId }
+        : {}),
+      gates: [gateId],
+      eventIds: overrides.slice(0, MAX_ALERT_EVENTS).map((e) => e.eventId),
+      detail:
+        overrides.length === 1
+          ? `supervisor override refused at gate ${gateId} lane ${firstOverride.lane}, typed for steward ${stewards} (${firstOverride.detail ?? "wrong code"})`
+          : `${overrides.length} supervisor overrides refused at gate ${gateId}, typed for steward(s) ${stewards}`,
     });
   }
   const skewed = stored.filter((e) => e.kind === "refused" && e.reason === "CLOCK_SKEW");
