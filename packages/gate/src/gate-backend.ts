@@ -163,6 +163,8 @@ export class GateBackend {
   private readonly overrideLockout: OverrideLockout;
   /** Overrides this backend checked: admitManually takes no other. */
   private readonly verifiedOverrides = new WeakSet<VerifiedOverride>();
+  /** Codes are checked one at a time: requests sent together cannot outrun the lockout. */
+  private overrideChecks: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: GateBackendOptions,
@@ -374,7 +376,18 @@ export class GateBackend {
    * an unknown supervisor is recorded (OVERRIDE_REFUSED, with the steward and the ticket it was
    * for), alerted, and counts towards the lockout; once locked, every code is refused until it ends.
    */
-  async verifyOverride(
+  verifyOverride(
+    lane: number,
+    steward: string,
+    attempt: OverrideAttempt,
+    subject: { readonly ticketId: number; readonly session: number },
+  ): Promise<VerifiedOverride> {
+    const check = this.overrideChecks.then(() => this.checkOverride(lane, steward, attempt, subject));
+    this.overrideChecks = check.catch(() => undefined);
+    return check;
+  }
+
+  private async checkOverride(
     lane: number,
     steward: string,
     attempt: OverrideAttempt,

@@ -164,4 +164,22 @@ describe("gate backend: manual admissions under the rules, supervisor overrides 
     expect(override).toEqual({ supervisor: "SUP-01", note: "phone lost" });
     backend.close();
   });
+
+  it("checks codes one at a time: wrong codes sent together cannot outrun the lockout", async () => {
+    const backend = backendWith({ maxFailures: 3, lockMs: 5 * 60_000 });
+    const [phone] = valid("mobile", 1);
+    if (!phone) throw new Error("demo lacks tickets");
+    const subject = { ticketId: phone.id, session: 1 };
+    const answers = await Promise.all(
+      [wrongCode, wrongCode, wrongCode, wrongCode, rightCode].map((code) =>
+        backend
+          .verifyOverride(1, "S-003", { supervisor: "SUP-01", code, note: "burst" }, subject)
+          .catch((e: unknown) => (e as OverrideError).problem),
+      ),
+    );
+    expect(answers).toEqual(["wrong-code", "wrong-code", "wrong-code", "locked", "locked"]);
+    expect(recorded.filter((e) => e.reason === "OVERRIDE_REFUSED")).toHaveLength(3);
+    clock += 5 * 60_000;
+    backend.close();
+  });
 });
