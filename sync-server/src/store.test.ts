@@ -125,4 +125,47 @@ describe("ServerStore ingest", () => {
       store.close();
     }
   });
+
+  it("stores a manual admission's supervisor override and fans it out with the entry", () => {
+    const signer = createNodeSigner();
+    const now = Date.now();
+    const demo = generateDemoVenue({
+      spectators: 20,
+      doorsOpenMs: now - 3_600_000,
+      entrances: 1,
+      lanes: 1,
+      random: seededRandom("store-override"),
+      signer,
+    });
+    const venueDir = join(dir.path, "venue-override");
+    writeVenueDirectory(venueDir, demo, signer);
+    const store = openServerStore(venueDir, join(dir.path, "data-override"), now);
+    try {
+      const gateId = demo.venue.gates[0]?.id ?? "A1";
+      provisionGateInStore(store, gateId, now);
+      const ticket = demo.bundle.tickets[0];
+      if (!ticket) throw new Error("demo venue without tickets");
+      const gate = new MemoryGateStore(gateId);
+      const override = { supervisor: "SUP-01", note: "phone battery dead", state: "MOBILE_TICKET" } as const;
+      const manual = {
+        reason: "SUPERVISOR_OVERRIDE",
+        ticketId: ticket.id,
+        generation: ticket.generation,
+        session: 1,
+        manual: true,
+        steward: "S-001",
+        override,
+        at: now,
+      } as const;
+      const authorized = gate.append({ kind: "authorized", authorizationId: "auth-1", ...manual });
+      const entered = gate.append({ kind: "entered", authorizationId: "auth-1", ...manual });
+      const result = store.ingest(gateId, { after: 0, sig: "", events: "" }, [authorized, entered], now);
+      if (result.kind !== "stored") throw new Error("the batch did not follow on");
+      expect(store.eventsOfGate(gateId).map((e) => e.override)).toEqual([override, override]);
+      const fanned = store.admissionsFrom(1, 10).map((a) => a.event);
+      expect(fanned).toEqual([expect.objectContaining({ kind: "entered", steward: "S-001", override })]);
+    } finally {
+      store.close();
+    }
+  });
 });

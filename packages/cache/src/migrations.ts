@@ -199,6 +199,17 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("ALTER TABLE entry_log ADD COLUMN issuer_key INTEGER");
     },
   },
+  {
+    version: 5,
+    description:
+      "supervisor overrides: the override (supervisor, note, ticket state) of a manual admission, as JSON",
+    up(db) {
+      db.exec(`
+        ALTER TABLE entry_log ADD COLUMN override TEXT;
+        ALTER TABLE authorizations ADD COLUMN override TEXT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

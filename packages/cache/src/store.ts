@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import {
   type AnnulCause,
+  checkManualAdmission,
   type Decision,
   type Direction,
   type EntryLogEvent,
   type GateFacts,
   type ReasonCode,
   type RecordKind,
+  type SupervisorOverride,
   type Transition,
   transition,
 } from "@sesame/gate-core";
@@ -21,18 +23,29 @@ import {
 } from "@sesame/ticket";
 import {
   type BundleTicket,
+  checkSupervisors,
   type Entrance,
   type Gate,
   type GateBundle,
   type Revocation,
   readGateBundle,
   type Session,
+  type Supervisor,
+  SupervisorCodeError,
   type TicketChange,
   VenueFileError,
   type Zone,
 } from "@sesame/venue";
 import Database from "better-sqlite3";
-import { BundleError, CacheError, CacheFileError, FeedError, FeedGapError, JournalError } from "./errors.js";
+import {
+  BundleError,
+  CacheError,
+  CacheFileError,
+  FeedError,
+  FeedGapError,
+  JournalError,
+  ManualAdmissionError,
+} from "./errors.js";
 import { CacheFacts, type SeenRow, type TicketRow, ticketFromRow, type VenueState } from "./facts.js";
 import { uuidv7 } from "./ids.js";
 import { Lookup, type LookupOptions, type LookupResult } from "./lookup.js";
@@ -96,6 +109,7 @@ export interface Authorization {
   readonly reason: ReasonCode;
   readonly manual: boolean;
   readonly steward?: string;
+  readonly override?: SupervisorOverride;
   readonly state: AuthorizationState;
   /** gateSeq of the `authorized` event. */
   readonly openedSeq: number;
@@ -147,6 +161,13 @@ export interface ManualAdmission {
   readonly lane: number;
   readonly at: number;
   readonly steward: string;
+  /** The entrance this gate stands at (default: the venue's entry for this gate). */
+  readonly entrance?: number;
+  /**
+   * A supervisor's override, already checked by the caller (their code against the venue's signed
+   * list): used only when the rules need one; the ticket's real state is added here.
+   */
+  readonly override?: Omit<SupervisorOverride, "state">;
 }
 
 interface AuthorizationRow {
@@ -161,6 +182,7 @@ interface AuthorizationRow {
   reason: ReasonCode;
   manual: number;
   steward: string | null;
+  override: string | null;
   state: AuthorizationState;
   opened_seq: number;
   closed_at: number | null;
@@ -181,6 +203,7 @@ interface LogRow {
   session: number | null;
   manual: number;
   steward: string | null;
+  override: string | null;
   at: number;
   detail: string | null;
   issuer_key: number | null;
@@ -269,6 +292,7 @@ interface OpenRequest {
   readonly reason: ReasonCode;
   readonly place: ScanPlace;
   readonly steward?: string;
+  readonly override?: SupervisorOverride;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -292,6 +316,7 @@ function eventFromRow(r: LogRow): EntryLogEvent {
     ...(r.session !== null ? { session: r.session } : {}),
     manual: r.manual === 1,
     ...(r.steward !== null ? { steward: r.steward } : {}),
+    ...(r.override !== null ? { override: JSON.parse(r.override) as SupervisorOverride } : {}),
     at: r.at,
     ...(r.detail !== null ? { detail: r.detail } : {}),
     ...(r.issuer_key !== null ? { issuerKeyId: r.issuer_key } : {}),
@@ -311,6 +336,7 @@ function authorizationFromRow(r: AuthorizationRow): Authorization {
     reason: r.reason,
     manual: r.manual === 1,
     ...(r.steward !== null ? { steward: r.steward } : {}),
+    ...(r.override !== null ? { override: JSON.parse(r.override) as SupervisorOverride } : {}),
     state: r.state,
     openedSeq: r.opened_seq,
     ...(r.closed_at !== null ? { closedAt: r.closed_at } : {}),
@@ -355,14 +381,14 @@ function prepareStatements(db: Database.Database) {
     // Positional parameters: binding an object by names costs more than the row itself.
     insertEvent: prepare(
       `INSERT INTO entry_log (gate_seq, event_id, gate, lane, kind, direction, reason, authorization_id,
-         ticket, generation, session, manual, steward, at, detail, issuer_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         ticket, generation, session, manual, steward, override, at, detail, issuer_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     eventAt: prepare("SELECT event_id FROM entry_log WHERE gate_seq = ?"),
     insertAuthorization: prepare(
       `INSERT INTO authorizations (id, ticket, generation, session, gate, lane, direction, at, reason, manual,
-         steward, state, opened_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+         steward, override, state, opened_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
     ),
     authorization: prepare("SELECT * FROM authorizations WHERE id = ?"),
     openFor: prepare(
@@ -688,6 +714,7 @@ export class GateStore {
       );
     let tickets: readonly BundleTicket[];
     let revocations: Revocation[];
+    let supervisors: Supervisor[];
     try {
       if (!Array.isArray(bundle.tickets) || !Array.isArray(bundle.revocations))
         throw new ShapeError("tickets and revocations must be lists");
@@ -696,12 +723,14 @@ export class GateStore {
       for (let i = 0; i < tickets.length; i++)
         if (!isValidTicket(tickets[i])) checkTicket(tickets[i], `tickets[${i}]`);
       revocations = bundle.revocations.map((r, i) => checkRevocation(r, `revocations[${i}]`));
+      supervisors = checkSupervisors(venue.supervisors);
     } catch (error) {
-      if (error instanceof ShapeError) throw new BundleError(`gate bundle refused: ${error.message}`);
+      if (error instanceof ShapeError || error instanceof SupervisorCodeError)
+        throw new BundleError(`gate bundle refused: ${error.message}`);
       throw error;
     }
     try {
-      this.importTransaction(bundle, trustList, tickets, revocations);
+      this.importTransaction(bundle, trustList, tickets, revocations, supervisors);
     } catch (error) {
       // A signed bundle that breaks the schema (two tickets with one id…): refused as a whole.
       if (sqliteCode(error)?.startsWith("SQLITE_CONSTRAINT"))
@@ -727,6 +756,7 @@ export class GateStore {
     trustList: TrustList,
     tickets: readonly BundleTicket[],
     revocations: readonly Revocation[],
+    supervisors: readonly Supervisor[],
   ): void {
     const venue = bundle.venue;
     this.db
@@ -785,6 +815,7 @@ export class GateStore {
           ["timezone", venue.timezone],
           ["bundle_generated_at", bundle.generatedAt],
           ["bundle_feed_sequence", String(bundle.feedSequence)],
+          ["supervisors", JSON.stringify(supervisors)],
         ] as const)
           this.stmt.setMeta.run(key, value);
         this.stmt.setFeedApplied.run(bundle.feedSequence);
@@ -976,27 +1007,68 @@ export class GateStore {
   }
 
   /**
-   * A steward admits a ticket found by the printed-confirmation lookup (no code scanned): checked
-   * against the cache (valid, for that session, not inside, no passage pending) and recorded as
-   * manual with the steward's identity.
+   * A steward admits by hand a ticket found by the printed-confirmation lookup (no code scanned),
+   * under the manual admission rules (gate-core checkManualAdmission, docs/design.md §1): alone, a
+   * valid printed ticket of this gate's entrance for an open session, recorded PRINTED_CONFIRMATION;
+   * anything else only with a supervisor's override, recorded SUPERVISOR_OVERRIDE with the override
+   * and the ticket's real state. Refused otherwise with a ManualAdmissionError saying why.
    */
   admitManually(request: ManualAdmission): AuthorizationRecorded {
     if (request.steward.trim() === "")
       throw new JournalError("a manual admission needs the steward's identity");
-    const row = this.stmt.ticket.get(request.ticketId) as TicketRow | undefined;
-    if (!row) throw new JournalError(`ticket ${request.ticketId} is not in this gate's cache`);
-    const ticket = ticketFromRow(row);
-    if (ticket.status !== "valid") throw new JournalError(`ticket ${request.ticketId} is ${ticket.status}`);
-    if (!ticket.sessions.includes(request.session))
-      throw new JournalError(`ticket ${request.ticketId} is not for session ${request.session}`);
+    const entrance =
+      request.entrance ?? this.venue.gates.find((g) => g.id === this.gateId)?.entrance ?? Number.NaN;
+    const verdict = checkManualAdmission(
+      request.ticketId,
+      request.session,
+      { entrance, nowMs: request.at, doorsCloseAfterMs: this.closeAfterMs },
+      this.facts(),
+    );
+    if (verdict.kind === "refused")
+      throw new ManualAdmissionError(verdict.detail, verdict.reason, false, verdict.messages);
+    if (verdict.kind === "supervisor" && !request.override)
+      throw new ManualAdmissionError(
+        `ticket ${request.ticketId} needs a supervisor's override to be admitted by hand (${verdict.state}: ${verdict.messages.en.headline})`,
+        verdict.state,
+        true,
+        verdict.messages,
+      );
+    const override =
+      verdict.kind === "supervisor" && request.override
+        ? { supervisor: request.override.supervisor, note: request.override.note, state: verdict.state }
+        : undefined;
     return this.openAuthorization({
-      ticketId: ticket.id,
-      generation: ticket.generation,
+      ticketId: verdict.ticket.id,
+      generation: verdict.ticket.generation,
       session: request.session,
-      reason: "PRINTED_CONFIRMATION",
+      reason: override ? "SUPERVISOR_OVERRIDE" : "PRINTED_CONFIRMATION",
       place: { lane: request.lane, direction: "entry", at: request.at },
       steward: request.steward,
+      ...(override ? { override } : {}),
     });
+  }
+
+  /**
+   * A supervisor's code refused (wrong, or no such supervisor) for a manual admission: recorded as
+   * a refusal OVERRIDE_REFUSED with the steward's identity, so that supervisors see it and are alerted.
+   */
+  recordOverrideRefused(
+    request: Omit<ManualAdmission, "override" | "entrance"> & { detail: string },
+  ): Recorded {
+    const recorded = this.tx.append.immediate({
+      lane: request.lane,
+      kind: "refused",
+      direction: "entry",
+      reason: "OVERRIDE_REFUSED",
+      ticketId: request.ticketId,
+      session: request.session,
+      manual: true,
+      steward: request.steward,
+      at: request.at,
+      detail: request.detail.slice(0, 200),
+    });
+    this.committed();
+    return recorded;
   }
 
   private openAuthorization(a: OpenRequest): AuthorizationRecorded {
@@ -1036,6 +1108,7 @@ export class GateStore {
       session: a.session,
       manual,
       ...(a.steward !== undefined ? { steward: a.steward } : {}),
+      ...(a.override !== undefined ? { override: a.override } : {}),
       at: a.place.at,
     });
     this.stmt.insertAuthorization.run(
@@ -1050,6 +1123,7 @@ export class GateStore {
       a.reason,
       manual ? 1 : 0,
       a.steward ?? null,
+      a.override !== undefined ? JSON.stringify(a.override) : null,
       event.gateSeq,
     );
     const authorization: Authorization = {
@@ -1064,6 +1138,7 @@ export class GateStore {
       reason: a.reason,
       manual,
       ...(a.steward !== undefined ? { steward: a.steward } : {}),
+      ...(a.override !== undefined ? { override: a.override } : {}),
       state: "open",
       openedSeq: event.gateSeq,
     };
@@ -1323,6 +1398,7 @@ export class GateStore {
       session: row.session,
       manual: row.manual === 1,
       ...(row.steward !== null ? { steward: row.steward } : {}),
+      ...(row.override !== null ? { override: JSON.parse(row.override) as SupervisorOverride } : {}),
       at,
       ...(detail ? { detail } : {}),
     });
@@ -1351,6 +1427,7 @@ export class GateStore {
       e.session ?? null,
       e.manual ? 1 : 0,
       e.steward ?? null,
+      e.override !== undefined ? JSON.stringify(e.override) : null,
       e.at,
       e.detail ?? null,
       e.issuerKeyId ?? null,
@@ -1517,6 +1594,8 @@ export class GateStore {
       trustListVersion: trust.version,
       feedSequence: this.feedSequence,
       bundleGeneratedAt: this.metaValue("bundle_generated_at") ?? "",
+      // Checked when the signed bundle was imported.
+      supervisors: JSON.parse(this.metaValue("supervisors") ?? "[]") as Supervisor[],
     });
   }
 }

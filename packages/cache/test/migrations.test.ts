@@ -134,6 +134,16 @@ describe("cache schema migrations", () => {
       { event_id: "e2", issuer_key: 3 },
     ]);
     expect(() => db.prepare("UPDATE entry_log SET issuer_key = 4").run()).toThrow(/append-only/);
+  });
+
+  it("5: a supervisor's override column on the log and on authorizations", () => {
+    const db = open();
+    migrate(db, 4);
+    expect(migrate(db, 5)).toBe(5);
+    const columns = (table: string) =>
+      (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+    expect(columns("entry_log")).toContain("override");
+    expect(columns("authorizations")).toContain("override");
     db.close();
   });
 

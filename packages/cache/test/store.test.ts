@@ -613,6 +613,72 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     store.close();
   });
 
+  it("manual admission rules: alone, a steward admits only this entrance's printed tickets", () => {
+    const store = fresh();
+    const pick = (kind: "mobile" | "printed", entrance: number) =>
+      h.row(
+        (r) =>
+          r.state === "valid" && r.kind === kind && !r.late && r.session === 1 && r.entrance === entrance,
+      );
+    const base = { session: 1, lane: 2, at: DURING, steward: "ST-17" };
+    const phone = pick("mobile", 1);
+    const elsewhere = pick("printed", 2);
+    expect(() => store.admitManually({ ...base, ticketId: phone.id })).toThrow(
+      expect.objectContaining({
+        name: "ManualAdmissionError",
+        reason: "MOBILE_TICKET",
+        needsSupervisor: true,
+      }),
+    );
+    expect(() => store.admitManually({ ...base, ticketId: elsewhere.id })).toThrow(
+      expect.objectContaining({ reason: "WRONG_ENTRANCE", needsSupervisor: true }),
+    );
+    expect(store.events()).toEqual([]);
+    // On a supervisor's word: recorded with both identities, the note and the ticket's real state,
+    // on the authorization and on its passage (what the fan-out carries).
+    const override = { supervisor: "SUP-01", note: "lost phone, ID checked" };
+    const admitted = store.admitManually({ ...base, ticketId: elsewhere.id, override });
+    expect(admitted.event).toMatchObject({
+      kind: "authorized",
+      reason: "SUPERVISOR_OVERRIDE",
+      manual: true,
+      steward: "ST-17",
+      override: { ...override, state: "WRONG_ENTRANCE" },
+    });
+    expect(store.confirmPassage(admitted.authorization.authorizationId, DURING + 5).event).toMatchObject({
+      kind: "entered",
+      reason: "SUPERVISOR_OVERRIDE",
+      override: { supervisor: "SUP-01", state: "WRONG_ENTRANCE" },
+    });
+    // An override never lets a ticket in twice.
+    expect(() => store.admitManually({ ...base, ticketId: elsewhere.id, override })).toThrow(
+      expect.objectContaining({ reason: "ALREADY_ENTERED", needsSupervisor: false }),
+    );
+    // A printed ticket of this entrance stays PRINTED_CONFIRMATION, even with an override at hand.
+    const own = pick("printed", 1);
+    const printed = store.admitManually({ ...base, ticketId: own.id, override }).event;
+    expect(printed.reason).toBe("PRINTED_CONFIRMATION");
+    expect(printed.override).toBeUndefined();
+    store.close();
+  });
+
+  it("keeps the venue's supervisors from the signed bundle, and records a refused override code", () => {
+    const store = fresh();
+    expect(store.venue.supervisors.map((s) => s.id)).toEqual(["SUP-01", "SUP-02"]);
+    expect(store.venue.supervisors[0]?.overrideCode).toMatch(/^scrypt\$/);
+    const t = h.row((r) => r.state === "valid" && r.kind === "mobile" && r.session === 1 && !r.late);
+    const { event } = store.recordOverrideRefused({
+      ticketId: t.id,
+      session: 1,
+      lane: 1,
+      at: DURING,
+      steward: "ST-17",
+      detail: "wrong code for supervisor SUP-01",
+    });
+    expect(event).toMatchObject({ kind: "refused", reason: "OVERRIDE_REFUSED", steward: "ST-17" });
+    store.close();
+  });
+
   it("installs a newer trust list and refuses an older one", () => {
     const store = fresh();
     const signer = createNodeSigner();

@@ -3,6 +3,8 @@ import {
   ALARM_REASONS,
   ASSISTED_REASONS,
   type EntryLogEvent,
+  MANUAL_REASONS,
+  MAX_OVERRIDE_NOTE,
   REFUSE_REASONS,
   type ReasonCode,
 } from "@sesame/gate-core";
@@ -136,6 +138,7 @@ const REASONS: readonly ReasonCode[] = [
   ...ASSISTED_REASONS,
   ...REFUSE_REASONS,
   ...ALARM_REASONS,
+  ...MANUAL_REASONS,
 ];
 /** Every kind of journal event a gate sends. */
 export const EVENT_KINDS = [
@@ -149,6 +152,8 @@ export const EVENT_KINDS = [
 ] as const;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const GATE_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const SUPERVISOR_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const NOT_BLANK = /\S/;
 
 /** Checks one entry event from the wire; the object returned holds known fields only. */
 export function validateEvent(value: unknown, field = "event"): EntryLogEvent {
@@ -181,6 +186,15 @@ export function validateEvent(value: unknown, field = "event"): EntryLogEvent {
   if (steward !== undefined) event.steward = steward;
   const detail = optStr(o.detail, f("detail"), 200);
   if (detail !== undefined) event.detail = detail;
+  if (o.override !== undefined) {
+    // A supervisor's override of a manual admission: who, why, and the ticket's real state.
+    const ov = obj(o.override, f("override"));
+    event.override = {
+      supervisor: str(ov.supervisor, f("override.supervisor"), 32, SUPERVISOR_ID),
+      note: str(ov.note, f("override.note"), MAX_OVERRIDE_NOTE, NOT_BLANK),
+      state: oneOf(ov.state, f("override.state"), REASONS),
+    };
+  }
   return event;
 }
 
@@ -202,12 +216,12 @@ export function canonicalEvent(e: EntryLogEvent): EntryLogEvent {
   if (e.issuerKeyId !== undefined) out.issuerKeyId = e.issuerKeyId;
   out.manual = e.manual;
   if (e.steward !== undefined) out.steward = e.steward;
+  // A supervisor's override of a manual admission: signed with the event, so that the other gates
+  // accept the admission it allows.
+  if (e.override !== undefined)
+    out.override = { supervisor: e.override.supervisor, note: e.override.note, state: e.override.state };
   out.at = e.at;
   if (e.detail !== undefined) out.detail = e.detail;
-  // A supervisor's override of a manual admission (its shape is the manual-admission rules'): signed
-  // with the event, so that the other gates accept the admission it allows.
-  const override = (e as { override?: unknown }).override;
-  if (override !== undefined) out.override = override;
   return out as unknown as EntryLogEvent;
 }
 

@@ -137,6 +137,36 @@ describe("batch alerts", () => {
     expect(groupedEventIds(many.slice(0, 40), many.slice(40))).toEqual(many.slice(0, 50));
   });
 
+  it("a wrong supervisor code at a kiosk: one override-refused alert per batch, naming the steward", () => {
+    const refused = (steward: string) =>
+      event({
+        kind: "refused",
+        reason: "OVERRIDE_REFUSED",
+        manual: true,
+        steward,
+        ticketId: 12,
+        session: 1,
+        lane: 2,
+        detail: "wrong override code for supervisor SUP-01",
+      });
+    expect(batchAlerts("A1", [refused("S-001")], 9, () => false)).toEqual([
+      expect.objectContaining({
+        type: "override-refused",
+        ticketId: 12,
+        gates: ["A1"],
+        detail:
+          "supervisor override refused at gate A1 lane 2, typed for steward S-001 (wrong override code for supervisor SUP-01)",
+      }),
+    ]);
+    const [many, ...rest] = batchAlerts("A1", [refused("S-001"), refused("S-002")], 9, () => false);
+    expect(rest).toEqual([]);
+    expect(many).toMatchObject({
+      type: "override-refused",
+      detail: "2 supervisor overrides refused at gate A1, typed for steward(s) S-001, S-002",
+    });
+    expect(many?.eventIds).toHaveLength(2);
+  });
+
   it("forced passages and tailgates: one alert each per batch, with their lanes", () => {
     const alerts = batchAlerts(
       "C1",

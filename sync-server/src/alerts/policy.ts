@@ -17,7 +17,8 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * still sends (gate-quarantined). The last two are grouped per gate with a count. A client the broker refused a publish, a will or a
  * subscription (broker-denied: someone is using credentials for more than their role); a message of
  * the venue network that a gate refused as not authentic (forged-message: a forged admission, gate
- * list or command).
+ * list or command); a wrong supervisor code typed at a kiosk to override a manual admission
+ * (override-refused).
  */
 export type AlertType =
   | "double-entry"
@@ -30,7 +31,8 @@ export type AlertType =
   | "implausible-events"
   | "gate-quarantined"
   | "broker-denied"
-  | "forged-message";
+  | "forged-message"
+  | "override-refused";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -43,6 +45,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "gate-quarantined",
   "broker-denied",
   "forged-message",
+  "override-refused",
 ];
 
 export interface Alert {
@@ -172,6 +175,24 @@ export function batchAlerts(
         forged.length === 1
           ? `forged or foreign code refused at gate ${gateId} lane ${first.lane} (${reasons})`
           : `${forged.length} forged or foreign codes refused at gate ${gateId} (${reasons})`,
+    });
+  }
+  const overrides = stored.filter((e) => e.kind === "refused" && e.reason === "OVERRIDE_REFUSED");
+  const firstOverride = overrides[0];
+  if (firstOverride) {
+    const stewards = [...new Set(overrides.map((e) => e.steward ?? "?"))].join(", ");
+    out.push({
+      type: "override-refused",
+      at,
+      ...(overrides.length === 1 && firstOverride.ticketId !== undefined
+        ? { ticketId: firstOverride.ticketId }
+        : {}),
+      gates: [gateId],
+      eventIds: overrides.slice(0, MAX_ALERT_EVENTS).map((e) => e.eventId),
+      detail:
+        overrides.length === 1
+          ? `supervisor override refused at gate ${gateId} lane ${firstOverride.lane}, typed for steward ${stewards} (${firstOverride.detail ?? "wrong code"})`
+          : `${overrides.length} supervisor overrides refused at gate ${gateId}, typed for steward(s) ${stewards}`,
     });
   }
   const skewed = stored.filter((e) => e.kind === "refused" && e.reason === "CLOCK_SKEW");

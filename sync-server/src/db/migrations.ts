@@ -202,6 +202,14 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description:
+      "supervisor overrides: a manual admission's override (supervisor, note, ticket state), as JSON",
+    up(db) {
+      db.exec("ALTER TABLE events ADD COLUMN override TEXT");
+    },
+  },
 ];
 
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,4 +1,4 @@
-import type { EntryLogEvent } from "@sesame/gate-core";
+import type { EntryLogEvent, SupervisorOverride } from "@sesame/gate-core";
 import type { EventBatchMessage, FannedOutAdmission } from "@sesame/sync";
 import type Database from "better-sqlite3";
 import type { TicketPresence } from "../alerts/policy.js";
@@ -33,6 +33,7 @@ export interface EventRow {
   session: number | null;
   manual: number;
   steward: string | null;
+  override: string | null;
   at: number;
   detail: string | null;
   entrance: number | null;
@@ -70,6 +71,7 @@ export function eventOfRow(r: EventRow): StoredEvent {
   if (r.generation !== null) e.generation = r.generation;
   if (r.session !== null) e.session = r.session;
   if (r.steward !== null) e.steward = r.steward;
+  if (r.override !== null) e.override = JSON.parse(r.override) as SupervisorOverride;
   if (r.detail !== null) e.detail = r.detail;
   return e as unknown as StoredEvent;
 }
@@ -90,9 +92,11 @@ export class EventRepository {
       ),
       insertEvent: db.prepare(
         `INSERT INTO events (event_id, gate_id, gate_seq, lane, kind, direction, reason, authorization_id,
-           ticket_id, generation, session, manual, steward, at, detail, entrance, zone, received_at, batch_id)
+           ticket_id, generation, session, manual, steward, override, at, detail, entrance, zone, received_at,
+           batch_id)
          VALUES (@eventId, @gateId, @gateSeq, @lane, @kind, @direction, @reason, @authorizationId,
-           @ticketId, @generation, @session, @manual, @steward, @at, @detail, @entrance, @zone, @receivedAt, @batchId)
+           @ticketId, @generation, @session, @manual, @steward, @override, @at, @detail, @entrance, @zone,
+           @receivedAt, @batchId)
          ON CONFLICT(event_id) DO NOTHING`,
       ),
       authorizationSteps: db.prepare<[string, string], AuthorizationStepRow>(
@@ -171,6 +175,7 @@ export class EventRepository {
       session: event.session ?? null,
       manual: event.manual ? 1 : 0,
       steward: event.steward ?? null,
+      override: event.override !== undefined ? JSON.stringify(event.override) : null,
       at: event.at,
       detail: event.detail ?? null,
       entrance: where.entrance,
