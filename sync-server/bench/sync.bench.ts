@@ -22,19 +22,34 @@ const LATENCY_SAMPLES = 400;
 const LATENCY_RATE_PER_S = 100;
 const BACKLOG = 50_000;
 
-function fill(store: MemoryGateStore, n: number, firstTicket: number): void {
-  for (let i = 0; i < n; i++)
-    if (i % 10 === 9) store.append({ kind: "refused", reason: "EXPIRED_CODE" });
-    else store.append({ kind: "entered", ticketId: firstTicket + i, session: 1 });
+/**
+ * `n` events as a gate's journal writes them: admissions (authorized, then entered) of distinct
+ * tickets of the gate's entrance — the server refuses any other entry — and every fifth a refusal.
+ */
+function fill(store: MemoryGateStore, n: number, tickets: number[]): void {
+  while (store.lastGateSeq < n) {
+    if (store.lastGateSeq % 5 === 4 || n - store.lastGateSeq < 2) {
+      store.append({ kind: "refused", reason: "EXPIRED_CODE" });
+      continue;
+    }
+    const ticketId = tickets.shift();
+    if (ticketId === undefined) throw new Error("the bench venue has too few tickets");
+    store.admit({ ticketId, session: 1 });
+  }
 }
 
 async function ingest(broker: BrokerKind): Promise<number> {
-  const world = await World.create(broker, { entrances: INGEST_GATES, serverProcess: true });
+  // Enough tickets for 6,000 distinct admissions at each entrance.
+  const world = await World.create(broker, {
+    entrances: INGEST_GATES,
+    serverProcess: true,
+    spectators: 45_000,
+  });
   const reader = new ServerStore(join(world.dataDir, "sync.db"), { readonly: true });
   try {
     const gates = ["A1", "B1", "C1", "D1"].slice(0, INGEST_GATES).map((id, k) => {
       const store = new MemoryGateStore(id);
-      fill(store, INGEST_PER_GATE, 1_000_000 * (k + 1));
+      fill(store, INGEST_PER_GATE, world.ticketsAt(k + 1));
       return world.gate(id, { store, start: false, tuning: GATE_TUNING });
     });
     const total = INGEST_GATES * INGEST_PER_GATE;
@@ -52,7 +67,8 @@ async function ingest(broker: BrokerKind): Promise<number> {
 }
 
 async function latencies(broker: BrokerKind): Promise<{ fanout: number[]; sse: number[] }> {
-  const world = await World.create(broker, { serverProcess: true });
+  const world = await World.create(broker, { serverProcess: true, spectators: 2000 });
+  const tickets = world.ticketsAt(1);
   try {
     const a = world.gate("A1", { tuning: GATE_TUNING });
     const b = world.gate("B1", { tuning: GATE_TUNING });
@@ -79,7 +95,7 @@ async function latencies(broker: BrokerKind): Promise<{ fanout: number[]; sse: n
     };
     try {
       for (let i = 0; i < LATENCY_SAMPLES; i++) {
-        const e = a.store.append({ kind: "entered", ticketId: 2_000_000 + i, session: 1 });
+        const e = a.store.admit({ ticketId: tickets[i] ?? 0, session: 1 });
         committed.set(e.eventId, performance.now());
         a.sync.notifyOutbox();
         await new Promise((r) => setTimeout(r, 1000 / LATENCY_RATE_PER_S));
@@ -99,10 +115,11 @@ async function latencies(broker: BrokerKind): Promise<{ fanout: number[]; sse: n
 }
 
 async function backlog(broker: BrokerKind): Promise<number> {
-  const world = await World.create(broker, { serverProcess: true });
+  // Enough tickets for 20,000 distinct admissions at entrance A.
+  const world = await World.create(broker, { serverProcess: true, spectators: 65_000 });
   try {
     const store = new MemoryGateStore("A1");
-    fill(store, BACKLOG, 3_000_000);
+    fill(store, BACKLOG, world.ticketsAt(1));
     const a = world.gate("A1", { store, start: false, tuning: GATE_TUNING });
     const t0 = performance.now();
     a.sync.start();

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { createNodeSigner } from "@sesame/ticket";
+import { VENUE_FILES } from "@sesame/venue";
 import type { ApiToken } from "./http/api.js";
 import {
   type DashboardUser,
@@ -10,6 +12,7 @@ import {
   validateUsers,
   validUserName,
 } from "./http/auth.js";
+import { certifyOperationsKey, DEFAULT_OPERATIONS_DAYS } from "./keys/operations.js";
 import { writeMosquittoConfig } from "./mosquitto.js";
 import { randomSecret } from "./secrets.js";
 import { openServerStore, provisionGateInStore, SyncServer } from "./server.js";
@@ -30,7 +33,7 @@ export interface CommandIo {
 }
 
 export const SYNC_SERVER_USAGE =
-  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off]";
+  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT [--broker-log FILE]] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off]";
 export const DASHBOARD_USER_USAGE =
   "sesame dashboard-user --name NAME (--role supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
 export const MOSQUITTO_CONFIG_USAGE =
@@ -150,6 +153,7 @@ export function runSyncServerCommand(
         venue: { type: "string" },
         data: { type: "string" },
         broker: { type: "string" },
+        "broker-log": { type: "string" },
         host: { type: "string" },
         "http-port": { type: "string" },
         "mqtt-port": { type: "string" },
@@ -171,6 +175,9 @@ export function runSyncServerCommand(
     const brokerUrl = typeof v.broker === "string" ? v.broker : undefined;
     if (brokerUrl !== undefined && !/^mqtts?:\/\/[^/]+$/.test(brokerUrl))
       throw new UsageError(`--broker must look like mqtt://host:port, got ${JSON.stringify(brokerUrl)}`);
+    const brokerLog = typeof v["broker-log"] === "string" ? resolve(v["broker-log"]) : undefined;
+    if (brokerLog !== undefined && brokerUrl === undefined)
+      throw new UsageError("--broker-log is the external broker's log file: give --broker too");
     const mode = v["broker-mode"];
     if (mode !== undefined && mode !== "child" && mode !== "in-process")
       throw new UsageError("--broker-mode is child or in-process");
@@ -190,7 +197,7 @@ export function runSyncServerCommand(
       venueDir,
       dataDir,
       broker: brokerUrl
-        ? { kind: "external", url: brokerUrl }
+        ? { kind: "external", url: brokerUrl, ...(brokerLog ? { log: brokerLog } : {}) }
         : { kind: "embedded", mode: mode === "in-process" ? "in-process" : "child", host, port: mqttPort },
       http: { host, port: httpPort, tokens, users, ...(dashboard ? { dashboardDir: dashboard } : {}) },
       now: () => io.now(),
@@ -279,9 +286,60 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
             ? [`  provisioned ${provisioned.join(", ")}: credentials in ${join(outDir, "gates")}/ (secret)`]
             : []),
           `Run: mosquitto -c ${files.config}`,
-          `Then: sesame sync-server --venue ${venueDir} --data ${dataDir} --broker mqtt://${host}:${port}`,
+          `Then: sesame sync-server --venue ${venueDir} --data ${dataDir} --broker mqtt://${host}:${port} --broker-log ${files.log}`,
           "",
         ].join("\n"),
+      );
+      return 0;
+    } finally {
+      store.close();
+    }
+  });
+}
+
+export const OPERATIONS_CERTIFICATE_USAGE =
+  "sesame operations-certificate --venue DIR [--data DIR] [--root FILE] [--days N]";
+
+/**
+ * Certifies the venue server's operations key with the venue root key, for --days (default 30).
+ * Run at set-up and before the certificate ends, on the machine that holds the root seed (--root:
+ * a keys.json with `rootSeed`; default: the venue's secrets/keys.json). The server never reads it.
+ */
+export function runOperationsCertificateCommand(argv: string[], io: CommandIo): Promise<number> {
+  return guarded(io, async () => {
+    const v = parse(
+      argv,
+      {
+        venue: { type: "string" },
+        data: { type: "string" },
+        root: { type: "string" },
+        days: { type: "string" },
+      },
+      OPERATIONS_CERTIFICATE_USAGE,
+    );
+    if (typeof v.venue !== "string")
+      throw new UsageError(`missing --venue\n\nusage: ${OPERATIONS_CERTIFICATE_USAGE}`);
+    const venueDir = resolve(v.venue);
+    const dataDir = resolve(typeof v.data === "string" ? v.data : join(venueDir, "sync-data"));
+    const rootFile = resolve(typeof v.root === "string" ? v.root : join(venueDir, VENUE_FILES.secrets));
+    const days = v.days === undefined ? DEFAULT_OPERATIONS_DAYS : Number(v.days);
+    if (!Number.isInteger(days) || days < 1 || days > 366)
+      throw new UsageError(
+        `--days: a whole number of days from 1 to 366\n\nusage: ${OPERATIONS_CERTIFICATE_USAGE}`,
+      );
+    if (!existsSync(rootFile)) throw new UsageError(`no root key file ${rootFile}`);
+    const rootSeed = (JSON.parse(readFileSync(rootFile, "utf8")) as { rootSeed?: unknown }).rootSeed;
+    if (typeof rootSeed !== "string" || !/^[0-9a-f]{64}$/i.test(rootSeed))
+      throw new UsageError(`${rootFile} holds no rootSeed (64 hex digits)`);
+    const store = openServerStore(venueDir, dataDir, io.now());
+    try {
+      const c = certifyOperationsKey(store, Buffer.from(rootSeed, "hex"), {
+        now: io.now(),
+        days,
+        signer: createNodeSigner(),
+      });
+      io.stdout.write(
+        `operations key ${c.publicKey} of venue ${c.venue} certified until ${new Date(c.notAfter).toISOString()} (restart the sync-server; gates provisioned from now on carry this certificate)\n`,
       );
       return 0;
     } finally {

@@ -14,8 +14,10 @@ export {
   loadOrCreateTokens,
   loadUsers,
   MOSQUITTO_CONFIG_USAGE,
+  OPERATIONS_CERTIFICATE_USAGE,
   runDashboardUserCommand,
   runMosquittoConfigCommand,
+  runOperationsCertificateCommand,
   runSyncServerCommand,
   SYNC_SERVER_USAGE,
 } from "./cli.js";
@@ -34,6 +36,11 @@ export {
 export { csvField, ENTRY_CSV_COLUMNS } from "./http/export.js";
 export { DASHBOARD_CSP } from "./http/static.js";
 export { type BatchOutcome, type BatchStore, handleEventBatch } from "./ingest/batch.js";
+export {
+  certifyOperationsKey,
+  currentGateList,
+  operationsCertificate,
+} from "./keys/operations.js";
 export { type MosquittoConfigOptions, type MosquittoFiles, writeMosquittoConfig } from "./mosquitto.js";
 export { mosquittoHash, verifyMosquittoHash } from "./secrets.js";
 export {

@@ -5,23 +5,30 @@ import {
   type Command,
   decodeCommandAck,
   decodeGateHeartbeat,
+  decodeRefusalReport,
   decodeReplay,
   decodeStatus,
   encodeAck,
   encodeAdmissions,
   encodeCommandMessage,
   encodeFeed,
+  encodeGateList,
+  encodeGateListReply,
   encodeServerHeartbeat,
   encodeStatus,
   encodeTrustList,
   encodeTrustListReply,
   type GateProvisioning,
+  gateIdOfUsername,
+  gateUsername,
+  MAX_BATCH_BYTES,
   MAX_REPLAY_ITEMS,
   noDelay,
   parseTopic,
-  type RefusedMessages,
+  type RefusalReport,
   type RejectReason,
   SERVER_USERNAME,
+  type SignedGateList,
   signCommandText,
   type VenueTopics,
   venueTopics,
@@ -48,7 +55,7 @@ import {
   gateOfflineDetail,
   mayAcknowledge,
   type NewAlert,
-  refusedMessageDetail,
+  quarantineDetail,
   silentGateDetail,
 } from "./alerts/policy.js";
 import {
@@ -57,6 +64,7 @@ import {
   startEmbeddedBroker,
   storeCredentials,
 } from "./broker/aedes.js";
+import { followLog, mosquittoRefusal } from "./broker/mosquitto-log.js";
 import { BrokerProcess } from "./broker/supervisor.js";
 import { buildCommand, type CommandInput, commandInputs, commandTargets } from "./commands/commands.js";
 import { openServerStore, SERVER_DATA } from "./db/open.js";
@@ -65,9 +73,17 @@ import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
+import {
+  changeGateList,
+  currentGateList,
+  operationsCertificate,
+  operationsPublicKey,
+  operationsSeed,
+} from "./keys/operations.js";
 import { KeyDesk } from "./keys/trust-list.js";
-import type { RejectionRecord, ServerStore, StoredEvent } from "./store.js";
+import type { GateRecord, RejectionRecord, ServerStore, StoredEvent } from "./store.js";
 import { controlCharacter, printable } from "./text.js";
+import { isWeakDeviceKeyRefusal } from "./tickets.js";
 
 export type { CommandInput } from "./commands/commands.js";
 export { openServerStore } from "./db/open.js";
@@ -87,7 +103,12 @@ export type BrokerChoice =
       readonly host?: string;
       readonly port?: number;
     }
-  | { readonly kind: "external"; readonly url: string };
+  | {
+      readonly kind: "external";
+      readonly url: string;
+      /** Mosquitto's log file (`sesame mosquitto-config` writes one): its refusals are read from it. */
+      readonly log?: string;
+    };
 
 export interface SyncServerTuning {
   readonly heartbeatMs: number;
@@ -98,6 +119,8 @@ export interface SyncServerTuning {
   /** A gate further behind than this in the feed is sent to the snapshot instead of a replay. */
   readonly snapshotThreshold: number;
   readonly commandTtlMs: number;
+  /** The embedded broker's heartbeat (aedes default 60 s; a dead broker's wills are swept every four). */
+  readonly brokerHeartbeatMs?: number;
   /** Overrides the QoS of the server's uplink subscription (see subscriptionQos()). */
   readonly subscriptionQos?: 0 | 1;
 }
@@ -136,6 +159,8 @@ export interface ServerEvents {
   command: [command: Command];
   /** An alert was acknowledged. */
   "alert-ack": [alert: Alert];
+  /** An open grouped alert (revoked-key-scans) counted more occurrences. */
+  "alert-update": [alert: Alert];
   connected: [];
 }
 
@@ -165,11 +190,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private bundleCache: { key: string; bytes: Buffer; signature: string } | undefined;
   /** Gates whose clock is off now: alerted once on the way out of range, not at every heartbeat. */
   private readonly skewedGates = new Set<string>();
-  /** Per gate, the count of refused messages last reported (a new count is a new refusal). */
-  private readonly refusalCounts = new Map<string, number>();
+  /** The open broker-denied alert of each username: one alert per intruder, not one per attempt. */
+  private readonly brokerAlerts = new Map<string, number>();
   /** Gates online but silent: alerted once until they speak again. */
   private readonly silentGates = new Set<string>();
   private closeHttp: (() => Promise<void>) | undefined;
+  private stopBrokerLog: (() => void) | undefined;
   private readonly tickets: TicketDesk;
   private readonly keys: KeyDesk;
   private stopped = false;
@@ -191,10 +217,17 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.venue.rootPublicKey.toLowerCase()
     )
       throw new Error("secrets/keys.json: the root seed does not match the venue's root public key");
-    const commandSeed = store.meta("command_seed");
-    if (!commandSeed) throw new Error("store has no command key");
-    this.commandSeed = Buffer.from(commandSeed, "hex");
-    this.commandPublicKey = Buffer.from(keyPairFromSeed(this.commandSeed).publicKey).toString("hex");
+
+    // The operations key signs commands and the gate list; gates accept it through its certificate.
+    this.commandSeed = operationsSeed(store);
+    this.commandPublicKey = operationsPublicKey(store);
+    const certificate = operationsCertificate(store);
+    if (!certificate)
+      throw new Error("the operations key has no certificate: run `sesame operations-certificate` at set-up");
+    if (certificate.notAfter < this.now())
+      throw new Error(
+        `the operations certificate expired ${new Date(certificate.notAfter).toISOString()}: run \`sesame operations-certificate\``,
+      );
     const publishChanges = (changes: readonly SignedTicketChange[]) => this.publishChanges(changes);
     const areas = store.areas;
     this.tickets = new TicketDesk({
@@ -247,6 +280,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const choice = this.options.broker ?? { kind: "embedded" };
     if (choice.kind === "external") {
       this.brokerUrl = choice.url;
+      if (choice.log !== undefined)
+        this.stopBrokerLog = followLog(choice.log, (line) => {
+          const refusal = mosquittoRefusal(line);
+          if (refusal) this.onBrokerAudit(refusal);
+        });
       return;
     }
     const host = choice.host ?? "127.0.0.1";
@@ -257,6 +295,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         host,
         port: choice.port ?? 0,
         persistenceDir,
+        ...(this.tuning.brokerHeartbeatMs !== undefined
+          ? { heartbeatMs: this.tuning.brokerHeartbeatMs }
+          : {}),
         credentials: storeCredentials(this.store, this.venue.id),
         onAudit: (audit) => this.onBrokerAudit(audit),
       });
@@ -268,6 +309,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         port: choice.port ?? 0,
         persistenceDir,
         dbPath: join(this.options.dataDir, SERVER_DATA.db),
+        ...(this.tuning.brokerHeartbeatMs !== undefined
+          ? { heartbeatMs: this.tuning.brokerHeartbeatMs }
+          : {}),
       });
       broker.on("audit", (audit) => this.onBrokerAudit(audit));
       broker.on("log", (line) => this.log(`broker: ${line}`));
@@ -280,17 +324,37 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.brokerUrl = `mqtt://${host}:${this.mqttPort}`;
   }
 
+  /**
+   * A broker refusal (the embedded broker's hooks, or Mosquitto's log): a rejection on one line with
+   * the client id, username, topic and why, and a broker-denied alert per username while one is open.
+   * A wrong password is a rejection only (a mistyped configuration is not an attack).
+   */
   private onBrokerAudit(audit: BrokerAudit): void {
+    const source = audit.username || "(anonymous)";
+    const action = {
+      "auth-failed": "",
+      "will-denied": "will on",
+      "publish-denied": "publish to",
+      "subscribe-denied": "subscribe to",
+    }[audit.type];
     const detail =
       audit.type === "auth-failed"
         ? `client ${audit.clientId}: ${audit.detail}`
-        : `${audit.type === "publish-denied" ? "publish to" : "subscribe to"} ${audit.topic} denied`;
-    this.reject(
-      audit.username || "(anonymous)",
-      audit.type === "auth-failed" ? undefined : audit.topic,
-      audit.type === "auth-failed" ? "auth-failed" : "denied",
-      detail,
-    );
+        : `client ${audit.clientId}: ${action} ${audit.topic ?? "?"} denied: ${audit.detail}`;
+    this.reject(source, audit.topic, audit.type === "auth-failed" ? "auth-failed" : "denied", detail);
+    if (audit.type === "auth-failed") return;
+    const open = this.brokerAlerts.get(source);
+    if (open !== undefined && this.store.alert(open)?.acknowledgedAt === null) return;
+    const gateId = gateIdOfUsername(source);
+    const alert = this.raiseAlert({
+      type: "broker-denied",
+      at: this.now(),
+      gates: gateId ? [gateId] : [],
+      detail: printable(
+        `MQTT refusal for ${source}: ${detail} (further ones are in the rejections until this alert is acknowledged)`,
+      ),
+    });
+    this.brokerAlerts.set(source, alert.id);
   }
 
   reject(
@@ -355,14 +419,18 @@ export class SyncServer extends EventEmitter<ServerEvents> {
             qos: 1,
             retain: true,
           });
+          const gateList = currentGateList(this.store);
+          if (gateList)
+            client.publish(this.topics.gateList, encodeGateList(gateList), { qos: 1, retain: true });
           this.publishHeartbeat();
           this.emit("connected");
         },
       );
     });
-    client.on("message", (topic, payload) => {
+    client.on("message", (topic, payload, packet) => {
       try {
-        this.onMessage(topic, payload);
+        if (packet.retain) this.onRetained(topic, payload);
+        else this.onMessage(topic, payload);
       } catch (error) {
         // Storage failure (disk full…): no ack is sent, so the gate keeps the events and resends.
         this.log(
@@ -402,10 +470,35 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         feedSequence: this.store.feedSequence(),
         admissionSeq: this.store.admissionSeq(),
         trustListVersion: this.store.trustList().version,
+        ...this.gateListVersion(),
       }),
       false,
       0,
     );
+  }
+
+  /**
+   * A retained message reaches the server only when it subscribes (at every connect). The protocol
+   * retains nothing the server consumes but gate presence; Mosquitto cannot refuse a gate's retained
+   * publish on its own topics (the embedded broker does), so the server refuses to apply it here.
+   */
+  private onRetained(topic: string, payload: Buffer): undefined {
+    const parsed = parseTopic(this.venue.id, topic);
+    if (parsed?.kind === "gate" && parsed.leaf === "status") return this.onMessage(topic, payload);
+    const username = parsed?.kind === "gate" ? gateUsername(parsed.gateId) : "?";
+    this.onBrokerAudit({
+      type: "publish-denied",
+      clientId: username,
+      username,
+      topic,
+      detail: "a retained message where the protocol retains none: not applied",
+    });
+    return undefined;
+  }
+
+  private gateListVersion(): { gateListVersion?: number } {
+    const list = currentGateList(this.store);
+    return list ? { gateListVersion: list.version } : {};
   }
 
   private onMessage(topic: string, payload: Buffer): undefined {
@@ -458,8 +551,13 @@ export class SyncServer extends EventEmitter<ServerEvents> {
           this.publish(this.topics.gate(gateId, "ack"), encodeAck({ upToGateSeq: gate.ackedSeq, at: now }));
         }
         this.watchClock(gateId, hb.value.clockOffsetMs);
-        this.watchRefusals(gateId, hb.value.refused);
         this.emit("presence", gateId);
+        return;
+      }
+      case "refusals": {
+        const report = decodeRefusalReport(payload);
+        if (!report.ok) return this.reject(gateId, topic, report.reason, report.detail, payload);
+        this.onGateRefusal(gateId, report.value);
         return;
       }
       case "command-acks": {
@@ -481,8 +579,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private onEvents(gateId: string, publicKey: string, topic: string, payload: Buffer): undefined {
     const now = this.now();
     const outcome = handleEventBatch(this.store, this.verifier, gateId, publicKey, payload, now);
-    if (outcome.kind === "refused")
-      return this.reject(gateId, topic, outcome.reason, outcome.detail, payload);
+    if (outcome.kind === "refused") {
+      this.reject(gateId, topic, outcome.reason, outcome.detail, payload);
+      if (outcome.reason === "quarantined") this.quarantinedBatch(gateId);
+      return;
+    }
     const ackTopic = this.topics.gate(gateId, "ack");
     this.publish(ackTopic, outcome.ack);
     if (outcome.kind === "resync") return;
@@ -506,6 +607,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.log(`ALERT ${alert.detail}`);
       this.emit("alert", alert);
     }
+    // A grouped alert's new count: on the dashboard, not one more log line per batch.
+    for (const alert of result.updatedAlerts) this.emit("alert-update", alert);
   }
 
   private onReplay(gateId: string, topic: string, payload: Buffer): undefined {
@@ -515,6 +618,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const out = this.topics.gate(gateId, "changes");
     if (stream === "trust-list") {
       this.publish(out, encodeTrustListReply(this.store.trustList()));
+      return;
+    }
+    if (stream === "gate-list") {
+      const list = currentGateList(this.store);
+      if (list) this.publish(out, encodeGateListReply(list));
       return;
     }
     if (stream === "feed") {
@@ -541,7 +649,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       return;
     }
     const head = this.store.admissionSeq();
-    const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS);
+    // The signed batches ride along: keep the answer well under what a gate accepts.
+    const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS, MAX_BATCH_BYTES);
     const last = entries[entries.length - 1];
     this.publish(out, encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }));
   }
@@ -555,6 +664,32 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.log(`ALERT ${stored.detail}`);
     this.emit("alert", stored);
     return stored;
+  }
+
+  /**
+   * A gate refused a message of the venue network (a forged admission, gate list or command): the
+   * refusal is recorded with what the gate saw, and alerted (one open alert per refusing gate).
+   */
+  private onGateRefusal(gateId: string, report: RefusalReport): void {
+    const from = report.sender === undefined ? "" : ` from ${report.sender}`;
+    this.reject(
+      gateId,
+      report.topic,
+      report.reason,
+      `gate ${gateId} refused a message${from}: ${report.detail}`,
+    );
+    const gates =
+      report.sender === undefined || report.sender === gateId ? [gateId] : [gateId, report.sender];
+    // Every refusal is recorded above; the alert stays one while it is open (a forger may flood).
+    if (this.store.openAlertOf("forged-message", gateId)) return;
+    this.raiseAlert({
+      type: "forged-message",
+      at: this.now(),
+      gates,
+      detail: printable(
+        `gate ${gateId} refused a message on ${report.topic}${from}: ${report.reason}: ${report.detail}`,
+      ),
+    });
   }
 
   /** A gate's technical alert, unless one of the same type is still open for it. */
@@ -573,22 +708,6 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (this.skewedGates.has(gateId)) return;
     this.skewedGates.add(gateId);
     this.raiseGateAlert("clock-skew", gateId, detail);
-  }
-
-  /**
-   * A gate reports the messages it refused (failed signature or key checks) in its heartbeat: each
-   * new one is recorded and logged on one line, and alerted (one open alert per gate at a time).
-   */
-  private watchRefusals(gateId: string, refused: RefusedMessages | undefined): void {
-    if (!refused || this.refusalCounts.get(gateId) === refused.count) return;
-    this.refusalCounts.set(gateId, refused.count);
-    this.reject(
-      gateId,
-      refused.topic,
-      refused.reason,
-      `refused by gate ${gateId} (${refused.count} since it started): ${refused.detail}`,
-    );
-    this.raiseGateAlert("refused-message", gateId, refusedMessageDetail(gateId, refused));
   }
 
   /** The Last Will covers a dead connection; this covers a gate whose link is up but that says nothing. */
@@ -627,6 +746,56 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Quarantine
+
+  /**
+   * A supervisor takes a gate out of the venue network (its key is taken, it sends implausible
+   * events): recorded with who, when and why; from now on its batches are refused (logged, counted
+   * on the quarantine alert) until it is provisioned again. This is the one place a quarantine
+   * happens: revoking the gate in the signed venue gate list, so that every other gate ignores its
+   * admissions, belongs here too.
+   */
+  quarantineGate(gateId: string, by: { name: string; role: string }, reason: unknown): GateRecord {
+    if (typeof reason !== "string" || reason.trim() === "" || reason.length > 500)
+      throw new ApiError(400, "reason must be a text of 1 to 500 characters: why the gate is quarantined");
+    const control = controlCharacter(reason, false);
+    if (control) throw new ApiError(400, `reason must not contain control characters (${control})`);
+    const gate = this.store.gate(gateId);
+    if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${this.venue.id}'s gate list`);
+    if (gate.quarantine)
+      throw new ApiError(409, `gate ${gateId} is already quarantined (by ${gate.quarantine.by})`, {
+        quarantine: gate.quarantine,
+      });
+    const quarantine = { at: this.now(), by: by.name, reason: reason.trim() };
+    this.store.areas.gates.quarantine(gateId, quarantine);
+    this.log(printable(`gate ${gateId} quarantined by ${by.name} (${by.role}): ${quarantine.reason}`));
+    // Every other gate refuses its admissions from now on: its key is revoked in the signed gate list.
+    this.revokeGate(gateId, { by: by.name, reason: quarantine.reason });
+    this.raiseAlert({
+      type: "gate-quarantined",
+      at: quarantine.at,
+      gates: [gateId],
+      detail: quarantineDetail(gateId, quarantine, 0),
+    });
+    this.emit("presence", gateId);
+    return this.store.gate(gateId) ?? gate;
+  }
+
+  /** A quarantined gate's batch was refused: counted on its quarantine alert (one per gate). */
+  private quarantinedBatch(gateId: string): void {
+    const quarantine = this.store.quarantineOf(gateId);
+    if (!quarantine) return;
+    const alert = this.store.areas.alerts.raiseGrouped(
+      { type: "gate-quarantined", at: this.now(), gates: [gateId], detail: "" },
+      1,
+      // An open alert counts the quarantine itself, then each refused batch.
+      (total, grouped) => quarantineDetail(gateId, quarantine, grouped ? total - 1 : total),
+    );
+    this.log(printable(`ALERT ${alert.detail}`));
+    this.emit("alert", alert);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Ticket operations (HTTP API, admin)
 
   private publishChanges(changes: readonly SignedTicketChange[]): void {
@@ -634,14 +803,52 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       this.publish(this.topics.feed, encodeFeed({ changes: changes.slice(i, i + MAX_REPLAY_ITEMS) }));
   }
 
-  /** Imports tickets from the ticketing platform (feed/tickets.ts). */
-  importTickets(rows: readonly unknown[], rowOffset = 1) {
-    return this.tickets.importTickets(rows, rowOffset);
+  /** Imports tickets from the ticketing platform (feed/tickets.ts); `by` names the caller in logs and alerts. */
+  importTickets(rows: readonly unknown[], rowOffset = 1, by = "an API caller") {
+    const result = this.tickets.importTickets(rows, rowOffset);
+    const weak = result.rejected.filter((r) => isWeakDeviceKeyRefusal(r.reason));
+    const first = weak[0];
+    if (first)
+      this.refusedWeakDeviceKeys(
+        by,
+        weak.map((r) => `ticket ${r.ticketId ?? "?"} (row ${r.row})`),
+        first.reason,
+      );
+    return result;
   }
 
   /** Resale or transfer: the generation goes up, the old code is revoked at every gate. */
-  reassign(ticketId: number, type: "resale" | "transfer", holder: unknown, devicePublicKey: unknown) {
-    return this.tickets.reassign(ticketId, type, holder, devicePublicKey);
+  reassign(
+    ticketId: number,
+    type: "resale" | "transfer",
+    holder: unknown,
+    devicePublicKey: unknown,
+    by = "an API caller",
+  ) {
+    try {
+      return this.tickets.reassign(ticketId, type, holder, devicePublicKey);
+    } catch (error) {
+      if (error instanceof ApiError && isWeakDeviceKeyRefusal(error.message))
+        this.refusedWeakDeviceKeys(by, [`ticket ${ticketId} (${type})`], error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * A ticket asked for under a device key of small order or non-canonical encoding: its proof would
+   * need no phone, so this is an attempt at a ticket anyone could show. Refused (by the caller), and
+   * logged on one line and alerted here.
+   */
+  private refusedWeakDeviceKeys(by: string, tickets: readonly string[], reason: string): void {
+    const what =
+      tickets.length === 1 ? tickets[0] : `${tickets.length} tickets: ${tickets.slice(0, 10).join(", ")}`;
+    this.log(printable(`refused a device key no phone makes, from ${by}, for ${what}: ${reason}`));
+    this.raiseAlert({
+      type: "forgery",
+      at: this.now(),
+      gates: [],
+      detail: printable(`${by} asked for ${what} under a device key anyone could sign for (${reason})`),
+    });
   }
 
   cancel(ticketId: number) {
@@ -663,15 +870,47 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // Gates
 
   /** Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working. */
-  provisionGate(gateId: string): GateProvisioning {
-    return provisionGateInStore(this.store, gateId, this.now(), {
+  provisionGate(gateId: string, by?: string): GateProvisioning {
+    const provisioning = provisionGateInStore(this.store, gateId, this.now(), this.provisioningUrls(), by);
+    if (provisioning.gateList) this.publishGateList(provisioning.gateList);
+    return provisioning;
+  }
+
+  /**
+   * Revokes a gate in the venue gate list (quarantine): a new list, signed by the operations key and
+   * published to every gate, which from then on refuses admissions the gate signs. Its batches to
+   * the server are another matter (see the server's quarantine). Provisioning the gate again puts a
+   * new key of it in the list.
+   */
+  revokeGate(gateId: string, by: { readonly by: string; readonly reason: string }): SignedGateList {
+    const list = changeGateList(
+      this.store,
+      { kind: "revoke", gateId, by: by.by, reason: by.reason },
+      { now: this.now(), signer: this.signer },
+    );
+    this.log(
+      printable(
+        `gate ${gateId} revoked in the gate list (version ${list.version}) by ${by.by}: ${by.reason}`,
+      ),
+    );
+    this.publishGateList(list);
+    return list;
+  }
+
+  private publishGateList(list: SignedGateList): void {
+    this.publish(this.topics.gateList, encodeGateList(list), true);
+    this.publishHeartbeat();
+  }
+
+  private provisioningUrls(): { mqttUrl?: string; httpUrl?: string } {
+    return {
       ...((this.options.publicMqttUrl ?? this.brokerUrl)
         ? { mqttUrl: this.options.publicMqttUrl ?? this.brokerUrl }
         : {}),
       ...((this.options.publicHttpUrl ?? (this.httpPort ? `http://127.0.0.1:${this.httpPort}` : undefined))
         ? { httpUrl: this.options.publicHttpUrl ?? `http://127.0.0.1:${this.httpPort}` }
         : {}),
-    });
+    };
   }
 
   /** The signed gate bundle (same format and signature as the venue directory's), cached per state. */
@@ -681,7 +920,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const key = `${feedSequence}:${trust.version}`;
     if (this.bundleCache?.key !== key) {
       const bytes = encodeGateBundle(this.store.bundle(trust, this.now()));
-      this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.rootSeed, this.signer) };
+      // A snapshot is the operations key's (gates check its certificate); the root signs at set-up only.
+      this.bundleCache = { key, bytes, signature: signBundleBytes(bytes, this.commandSeed, this.signer) };
     }
     return { bytes: this.bundleCache.bytes, signature: this.bundleCache.signature, feedSequence };
   }
@@ -742,6 +982,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
+    this.stopBrokerLog?.();
     await this.closeHttp?.();
     const client = this.client;
     if (client) {

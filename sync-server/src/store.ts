@@ -1,4 +1,4 @@
-import type { AdmissionEntry, Command, CommandAck, GateHeartbeat } from "@sesame/sync";
+import type { Command, CommandAck, FannedOutAdmission, GateHeartbeat } from "@sesame/sync";
 import type { SignedTrustListJson } from "@sesame/ticket";
 import type { BundleTicket, GateBundle, Revocation, SignedTicketChange, Venue } from "@sesame/venue";
 import Database from "better-sqlite3";
@@ -9,7 +9,7 @@ import { type Counts, DashboardQueries, type ThroughputMinute } from "./dashboar
 import { MetaRepository } from "./db/meta.js";
 import { migrateServerStore } from "./db/migrations.js";
 import { FeedRepository } from "./feed/repository.js";
-import { type GateRecord, GateRepository } from "./gates/repository.js";
+import { type GateRecord, GateRepository, type Quarantine } from "./gates/repository.js";
 import { type IngestResult, ingestBatch } from "./ingest/ingest.js";
 import { EventRepository, type StoredEvent } from "./ingest/repository.js";
 import { type IssuerKeyRecord, KeyRepository } from "./keys/repository.js";
@@ -28,7 +28,7 @@ export type { Alert, AlertType, NewAlert } from "./alerts/policy.js";
 export { ALERT_TYPES, FORGERY_REASONS } from "./alerts/policy.js";
 export type { CommandRecord } from "./commands/repository.js";
 export type { Counts, ThroughputMinute } from "./dashboard/queries.js";
-export type { GateRecord } from "./gates/repository.js";
+export type { GateRecord, Quarantine } from "./gates/repository.js";
 export type { IngestResult } from "./ingest/ingest.js";
 export { type StoredEvent, wireEvent } from "./ingest/repository.js";
 export { MAX_EVENT_AGE_MS, MAX_EVENT_AHEAD_MS } from "./ingest/rules.js";
@@ -51,6 +51,7 @@ export class ServerStore {
   readonly db: Database.Database;
   readonly areas: StoreAreas;
   private readonly reentry = new Map<number, "none" | "exit-scan">();
+  private readonly entranceZones = new Map<number, readonly number[]>();
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     this.db = new Database(path, options.readonly ? { readonly: true, fileMustExist: true } : {});
@@ -88,7 +89,9 @@ export class ServerStore {
 
   private loadVenueRules(): void {
     const venue = this.areas.meta.venueOrUndefined();
-    if (venue) for (const s of venue.sessions) this.reentry.set(s.id, s.reentry);
+    if (!venue) return;
+    for (const s of venue.sessions) this.reentry.set(s.id, s.reentry);
+    for (const e of venue.entrances) this.entranceZones.set(e.id, e.zones);
   }
 
   close(): void {
@@ -166,6 +169,10 @@ export class ServerStore {
     this.areas.gates.saveProvisioning(gateId, entrance, publicKey, mqttHash, httpTokenHash, now);
   }
 
+  quarantineOf(gateId: string): Quarantine | undefined {
+    return this.areas.gates.quarantineOf(gateId);
+  }
+
   setGateStatus(gateId: string, status: "online" | "offline", at: number): void {
     this.areas.gates.setGateStatus(gateId, status, at);
   }
@@ -185,7 +192,12 @@ export class ServerStore {
     receivedAt: number,
   ): IngestResult {
     return ingestBatch(
-      { db: this.db, ...this.areas, reentryOf: (session) => this.reentry.get(session) ?? "none" },
+      {
+        db: this.db,
+        ...this.areas,
+        reentryOf: (session) => this.reentry.get(session) ?? "none",
+        entranceZones: (entrance) => this.entranceZones.get(entrance),
+      },
       gateId,
       batch,
       rawEvents,
@@ -197,8 +209,8 @@ export class ServerStore {
     return this.areas.events.admissionSeq();
   }
 
-  admissionsFrom(from: number, limit: number): AdmissionEntry[] {
-    return this.areas.events.admissionsFrom(from, limit);
+  admissionsFrom(from: number, limit: number, maxBatchBytes?: number): FannedOutAdmission[] {
+    return this.areas.events.admissionsFrom(from, limit, maxBatchBytes);
   }
 
   eventsAfter(rowId: number, limit: number): StoredEvent[] {

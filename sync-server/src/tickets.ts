@@ -1,4 +1,4 @@
-import { Category, type CategoryName } from "@sesame/ticket";
+import { Category, type CategoryName, publicKeyProblem } from "@sesame/ticket";
 import type { BundleTicket, Venue } from "@sesame/venue";
 import { controlCharacter } from "./text.js";
 
@@ -43,6 +43,25 @@ function toInt(value: unknown): number | undefined {
 }
 
 /** A holder's name (import, resale, transfer), trimmed, or why it is refused. */
+/**
+ * Why a holder's device key (hex) cannot be put in a ticket, or undefined: not 32 bytes of hex, or a
+ * key under which anyone could make the phone's proof (small order) or that no honest phone makes
+ * (non-canonical). Checked before anything is stored, for imports, resales and transfers alike.
+ */
+export function devicePublicKeyProblem(value: unknown): string | undefined {
+  if (typeof value !== "string" || !/^[0-9a-fA-F]{64}$/.test(value))
+    return "devicePublicKey must be 32 bytes of hex";
+  const problem = publicKeyProblem(Uint8Array.from(Buffer.from(value, "hex")));
+  return problem ? `${WEAK_DEVICE_KEY}it ${problem}` : undefined;
+}
+
+const WEAK_DEVICE_KEY = "devicePublicKey is unusable: ";
+
+/** A refusal of a key no phone makes (an attempt at a ticket anyone could show): logged and alerted. */
+export function isWeakDeviceKeyRefusal(reason: string): boolean {
+  return reason.startsWith(WEAK_DEVICE_KEY);
+}
+
 export function holderName(value: unknown): { readonly name: string } | { readonly problem: string } {
   if (typeof value !== "string" || value.trim() === "" || value.length > 200)
     return { problem: "holder must be a non-empty name of at most 200 characters" };
@@ -114,8 +133,8 @@ export function validateImportRow(raw: unknown, venue: Venue): ImportRow | strin
   const device = field(o, "devicePublicKey", "device_public_key");
   if (device !== undefined) {
     if (kind === "printed") return "a printed ticket has no device key";
-    if (typeof device !== "string" || !/^[0-9a-fA-F]{64}$/.test(device))
-      return "devicePublicKey must be 32 bytes of hex";
+    const problem = devicePublicKeyProblem(device);
+    if (problem) return problem;
   }
   return {
     id,

@@ -59,7 +59,8 @@ describe.each(BROKERS)("sync over the real gate cache (%s)", (broker) => {
     );
 
     // An admission at A1, recorded by the cache, reaches the server and B1.
-    const ticket = server.store.ticket(100_001);
+    // A ticket of A1's entrance and one of B1's (the server refuses an admission of any other).
+    const ticket = server.store.ticket(w.ticketsAt(1)[0] ?? 0);
     if (!ticket) throw new Error("demo ticket missing");
     const { authorization } = cache.authorize(admit(ticket.id, ticket.generation), {
       lane: 1,
@@ -73,9 +74,10 @@ describe.each(BROKERS)("sync over the real gate cache (%s)", (broker) => {
     await waitFor(() => b.store.seen.get(ticket.id) === "A1", 10_000, "B1 knows the entry");
 
     // An admission at B1 lands in A1's seen table: A1 would now refuse that code.
-    b.store.append({ kind: "entered", ticketId: 100_002, session: 1 });
+    const atB = w.ticketsAt(2)[0] ?? 0;
+    b.store.admit({ ticketId: atB, session: 1 });
     b.sync.notifyOutbox();
-    await waitFor(() => cache.facts().presence(100_002, 1)?.firstEntryGate === "B1", 10_000, "seen at A1");
+    await waitFor(() => cache.facts().presence(atB, 1)?.firstEntryGate === "B1", 10_000, "seen at A1");
 
     // A resale on the platform revokes the old code in A1's cache.
     const before = cache.feedSequence;

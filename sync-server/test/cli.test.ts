@@ -1,11 +1,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseProvisioning } from "@sesame/sync";
+import { parseProvisioning, verifyOperationsCertificate } from "@sesame/sync";
 import { captureOutput, makeTempDir } from "@sesame/testing";
-import { createNodeSigner, seededRandom } from "@sesame/ticket";
+import { createNodeSigner, createNodeVerifier, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
-import { runMosquittoConfigCommand, runSyncServerCommand } from "../src/cli.js";
+import {
+  runMosquittoConfigCommand,
+  runOperationsCertificateCommand,
+  runSyncServerCommand,
+} from "../src/cli.js";
+import { openServerStore } from "../src/db/open.js";
+import { provisionGateInStore } from "../src/gates/provisioning.js";
+import { changeGateList, operationsCertificate } from "../src/keys/operations.js";
 import { waitFor } from "./harness.js";
 
 function io(interrupted: Promise<void> = new Promise(() => {})) {
@@ -45,6 +52,67 @@ describe("sesame sync-server / mosquitto-config commands", () => {
     expect(readFileSync(join(out, "mosquitto.conf"), "utf8")).toContain("listener 18883 127.0.0.1");
     const p = parseProvisioning(JSON.parse(readFileSync(join(out, "gates", "A1.json"), "utf8")));
     expect(p.mqtt.url).toBe("mqtt://127.0.0.1:18883");
+  });
+
+  it("operations-certificate certifies the server's operations key with the root seed, for the days asked", async () => {
+    const data = join(dir.path, "ops-data");
+    const t = io();
+    expect(
+      await runOperationsCertificateCommand(["--venue", venueDir, "--data", data, "--days", "7"], t.io),
+    ).toBe(0);
+    expect(t.out()).toMatch(/operations key [0-9a-f]{64} of venue SDF certified until/);
+    const store = openServerStore(venueDir, data, Date.now());
+    try {
+      const certificate = operationsCertificate(store);
+      const rootKey = Buffer.from(store.venue().rootPublicKey, "hex");
+      const checked = verifyOperationsCertificate(certificate, rootKey, createNodeVerifier(), "SDF");
+      expect(checked.ok).toBe(true);
+      const days = ((certificate?.notAfter ?? 0) - Date.now()) / 86_400_000;
+      expect(days).toBeGreaterThan(6.9);
+      expect(days).toBeLessThanOrEqual(7);
+      // A gate provisioned now carries it, and a gate list naming the gate's new key.
+      const p = provisionGateInStore(store, "A1", Date.now());
+      expect(p.operationsCertificate).toEqual(certificate);
+      expect(p.gateList?.gates.map((g) => g.publicKey)).toEqual([p.gatePublicKey]);
+      // Provisioned again: the old key is revoked in the next version.
+      const again = provisionGateInStore(store, "A1", Date.now(), {}, "admin");
+      expect(again.gateList?.version).toBe((p.gateList?.version ?? 0) + 1);
+      expect(again.gateList?.revoked).toMatchObject([
+        { gateId: "A1", publicKey: p.gatePublicKey, by: "admin" },
+      ]);
+      // Quarantine: the gate leaves the list, its key is revoked with who and why.
+      const quarantined = changeGateList(
+        store,
+        { kind: "revoke", gateId: "A1", by: "supervisor", reason: "implausible events" },
+        { now: Date.now(), signer: createNodeSigner() },
+      );
+      expect(quarantined.gates).toEqual([]);
+      expect(quarantined.revoked.at(-1)).toMatchObject({
+        gateId: "A1",
+        publicKey: again.gatePublicKey,
+        by: "supervisor",
+      });
+      expect(() =>
+        changeGateList(
+          store,
+          { kind: "revoke", gateId: "A1", by: "x", reason: "y" },
+          { now: 0, signer: createNodeSigner() },
+        ),
+      ).toThrow(/no key in the gate list/);
+    } finally {
+      store.close();
+    }
+    const bad = io();
+    expect(await runOperationsCertificateCommand(["--venue", venueDir, "--days", "0"], bad.io)).toBe(2);
+    expect(bad.err()).toMatch(/--days/);
+    const noRoot = io();
+    expect(
+      await runOperationsCertificateCommand(
+        ["--venue", venueDir, "--root", join(dir.path, "nowhere.json")],
+        noRoot.io,
+      ),
+    ).toBe(2);
+    expect(noRoot.err()).toMatch(/no root key file/);
   });
 
   it("refuses bad arguments with a clear message and exit code 2", async () => {

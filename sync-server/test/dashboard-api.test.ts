@@ -320,9 +320,11 @@ describe("dashboard HTTP API", () => {
   it("counts against capacity, per minute, and exports a session's log as quoted CSV", async () => {
     const server = world.requireServer();
     const a = world.gates.find((g) => g.id === "A1") ?? world.gate("A1");
-    a.store.append({ kind: "entered", ticketId: 100_010, session: 1, steward: 'Dupont, "Jo"' });
-    a.store.append({ kind: "entered", ticketId: 100_011, session: 1, detail: '=HYPERLINK("http://evil")' });
-    a.store.append({ kind: "refused", reason: "WRONG_SESSION", ticketId: 100_012, session: 1 });
+    // Tickets of A1's entrance: the server stores only admissions an honest gate could make.
+    const [t10 = 0, t11 = 0, t12 = 0] = world.ticketsAt(1);
+    a.store.admit({ ticketId: t10, session: 1, steward: 'Dupont, "Jo"' });
+    a.store.admit({ ticketId: t11, session: 1, detail: '=HYPERLINK("http://evil")' });
+    a.store.append({ kind: "refused", reason: "WRONG_SESSION", ticketId: t12, session: 1 });
     a.sync.notifyOutbox();
     await waitFor(() => a.store.outboxDepth() === 0, 10_000, "events stored");
     const counts = (await send(world, "GET", "/api/counts", { cookie: supervisor })).json as Counts;
@@ -354,11 +356,12 @@ describe("dashboard HTTP API", () => {
     if (typeof rows === "string") throw new Error(rows);
     expect(rows[0]).toEqual([...ENTRY_CSV_COLUMNS]);
     const column = (name: (typeof ENTRY_CSV_COLUMNS)[number]) => ENTRY_CSV_COLUMNS.indexOf(name);
-    const byTicket = (id: number) => rows.find((r) => r[column("ticket_id")] === String(id));
-    expect(byTicket(100_010)?.[column("kind")]).toBe("entered");
-    expect(byTicket(100_010)?.[column("steward")]).toBe('Dupont, "Jo"');
-    expect(byTicket(100_011)?.[column("detail")]).toBe(`'=HYPERLINK("http://evil")`);
-    expect(byTicket(100_012)?.[column("reason")]).toBe("WRONG_SESSION");
+    const byTicket = (id: number, kind = "entered") =>
+      rows.find((r) => r[column("ticket_id")] === String(id) && r[column("kind")] === kind);
+    expect(byTicket(t10, "authorized")).toBeDefined();
+    expect(byTicket(t10)?.[column("steward")]).toBe('Dupont, "Jo"');
+    expect(byTicket(t11)?.[column("detail")]).toBe(`'=HYPERLINK("http://evil")`);
+    expect(byTicket(t12, "refused")?.[column("reason")]).toBe("WRONG_SESSION");
     expect(rows.slice(1).every((r) => r.length === ENTRY_CSV_COLUMNS.length)).toBe(true);
     expect(csv.text.includes("\r\n")).toBe(true);
   });

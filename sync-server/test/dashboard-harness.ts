@@ -24,7 +24,7 @@ export function testUsers(): DashboardUser[] {
 
 export async function dashboardWorld(
   http: NonNullable<SyncServerOptions["http"]> = {},
-  options: { entrances?: number } = {},
+  options: { entrances?: number; lanesPerGate?: number } = {},
 ): Promise<World> {
   return World.create("aedes", {
     ...options,

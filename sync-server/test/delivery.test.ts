@@ -10,18 +10,26 @@ import { BROKERS, sleep, World, waitFor } from "./harness.js";
  * sync-server killed mid-stream (SIGKILL, real processes) — against embedded aedes and Mosquitto.
  */
 
-function appendEvents(store: MemoryGateStore, n: number, firstTicket: number): EntryLogEvent[] {
+/**
+ * `n` events of a gate (n a multiple of 5): mostly admissions (authorized, then entered: fanned out),
+ * each of the next ticket of `tickets`, and some refusals (stored, not fanned out).
+ */
+function appendEvents(store: MemoryGateStore, n: number, tickets: number[]): EntryLogEvent[] {
   const out: EntryLogEvent[] = [];
-  for (let i = 0; i < n; i++) {
-    // Mostly entries (fanned out), some refusals (stored, not fanned out).
-    out.push(
-      i % 10 === 9
-        ? store.append({ kind: "refused", reason: "EXPIRED_CODE" })
-        : store.append({ kind: "entered", ticketId: firstTicket + i, session: 1 }),
-    );
+  for (let i = 0; i < n; i += 5) {
+    for (let k = 0; k < 2; k++) {
+      const ticketId = tickets.shift();
+      if (ticketId === undefined) throw new Error("the venue has too few tickets for this test");
+      const entered = store.admit({ ticketId, session: 1 });
+      out.push(...store.outboxPending(entered.gateSeq - 2, 2));
+    }
+    out.push(store.append({ kind: "refused", reason: "EXPIRED_CODE" }));
   }
   return out;
 }
+
+/** Enough for 2,004 distinct entries at entrance A for session 1 (the server checks every entry's ticket). */
+const SPECTATORS = 7000;
 
 function expectStoredExactlyInOrder(
   store: ServerStore,
@@ -47,12 +55,13 @@ describe.each(BROKERS)("delivery (%s)", (broker) => {
   });
 
   it("a gate offline for a long stretch with 5,000 events: all stored exactly once, in order", async () => {
-    world = await World.create(broker);
+    world = await World.create(broker, { spectators: SPECTATORS });
     const server = world.requireServer();
+    const tickets = world.ticketsAt(1);
     const a = world.gate("A1");
     const b = world.gate("B1");
     await waitFor(() => a.sync.status().connected && b.sync.status().connected, 15_000, "gates connected");
-    const first = appendEvents(a.store, 10, 200_000);
+    const first = appendEvents(a.store, 10, tickets);
     a.sync.notifyOutbox();
     await waitFor(() => a.store.outboxDepth() === 0, 15_000, "first events acknowledged");
     await a.sync.stop();
@@ -62,7 +71,7 @@ describe.each(BROKERS)("delivery (%s)", (broker) => {
       "A1 offline (retained status)",
     );
     // The long stretch: 5,000 events pile up in the outbox while the gate is cut off.
-    const offline = appendEvents(a.store, 5000, 300_000);
+    const offline = appendEvents(a.store, 5000, tickets);
     expect(a.store.outboxDepth()).toBe(5000);
     a.sync.start();
     await waitFor(() => a.store.outboxDepth() === 0, 60_000, "backlog acknowledged");
@@ -74,11 +83,11 @@ describe.each(BROKERS)("delivery (%s)", (broker) => {
   });
 
   it("the broker killed and restarted mid-stream loses nothing", async () => {
-    world = await World.create(broker);
+    world = await World.create(broker, { spectators: SPECTATORS });
     const server = world.requireServer();
     const a = world.gate("A1", { tuning: { batchEvents: 20, windowEvents: 100 } });
     await waitFor(() => a.sync.status().connected, 15_000, "A1 connected");
-    const sent = appendEvents(a.store, 3000, 400_000);
+    const sent = appendEvents(a.store, 3000, world.ticketsAt(1));
     a.sync.notifyOutbox();
     await waitFor(() => server.store.eventCount("A1") >= 300, 30_000, "stream under way");
     if (broker === "aedes") {
@@ -105,13 +114,14 @@ describe.each(BROKERS)("delivery (%s)", (broker) => {
   });
 
   it("the sync-server killed (SIGKILL) and restarted mid-stream loses nothing", async () => {
-    world = await World.create(broker, { serverProcess: true });
+    world = await World.create(broker, { serverProcess: true, spectators: SPECTATORS });
     const w = world;
+    const tickets = w.ticketsAt(1);
     const dbPath = join(w.dataDir, "sync.db");
     const a = w.gate("A1", { tuning: { batchEvents: 20, windowEvents: 100 } });
     const b = w.gate("B1");
     await waitFor(() => a.sync.status().connected && b.sync.status().connected, 15_000, "gates connected");
-    const sent = appendEvents(a.store, 3000, 500_000);
+    const sent = appendEvents(a.store, 3000, tickets);
     a.sync.notifyOutbox();
     const reader = new ServerStore(dbPath, { readonly: true });
     try {
@@ -120,7 +130,7 @@ describe.each(BROKERS)("delivery (%s)", (broker) => {
       const atKill = reader.eventCount("A1");
       expect(atKill).toBeLessThan(3000);
       // Events keep being produced while the server is down; they wait in the outbox.
-      const more = appendEvents(a.store, 200, 600_000);
+      const more = appendEvents(a.store, 200, tickets);
       await sleep(500);
       await w.startServerProcess();
       await waitFor(

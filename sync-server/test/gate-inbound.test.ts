@@ -3,17 +3,15 @@ import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import {
   type Command,
-  encodeAdmissions,
   encodeCommandMessage,
   encodeFeed,
   GateSync,
   PROTOCOL_VERSION,
-  PROVISIONING_FORMAT,
   type SyncLogEntry,
   signCommandText,
   venueTopics,
 } from "@sesame/sync";
-import { MemoryGateStore } from "@sesame/sync/testing";
+import { MemoryGateStore, TestVenueKeys } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
 import { issuerChangeSigner } from "@sesame/venue";
@@ -25,11 +23,14 @@ import { BROKERS, FAST_GATE, waitFor } from "./harness.js";
 /*
  * The gate's side: garbage on every topic a gate listens to (malformed JSON, oversized, unknown
  * version, forged commands) is rejected with a reason in the gate's log, and valid messages after
- * it are still applied. An open broker lets the test publish where only the server may in a venue.
+ * it are still applied. A broker that takes any password lets the test publish as the server.
  */
 
 const signer = createNodeSigner();
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const venue = new TestVenueKeys("SDF", [
+  { gateId: "A1", entranceId: 1 },
+  { gateId: "B1", entranceId: 1 },
+]);
 
 describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -44,7 +45,11 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
         venueId: "SDF",
         host: "127.0.0.1",
         port: 0,
-        credentials: { principal: () => ({ kind: "server" }) },
+        // Any password: gate A1 with its rights, anyone else with the server's.
+        credentials: {
+          principal: (username) =>
+            username === "gate-A1" ? { kind: "gate", gateId: "A1", entranceId: 1 } : { kind: "server" },
+        },
       });
       cleanups.push(() => b.close());
       return `mqtt://127.0.0.1:${b.port}`;
@@ -74,8 +79,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
 
   it("rejects garbage on every inbound topic with a reason and keeps applying valid messages", async () => {
     const url = await openBroker();
-    const rootSeed = Buffer.alloc(32, 1);
-    const commandSeed = Buffer.alloc(32, 2);
+    const commandSeed = venue.operationsSeed;
     const issuerSeed = Buffer.alloc(32, 4);
     const issuer = issuerChangeSigner("SDF", { keyId: 1, seed: issuerSeed }, signer);
     const store = new MemoryGateStore("A1", {
@@ -98,18 +102,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
     const logs: SyncLogEntry[] = [];
     const executed: Command[] = [];
     const sync = new GateSync({
-      provisioning: {
-        format: PROVISIONING_FORMAT,
-        venueId: "SDF",
-        gateId: "A1",
-        entranceId: 1,
-        rootPublicKey: hex(keyPairFromSeed(rootSeed).publicKey),
-        serverCommandKey: hex(keyPairFromSeed(commandSeed).publicKey),
-        gateSigningSeed: hex(Buffer.alloc(32, 3)),
-        gatePublicKey: hex(keyPairFromSeed(Buffer.alloc(32, 3)).publicKey),
-        mqtt: { username: "gate-A1", password: "x", clientId: "gate-A1" },
-        http: { token: "t" },
-      },
+      provisioning: venue.provisioning("A1", { gateList: venue.gateList() }),
       store,
       brokerUrl: url,
       tuning: FAST_GATE,
@@ -139,6 +132,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
       t.feed,
       t.admissions,
       t.trustList,
+      t.gateList,
       t.serverHeartbeat,
       t.serverStatus,
     ];
@@ -204,7 +198,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
       manual: false,
       at: Date.now(),
     };
-    await publishBounded(client, t.admissions, encodeAdmissions({ entries: [{ seq: 1, event: remote }] }));
+    await publishBounded(client, t.admissions, venue.admissions([remote], 1));
     await publishBounded(
       client,
       t.feed,

@@ -6,7 +6,7 @@ import { type GateProvisioning, GateSync, type GateSyncTuning, type SyncLogEntry
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
-import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
+import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { tsxImportArgs } from "../src/broker/supervisor.js";
 import type { ApiToken } from "../src/http/api.js";
 import { writeMosquittoConfig } from "../src/mosquitto.js";
@@ -60,11 +60,31 @@ export class World {
 
   constructor(readonly broker: BrokerKind) {}
 
+  demo: DemoVenue | undefined;
+
+  /**
+   * Tickets a gate of `entrance` admits for `session` (the server refuses an entry of any other:
+   * sync-server/src/ingest/rules.ts), in id order.
+   */
+  ticketsAt(entrance: number, session = 1): number[] {
+    const demo = this.demo;
+    if (!demo) throw new Error("the world has no venue yet");
+    const all = [
+      ...demo.bundle.tickets,
+      ...demo.changes.flatMap((c) => (c.type === "issue" ? [c.ticket] : [])),
+    ];
+    return all.filter((t) => t.entrance === entrance && t.sessions.includes(session)).map((t) => t.id);
+  }
+
   /** Venue with `entrances` entrances of one 2-lane gate each: gates A1, B1, C1… */
   static async create(
     broker: BrokerKind,
     options: {
       entrances?: number;
+      /** Default 400; a test that needs thousands of distinct tickets at one entrance asks for more. */
+      spectators?: number;
+      /** Default: one 2-lane gate per entrance; 1 gives two gates per entrance (A1, A2, B1…). */
+      lanesPerGate?: number;
       serverOptions?: Partial<SyncServerOptions>;
       serverProcess?: boolean;
       mosquittoLogTypes?: string[];
@@ -82,6 +102,8 @@ export class World {
 
   private async setUp(options: {
     entrances?: number;
+    spectators?: number;
+    lanesPerGate?: number;
     serverOptions?: Partial<SyncServerOptions>;
     serverProcess?: boolean;
     mosquittoLogTypes?: string[];
@@ -89,15 +111,17 @@ export class World {
     const broker = this.broker;
     const entrances = options.entrances ?? 2;
     const demo = generateDemoVenue({
-      spectators: 400,
+      spectators: options.spectators ?? 400,
       doorsOpenMs: Date.now() - 3_600_000,
       entrances,
       lanes: entrances * 2,
+      ...(options.lanesPerGate !== undefined ? { lanesPerGate: options.lanesPerGate } : {}),
       random: seededRandom(`sync-${entrances}`),
       signer: createNodeSigner(),
       lateSales: 3,
     });
     writeVenueDirectory(this.venueDir, demo, createNodeSigner());
+    this.demo = demo;
     if (broker === "mosquitto") {
       const port = await freePort();
       const store = openServerStore(this.venueDir, this.dataDir, Date.now());

@@ -102,6 +102,75 @@ describe("sync-server HTTP API", () => {
     expect((await world.api("POST", "/api/tickets/abc/cancel")).status).toBe(400);
   });
 
+  it("refuses a small-order or non-canonical device key at import, resale and transfer, changing nothing", async () => {
+    const identity = `01${"00".repeat(31)}`;
+    const orderEight = "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85";
+    const yAboveP = `ee${"ff".repeat(30)}7f`;
+    const row = (id: number, devicePublicKey: string) => ({
+      id,
+      holder: "Clé Faible",
+      orderReference: `WEAK-${id}`,
+      session: 1,
+      zone: 1,
+      devicePublicKey,
+    });
+    const r = await world.api("POST", "/api/tickets/import", [
+      row(730_001, identity),
+      row(730_002, orderEight),
+      row(730_003, yAboveP),
+      row(730_004, "ab".repeat(32)),
+    ]);
+    expect(r.status).toBe(200);
+    const report = r.json as { imported: number; rejected: RowRejection[]; credentials: unknown[] };
+    expect(report.imported).toBe(1);
+    expect(report.credentials).toHaveLength(1);
+    expect(report.rejected).toEqual([
+      {
+        row: 1,
+        ticketId: 730_001,
+        reason: expect.stringMatching(/^devicePublicKey is unusable: it is a point of small order/),
+      },
+      {
+        row: 2,
+        ticketId: 730_002,
+        reason: expect.stringMatching(/^devicePublicKey is unusable: it is a point of small order/),
+      },
+      {
+        row: 3,
+        ticketId: 730_003,
+        reason: expect.stringMatching(/^devicePublicKey is unusable: it is not a canonical encoding/),
+      },
+    ]);
+    for (const type of ["resale", "transfer"]) {
+      const refused = await world.api("POST", `/api/tickets/730004/${type}`, {
+        holder: "Nouveau",
+        devicePublicKey: identity,
+      });
+      expect(refused.status, type).toBe(400);
+      expect((refused.json as { error: string }).error).toMatch(
+        /^devicePublicKey is unusable: it is a point of small order/,
+      );
+    }
+    // Refused before anything was stored: the ticket is still generation 1.
+    const t = await world.api("GET", "/api/tickets/730004", undefined, SUPERVISOR);
+    expect((t.json as { ticket: { generation: number } }).ticket.generation).toBe(1);
+    // An attempt at tickets anyone could show: one log line and one alert per request, naming the caller.
+    const logged = world.serverLog.filter((l) => l.includes("refused a device key no phone makes"));
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toMatch(
+      /from \S+, for 3 tickets: ticket 730001 \(row 1\), ticket 730002 \(row 2\), ticket 730003/,
+    );
+    const alerts = world
+      .requireServer()
+      .store.alerts()
+      .filter((a) => a.type === "forgery" && a.detail.includes("device key anyone could sign for"));
+    expect(alerts.map((a) => a.detail.match(/asked for (\d+ tickets|ticket \d+ \(\w+\))/)?.[1])).toEqual([
+      "ticket 730004 (transfer)",
+      "ticket 730004 (resale)",
+      "3 tickets",
+    ]);
+  });
+
   it("refuses control characters in names and messages, and key ids that are not plain digits", async () => {
     const r = await world.api("POST", "/api/tickets/import", [
       { id: 720_001, holder: "Ana\u0000Admin", orderReference: "ORD-20", session: 1, zone: 1 },
@@ -143,7 +212,7 @@ describe("sync-server HTTP API", () => {
     expect(keys.keys.every((k) => !k.revoked)).toBe(true);
   });
 
-  it("serves the signed snapshot to a provisioned gate, same format as the venue directory's", async () => {
+  it("serves the snapshot signed by the operations key to a provisioned gate, same format as the venue directory's", async () => {
     const p = world.provisioning("A1");
     const response = await fetch(`http://127.0.0.1:${world.apiPort}/api/gate/bundle`, {
       headers: { authorization: `Bearer ${p.http.token}` },
@@ -151,9 +220,12 @@ describe("sync-server HTTP API", () => {
     expect(response.status).toBe(200);
     const bytes = new Uint8Array(await response.arrayBuffer());
     const signature = response.headers.get("sesame-bundle-signature") ?? "";
+    // Signed by the operations key (whose certificate the provisioning carries), not the root.
+    const operationsKey = Buffer.from(p.operationsCertificate.publicKey, "hex");
+    expect(verifyBundleSignature(bytes, signature, operationsKey, createNodeVerifier())).toBe(true);
     expect(
       verifyBundleSignature(bytes, signature, Buffer.from(p.rootPublicKey, "hex"), createNodeVerifier()),
-    ).toBe(true);
+    ).toBe(false);
     const bundle = decodeGateBundle(bytes);
     expect(bundle.format).toBe("sesame-gate-bundle/2");
     const { store } = world.requireServer();

@@ -22,18 +22,22 @@ describe("sync-server ingest: an entry recorded after its authorization was annu
     doorsOpenMs: Date.now() - 3_600_000,
     entrances: 2,
     lanes: 4,
+    lanesPerGate: 1,
     random: seededRandom("late-passage-ingest"),
     signer,
   });
   const venueDir = join(dir.path, "venue");
   writeVenueDirectory(venueDir, demo, signer);
-  const [ticketA, ticketB] = demo.rows.filter((r) => r.state === "valid");
+  // Tickets of entrance A (gates A1, A2) for session 1: the server checks both.
+  const [ticketA, ticketB] = demo.rows.filter(
+    (r) => r.state === "valid" && r.entrance === 1 && r.session === 1,
+  );
   afterAll(() => dir.remove());
 
   let n = 0;
   const open = () => {
     const store = openServerStore(venueDir, join(dir.path, `server-${++n}`), Date.now());
-    for (const gateId of ["A1", "B1"]) provisionGateInStore(store, gateId, Date.now());
+    for (const gateId of ["A1", "A2"]) provisionGateInStore(store, gateId, Date.now());
     return store;
   };
   /** One gate's journal, numbered from 1, as its outbox sends it. */
@@ -96,18 +100,18 @@ describe("sync-server ingest: an entry recorded after its authorization was annu
       { kind: "entered", authorizationId: "auth-a", ticketId, detail: "late-passage" },
     ]);
     send(store, "A1", a1.slice(0, 2));
-    // Meanwhile the holder got in at B1.
+    // Meanwhile the holder got in at A2.
     send(
       store,
-      "B1",
-      journal("B1", [
+      "A2",
+      journal("A2", [
         { kind: "authorized", authorizationId: "auth-b", ticketId },
         { kind: "entered", authorizationId: "auth-b", ticketId },
       ]),
     );
     const late = send(store, "A1", a1.slice(2), 2);
     expect(late.alerts.map((a) => [a.type, a.ticketId, [...a.gates].sort()])).toEqual([
-      ["double-entry", ticketId, ["A1", "B1"]],
+      ["double-entry", ticketId, ["A1", "A2"]],
     ]);
     expect(store.counts()).toMatchObject({ entered: 2 });
     store.close();

@@ -13,10 +13,11 @@ describe.each(BROKERS)("smoke (%s)", (broker) => {
     const a = world.gate("A1");
     const b = world.gate("B1");
     await waitFor(() => a.sync.status().connected && b.sync.status().connected, 10_000, "gates connected");
-    for (let i = 0; i < 10; i++) a.store.append({ kind: "entered", ticketId: 100_001 + i, session: 1 });
+    // Admissions as a gate's journal writes them: authorized, then entered, for tickets of A1's entrance.
+    for (const ticketId of world.ticketsAt(1).slice(0, 10)) a.store.admit({ ticketId, session: 1 });
     a.sync.notifyOutbox();
     await waitFor(() => a.store.outboxDepth() === 0, 10_000, "outbox drained");
-    expect(world.requireServer().store.eventCount("A1")).toBe(10);
+    expect(world.requireServer().store.eventCount("A1")).toBe(20);
     await waitFor(() => b.store.seen.size === 10, 10_000, "fan-out to B1");
   });
 });

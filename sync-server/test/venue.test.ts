@@ -30,15 +30,17 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
   });
 
   it("two gates cut off from each other admitting the same ticket: an alert, in the API and the SSE stream", async () => {
-    world = await World.create(broker);
+    // Two gates of one entrance: a ticket of entrance A is admitted at A1 and at A2.
+    world = await World.create(broker, { lanesPerGate: 1 });
     const server = world.requireServer();
     const stream = await SseClient.open(`http://127.0.0.1:${server.httpPort}/api/stream`, SUPERVISOR);
+    const ticketId = world.ticketsAt(1)[0] ?? 0;
     try {
       const a = world.gate("A1", { start: false });
-      const b = world.gate("B1", { start: false });
+      const b = world.gate("A2", { start: false });
       // Partitioned: neither knows of the other's admission.
-      a.store.append({ kind: "entered", ticketId: 100_123, session: 1 });
-      b.store.append({ kind: "entered", ticketId: 100_123, session: 1 });
+      a.store.admit({ ticketId, session: 1 });
+      b.store.admit({ ticketId, session: 1 });
       a.sync.start();
       b.sync.start();
       await waitFor(
@@ -51,12 +53,12 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
       const alerts = (r.json as { alerts: Alert[] }).alerts;
       expect(alerts).toHaveLength(1);
       expect(alerts[0]?.type).toBe("double-entry");
-      expect(alerts[0]?.ticketId).toBe(100_123);
-      expect([...(alerts[0]?.gates ?? [])].sort()).toEqual(["A1", "B1"]);
+      expect(alerts[0]?.ticketId).toBe(ticketId);
+      expect([...(alerts[0]?.gates ?? [])].sort()).toEqual(["A1", "A2"]);
       await waitFor(() => stream.messages.some((m) => m.event === "alert"), 5000, "alert on the SSE stream");
       // Once reconnected, each gate also knows of the other's entry.
       await waitFor(
-        () => a.store.seen.get(100_123) === "B1" && b.store.seen.get(100_123) === "A1",
+        () => a.store.seen.get(ticketId) === "A2" && b.store.seen.get(ticketId) === "A1",
         10_000,
         "fan-out",
       );
@@ -112,11 +114,8 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     expect(revoked.status).toBe(200);
     await waitFor(() => a.store.trustListVersion() === 3, 10_000, "revoking trust list at the gate");
     expect(a.store.issuerKeys().get(1)?.revoked).toBe(true);
-    const server = () => {
-      if (!world?.server) throw new Error("no server in this world");
-      return world.server;
-    };
-    const feedBefore = server().store.feedSequence();
+    const server = world.requireServer();
+    const feedBefore = server.store.feedSequence();
     expect(revoked.json).not.toHaveProperty("sequence");
     // New tickets, and their feed changes, are signed with the new key; the gate applies them.
     const imported = await world.api("POST", "/api/tickets/import", [
@@ -130,22 +129,55 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
       },
     ]);
     expect((imported.json as { credentials: unknown[] }).credentials).toHaveLength(1);
-    expect(server().store.feedSequence()).toBe(feedBefore + 1);
+    expect(server.store.feedSequence()).toBe(feedBefore + 1);
     await waitFor(() => a.store.feedSequence() === feedBefore + 1, 10_000, "the new key's change applied");
     expect(a.store.changes.at(-1)).toMatchObject({ type: "issue", keyId: 2 });
     expect(a.sync.status().refusedMessages).toBe(0);
     // A gate still at the venue directory's bundle would replay the late sales key 1 signed, which it
     // now refuses: the server sends it the snapshot instead.
     const behind = world.gate("B1", {
-      store: new MemoryGateStore("B1", { feedSequence: server().store.feedBase() }),
+      store: new MemoryGateStore("B1", { feedSequence: server.store.feedBase() }),
     });
     await waitFor(
-      () => behind.store.snapshots === 1 && behind.store.feedSequence() === server().store.feedSequence(),
+      () => behind.store.snapshots === 1 && behind.store.feedSequence() === server.store.feedSequence(),
       15_000,
       "B1 caught up by the snapshot",
     );
     expect(behind.store.changes).toEqual([]);
     expect(behind.sync.status().refusedMessages).toBe(0);
+
+    // Holders of key 1's tickets keep coming: one alert for the key at A1, its count growing on the
+    // dashboard's stream (an update of the same alert, not a new one per scan), no forgery alert.
+    const stream = await SseClient.open(`http://127.0.0.1:${server.httpPort}/api/stream`, SUPERVISOR);
+    try {
+      const scans = (n: number) => {
+        for (let i = 0; i < n; i++)
+          a.store.append({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 1, ticketId: 100_001 + i });
+        a.sync.notifyOutbox();
+      };
+      scans(2);
+      await waitFor(
+        () => stream.messages.some((m) => m.event === "alert"),
+        10_000,
+        "the alert on the stream",
+      );
+      scans(3);
+      await waitFor(
+        () =>
+          stream.messages.some(
+            (m) => m.event === "alert-update" && (JSON.parse(m.data) as Alert).count === 5,
+          ),
+        10_000,
+        "the alert's count of 5 on the stream",
+      );
+      const alerts = server.store.alerts();
+      expect(alerts.map((x) => [x.type, x.gates, x.issuerKeyId, x.count])).toEqual([
+        ["revoked-key-scans", ["A1"], 1, 5],
+      ]);
+      expect(stream.messages.filter((m) => m.event === "alert")).toHaveLength(1);
+    } finally {
+      stream.close();
+    }
   });
 
   it("supervisor commands reach the gate or the entrance, signed, and come back acknowledged", async () => {
@@ -194,7 +226,8 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     await waitFor(() => a.sync.status().connected, 15_000, "A1 connected");
     const url = `http://127.0.0.1:${server.httpPort}/api/stream`;
     const first = await SseClient.open(url, SUPERVISOR);
-    const e1 = a.store.append({ kind: "entered", ticketId: 100_201, session: 1 });
+    const [t1, ...rest] = world.ticketsAt(1);
+    const e1 = a.store.admit({ ticketId: t1 ?? 0, session: 1 });
     a.sync.notifyOutbox();
     await waitFor(
       () =>
@@ -208,9 +241,7 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     );
     const lastId = first.lastId();
     first.close();
-    const missed = [100_202, 100_203, 100_204].map((t) =>
-      a.store.append({ kind: "entered", ticketId: t, session: 1 }),
-    );
+    const missed = rest.slice(0, 3).map((ticketId) => a.store.admit({ ticketId, session: 1 }));
     a.sync.notifyOutbox();
     await waitFor(() => a.store.outboxDepth() === 0, 10_000, "acknowledged while no one watched");
     const resumed = await SseClient.open(url, SUPERVISOR, lastId);
@@ -219,6 +250,7 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
       const replayed = resumed.messages
         .filter((m) => m.event === "entries")
         .flatMap((m) => JSON.parse(m.data) as StoredEvent[])
+        .filter((e) => e.kind === "entered")
         .map((e) => e.eventId);
       expect(replayed).toEqual(missed.map((e) => e.eventId));
     } finally {

@@ -12,7 +12,7 @@ import { audit, DrillVenue, eventually, TOKENS } from "./harness.js";
  * broker lets through is not the point, the gates' signature check is). Before the feed was signed,
  * one forged `revoke-key` made every gate refuse every ticket and moved its feed position past the
  * server's. Now each forgery is refused at every gate: nothing applied, the feed position kept, one
- * log line with topic and sender, a refused-message alert at the server; the gates keep admitting
+ * log line with topic and sender, a forged-message alert at the server; the gates keep admitting
  * and the server's next genuine change still applies everywhere. (~20 s.)
  */
 
@@ -106,13 +106,11 @@ describe("drill: forged ticket-feed changes", () => {
       ).toHaveLength(1);
     }
     await eventually(
-      () => gateIds().every((g) => server().store.openAlertOf("refused-message", g) !== undefined),
-      "a refused-message alert for every gate",
+      () => gateIds().every((g) => server().store.openAlertOf("forged-message", g) !== undefined),
+      "a forged-message alert for every gate",
       10_000,
     );
-    expect(venue.logLines.some((l) => /ALERT gate A1 refused a message, the last on .*\/feed/.test(l))).toBe(
-      true,
-    );
+    expect(venue.logLines.some((l) => /ALERT gate A1 refused a message on .*\/feed/.test(l))).toBe(true);
     // The gates keep admitting: nothing of the forgery reached their cache.
     for (const gateId of gateIds()) await admitted(gateId);
   }, 60_000);

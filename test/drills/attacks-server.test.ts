@@ -1,7 +1,9 @@
 import {
+  encodeAdmissions,
   encodeEventBatch,
   eventBatchSigningBytes,
   type GateProvisioning,
+  SERVER_USERNAME,
   signEventBatch,
 } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
@@ -194,7 +196,9 @@ describe.each(["embedded", "mosquitto"] as const)(
           () =>
             targets.every((t) =>
               rejectionsOf("gate-A2").some(
-                (r) => r.reason === "denied" && r.detail === `publish to ${t} denied`,
+                (r) =>
+                  r.reason === "denied" &&
+                  r.detail === `client gate-A2: publish to ${t} denied: not a topic of this client`,
               ),
             ),
           "every denied publish in the server's rejections",
@@ -216,6 +220,68 @@ describe.each(["embedded", "mosquitto"] as const)(
       ).toBe(false);
       expect(server().store.eventsOfGate("A2")).toEqual([]);
       expect(server().store.gate("B1")?.status).toBe("online");
+    }, 60_000);
+
+    it("forged admissions on the fan-out (as one who read the server's broker password): no gate applies them, each gate logs and reports, the server alerts", async () => {
+      onTestFailed(() => console.log(venue.logTail()));
+      const topics = server().topics;
+      const conn = await rawClient(server().brokerUrl, {
+        clientId: "intruder",
+        username: SERVER_USERNAME,
+        password: server().store.meta("mqtt_server_password") ?? "",
+      });
+      if (!conn.ok) throw new Error(`could not connect with the server's password: ${conn.error}`);
+      clients.push(conn.client);
+      const holder = venue.holder(1);
+      const next = server().store.admissionSeq() + 1;
+      const claimed = (gateId: string) =>
+        new MemoryGateStore(gateId, { firstGateSeq: 900_000 }).append({
+          kind: "entered",
+          ticketId: holder.ticketId,
+          session: 1,
+        });
+      const a2Seed = Buffer.from(venue.provisioningOf("A2").gateSigningSeed, "hex");
+      const forgeries = [
+        // "A1 admitted the holder", signed by a key that is not A1's.
+        { event: claimed("A1"), seed: Buffer.alloc(32, 0x5a) },
+        // "B1 admitted the holder", signed with gate A2's stolen key.
+        { event: claimed("B1"), seed: a2Seed },
+      ];
+      for (const f of forgeries) {
+        const batch = signEventBatch(f.event.gateId, f.event.gateSeq - 1, [f.event], f.seed, venue.signer);
+        const payload = encodeAdmissions({ entries: [{ seq: next, event: f.event, batch }] });
+        expect(await publishBounded(conn.client, topics.admissions, payload)).toBe("acked");
+      }
+      for (const gateId of ["A1", "B1"])
+        await eventually(
+          () =>
+            venue
+              .gate(gateId)
+              .lines.filter(
+                (l) => l.includes("rejected") && l.includes(topics.admissions) && l.includes("bad-signature"),
+              ).length >= 2,
+          `gate ${gateId} logged both forged admissions, with topic and sender`,
+          10_000,
+        );
+      if (broker === "embedded") {
+        await eventually(
+          () => rejectionsOf("A1").some((r) => r.reason === "bad-signature" && r.topic === topics.admissions),
+          "the server recorded gate A1's refusal",
+        );
+        const alerts = server().store.alerts(100);
+        expect(alerts.some((a) => a.type === "forged-message" && a.gates.includes("A1"))).toBe(true);
+      } else {
+        // Mosquitto ties the client id to the username: the intruder's connection took the server's
+        // session over, so the server, reconnecting, missed the reports. The broker got them.
+        await eventually(
+          () => /Received PUBLISH from gate-A1 .*gates\/A1\/refusals/.test(venue.mosquitto?.output ?? ""),
+          "gate A1's refusal report reached Mosquitto",
+        );
+      }
+      // Not applied: the holder the forgeries named still gets in (0 false refusals).
+      const shown = await venue.present(venue.lane("A1"), holder);
+      expect(shown.result, "the holder named in the forged admissions").toBe("passed");
+      await ingested("A1");
     }, 60_000);
 
     it("forged and malformed event batches to the server: none recorded, each refused with its reason and logged", async () => {
@@ -733,7 +799,8 @@ describe.each(["embedded", "mosquitto"] as const)(
       venue.log(`[drill] ${JSON.stringify(report)}`);
       expect(report.falseAccepts).toBe(0);
       expect(report.falseRefusals).toBe(0);
-      expect(report.entered).toBe(6);
+      // One holder per admitting check above, and the one the forged admissions named.
+      expect(report.entered).toBe(7);
     }, 60_000);
   },
 );

@@ -460,7 +460,12 @@ export class DrillVenue {
         broker:
           mosquittoPort === undefined
             ? { kind: "embedded", mode: "child" }
-            : { kind: "external", url: `mqtt://127.0.0.1:${mosquittoPort}` },
+            : {
+                kind: "external",
+                url: `mqtt://127.0.0.1:${mosquittoPort}`,
+                // Where writeMosquittoConfig (below) has Mosquitto log: the server reads its refusals there.
+                log: join(this.dir.path, "mosquitto", "data", "mosquitto.log"),
+              },
         http: { host: "127.0.0.1", port: 0, tokens: TOKENS },
         tuning: { heartbeatMs: 1000, ...o.serverTuning },
         log: (line) => this.log(`[sync-server] ${line}`),

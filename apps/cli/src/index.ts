@@ -2,8 +2,10 @@ import { dashboardDir } from "@sesame/supervisor";
 import {
   DASHBOARD_USER_USAGE,
   MOSQUITTO_CONFIG_USAGE,
+  OPERATIONS_CERTIFICATE_USAGE,
   runDashboardUserCommand,
   runMosquittoConfigCommand,
+  runOperationsCertificateCommand,
   runSyncServerCommand,
   SYNC_SERVER_USAGE,
 } from "@sesame/sync-server";
@@ -15,6 +17,7 @@ import { DECODE_IMAGE_USAGE, decodeImage, SIM_LANE_USAGE, simLane } from "./comm
 import { SIM_VENUE_USAGE, simVenue } from "./commands/sim-venue.js";
 import { UP_USAGE, up } from "./commands/up.js";
 import { VENUE_DEMO_USAGE, venueDemo } from "./commands/venue-demo.js";
+import { VENUE_SUPERVISOR_USAGE, venueSupervisor } from "./commands/venue-supervisor.js";
 import { WALLET_CODE_USAGE, walletCodeCommand } from "./commands/wallet-code.js";
 import type { Io } from "./io.js";
 
@@ -26,6 +29,7 @@ type Command = { usage: string; run: (argv: string[], io: Io) => Promise<number>
 const COMMANDS: Record<string, Command> = {
   up: { usage: UP_USAGE, run: up },
   "venue demo": { usage: VENUE_DEMO_USAGE, run: venueDemo },
+  "venue supervisor": { usage: VENUE_SUPERVISOR_USAGE, run: venueSupervisor },
   "wallet code": { usage: WALLET_CODE_USAGE, run: walletCodeCommand },
   "credential inspect": { usage: CREDENTIAL_INSPECT_USAGE, run: credentialInspect },
   "gate verify": { usage: GATE_VERIFY_USAGE, run: gateVerify },
@@ -43,6 +47,7 @@ const COMMANDS: Record<string, Command> = {
     usage: MOSQUITTO_CONFIG_USAGE,
     run: runMosquittoConfigCommand,
   },
+  "operations-certificate": { usage: OPERATIONS_CERTIFICATE_USAGE, run: runOperationsCertificateCommand },
 };
 
 function help(): string {

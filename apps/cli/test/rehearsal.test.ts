@@ -85,6 +85,10 @@ describe("sesame sim venue (virtual time)", () => {
     expect(report.truth.annulled).toBe(report.truth.expectedAnnulled);
     // Every event the gates recorded is on the server; every admission reached the other gates.
     expect(report.server?.events).toBe(report.sync?.gateEvents);
+    // The server checks what each gate says (an entry closes an authorization of that gate, for a
+    // ticket of its entrance): no honest gate's event is refused, nobody is alerted for it.
+    expect(report.sync?.rejectedEvents).toBe(0);
+    expect(report.server?.alerts["implausible-events"] ?? 0).toBe(0);
     expect(report.latency.fanOutMs?.count).toBeGreaterThan(1_000);
     expect(report.latency.scanToUnlockMs.count).toBeGreaterThan(1_000);
   }, 180_000);

@@ -259,6 +259,7 @@ describe("KioskHttp for the steward UI", () => {
     const [a, b] = demo.bundle.tickets.filter(
       (t) =>
         t.status === "valid" &&
+        t.kind === "printed" &&
         t.sessions.length === 1 &&
         t.sessions[0] === 1 &&
         t.entrance === gate.entrance,
@@ -318,6 +319,124 @@ describe("KioskHttp for the steward UI", () => {
     expect(pending.json.results).toEqual([
       expect.objectContaining({ admitted: false, reason: "PASSAGE_PENDING" }),
     ]);
+  });
+
+  it("a phone ticket or another entrance's needs a supervisor: the lookup says so, bad overrides get specific answers, wrong codes count down to a lock", async () => {
+    const cookie = await signIn();
+    const codes = demo.secrets.supervisorCodes ?? {};
+    const right = codes["SUP-02"] ?? "";
+    const wrong = right === "0000000000" ? "1111111111" : "0000000000";
+    const pick = (kind: "mobile" | "printed", here: boolean) =>
+      demo.bundle.tickets.find(
+        (t) =>
+          t.status === "valid" &&
+          t.kind === kind &&
+          t.sessions.length === 1 &&
+          t.sessions[0] === 1 &&
+          (t.entrance === gate.entrance) === here &&
+          store.facts().presence(t.id, 1) === undefined,
+      );
+    const phone = pick("mobile", true);
+    const elsewhere = pick("printed", false);
+    if (!phone || !elsewhere) throw new Error("not enough tickets");
+
+    const order = demo.bundle.tickets.find((t) => t.id === phone.id)?.orderReference ?? "";
+    const found = (await json("GET", `/api/lookup?q=${order}`, undefined, { cookie })).json as {
+      hits: Array<{ ticketId: number; manual: { by: string; reason?: string } }>;
+    };
+    expect(found.hits.find((h) => h.ticketId === phone.id)?.manual).toMatchObject({
+      by: "supervisor",
+      reason: "MOBILE_TICKET",
+    });
+
+    const admit = (ticket: { id: number }, override?: unknown) =>
+      json(
+        "POST",
+        "/api/lanes/2/manual-admission",
+        {
+          idChecked: true,
+          tickets: [{ ticketId: ticket.id, session: 1 }],
+          ...(override ? { override } : {}),
+        },
+        { cookie },
+      );
+    const alone = await admit(phone);
+    expect(alone.json.results).toEqual([
+      expect.objectContaining({
+        admitted: false,
+        reason: "MOBILE_TICKET",
+        needsSupervisor: true,
+        messages: expect.objectContaining({ en: expect.objectContaining({ headline: "Mobile ticket" }) }),
+      }),
+    ]);
+    const note = "phone battery dead, ID checked";
+    const bad = async (override: unknown) => {
+      const answer = await admit(phone, override);
+      return [answer.status, answer.json.problem, answer.json.error];
+    };
+    expect(await bad({ supervisor: "", code: right, note })).toEqual([
+      400,
+      "no-supervisor",
+      "enter the supervisor's id",
+    ]);
+    expect(await bad({ supervisor: "SUP-02", code: "12", note })).toEqual([
+      400,
+      "bad-code",
+      "a supervisor's code is 8 to 12 digits",
+    ]);
+    expect(await bad({ supervisor: "SUP-02", code: right, note: " " })).toEqual([
+      400,
+      "empty-note",
+      expect.stringMatching(/note is empty/),
+    ]);
+    const unknown = await admit(phone, { supervisor: "SUP-77", code: right, note });
+    expect([unknown.status, unknown.json.problem, unknown.json.attemptsLeft]).toEqual([
+      403,
+      "unknown-supervisor",
+      4,
+    ]);
+    const wrongOnce = await admit(phone, { supervisor: "SUP-02", code: wrong, note });
+    expect([wrongOnce.status, wrongOnce.json.problem, wrongOnce.json.attemptsLeft]).toEqual([
+      403,
+      "wrong-code",
+      3,
+    ]);
+    expect(wrongOnce.json.error).toBe("wrong code for supervisor SUP-02");
+    // Recorded for the supervisors, with the steward who typed it; the ticket is not admitted.
+    const refusals = store.events().filter((e) => e.reason === "OVERRIDE_REFUSED");
+    expect(refusals.map((e) => [e.kind, e.steward, e.ticketId])).toEqual([
+      ["refused", "S-001", phone.id],
+      ["refused", "S-001", phone.id],
+    ]);
+    expect(store.facts().pendingAuthorization(phone.id, 1)).toBeUndefined();
+
+    const granted = await admit(elsewhere, {
+      supervisor: "SUP-02",
+      code: right,
+      note: "wrong gate on the ticket",
+    });
+    expect(granted.json.results).toEqual([
+      expect.objectContaining({
+        ticketId: elsewhere.id,
+        admitted: true,
+        decision: expect.objectContaining({ reason: "SUPERVISOR_OVERRIDE" }),
+      }),
+    ]);
+    expect(store.events().at(-1)).toMatchObject({
+      kind: "authorized",
+      steward: "S-001",
+      override: { supervisor: "SUP-02", note: "wrong gate on the ticket", state: "WRONG_ENTRANCE" },
+    });
+    expect((await json("POST", "/api/lanes/2/passage", {}, { cookie })).status).toBe(200);
+
+    for (const left of [4, 3, 2, 1])
+      expect((await admit(phone, { supervisor: "SUP-02", code: wrong, note })).json.attemptsLeft).toBe(left);
+    const locking = await admit(phone, { supervisor: "SUP-02", code: wrong, note });
+    expect([locking.status, locking.json.attemptsLeft]).toEqual([429, 0]);
+    const locked = await admit(phone, { supervisor: "SUP-02", code: right, note });
+    expect([locked.status, locked.json.problem]).toEqual([429, "locked"]);
+    expect(Number(locked.headers["retry-after"])).toBeGreaterThan(0);
+    expect(store.facts().pendingAuthorization(phone.id, 1)).toBeUndefined();
   });
 
   it("sign-in: bad PIN shapes are 400s, wrong PINs count down, then 429 with Retry-After until the minute is over", async () => {

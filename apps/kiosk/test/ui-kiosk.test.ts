@@ -262,6 +262,87 @@ describe("steward UI in Chromium", () => {
     await page.locator(".drawer-close").click();
   });
 
+  it("a phone ticket needs a supervisor: the list says why, the supervisor types id, code and reason, bad input gets its own message", async () => {
+    const { demo, gate } = fixture;
+    const phone = demo.bundle.tickets.find(
+      (t) =>
+        t.kind === "mobile" &&
+        t.status === "valid" &&
+        t.entrance === gate.entrance &&
+        t.sessions.length === 1 &&
+        t.sessions[0] === 1 &&
+        fixture.store.facts().presence(t.id, 1) === undefined,
+    );
+    if (!phone) throw new Error("the demo venue lacks a mobile ticket at this entrance");
+    const codes = demo.secrets.supervisorCodes ?? {};
+    const right = codes["SUP-01"] ?? "";
+    const wrong = right === "0000000000" ? "1111111111" : "0000000000";
+    await signIn();
+    await openDrawer("lookup");
+    await page.locator("#lookup-query").fill(phone.orderReference.toLowerCase());
+    const row = page.locator(`.ticket[data-ticket="${phone.id}"]`);
+    await row
+      .locator(".ticket-status.supervisor", { hasText: "Superviseur requis : Billet mobile" })
+      .waitFor();
+    await row.locator('input[type="checkbox"]').check();
+    await page.locator(".id-checked input").check();
+    const panel = page.locator("fieldset.override");
+    await panel
+      .getByText("Seul, un steward n'admet à la main que les confirmations imprimées de l'entrée")
+      .waitFor();
+    await panel.locator(`li[data-ticket="${phone.id}"]`, { hasText: "Billet mobile" }).waitFor();
+    const admit = page.getByRole("button", { name: "Admettre avec l'autorisation (1)" });
+    const problem = (text: string) => page.locator(".override-error", { hasText: text }).waitFor();
+
+    await admit.click();
+    await problem("Saisissez l'identifiant du superviseur.");
+    await page.locator("#override-supervisor").fill("SUP-01");
+    await page.locator("#override-code").fill(wrong);
+    await admit.click();
+    await problem("Écrivez la raison : pourquoi ce billet est-il admis ?");
+    await page.locator("#override-code").fill(wrong);
+    await page.locator("#override-note").fill("Téléphone déchargé, pièce d'identité vérifiée");
+    await admit.click();
+    await problem("Code superviseur faux (4 essai(s) restant(s)). Superviseurs prévenus.");
+    await expect(page.locator("#override-code").inputValue()).resolves.toBe("");
+    await page.locator("#override-supervisor").fill("SUP-99");
+    await page.locator("#override-code").fill(right);
+    await admit.click();
+    await problem("Superviseur inconnu : vérifiez l'identifiant (3 essai(s) restant(s)).");
+    expect(
+      fixture.store
+        .events(1, 100_000)
+        .filter((e) => e.reason === "OVERRIDE_REFUSED")
+        .map((e) => [e.steward, e.ticketId]),
+    ).toEqual([
+      [STEWARD.id, phone.id],
+      [STEWARD.id, phone.id],
+    ]);
+    await page.locator("#override-supervisor").fill("SUP-01");
+    await page.locator("#override-code").fill(right);
+    await screenshot(page, "lookup-override");
+    await admit.click();
+    const ok = page.locator(`.outcome.ok[data-ticket="${phone.id}"]`);
+    await ok.waitFor();
+    await expect(ok.textContent()).resolves.toContain("Admis — couloir 1");
+    expect(
+      fixture.store.events(1, 100_000).find((e) => e.kind === "authorized" && e.ticketId === phone.id),
+    ).toMatchObject({
+      reason: "SUPERVISOR_OVERRIDE",
+      manual: true,
+      steward: STEWARD.id,
+      override: {
+        supervisor: "SUP-01",
+        note: "Téléphone déchargé, pièce d'identité vérifiée",
+        state: "MOBILE_TICKET",
+      },
+    });
+    await screenOf(1, "admit").waitFor();
+    await walkThrough(1, phone.id);
+    await screenOf(1, "ready").waitFor();
+    await page.locator(".drawer-close").click();
+  });
+
   it("ASSISTED: the holder's name for the ID check; confirming asks for the PIN when nobody is signed in", async () => {
     const { demo, gate } = fixture;
     const printed = demo.bundle.tickets.find(

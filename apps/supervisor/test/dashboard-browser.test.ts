@@ -58,28 +58,28 @@ describe("supervisor dashboard (Chromium)", () => {
   let browser: Browser;
   let a: TestGate;
   let b: TestGate;
-  /** Valid session-1 tickets of the demo venue, used once each. */
-  let tickets: number[] = [];
+  /** Valid session-1 tickets of the demo venue by entrance, used once each (a gate admits its entrance's). */
+  const tickets = new Map<number, number[]>();
   const received: Command[] = [];
   const base = () => `http://127.0.0.1:${world.apiPort}/`;
-  const nextTicket = () => {
-    const id = tickets.shift();
-    if (id === undefined) throw new Error("out of demo tickets");
+  const nextTicket = (entrance = 1) => {
+    const id = tickets.get(entrance)?.shift();
+    if (id === undefined) throw new Error(`out of demo tickets of entrance ${entrance}`);
     return id;
   };
 
   beforeAll(async () => {
     const dashboardDir = join(dir.path, "dist");
     await buildDashboard(dashboardDir);
-    world = await dashboardWorld({ dashboardDir });
-    tickets = (
-      world
-        .requireServer()
-        .store.db.prepare(
-          "SELECT id FROM tickets WHERE status = 'valid' AND EXISTS (SELECT 1 FROM json_each(sessions) WHERE value = 1) ORDER BY id",
-        )
-        .all() as Array<{ id: number }>
-    ).map((r) => r.id);
+    // Two gates per entrance: a ticket used twice is used at two gates of its entrance (A1, A2).
+    world = await dashboardWorld({ dashboardDir }, { lanesPerGate: 1 });
+    for (const r of world
+      .requireServer()
+      .store.db.prepare(
+        "SELECT id, entrance FROM tickets WHERE status = 'valid' AND EXISTS (SELECT 1 FROM json_each(sessions) WHERE value = 1) ORDER BY id",
+      )
+      .all() as Array<{ id: number; entrance: number }>)
+      tickets.set(r.entrance, [...(tickets.get(r.entrance) ?? []), r.id]);
     a = world.gate("A1");
     b = world.gate("B1");
     a.sync.on("command", (command) => received.push(command));
@@ -89,7 +89,7 @@ describe("supervisor dashboard (Chromium)", () => {
       const at = Date.now() - m * MINUTE;
       const gate = m % 3 === 0 ? b : a;
       for (let i = 0; i < (m % 4) + 1; i++)
-        gate.store.append({ kind: "entered", ticketId: nextTicket(), session: 1, at });
+        gate.store.admit({ ticketId: nextTicket(gate === a ? 1 : 2), session: 1, at });
       if (m % 9 === 0) gate.store.append({ kind: "refused", reason: "EXPIRED_CODE", session: 1, at });
     }
     a.sync.notifyOutbox();
@@ -176,7 +176,7 @@ describe("supervisor dashboard (Chromium)", () => {
 
       // Live: three admissions and a refusal at A1 while the page is open.
       const admitted = [nextTicket(), nextTicket(), nextTicket()];
-      for (const ticketId of admitted) a.store.append({ kind: "entered", ticketId, session: 1 });
+      for (const ticketId of admitted) a.store.admit({ ticketId, session: 1 });
       a.store.append({ kind: "refused", reason: "WRONG_SESSION", ticketId: nextTicket(), session: 1 });
       a.sync.notifyOutbox();
       await page
@@ -190,17 +190,17 @@ describe("supervisor dashboard (Chromium)", () => {
         .and(page.locator(`[data-total="${chartTotal + 3}"]`))
         .waitFor();
 
-      // Alerts: a forged code at A1 and a ticket used at both gates.
+      // Alerts: a forged code at A1, a forced passage at B1 and a ticket used at A1 and A2.
       a.store.append({ kind: "refused", reason: "FORGED", lane: 2 });
       a.sync.notifyOutbox();
       await waitFor(() => server.store.openAlertCount() >= 1, 10_000, "forgery alert");
       b.store.append({ kind: "alarm", reason: "FORCED_PASSAGE", lane: 1 });
       b.sync.notifyOutbox();
       const twice = nextTicket();
-      a.store.append({ kind: "entered", ticketId: twice, session: 1 });
-      b.store.append({ kind: "entered", ticketId: twice, session: 1 });
+      const a2 = world.gate("A2");
+      a.store.admit({ ticketId: twice, session: 1 });
+      a2.store.admit({ ticketId: twice, session: 1 });
       a.sync.notifyOutbox();
-      b.sync.notifyOutbox();
       await waitFor(() => server.store.openAlertCount() >= 3, 10_000, "alerts raised");
       await page.getByTestId("open-alerts").filter({ hasText: /^3$/ }).waitFor();
       await page.getByTestId("total-alarms").filter({ hasText: /^1$/ }).waitFor();
@@ -213,18 +213,61 @@ describe("supervisor dashboard (Chromium)", () => {
       await item.getByText(/Acquittée par dupont à/).waitFor();
       expect(await item.getAttribute("data-state")).toBe("acknowledged");
       expect(server.store.alert(forgery?.id ?? 0)?.acknowledgedBy).toBe("dupont");
+
+      // Holders of a revoked key's tickets at A1, batch after batch: one line whose count grows live.
+      const revokedScans = (n: number) => {
+        for (let i = 0; i < n; i++)
+          a.store.append({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 4 });
+        a.sync.notifyOutbox();
+      };
+      revokedScans(2);
+      await waitFor(
+        () => server.store.alerts().some((x) => x.type === "revoked-key-scans" && x.count === 2),
+        10_000,
+        "revoked-key-scans alert",
+      );
+      const keyAlert = server.store.alerts().find((x) => x.type === "revoked-key-scans");
+      const keyItem = page.getByTestId(`alert-${keyAlert?.id}`);
+      await keyItem.getByText("Clé d'émission révoquée").waitFor();
+      await page
+        .getByTestId(`alert-count-${keyAlert?.id}`)
+        .filter({ hasText: /^× 2 · dernier à / })
+        .waitFor();
+      revokedScans(3);
+      await page
+        .getByTestId(`alert-count-${keyAlert?.id}`)
+        .filter({ hasText: /^× 5 · dernier à / })
+        .waitFor();
+      await keyItem.getByText(/^5 scans at gate A1 of tickets under revoked issuer key 4/).waitFor();
+      expect(await page.locator(".alert-revoked-key-scans").count()).toBe(1);
       await shot(page, "alerts");
 
       await page.getByTestId("tab-gates").click();
       await page.getByTestId("gate-status-A1").filter({ hasText: "en ligne" }).waitFor();
       await shot(page, "gates");
 
+      // Quarantine of a gate whose key is taken (B2, switched off): asked, recorded, shown.
+      await page
+        .getByTestId("gate-quarantine-B2")
+        .getByRole("button", { name: "Mettre en quarantaine" })
+        .click();
+      const asked = page.getByRole("dialog");
+      await asked.getByTestId("quarantine-reason").fill("kiosque volé");
+      await asked.getByRole("button", { name: "Confirmer" }).click();
+      await asked.waitFor({ state: "detached" });
+      await page.getByTestId("gate-status-B2").filter({ hasText: "en quarantaine" }).waitFor();
+      await page
+        .getByTestId("gate-quarantine-B2")
+        .getByText(/par dupont à .*: kiosque volé/)
+        .waitFor();
+      expect(server.store.gate("B2")?.quarantine).toMatchObject({ by: "dupont", reason: "kiosque volé" });
+
       // Free passage for entrance A: confirmed in a dialog, then the gate's acknowledgement.
       await page.getByTestId("tab-commands").click();
       await page.locator("select[name=passage-target]").selectOption("1");
       await page.getByRole("button", { name: "Ouvrir en passage libre" }).click();
       const dialog = page.getByRole("dialog");
-      await dialog.getByText("Portiques concernés : A1").waitFor();
+      await dialog.getByText("Portiques concernés : A1, A2").waitFor();
       await shot(page, "confirm");
       expect(received).toEqual([]);
       await dialog.getByRole("button", { name: "Confirmer" }).click();

@@ -127,6 +127,12 @@ export class SimBus {
     this.faults.corruptReplies += count;
   }
 
+  /** A fraction in [0, 1) from the bus's random source (seeded in tests and rehearsals). */
+  private fraction(): number {
+    const [a = 0, b = 0] = this.random(2);
+    return ((a << 8) | b) / 65_536;
+  }
+
   /** Puts random bytes on the line between frames. */
   injectNoise(length = 8): void {
     if (this.faults.unplugged) return;
@@ -172,8 +178,8 @@ export class SimBus {
     }
     // The command took wire time to arrive in full; the PD answers after its turnaround.
     const notBefore = arrivedAt + this.writer.wireTime(packet.bytes.length + 1) + this.turnaroundMs;
-    if (this.faults.noiseBeforeReply > 0 && Math.random() < this.faults.noiseBeforeReply) {
-      const noise = this.random(2 + Math.floor(Math.random() * 8));
+    if (this.faults.noiseBeforeReply > 0 && this.fraction() < this.faults.noiseBeforeReply) {
+      const noise = this.random(2 + Math.floor(this.fraction() * 8));
       this.counters.noiseBytes += noise.length;
       this.writer.send(noise, notBefore);
     }

@@ -1,3 +1,5 @@
+import { type Language, type ReasonCode, type StewardMessage, stewardMessages } from "@sesame/gate-core";
+
 /*
  * Errors of the gate cache. Each says what is wrong and what to do; none leaves anything half
  * applied (every write is one transaction).
@@ -52,4 +54,24 @@ export class FeedGapError extends FeedError {
 /** A write that would break "one ticket in once" or the entry lifecycle (a bug in the caller). */
 export class JournalError extends CacheError {
   override readonly name = "JournalError";
+}
+
+/**
+ * A manual admission the rules refuse (docs/design.md §1): `reason` is what the steward is told;
+ * `needsSupervisor` when a supervisor's override would allow it (it is not allowed, never, for a
+ * ticket inside or passing at a lane, or not in the cache).
+ */
+export class ManualAdmissionError extends CacheError {
+  override readonly name = "ManualAdmissionError";
+  readonly messages: Record<Language, StewardMessage>;
+  constructor(
+    message: string,
+    readonly reason: ReasonCode,
+    readonly needsSupervisor: boolean,
+    /** What the steward is told (default: the reason's plain messages). */
+    messages?: Record<Language, StewardMessage>,
+  ) {
+    super(message);
+    this.messages = messages ?? stewardMessages(reason);
+  }
 }

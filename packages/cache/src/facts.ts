@@ -1,6 +1,6 @@
 import type { GateFacts, PendingAuthorization, Presence, TicketFacts } from "@sesame/gate-core";
 import type { IssuerKey } from "@sesame/ticket";
-import type { Entrance, Gate, RevocationReason, Session, Zone } from "@sesame/venue";
+import type { Entrance, Gate, RevocationReason, Session, Supervisor, Zone } from "@sesame/venue";
 import type Database from "better-sqlite3";
 import { isCategoryName } from "./validate.js";
 
@@ -23,6 +23,8 @@ export interface VenueState {
   readonly trustListVersion: number;
   readonly feedSequence: number;
   readonly bundleGeneratedAt: string;
+  /** Who may override a manual admission, with their code hashes (from the signed bundle). */
+  readonly supervisors: readonly Supervisor[];
 }
 
 export interface TicketRow {

@@ -5,6 +5,7 @@ export {
   FeedError,
   FeedGapError,
   JournalError,
+  ManualAdmissionError,
 } from "./errors.js";
 export { CacheFacts, type VenueState } from "./facts.js";
 export { DEFAULT_LOOKUP_LIMIT, type LookupHit, type LookupOptions, type LookupResult } from "./lookup.js";

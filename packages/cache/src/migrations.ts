@@ -191,6 +191,25 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("INSERT INTO ticket_search (ticket_search) VALUES ('rebuild')");
     },
   },
+  {
+    version: 4,
+    description: "the issuer key id of a credential refused for itself (KEY_REVOKED alerts group by it)",
+    up(db) {
+      // Adding a column fires no trigger: the log stays append-only, its rows as they were.
+      db.exec("ALTER TABLE entry_log ADD COLUMN issuer_key INTEGER");
+    },
+  },
+  {
+    version: 5,
+    description:
+      "supervisor overrides: the override (supervisor, note, ticket state) of a manual admission, as JSON",
+    up(db) {
+      db.exec(`
+        ALTER TABLE entry_log ADD COLUMN override TEXT;
+        ALTER TABLE authorizations ADD COLUMN override TEXT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import {
   type AnnulCause,
+  checkManualAdmission,
   type Decision,
   type Direction,
   type EntryLogEvent,
   type GateFacts,
   type ReasonCode,
   type RecordKind,
+  type SupervisorOverride,
   type Transition,
   transition,
 } from "@sesame/gate-core";
@@ -22,18 +24,29 @@ import {
 import {
   type BundleTicket,
   canonicalJson,
+  checkSupervisors,
   type Entrance,
   type Gate,
   type GateBundle,
   type Revocation,
   readGateBundle,
   type Session,
+  type Supervisor,
+  SupervisorCodeError,
   type TicketChange,
   VenueFileError,
   type Zone,
 } from "@sesame/venue";
 import Database from "better-sqlite3";
-import { BundleError, CacheError, CacheFileError, FeedError, FeedGapError, JournalError } from "./errors.js";
+import {
+  BundleError,
+  CacheError,
+  CacheFileError,
+  FeedError,
+  FeedGapError,
+  JournalError,
+  ManualAdmissionError,
+} from "./errors.js";
 import { CacheFacts, type SeenRow, type TicketRow, ticketFromRow, type VenueState } from "./facts.js";
 import { uuidv7 } from "./ids.js";
 import { Lookup, type LookupOptions, type LookupResult } from "./lookup.js";
@@ -90,6 +103,7 @@ export interface Authorization {
   readonly reason: ReasonCode;
   readonly manual: boolean;
   readonly steward?: string;
+  readonly override?: SupervisorOverride;
   readonly state: AuthorizationState;
   /** gateSeq of the `authorized` event. */
   readonly openedSeq: number;
@@ -141,6 +155,13 @@ export interface ManualAdmission {
   readonly lane: number;
   readonly at: number;
   readonly steward: string;
+  /** The entrance this gate stands at (default: the venue's entry for this gate). */
+  readonly entrance?: number;
+  /**
+   * A supervisor's override, already checked by the caller (their code against the venue's signed
+   * list): used only when the rules need one; the ticket's real state is added here.
+   */
+  readonly override?: Omit<SupervisorOverride, "state">;
 }
 
 interface AuthorizationRow {
@@ -155,6 +176,7 @@ interface AuthorizationRow {
   reason: ReasonCode;
   manual: number;
   steward: string | null;
+  override: string | null;
   state: AuthorizationState;
   opened_seq: number;
   closed_at: number | null;
@@ -175,8 +197,10 @@ interface LogRow {
   session: number | null;
   manual: number;
   steward: string | null;
+  override: string | null;
   at: number;
   detail: string | null;
+  issuer_key: number | null;
 }
 
 type NewEvent = Omit<EntryLogEvent, "eventId" | "gateSeq" | "gateId">;
@@ -262,6 +286,7 @@ interface OpenRequest {
   readonly reason: ReasonCode;
   readonly place: ScanPlace;
   readonly steward?: string;
+  readonly override?: SupervisorOverride;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -285,8 +310,10 @@ function eventFromRow(r: LogRow): EntryLogEvent {
     ...(r.session !== null ? { session: r.session } : {}),
     manual: r.manual === 1,
     ...(r.steward !== null ? { steward: r.steward } : {}),
+    ...(r.override !== null ? { override: JSON.parse(r.override) as SupervisorOverride } : {}),
     at: r.at,
     ...(r.detail !== null ? { detail: r.detail } : {}),
+    ...(r.issuer_key !== null ? { issuerKeyId: r.issuer_key } : {}),
   };
 }
 
@@ -303,6 +330,7 @@ function authorizationFromRow(r: AuthorizationRow): Authorization {
     reason: r.reason,
     manual: r.manual === 1,
     ...(r.steward !== null ? { steward: r.steward } : {}),
+    ...(r.override !== null ? { override: JSON.parse(r.override) as SupervisorOverride } : {}),
     state: r.state,
     openedSeq: r.opened_seq,
     ...(r.closed_at !== null ? { closedAt: r.closed_at } : {}),
@@ -347,14 +375,14 @@ function prepareStatements(db: Database.Database) {
     // Positional parameters: binding an object by names costs more than the row itself.
     insertEvent: prepare(
       `INSERT INTO entry_log (gate_seq, event_id, gate, lane, kind, direction, reason, authorization_id,
-         ticket, generation, session, manual, steward, at, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         ticket, generation, session, manual, steward, override, at, detail, issuer_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     eventAt: prepare("SELECT event_id FROM entry_log WHERE gate_seq = ?"),
     insertAuthorization: prepare(
       `INSERT INTO authorizations (id, ticket, generation, session, gate, lane, direction, at, reason, manual,
-         steward, state, opened_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+         steward, override, state, opened_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
     ),
     authorization: prepare("SELECT * FROM authorizations WHERE id = ?"),
     openFor: prepare(
@@ -368,12 +396,19 @@ function prepareStatements(db: Database.Database) {
     seen: prepare(
       "SELECT state, first_entry_at, first_entry_gate, last_at, last_gate FROM seen WHERE ticket = ? AND session = ?",
     ),
-    upsertSeen: prepare(
+    // The merge of one movement: the newest movement sets the state and the last gate; an entry older
+    // than the first known one becomes the first entry. SET expressions read the row as it was.
+    mergeSeen: prepare(
       `INSERT INTO seen (ticket, session, state, first_entry_at, first_entry_gate, last_at, last_gate)
        VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (ticket, session) DO UPDATE SET state = excluded.state,
-         first_entry_at = excluded.first_entry_at, first_entry_gate = excluded.first_entry_gate,
-         last_at = excluded.last_at, last_gate = excluded.last_gate`,
+       ON CONFLICT (ticket, session) DO UPDATE SET
+         state = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.state ELSE seen.state END,
+         first_entry_at = CASE WHEN ? = 1 AND excluded.last_at < seen.first_entry_at
+           THEN excluded.last_at ELSE seen.first_entry_at END,
+         first_entry_gate = CASE WHEN ? = 1 AND excluded.last_at < seen.first_entry_at
+           THEN excluded.last_gate ELSE seen.first_entry_gate END,
+         last_at = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.last_at ELSE seen.last_at END,
+         last_gate = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.last_gate ELSE seen.last_gate END`,
     ),
     ticket: prepare(
       "SELECT id, generation, kind, status, sessions, entrance, zone, seat, categories, holder, order_ref FROM tickets WHERE id = ?",
@@ -411,7 +446,7 @@ function prepareStatements(db: Database.Database) {
     acknowledged: prepare("SELECT acknowledged FROM outbox WHERE id = 1"),
     setAcknowledged: prepare("UPDATE outbox SET acknowledged = ? WHERE id = 1"),
     pending: prepare(
-      "SELECT * FROM entry_log WHERE gate_seq > (SELECT acknowledged FROM outbox WHERE id = 1) ORDER BY gate_seq LIMIT ?",
+      "SELECT * FROM entry_log WHERE gate_seq > max(?, (SELECT acknowledged FROM outbox WHERE id = 1)) ORDER BY gate_seq LIMIT ?",
     ),
     events: prepare("SELECT * FROM entry_log WHERE gate_seq >= ? ORDER BY gate_seq LIMIT ?"),
     insertRemote: prepare(
@@ -470,6 +505,10 @@ export class GateStore {
         return this.annulRow(row, at, cause);
       }),
       append: db.transaction((e: NewEvent): Recorded => ({ event: this.append(e) })),
+      // Made once: the fan-out runs it for every admissions message (a new wrapper costs ~6 µs).
+      remote: db.transaction((events: readonly EntryLogEvent[]): RemoteEntryOutcome[] =>
+        events.map((event) => this.applyRemoteEntry(event)),
+      ),
     };
   }
 
@@ -640,10 +679,11 @@ export class GateStore {
    * list inside (readGateBundle), refuses another venue or an older trust list or feed, then
    * replaces the venue data in one transaction. The journal (seen, log, authorizations) is kept.
    */
-  importBundle(dir: string): ImportSummary {
+  importBundle(dir: string, options: { readonly bundleKey?: Uint8Array } = {}): ImportSummary {
     let verified: ReturnType<typeof readGateBundle>;
     try {
-      verified = readGateBundle(dir, this.rootKey, this.verifier);
+      // A snapshot is signed by the operations key (checked by the sync against its certificate).
+      verified = readGateBundle(dir, this.rootKey, this.verifier, options.bundleKey ?? this.rootKey);
     } catch (error) {
       if (error instanceof VenueFileError) throw new BundleError(`gate bundle refused: ${error.message}`);
       throw error;
@@ -665,6 +705,7 @@ export class GateStore {
       );
     let tickets: readonly BundleTicket[];
     let revocations: Revocation[];
+    let supervisors: Supervisor[];
     try {
       if (!Array.isArray(bundle.tickets) || !Array.isArray(bundle.revocations))
         throw new ShapeError("tickets and revocations must be lists");
@@ -673,12 +714,14 @@ export class GateStore {
       for (let i = 0; i < tickets.length; i++)
         if (!isValidTicket(tickets[i])) checkTicket(tickets[i], `tickets[${i}]`);
       revocations = bundle.revocations.map((r, i) => checkRevocation(r, `revocations[${i}]`));
+      supervisors = checkSupervisors(venue.supervisors);
     } catch (error) {
-      if (error instanceof ShapeError) throw new BundleError(`gate bundle refused: ${error.message}`);
+      if (error instanceof ShapeError || error instanceof SupervisorCodeError)
+        throw new BundleError(`gate bundle refused: ${error.message}`);
       throw error;
     }
     try {
-      this.importTransaction(bundle, trustList, tickets, revocations);
+      this.importTransaction(bundle, trustList, tickets, revocations, supervisors);
     } catch (error) {
       // A signed bundle that breaks the schema (two tickets with one id…): refused as a whole.
       if (sqliteCode(error)?.startsWith("SQLITE_CONSTRAINT"))
@@ -704,6 +747,7 @@ export class GateStore {
     trustList: TrustList,
     tickets: readonly BundleTicket[],
     revocations: readonly Revocation[],
+    supervisors: readonly Supervisor[],
   ): void {
     const venue = bundle.venue;
     this.db
@@ -762,6 +806,7 @@ export class GateStore {
           ["timezone", venue.timezone],
           ["bundle_generated_at", bundle.generatedAt],
           ["bundle_feed_sequence", String(bundle.feedSequence)],
+          ["supervisors", JSON.stringify(supervisors)],
         ] as const)
           this.stmt.setMeta.run(key, value);
         this.stmt.setFeedApplied.run(bundle.feedSequence);
@@ -827,6 +872,23 @@ export class GateStore {
     this.db.transaction(() => this.stmt.setTrustList.run(r.list.version, json)).immediate();
     this.reload();
     return { version: r.list.version };
+  }
+
+  /**
+   * The venue gate list held (its signed JSON text), for the sync's admissions check. The sync
+   * verifies it against the operations key before saving; kept beside the venue's meta.
+   */
+  gateListJson(): string | undefined {
+    return this.metaValue("gate_list");
+  }
+
+  saveGateList(json: string): void {
+    this.db.transaction(() => this.stmt.setMeta.run("gate_list", json)).immediate();
+  }
+
+  /** The entrance of a ticket held, or undefined (the admissions plausibility check). */
+  ticketEntrance(ticketId: number): number | undefined {
+    return (this.stmt.ticket.get(ticketId) as TicketRow | undefined)?.entrance;
   }
 
   private checkTrustVersion(list: TrustList): void {
@@ -930,27 +992,68 @@ export class GateStore {
   }
 
   /**
-   * A steward admits a ticket found by the printed-confirmation lookup (no code scanned): checked
-   * against the cache (valid, for that session, not inside, no passage pending) and recorded as
-   * manual with the steward's identity.
+   * A steward admits by hand a ticket found by the printed-confirmation lookup (no code scanned),
+   * under the manual admission rules (gate-core checkManualAdmission, docs/design.md §1): alone, a
+   * valid printed ticket of this gate's entrance for an open session, recorded PRINTED_CONFIRMATION;
+   * anything else only with a supervisor's override, recorded SUPERVISOR_OVERRIDE with the override
+   * and the ticket's real state. Refused otherwise with a ManualAdmissionError saying why.
    */
   admitManually(request: ManualAdmission): AuthorizationRecorded {
     if (request.steward.trim() === "")
       throw new JournalError("a manual admission needs the steward's identity");
-    const row = this.stmt.ticket.get(request.ticketId) as TicketRow | undefined;
-    if (!row) throw new JournalError(`ticket ${request.ticketId} is not in this gate's cache`);
-    const ticket = ticketFromRow(row);
-    if (ticket.status !== "valid") throw new JournalError(`ticket ${request.ticketId} is ${ticket.status}`);
-    if (!ticket.sessions.includes(request.session))
-      throw new JournalError(`ticket ${request.ticketId} is not for session ${request.session}`);
+    const entrance =
+      request.entrance ?? this.venue.gates.find((g) => g.id === this.gateId)?.entrance ?? Number.NaN;
+    const verdict = checkManualAdmission(
+      request.ticketId,
+      request.session,
+      { entrance, nowMs: request.at, doorsCloseAfterMs: this.closeAfterMs },
+      this.facts(),
+    );
+    if (verdict.kind === "refused")
+      throw new ManualAdmissionError(verdict.detail, verdict.reason, false, verdict.messages);
+    if (verdict.kind === "supervisor" && !request.override)
+      throw new ManualAdmissionError(
+        `ticket ${request.ticketId} needs a supervisor's override to be admitted by hand (${verdict.state}: ${verdict.messages.en.headline})`,
+        verdict.state,
+        true,
+        verdict.messages,
+      );
+    const override =
+      verdict.kind === "supervisor" && request.override
+        ? { supervisor: request.override.supervisor, note: request.override.note, state: verdict.state }
+        : undefined;
     return this.openAuthorization({
-      ticketId: ticket.id,
-      generation: ticket.generation,
+      ticketId: verdict.ticket.id,
+      generation: verdict.ticket.generation,
       session: request.session,
-      reason: "PRINTED_CONFIRMATION",
+      reason: override ? "SUPERVISOR_OVERRIDE" : "PRINTED_CONFIRMATION",
       place: { lane: request.lane, direction: "entry", at: request.at },
       steward: request.steward,
+      ...(override ? { override } : {}),
     });
+  }
+
+  /**
+   * A supervisor's code refused (wrong, or no such supervisor) for a manual admission: recorded as
+   * a refusal OVERRIDE_REFUSED with the steward's identity, so that supervisors see it and are alerted.
+   */
+  recordOverrideRefused(
+    request: Omit<ManualAdmission, "override" | "entrance"> & { detail: string },
+  ): Recorded {
+    const recorded = this.tx.append.immediate({
+      lane: request.lane,
+      kind: "refused",
+      direction: "entry",
+      reason: "OVERRIDE_REFUSED",
+      ticketId: request.ticketId,
+      session: request.session,
+      manual: true,
+      steward: request.steward,
+      at: request.at,
+      detail: request.detail.slice(0, 200),
+    });
+    this.committed();
+    return recorded;
   }
 
   private openAuthorization(a: OpenRequest): AuthorizationRecorded {
@@ -990,6 +1093,7 @@ export class GateStore {
       session: a.session,
       manual,
       ...(a.steward !== undefined ? { steward: a.steward } : {}),
+      ...(a.override !== undefined ? { override: a.override } : {}),
       at: a.place.at,
     });
     this.stmt.insertAuthorization.run(
@@ -1004,6 +1108,7 @@ export class GateStore {
       a.reason,
       manual ? 1 : 0,
       a.steward ?? null,
+      a.override !== undefined ? JSON.stringify(a.override) : null,
       event.gateSeq,
     );
     const authorization: Authorization = {
@@ -1018,6 +1123,7 @@ export class GateStore {
       reason: a.reason,
       manual,
       ...(a.steward !== undefined ? { steward: a.steward } : {}),
+      ...(a.override !== undefined ? { override: a.override } : {}),
       state: "open",
       openedSeq: event.gateSeq,
     };
@@ -1155,6 +1261,7 @@ export class GateStore {
       ...(decision.ticketId !== undefined ? { ticketId: decision.ticketId } : {}),
       ...(decision.generation !== undefined ? { generation: decision.generation } : {}),
       ...(decision.session !== undefined ? { session: decision.session } : {}),
+      ...(decision.issuerKeyId !== undefined ? { issuerKeyId: decision.issuerKeyId } : {}),
       manual: options.steward !== undefined,
       ...(options.steward !== undefined ? { steward: options.steward } : {}),
       at: place.at,
@@ -1215,9 +1322,7 @@ export class GateStore {
         throw new JournalError(`remote event ${event.eventId} has no valid time`);
     }
     if (events.length === 0) return [];
-    const outcomes = this.db
-      .transaction((): RemoteEntryOutcome[] => events.map((event) => this.applyRemoteEntry(event)))
-      .immediate();
+    const outcomes = this.tx.remote.immediate(events);
     if (outcomes.includes("recorded")) this.committed();
     return outcomes;
   }
@@ -1256,23 +1361,9 @@ export class GateStore {
 
   /** Merges a movement into the seen table; a late-arriving older movement does not undo a newer one. */
   private movement(ticket: number, session: number, direction: Direction, at: number, gate: string): void {
-    const before = this.stmt.seen.get(ticket, session) as SeenRow | undefined;
-    const state = direction === "entry" ? "inside" : "outside";
-    if (!before) {
-      this.stmt.upsertSeen.run(ticket, session, state, at, gate, at, gate);
-      return;
-    }
-    const newer = at >= before.last_at;
-    const earlierEntry = direction === "entry" && at < before.first_entry_at;
-    this.stmt.upsertSeen.run(
-      ticket,
-      session,
-      newer ? state : before.state,
-      earlierEntry ? at : before.first_entry_at,
-      earlierEntry ? gate : before.first_entry_gate,
-      newer ? at : before.last_at,
-      newer ? gate : before.last_gate,
-    );
+    // One statement (mergeSeen) rather than a read and a write: it runs for every admission at every gate.
+    const entry = direction === "entry" ? 1 : 0;
+    this.stmt.mergeSeen.run(ticket, session, entry ? "inside" : "outside", at, gate, at, gate, entry, entry);
   }
 
   private closeAuthorization(
@@ -1292,6 +1383,7 @@ export class GateStore {
       session: row.session,
       manual: row.manual === 1,
       ...(row.steward !== null ? { steward: row.steward } : {}),
+      ...(row.override !== null ? { override: JSON.parse(row.override) as SupervisorOverride } : {}),
       at,
       ...(detail ? { detail } : {}),
     });
@@ -1320,8 +1412,10 @@ export class GateStore {
       e.session ?? null,
       e.manual ? 1 : 0,
       e.steward ?? null,
+      e.override !== undefined ? JSON.stringify(e.override) : null,
       e.at,
       e.detail ?? null,
+      e.issuerKeyId ?? null,
     );
     return event;
   }
@@ -1349,9 +1443,13 @@ export class GateStore {
     return (this.stmt.events.all(fromGateSeq, limit) as LogRow[]).map(eventFromRow);
   }
 
-  /** The oldest events the server has not acknowledged yet, in gateSeq order. */
-  outboxPending(limit = 500): EntryLogEvent[] {
-    return (this.stmt.pending.all(limit) as LogRow[]).map(eventFromRow);
+  /**
+   * The oldest events the server has not acknowledged yet, in gateSeq order; with `afterGateSeq`,
+   * only those after it too (the sync client's window has sent up to there). One query: the sync
+   * client reads the outbox after every event it is told of.
+   */
+  outboxPending(limit = 500, afterGateSeq = 0): EntryLogEvent[] {
+    return (this.stmt.pending.all(afterGateSeq, limit) as LogRow[]).map(eventFromRow);
   }
 
   /** The server has stored every event up to `upToGateSeq`; returns the outbox depth after. */
@@ -1476,6 +1574,8 @@ export class GateStore {
       trustListVersion: trust.version,
       feedSequence: this.feedSequence,
       bundleGeneratedAt: this.metaValue("bundle_generated_at") ?? "",
+      // Checked when the signed bundle was imported.
+      supervisors: JSON.parse(this.metaValue("supervisors") ?? "[]") as Supervisor[],
     });
   }
 }

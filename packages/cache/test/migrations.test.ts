@@ -21,8 +21,8 @@ describe("cache schema migrations", () => {
   afterAll(() => dir.remove());
 
   beforeAll(() => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
-    expect(LATEST_VERSION).toBe(3);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4]);
+    expect(LATEST_VERSION).toBe(4);
   });
 
   const ticket = (db: Database.Database, id: number, holder: string, sessions = "1") =>
@@ -116,6 +116,34 @@ describe("cache schema migrations", () => {
       .prepare("EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE order_ref = ? COLLATE NOCASE")
       .all("p24-1") as Array<{ detail: string }>;
     expect(plan.map((p) => p.detail).join(" ")).toMatch(/tickets_order_ref/);
+    db.close();
+  });
+
+  it("4: refusals keep the issuer key id; the log's rows survive and it stays append-only", () => {
+    const db = open();
+    migrate(db, 3);
+    db.prepare(
+      "INSERT INTO entry_log (gate_seq, event_id, gate, lane, kind, direction, reason, manual, at) VALUES (1, 'e1', 'A1', 1, 'refused', 'entry', 'FORGED', 0, 0)",
+    ).run();
+    expect(migrate(db, 4)).toBe(4);
+    db.prepare(
+      "INSERT INTO entry_log (gate_seq, event_id, gate, lane, kind, direction, reason, manual, at, issuer_key) VALUES (2, 'e2', 'A1', 1, 'refused', 'entry', 'KEY_REVOKED', 0, 0, 3)",
+    ).run();
+    expect(db.prepare("SELECT event_id, issuer_key FROM entry_log ORDER BY gate_seq").all()).toEqual([
+      { event_id: "e1", issuer_key: null },
+      { event_id: "e2", issuer_key: 3 },
+    ]);
+    expect(() => db.prepare("UPDATE entry_log SET issuer_key = 4").run()).toThrow(/append-only/);
+  });
+
+  it("5: a supervisor's override column on the log and on authorizations", () => {
+    const db = open();
+    migrate(db, 4);
+    expect(migrate(db, 5)).toBe(5);
+    const columns = (table: string) =>
+      (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+    expect(columns("entry_log")).toContain("override");
+    expect(columns("authorizations")).toContain("override");
     db.close();
   });
 

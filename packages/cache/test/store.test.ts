@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { decideScan, type EntryLogEvent } from "@sesame/gate-core";
 import { createNodeSigner, signTrustList } from "@sesame/ticket";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GateStore, JournalError, LATEST_VERSION } from "../src/index.js";
 import { type DemoDir, DOORS, DURING, demoVenueDir, holders, scanAt, VERIFIERS } from "./helpers.js";
@@ -451,6 +452,71 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     store.close();
   });
 
+  it("movements from other gates merge in any order as the newest-wins rule says (property)", () => {
+    const store = fresh("A1");
+    const t = mobile();
+    type Move = { at: number; entry: boolean; gate: string };
+    // The rule, written plainly: the newest movement sets state and last gate; the earliest entry is the first.
+    const expected = (moves: readonly Move[]) => {
+      let p:
+        | { state: string; firstEntryAt: number; firstEntryGate: string; lastAt: number; lastGate: string }
+        | undefined;
+      for (const m of moves) {
+        const state = m.entry ? "inside" : "outside";
+        if (!p) p = { state, firstEntryAt: m.at, firstEntryGate: m.gate, lastAt: m.at, lastGate: m.gate };
+        else {
+          const newer = m.at >= p.lastAt;
+          const earlierEntry = m.entry && m.at < p.firstEntryAt;
+          p = {
+            state: newer ? state : p.state,
+            firstEntryAt: earlierEntry ? m.at : p.firstEntryAt,
+            firstEntryGate: earlierEntry ? m.gate : p.firstEntryGate,
+            lastAt: newer ? m.at : p.lastAt,
+            lastGate: newer ? m.gate : p.lastGate,
+          };
+        }
+      }
+      return p;
+    };
+    let n = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 50 }),
+            entry: fc.boolean(),
+            gate: fc.constantFrom("B1", "C2", "D3"),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (moves) => {
+          // A session number of its own per run: a fresh row in the seen table (the cache does not check it).
+          const session = 1_000 + ++n;
+          const ticketId = t.id;
+          const base = DURING;
+          for (const m of moves)
+            store.recordRemoteEntry({
+              eventId: `evt-prop-${n}-${Math.random()}`,
+              gateId: m.gate,
+              gateSeq: 1,
+              lane: 1,
+              kind: m.entry ? "entered" : "exited",
+              direction: m.entry ? "entry" : "exit",
+              reason: "ADMITTED",
+              ticketId,
+              session,
+              manual: false,
+              at: base + m.at,
+            });
+          const want = expected(moves.map((m) => ({ ...m, at: base + m.at })));
+          expect(store.facts().presence(ticketId, session)).toEqual(want);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    store.close();
+  });
+
   it("a fan-out message is applied all or nothing: one malformed entry refuses the whole message", () => {
     const store = fresh("A1");
     const [t1, t2] = [mobile(), mobile((r) => r.id !== mobile().id)];
@@ -571,6 +637,72 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     expect(() =>
       store.admitManually({ ticketId: p2.id, session: 1, lane: 2, at: DURING, steward: "ST-17" }),
     ).toThrow(/already inside/);
+    store.close();
+  });
+
+  it("manual admission rules: alone, a steward admits only this entrance's printed tickets", () => {
+    const store = fresh();
+    const pick = (kind: "mobile" | "printed", entrance: number) =>
+      h.row(
+        (r) =>
+          r.state === "valid" && r.kind === kind && !r.late && r.session === 1 && r.entrance === entrance,
+      );
+    const base = { session: 1, lane: 2, at: DURING, steward: "ST-17" };
+    const phone = pick("mobile", 1);
+    const elsewhere = pick("printed", 2);
+    expect(() => store.admitManually({ ...base, ticketId: phone.id })).toThrow(
+      expect.objectContaining({
+        name: "ManualAdmissionError",
+        reason: "MOBILE_TICKET",
+        needsSupervisor: true,
+      }),
+    );
+    expect(() => store.admitManually({ ...base, ticketId: elsewhere.id })).toThrow(
+      expect.objectContaining({ reason: "WRONG_ENTRANCE", needsSupervisor: true }),
+    );
+    expect(store.events()).toEqual([]);
+    // On a supervisor's word: recorded with both identities, the note and the ticket's real state,
+    // on the authorization and on its passage (what the fan-out carries).
+    const override = { supervisor: "SUP-01", note: "lost phone, ID checked" };
+    const admitted = store.admitManually({ ...base, ticketId: elsewhere.id, override });
+    expect(admitted.event).toMatchObject({
+      kind: "authorized",
+      reason: "SUPERVISOR_OVERRIDE",
+      manual: true,
+      steward: "ST-17",
+      override: { ...override, state: "WRONG_ENTRANCE" },
+    });
+    expect(store.confirmPassage(admitted.authorization.authorizationId, DURING + 5).event).toMatchObject({
+      kind: "entered",
+      reason: "SUPERVISOR_OVERRIDE",
+      override: { supervisor: "SUP-01", state: "WRONG_ENTRANCE" },
+    });
+    // An override never lets a ticket in twice.
+    expect(() => store.admitManually({ ...base, ticketId: elsewhere.id, override })).toThrow(
+      expect.objectContaining({ reason: "ALREADY_ENTERED", needsSupervisor: false }),
+    );
+    // A printed ticket of this entrance stays PRINTED_CONFIRMATION, even with an override at hand.
+    const own = pick("printed", 1);
+    const printed = store.admitManually({ ...base, ticketId: own.id, override }).event;
+    expect(printed.reason).toBe("PRINTED_CONFIRMATION");
+    expect(printed.override).toBeUndefined();
+    store.close();
+  });
+
+  it("keeps the venue's supervisors from the signed bundle, and records a refused override code", () => {
+    const store = fresh();
+    expect(store.venue.supervisors.map((s) => s.id)).toEqual(["SUP-01", "SUP-02"]);
+    expect(store.venue.supervisors[0]?.overrideCode).toMatch(/^scrypt\$/);
+    const t = h.row((r) => r.state === "valid" && r.kind === "mobile" && r.session === 1 && !r.late);
+    const { event } = store.recordOverrideRefused({
+      ticketId: t.id,
+      session: 1,
+      lane: 1,
+      at: DURING,
+      steward: "ST-17",
+      detail: "wrong code for supervisor SUP-01",
+    });
+    expect(event).toMatchObject({ kind: "refused", reason: "OVERRIDE_REFUSED", steward: "ST-17" });
     store.close();
   });
 

@@ -13,6 +13,7 @@ import { MemoryFacts } from "./memory-facts.js";
 import {
   ADMIT_REASONS,
   ASSISTED_REASONS,
+  FORGERY_REASONS,
   REFUSE_REASONS,
   type ReasonCode,
   stewardMessages,
@@ -225,6 +226,17 @@ describe("admission decisions, one per reason code", () => {
     expect(d.reason, d.detail).toBe(reason);
     expect(d.messages.fr.headline.length).toBeGreaterThan(0);
     expect(d.messages.en.headline.length).toBeGreaterThan(0);
+  });
+
+  it("a revoked key's ticket is refused for its key, named, and is not a forgery", () => {
+    const facts = freshFacts();
+    const key = issuer.issuerKeys.get(issuer.keyId) as IssuerKey;
+    facts.issuerKeys = new Map([[key.keyId, { ...key, revoked: true }]]);
+    const d = decideScan(ticket(facts).text, baseContext, facts, options);
+    expect(d).toMatchObject({ reason: "KEY_REVOKED", credentialReason: "KEY_REVOKED", issuerKeyId: 7 });
+    // A key rotation must not bury supervisors in forgery alerts: the server groups these per key.
+    expect(FORGERY_REASONS.has("KEY_REVOKED")).toBe(false);
+    expect(FORGERY_REASONS.has("FORGED")).toBe(true);
   });
 
   it("covers every reason code", () => {

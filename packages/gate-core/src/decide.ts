@@ -43,6 +43,8 @@ export interface Decision {
   readonly messages: Record<Language, StewardMessage>;
   /** The credential's own verdict when it was refused for itself (the finer reason, for logs). */
   readonly credentialReason?: CredentialReason;
+  /** The issuer key id the credential names, when it was refused for itself (KEY_REVOKED is grouped by it). */
+  readonly issuerKeyId?: number;
   readonly detail?: string;
   readonly ticketId?: number;
   readonly generation?: number;
@@ -186,6 +188,7 @@ export function decideCredential(
       {},
       {
         ...ids,
+        issuerKeyId: body.keyId,
         credentialReason: verdict.reason,
         detail: verdict.detail,
         ...(verdict.proofLagSteps !== undefined ? { proofLagSteps: verdict.proofLagSteps } : {}),

@@ -1,5 +1,6 @@
 import type { Direction } from "./decide.js";
 import type { RecordKind } from "./lifecycle.js";
+import type { SupervisorOverride } from "./manual.js";
 import type { ReasonCode } from "./reasons.js";
 
 /**
@@ -21,8 +22,15 @@ export interface EntryLogEvent {
   readonly ticketId?: number;
   readonly generation?: number;
   readonly session?: number;
+  /** A `refused` credential's issuer key id (u16), when it was refused for itself: KEY_REVOKED alerts group by it. */
+  readonly issuerKeyId?: number;
   readonly manual: boolean;
   readonly steward?: string;
+  /**
+   * A manual admission a steward alone may not make, on a supervisor's word: who, why, and the
+   * ticket's real state (reason SUPERVISOR_OVERRIDE; on the authorization and its passage).
+   */
+  readonly override?: SupervisorOverride;
   /** Unix ms on the gate's clock. */
   readonly at: number;
   /** A short, non-identifying detail for supervisors (never the credential text). */

@@ -20,6 +20,16 @@ export {
   transition,
 } from "./lifecycle.js";
 export {
+  checkManualAdmission,
+  MAX_OVERRIDE_NOTE,
+  type ManualContext,
+  type ManualVerdict,
+  OverrideLockout,
+  type OverrideLockoutOptions,
+  overrideNoteProblem,
+  type SupervisorOverride,
+} from "./manual.js";
+export {
   ADMIT_REASONS,
   type AdmitReason,
   ALARM_REASONS,
@@ -28,6 +38,8 @@ export {
   type AssistedReason,
   FORGERY_REASONS,
   type Language,
+  MANUAL_REASONS,
+  type ManualReason,
   type MessageParams,
   type Outcome,
   outcomeOf,

@@ -3,13 +3,14 @@ import {
   ADMIT_REASONS,
   ALARM_REASONS,
   ASSISTED_REASONS,
+  MANUAL_REASONS,
   outcomeOf,
   REFUSE_REASONS,
   stewardMessages,
 } from "./reasons.js";
 
 describe("reason codes", () => {
-  const all = [...ADMIT_REASONS, ...ASSISTED_REASONS, ...REFUSE_REASONS, ...ALARM_REASONS];
+  const all = [...ADMIT_REASONS, ...ASSISTED_REASONS, ...REFUSE_REASONS, ...ALARM_REASONS, ...MANUAL_REASONS];
 
   it("are unique, and each has a headline and words for the holder in French and English", () => {
     expect(new Set(all).size).toBe(all.length);

@@ -47,23 +47,33 @@ export const REFUSE_REASONS = [
 
 /**
  * Refusals that mean a forged, forwarded or foreign code, not a holder's mistake: the gate raises its
- * local alert on them, the sync-server a forgery alert.
+ * local alert on them, the sync-server a forgery alert. Not KEY_REVOKED: a genuine ticket under a
+ * key the venue has since revoked (a key rotation) is refused for its key, and the server groups
+ * those refusals per key and gate into one `revoked-key-scans` alert with a count.
  */
 export const FORGERY_REASONS: ReadonlySet<string> = new Set<RefuseReason>([
   "FORGED",
   "FORGED_PROOF",
-  "KEY_REVOKED",
   "UNKNOWN_KEY",
 ]);
 
 /** Not decisions: what a lane saw happen without one (recorded as `alarm` events, alerted to supervisors). */
 export const ALARM_REASONS = ["FORCED_PASSAGE", "TAILGATE"] as const;
 
+/**
+ * Not scan decisions: a steward's admission by hand (docs/design.md §1, "Manual admission").
+ * SUPERVISOR_OVERRIDE admits what a steward alone may not (the event's `override` names the
+ * supervisor and the ticket's real state); MOBILE_TICKET is that state for a phone ticket;
+ * OVERRIDE_REFUSED records a wrong supervisor code (alerted).
+ */
+export const MANUAL_REASONS = ["SUPERVISOR_OVERRIDE", "MOBILE_TICKET", "OVERRIDE_REFUSED"] as const;
+
 export type AdmitReason = (typeof ADMIT_REASONS)[number];
 export type AlarmReason = (typeof ALARM_REASONS)[number];
 export type AssistedReason = (typeof ASSISTED_REASONS)[number];
 export type RefuseReason = (typeof REFUSE_REASONS)[number];
-export type ReasonCode = AdmitReason | AssistedReason | RefuseReason | AlarmReason;
+export type ManualReason = (typeof MANUAL_REASONS)[number];
+export type ReasonCode = AdmitReason | AssistedReason | RefuseReason | AlarmReason | ManualReason;
 
 export interface StewardMessage {
   readonly headline: string;
@@ -141,6 +151,12 @@ const FR: Record<ReasonCode, Template> = {
   LANE_LOCKED: m("Couloir fermé", "Utilisez le couloir voisin."),
   FORCED_PASSAGE: m("Passage forcé", "Quelqu'un est passé sans autorisation : rattrapez-le."),
   TAILGATE: m("Passage à deux", "Une deuxième personne est passée derrière un billet validé."),
+  SUPERVISOR_OVERRIDE: m("Admis par un superviseur", "Entrée autorisée sur décision du superviseur."),
+  MOBILE_TICKET: m(
+    "Billet mobile",
+    "Scanner le billet dans l'application ; sinon, seul un superviseur peut l'admettre.",
+  ),
+  OVERRIDE_REFUSED: m("Code superviseur refusé", "Superviseurs prévenus."),
 };
 
 const EN: Record<ReasonCode, Template> = {
@@ -193,6 +209,9 @@ const EN: Record<ReasonCode, Template> = {
   LANE_LOCKED: m("Lane closed", "Use the next lane."),
   FORCED_PASSAGE: m("Forced passage", "Someone went through without authorization: catch up with them."),
   TAILGATE: m("Tailgating", "A second person went through behind a valid ticket."),
+  SUPERVISOR_OVERRIDE: m("Admitted by a supervisor", "Entry on a supervisor's override."),
+  MOBILE_TICKET: m("Mobile ticket", "Scan the ticket in the app; otherwise only a supervisor may admit it."),
+  OVERRIDE_REFUSED: m("Supervisor code refused", "Supervisors alerted."),
 };
 
 export type Language = "fr" | "en";
@@ -206,6 +225,7 @@ export function stewardMessages(
 
 export function outcomeOf(reason: ReasonCode): Outcome {
   if ((ADMIT_REASONS as readonly string[]).includes(reason)) return "ADMIT";
-  if ((ASSISTED_REASONS as readonly string[]).includes(reason)) return "ASSISTED";
+  if ((ASSISTED_REASONS as readonly string[]).includes(reason) || reason === "SUPERVISOR_OVERRIDE")
+    return "ASSISTED";
   return "REFUSE";
 }

@@ -9,6 +9,7 @@ import {
   SerialScannerReader,
 } from "@sesame/scanner";
 import {
+  bundleSigner,
   CacheSyncStore,
   type Command,
   type CommandResult,
@@ -20,6 +21,7 @@ import {
   type SyncClock,
   systemSyncClock,
 } from "@sesame/sync";
+import { createNodeVerifier, type Ed25519Verifier } from "@sesame/ticket";
 import type { Entrance } from "@sesame/venue";
 import {
   type GateAlert,
@@ -107,6 +109,14 @@ export interface GatePorts {
   /** Opens serial scanners (default: serialport). */
   readonly serialOpener?: SerialLinkOpener;
   readonly log?: (line: string) => void;
+  /** A fraction in [0, 1) for the sync client's reconnect jitter (default: Math.random). */
+  readonly random?: () => number;
+  /**
+   * The sync client's signature checks: admissions, gate list, commands, snapshots (default:
+   * node:crypto). A rehearsal that runs many gates in one process gives them one, so that a message
+   * every gate checks is checked once.
+   */
+  readonly verifier?: Ed25519Verifier;
 }
 
 /** The default transports port: the lane's serial port or TCP bridge. */
@@ -171,20 +181,40 @@ export interface Gate extends EventEmitter<GateEvents> {
 async function downloadSnapshot(
   store: GateStore,
   baseUrl: string,
-  token: string,
-  http: HttpConnector,
+  provisioning: GateProvisioning,
+  ports: GatePorts,
+  now: number,
   log: (line: string) => void,
 ): Promise<void> {
-  const response = await http(new URL("/api/gate/bundle", baseUrl), {
-    headers: { authorization: `Bearer ${token}` },
+  const response = await (ports.http ?? fetch)(new URL("/api/gate/bundle", baseUrl), {
+    headers: { authorization: `Bearer ${provisioning.http.token}` },
     signal: AbortSignal.timeout(30_000),
   });
   if (!response.ok) throw new Error(`snapshot download: HTTP ${response.status}`);
   const signature = response.headers.get("sesame-bundle-signature");
   if (!signature) throw new Error("snapshot download: no signature header");
   const bytes = Buffer.from(await response.arrayBuffer());
-  // The cache checks the signature against the pinned root key before anything is written.
-  new CacheSyncStore(store).applySnapshot({ bundle: JSON.parse(bytes.toString("utf8")), bytes, signature });
+  // The operations key signs snapshots: its certificate is checked against the pinned root key, and
+  // the cache checks the signature again before anything is written.
+  const signerKey = bundleSigner(
+    bytes,
+    signature,
+    {
+      rootKey: Buffer.from(provisioning.rootPublicKey, "hex"),
+      certificate: provisioning.operationsCertificate,
+      venueId: provisioning.venueId,
+      now,
+    },
+    ports.verifier ?? createNodeVerifier(1024),
+  );
+  if (!signerKey)
+    throw new Error("snapshot download: signed by neither the operations key nor the venue root key");
+  new CacheSyncStore(store).applySnapshot({
+    bundle: JSON.parse(bytes.toString("utf8")),
+    bytes,
+    signature,
+    signerKey,
+  });
   log(`imported the venue snapshot from ${baseUrl} (${bytes.length} bytes)`);
 }
 
@@ -228,7 +258,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
         const summary = store.importBundle(setup.venueDir);
         log(`imported the venue bundle from ${setup.venueDir}: ${JSON.stringify(summary)}`);
       } else if (setup.provisioning && httpBase) {
-        await downloadSnapshot(store, httpBase, setup.provisioning.http.token, this.ports.http ?? fetch, log);
+        await downloadSnapshot(store, httpBase, setup.provisioning, this.ports, this.clock.now(), log);
       } else {
         throw new Error("the cache is empty and there is neither a venueDir nor a sync-server to fill it");
       }
@@ -373,6 +403,8 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       clock: this.clock,
       ...(ports.mqtt ? { mqtt: ports.mqtt } : {}),
       ...(ports.http ? { http: ports.http } : {}),
+      ...(ports.random ? { random: ports.random } : {}),
+      ...(ports.verifier ? { verifier: ports.verifier } : {}),
       ...(setup.syncTuning ? { tuning: setup.syncTuning } : {}),
       ...(setup.software ? { software: setup.software } : {}),
       // The backend notifies the sync client of every event it records.

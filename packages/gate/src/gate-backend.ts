@@ -8,10 +8,15 @@ import {
   type EntryLogEvent,
   FORGERY_REASONS,
   type LaneMode,
+  OverrideLockout,
+  type OverrideLockoutOptions,
+  overrideNoteProblem,
+  type SupervisorOverride,
   stewardMessages,
   transition,
 } from "@sesame/gate-core";
 import { createScanVerifiers, type Ed25519Verifier } from "@sesame/ticket";
+import { verifyOverrideCode } from "@sesame/venue";
 
 /*
  * The gate backend's core: one scan goes decide → record (durable) → unlock → passage → record,
@@ -39,6 +44,35 @@ export interface GateBackendOptions {
   readonly passageWindowMs?: number;
   readonly issuerVerifier?: Ed25519Verifier;
   readonly deviceVerifier?: Ed25519Verifier;
+  /** Wrong supervisor codes before overrides lock, and for how long (default 5, 5 min). */
+  readonly overrideLockout?: OverrideLockoutOptions;
+}
+
+/** What a supervisor types at the kiosk to override a manual admission. */
+export interface OverrideAttempt {
+  readonly supervisor: string;
+  readonly code: string;
+  readonly note: string;
+}
+
+/** An override whose code this backend checked (only verifyOverride makes one). */
+export type VerifiedOverride = Omit<SupervisorOverride, "state">;
+
+export type OverrideProblem = "empty-note" | "unknown-supervisor" | "wrong-code" | "locked";
+
+/** A supervisor's override refused: a note missing, no such supervisor, a wrong code, or locked. */
+export class OverrideError extends Error {
+  override readonly name = "OverrideError";
+  constructor(
+    readonly problem: OverrideProblem,
+    message: string,
+    /** Tries left before the lock (after a wrong code or an unknown supervisor). */
+    readonly attemptsLeft?: number,
+    /** Overrides are refused until then (gate clock). */
+    readonly lockedUntil?: number,
+  ) {
+    super(message);
+  }
 }
 
 export type LaneScreen =
@@ -81,6 +115,14 @@ export type GateAlert =
       readonly detail: string;
     }
   | { readonly kind: "forgery"; readonly lane: number; readonly at: number; readonly detail: string }
+  /** A wrong supervisor code (or an unknown supervisor) typed for a manual admission. */
+  | {
+      readonly kind: "override-refused";
+      readonly lane: number;
+      readonly at: number;
+      readonly steward: string;
+      readonly detail: string;
+    }
   | { readonly kind: "clock-skew"; readonly at: number; readonly detail: string };
 
 /** A steward's request the lane cannot take as it stands (nothing waits there, no such lane). */
@@ -118,6 +160,11 @@ export class GateBackend {
   private readonly deviceVerifier: Ed25519Verifier;
   private readonly windowMs: number;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly overrideLockout: OverrideLockout;
+  /** Overrides this backend checked: admitManually takes no other. */
+  private readonly verifiedOverrides = new WeakSet<VerifiedOverride>();
+  /** Codes are checked one at a time: requests sent together cannot outrun the lockout. */
+  private overrideChecks: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: GateBackendOptions,
@@ -127,6 +174,7 @@ export class GateBackend {
     this.issuerVerifier = options.issuerVerifier ?? scan.issuerVerifier;
     this.deviceVerifier = options.deviceVerifier ?? scan.deviceVerifier;
     this.windowMs = options.passageWindowMs ?? 6_000;
+    this.overrideLockout = new OverrideLockout(options.overrideLockout);
     for (const binding of options.lanes) {
       const state: LaneState = {
         binding,
@@ -323,18 +371,93 @@ export class GateBackend {
   }
 
   /**
+   * Checks a supervisor's override offline (docs/design.md §1, "Manual admission"): a note, a
+   * supervisor of the venue's signed list, and their code against its scrypt hash. A wrong code or
+   * an unknown supervisor is recorded (OVERRIDE_REFUSED, with the steward and the ticket it was
+   * for), alerted, and counts towards the lockout; once locked, every code is refused until it ends.
+   */
+  verifyOverride(
+    lane: number,
+    steward: string,
+    attempt: OverrideAttempt,
+    subject: { readonly ticketId: number; readonly session: number },
+  ): Promise<VerifiedOverride> {
+    const check = this.overrideChecks.then(() => this.checkOverride(lane, steward, attempt, subject));
+    this.overrideChecks = check.catch(() => undefined);
+    return check;
+  }
+
+  private async checkOverride(
+    lane: number,
+    steward: string,
+    attempt: OverrideAttempt,
+    subject: { readonly ticketId: number; readonly session: number },
+  ): Promise<VerifiedOverride> {
+    this.laneState(lane);
+    const noteProblem = overrideNoteProblem(attempt.note);
+    if (noteProblem) throw new OverrideError("empty-note", noteProblem);
+    const lockedUntil = this.overrideLockout.lockedAt(this.options.now());
+    if (lockedUntil !== undefined)
+      throw new OverrideError(
+        "locked",
+        "too many wrong supervisor codes: overrides are locked at this gate for a while",
+        0,
+        lockedUntil,
+      );
+    const supervisor = this.options.store.venue.supervisors.find((s) => s.id === attempt.supervisor);
+    const right =
+      supervisor !== undefined && (await verifyOverrideCode(attempt.code, supervisor.overrideCode));
+    const at = this.options.now();
+    if (!right) {
+      const attemptsLeft = this.overrideLockout.failed(at);
+      // The id as typed is not written down unless it is a listed one: it may be anything.
+      const detail = supervisor
+        ? `wrong override code for supervisor ${supervisor.id}`
+        : "override for a supervisor this venue does not list";
+      this.emit(this.options.store.recordOverrideRefused({ ...subject, lane, at, steward, detail }).event);
+      this.events.onAlert?.({ kind: "override-refused", lane, at, steward, detail });
+      const locked = attemptsLeft === 0 ? this.overrideLockout.lockedAt(at) : undefined;
+      throw new OverrideError(
+        supervisor ? "wrong-code" : "unknown-supervisor",
+        `${supervisor ? `wrong code for supervisor ${supervisor.id}` : `no supervisor ${JSON.stringify(attempt.supervisor.slice(0, 32))} at this venue`}${locked ? ": overrides are locked at this gate for a while" : ""}`,
+        attemptsLeft,
+        locked,
+      );
+    }
+    this.overrideLockout.succeeded();
+    const verified: VerifiedOverride = { supervisor: supervisor.id, note: attempt.note.trim() };
+    this.verifiedOverrides.add(verified);
+    return verified;
+  }
+
+  /**
    * Printed-confirmation fallback: the steward found the ticket by order reference or name,
-   * checked an ID, and admits it by hand. Recorded as a manual admission with the steward's id.
+   * checked an ID, and admits it by hand, under the manual admission rules (the cache refuses what
+   * they do not allow, with a ManualAdmissionError). Recorded as manual with the steward's id, and
+   * with the supervisor's override when the rules need one (from verifyOverride).
    */
   async admitManually(
     lane: number,
     ticketId: number,
     session: number,
     steward: string,
+    override?: VerifiedOverride,
   ): Promise<ScanOutcome> {
     const s = this.laneState(lane);
+    if (override && !this.verifiedOverrides.has(override))
+      throw new LaneActionError(
+        "a supervisor's override must be checked by this gate first (verifyOverride)",
+      );
     const at = this.options.now();
-    const recorded = this.options.store.admitManually({ ticketId, session, lane, at, steward });
+    const recorded = this.options.store.admitManually({
+      ticketId,
+      session,
+      lane,
+      at,
+      steward,
+      entrance: this.options.entrance,
+      ...(override ? { override } : {}),
+    });
     this.emit(recorded.event);
     // What the steward sees on the ADMIT screen: the same holder, seat and zone as a scan shows.
     const ticket = this.options.store.facts().ticket(ticketId);

@@ -19,5 +19,9 @@ export {
   type LaneBinding,
   type LaneScreen,
   type LaneView,
+  type OverrideAttempt,
+  OverrideError,
+  type OverrideProblem,
   type ScanOutcome,
+  type VerifiedOverride,
 } from "./gate-backend.js";

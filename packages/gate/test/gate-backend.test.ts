@@ -5,7 +5,7 @@ import { GateStore } from "@sesame/cache";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { LaneController, SimBus, type SimLane, startSimLane } from "@sesame/hardware-sim";
 import { makeTempDir } from "@sesame/testing";
-import { createNodeSigner, seededRandom } from "@sesame/ticket";
+import { createNodeSigner, seededRandom, signTrustList } from "@sesame/ticket";
 import { generateDemoVenue, type WalletEntry, walletCode, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateAlert, GateBackend } from "../src/gate-backend.js";
@@ -149,6 +149,40 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
     await until(() => recorded.at(-1)?.kind === "free-passage", "a free-passage record");
     sim.controller.setFireAlarm(false);
     await until(() => !lane.fireAlarm, "the end of the alarm");
+  });
+
+  it("a revoked issuer key's ticket: refused KEY_REVOKED with its key id, and no forgery alert", async () => {
+    const holder = admissible[3];
+    if (!holder) throw new Error("no admissible ticket");
+    // A new trust list signed by the venue root, the key revoked in it (the last test of this store:
+    // the demo venue's only issuer key is revoked from here on).
+    const held = store.venue;
+    const list = demo.bundle.trustList;
+    store.applyTrustList(
+      signTrustList(
+        {
+          venue: list.venue,
+          version: held.trustListVersion + 1,
+          issuedAt: Math.floor(Date.now() / 1000),
+          keys: [...held.issuerKeys.values()].map((k) => ({ ...k, revoked: k.keyId === holder.body.keyId })),
+        },
+        Buffer.from(demo.secrets.rootSeed, "hex"),
+        signer,
+      ),
+    );
+    const forgeryAlerts = alerts.filter((a) => a.kind === "forgery").length;
+    const outcome = await backend.scan(1, code(holder));
+    expect(outcome.decision.reason).toBe("KEY_REVOKED");
+    expect(recorded.at(-1)).toMatchObject({
+      kind: "refused",
+      reason: "KEY_REVOKED",
+      ticketId: holder.body.ticketId,
+      issuerKeyId: holder.body.keyId,
+      detail: "KEY_REVOKED",
+    });
+    // What the outbox sends the server carries the key id too (the server groups by it).
+    expect(store.events(recorded.at(-1)?.gateSeq ?? 0, 1)[0]?.issuerKeyId).toBe(holder.body.keyId);
+    expect(alerts.filter((a) => a.kind === "forgery")).toHaveLength(forgeryAlerts);
   });
 
   describe("passages the controller kept while the gate could not hear it (virtual clock)", () => {

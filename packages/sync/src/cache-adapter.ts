@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { IssuerKey, SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 import type { GateSyncStore, Snapshot } from "./store.js";
 
 /**
@@ -13,15 +14,18 @@ import type { GateSyncStore, Snapshot } from "./store.js";
 export interface CacheLike {
   readonly feedSequence: number;
   readonly venue: { readonly trustListVersion: number; readonly issuerKeys: ReadonlyMap<number, IssuerKey> };
-  /** Events from `fromGateSeq` on, in order. */
-  events(fromGateSeq: number, limit: number): EntryLogEvent[];
+  /** Unacknowledged events after `afterGateSeq`, in order. */
+  outboxPending(limit: number, afterGateSeq: number): EntryLogEvent[];
   acknowledgeOutbox(upToGateSeq: number): number;
   outboxDepth(): number;
   lastGateSeq(): number;
   applyChanges(changes: readonly TicketChange[]): unknown;
   applyTrustList(input: unknown): unknown;
-  importBundle(dir: string): unknown;
+  importBundle(dir: string, options?: { readonly bundleKey?: Uint8Array }): unknown;
   recordRemoteEntries(events: readonly EntryLogEvent[]): unknown;
+  gateListJson(): string | undefined;
+  saveGateList(json: string): void;
+  ticketEntrance(ticketId: number): number | undefined;
 }
 
 /** GateSyncStore over the gate's SQLite cache (@sesame/cache GateStore). */
@@ -29,9 +33,7 @@ export class CacheSyncStore implements GateSyncStore {
   constructor(readonly cache: CacheLike) {}
 
   outboxPending(afterGateSeq: number, limit: number): readonly EntryLogEvent[] {
-    // The cache's log is gap-free and its outbox is everything after the acknowledged position.
-    const acknowledged = this.cache.lastGateSeq() - this.cache.outboxDepth();
-    return this.cache.events(Math.max(afterGateSeq, acknowledged) + 1, limit);
+    return this.cache.outboxPending(limit, afterGateSeq);
   }
 
   acknowledgeOutbox(upToGateSeq: number): void {
@@ -56,7 +58,7 @@ export class CacheSyncStore implements GateSyncStore {
     try {
       writeFileSync(join(dir, "gate-bundle.json"), snapshot.bytes);
       writeFileSync(join(dir, "gate-bundle.sig"), `${snapshot.signature}\n`);
-      this.cache.importBundle(dir);
+      this.cache.importBundle(dir, snapshot.signerKey ? { bundleKey: snapshot.signerKey } : {});
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -68,6 +70,19 @@ export class CacheSyncStore implements GateSyncStore {
 
   issuerKeys(): ReadonlyMap<number, IssuerKey> {
     return this.cache.venue.issuerKeys;
+  }
+
+  gateList(): unknown {
+    const json = this.cache.gateListJson();
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  saveGateList(list: SignedGateList): void {
+    this.cache.saveGateList(JSON.stringify(list));
+  }
+
+  ticketEntrance(ticketId: number): number | undefined {
+    return this.cache.ticketEntrance(ticketId);
   }
 
   trustListVersion(): number {

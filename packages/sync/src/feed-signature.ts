@@ -10,13 +10,8 @@ import type { RejectReason } from "./protocol.js";
 
 export type FeedVerdict =
   | { readonly ok: true }
-  | {
-      readonly ok: false;
-      readonly reason: RejectReason;
-      readonly detail: string;
-      /** The issuer key the refused change claims (the sender, as far as a gate can tell). */
-      readonly keyId: number;
-    };
+  /** `detail` names the issuer key the refused change claims: the sender, as far as a gate can tell. */
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 export function verifyFeedMessage(
   venueId: string,
@@ -26,8 +21,7 @@ export function verifyFeedMessage(
 ): FeedVerdict {
   for (const change of changes) {
     const verdict = verifyTicketChange(venueId, change, issuerKeys, verifier);
-    if (!verdict.ok)
-      return { ok: false, reason: verdict.reason, detail: verdict.detail, keyId: change.keyId };
+    if (!verdict.ok) return { ok: false, reason: verdict.reason, detail: verdict.detail };
   }
   return { ok: true };
 }

@@ -1,12 +1,13 @@
 import { ManualClock } from "@sesame/bridge/testing";
+import type { EntryLogEvent } from "@sesame/gate-core";
 import { createNodeSigner, createNodeVerifier, keyPairFromSeed, type TrustList } from "@sesame/ticket";
 import { issuerChangeSigner } from "@sesame/venue";
 import { describe, expect, it } from "vitest";
 import { GateSync, type SyncLogEntry } from "./gate-sync.js";
 import { MemoryMqttClient } from "./memory-mqtt.js";
 import { MemoryGateStore } from "./memory-store.js";
-import { decodeEventBatch, decodeGateHeartbeat, encodeAck, encodeFeed } from "./protocol.js";
-import { PROVISIONING_FORMAT } from "./provisioning.js";
+import { decodeEventBatch, decodeRefusalReport, encodeAck, encodeFeed, encodeGateList } from "./protocol.js";
+import { TestVenueKeys } from "./test-venue.js";
 import { venueTopics } from "./topics.js";
 
 /*
@@ -16,9 +17,13 @@ import { venueTopics } from "./topics.js";
  * is applied only when every change verifies against the issuer keys of the trust list held.
  */
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const topics = venueTopics("SDF");
-
+const venue = new TestVenueKeys("SDF", [
+  { gateId: "A1", entranceId: 1 },
+  { gateId: "A2", entranceId: 1 },
+  { gateId: "B1", entranceId: 2 },
+]);
+const listV1 = venue.gateList({ version: 1 });
 const ISSUER_SEED = Buffer.alloc(32, 4);
 /** The trust list the gate holds: issuer key 1, and key 2 revoked. */
 const TRUST: TrustList = {
@@ -36,7 +41,11 @@ const TRUST: TrustList = {
 const signer = createNodeSigner();
 const issuer = issuerChangeSigner("SDF", { keyId: 1, seed: ISSUER_SEED }, signer);
 
-function gate(options: { outboxNotified: boolean; verifier?: ReturnType<typeof createNodeVerifier> }) {
+function gate(options: {
+  outboxNotified: boolean;
+  withoutGateList?: boolean;
+  verifier?: ReturnType<typeof createNodeVerifier>;
+}) {
   const clock = new ManualClock();
   const store = new MemoryGateStore("A1", { trustList: TRUST });
   let reads = 0;
@@ -46,29 +55,20 @@ function gate(options: { outboxNotified: boolean; verifier?: ReturnType<typeof c
     return pending(after, limit);
   };
   const batches: string[] = [];
-  const heartbeats: string[] = [];
+  const refusals: string[] = [];
+  const replays: string[] = [];
   let client: MemoryMqttClient | undefined;
   const logs: SyncLogEntry[] = [];
   const sync = new GateSync({
-    provisioning: {
-      format: PROVISIONING_FORMAT,
-      venueId: "SDF",
-      gateId: "A1",
-      entranceId: 1,
-      rootPublicKey: hex(keyPairFromSeed(Buffer.alloc(32, 1)).publicKey),
-      serverCommandKey: hex(keyPairFromSeed(Buffer.alloc(32, 2)).publicKey),
-      gateSigningSeed: hex(Buffer.alloc(32, 3)),
-      gatePublicKey: hex(keyPairFromSeed(Buffer.alloc(32, 3)).publicKey),
-      mqtt: { username: "gate-A1", password: "x", clientId: "gate-A1" },
-      http: { token: "t" },
-    },
+    provisioning: venue.provisioning("A1", options.withoutGateList ? {} : { gateList: listV1 }),
     store,
     brokerUrl: "memory://venue",
     clock,
     mqtt: () => {
       client = new MemoryMqttClient(clock, (topic, payload) => {
         if (topic === topics.gate("A1", "events")) batches.push(String(payload));
-        if (topic === topics.gate("A1", "heartbeat")) heartbeats.push(String(payload));
+        if (topic === topics.gate("A1", "refusals")) refusals.push(String(payload));
+        if (topic === topics.gate("A1", "replay")) replays.push(String(payload));
       });
       return client;
     },
@@ -79,7 +79,7 @@ function gate(options: { outboxNotified: boolean; verifier?: ReturnType<typeof c
   const ack = (upToGateSeq: number) =>
     client?.deliver(topics.gate("A1", "ack"), encodeAck({ upToGateSeq, at: clock.now() }));
   const deliver = (topic: string, payload: string) => client?.deliver(topic, payload);
-  return { clock, store, sync, batches, heartbeats, logs, ack, deliver, reads: () => reads };
+  return { clock, store, sync, batches, refusals, replays, logs, ack, deliver, reads: () => reads };
 }
 
 describe("GateSync on a manual clock over an in-memory MQTT client", () => {
@@ -135,6 +135,171 @@ describe("GateSync on a manual clock over an in-memory MQTT client", () => {
   });
 });
 
+function entered(gateId: string, gateSeq: number, ticketId: number, extra: object = {}): EntryLogEvent {
+  return {
+    eventId: `${gateId}-${gateSeq}`,
+    gateId,
+    gateSeq,
+    lane: 1,
+    kind: "entered",
+    direction: "entry",
+    reason: "ADMITTED",
+    ticketId,
+    session: 1,
+    manual: false,
+    at: 1_000,
+    ...extra,
+  };
+}
+
+describe("GateSync: admissions are applied only when the admitting gate signed them", () => {
+  async function started(options: { withoutGateList?: boolean } = {}) {
+    const g = gate({ outboxNotified: true, ...options });
+    // Tickets 1 and 2 are of entrance 1 (gates A1, A2), ticket 3 of entrance 2 (gate B1).
+    g.store.applyChanges(
+      [1, 2, 3].map((id) => ({
+        sequence: id,
+        type: "issue" as const,
+        ticket: {
+          id,
+          generation: 0,
+          kind: "printed" as const,
+          status: "valid" as const,
+          sessions: [1],
+          entrance: id === 3 ? 2 : 1,
+          zone: 1,
+          seat: "",
+          categories: [],
+          holder: "x",
+          orderReference: "o",
+          issueSequence: id,
+        },
+      })),
+    );
+    g.sync.start();
+    await g.clock.advance(1);
+    return g;
+  }
+
+  it("applies a batch signed by a gate of the gate list", async () => {
+    const g = await started();
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1), entered("A2", 2, 2)], 1));
+    expect(g.store.seen.get(1)).toBe("A2");
+    expect(g.store.seen.get(2)).toBe("A2");
+    expect(g.sync.status().admissionSeq).toBe(2);
+    expect(g.refusals).toHaveLength(0);
+    await g.sync.stop();
+  });
+
+  it("refuses whole a batch signed with another key, or by a gate not in the list: nothing applied, position kept, reported", async () => {
+    const g = await started();
+    const stolen = Buffer.alloc(32, 99);
+    const forgeries = [
+      // Claims A2, signed by a key that is not A2's (e.g. another gate's credentials on the broker).
+      venue.admissions([entered("A2", 1, 1)], 1, stolen),
+      // Signed with A1's own key but claiming A2: still not A2's signature.
+      venue.admissions([entered("A2", 1, 2)], 1, venue.gate("A1").seed),
+      // A gate the venue does not have.
+      venue.admissions([entered("Z9", 1, 2)], 1, stolen),
+    ];
+    for (const forged of forgeries) g.deliver(topics.admissions, forged);
+    expect(g.store.remoteEntries.size).toBe(0);
+    expect(g.sync.status().admissionSeq).toBe(0);
+    expect(g.store.admissionCursor()).toBe(0);
+    const reports = g.refusals.map((r) => decodeRefusalReport(r));
+    expect(reports.map((r) => r.ok && r.value.reason)).toEqual([
+      "bad-signature",
+      "bad-signature",
+      "unknown-gate",
+    ]);
+    expect(reports.map((r) => r.ok && r.value.sender)).toEqual(["A2", "A2", "Z9"]);
+    const lines = g.logs.filter((l) => l.code === "rejected");
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.topic === topics.admissions && l.detail.includes("(from "))).toBe(true);
+    // The real admission with the same sequence still applies afterwards.
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    expect(g.store.seen.get(1)).toBe("A2");
+    await g.sync.stop();
+  });
+
+  it("a tampered event in a signed batch, or an entry naming an event the batch lacks, is refused", async () => {
+    const g = await started();
+    const genuine = JSON.parse(venue.admissions([entered("A2", 1, 1)], 1));
+    const tampered = structuredClone(genuine);
+    tampered.batches[0].events = tampered.batches[0].events.replace('"ticketId":1', '"ticketId":2');
+    g.deliver(topics.admissions, JSON.stringify(tampered));
+    const missing = structuredClone(genuine);
+    missing.entries[0].gateSeq = 7;
+    g.deliver(topics.admissions, JSON.stringify(missing));
+    expect(g.store.remoteEntries.size).toBe(0);
+    expect(g.sync.status().admissionSeq).toBe(0);
+    expect(g.logs.filter((l) => l.reason === "bad-signature" || l.reason === "invalid")).toHaveLength(2);
+    await g.sync.stop();
+  });
+
+  it("after a gate is revoked in a newer gate list, its admissions are refused", async () => {
+    const g = await started();
+    g.deliver(topics.gateList, encodeGateList(venue.gateList({ version: 2, revoked: ["A2"] })));
+    expect(g.store.savedGateList?.version).toBe(2);
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    expect(g.store.remoteEntries.size).toBe(0);
+    expect(g.logs.some((l) => l.reason === "revoked-gate")).toBe(true);
+    // An older list (replayed) does not bring A2 back; a list not signed by the operations key neither.
+    g.deliver(topics.gateList, encodeGateList(listV1));
+    const forgedList = { ...venue.gateList({ version: 3 }), sig: "00".repeat(64) };
+    g.deliver(topics.gateList, encodeGateList(forgedList));
+    expect(g.store.savedGateList?.version).toBe(2);
+    expect(g.logs.filter((l) => l.code === "rejected" && l.topic === topics.gateList)).toHaveLength(2);
+    await g.sync.stop();
+  });
+
+  it("an entrance-2 ticket admitted at an entrance-1 gate is refused unless it carries an override", async () => {
+    const g = await started();
+    g.deliver(
+      topics.admissions,
+      venue.admissions(
+        [
+          entered("A2", 1, 3),
+          entered("A2", 2, 1),
+          entered("A2", 3, 3, { manual: true, override: { by: "sup" } }),
+        ],
+        1,
+      ),
+    );
+    // Authentic message: the plausible entries apply and the position moves; the implausible one does not apply.
+    expect(g.sync.status().admissionSeq).toBe(3);
+    expect([...g.store.remoteEntries.keys()].sort()).toEqual(["A2-2", "A2-3"]);
+    const reports = g.refusals.map((r) => decodeRefusalReport(r));
+    expect(reports.map((r) => r.ok && r.value.reason)).toEqual(["implausible-admission"]);
+    await g.sync.stop();
+  });
+
+  it("a gate without the current gate list asks for it instead of alerting, then takes the admissions again", async () => {
+    const g = await started({ withoutGateList: true });
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    expect(g.store.remoteEntries.size).toBe(0);
+    expect(g.refusals).toHaveLength(0);
+    expect(g.replays.some((r) => r.includes('"gate-list"'))).toBe(true);
+    g.deliver(topics.gateList, encodeGateList(listV1));
+    expect(g.store.savedGateList?.version).toBe(1);
+    expect(g.replays.some((r) => r.includes('"admissions"'))).toBe(true);
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    expect(g.store.seen.get(1)).toBe("A2");
+    await g.sync.stop();
+  });
+
+  it("a replay holding admissions already applied checks and reports only the new ones", async () => {
+    const g = await started();
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 3)], 1));
+    expect(g.refusals).toHaveLength(1);
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 3), entered("A2", 2, 1)], 1));
+    expect(g.refusals).toHaveLength(1);
+    expect(g.store.seen.get(1)).toBe("A2");
+    expect(g.sync.status().admissionSeq).toBe(2);
+    await g.sync.stop();
+  });
+});
+
 describe("GateSync: the ticket feed, signed by the issuer", () => {
   const cancel = (sequence: number) => ({ sequence, type: "cancel" as const, ticketId: 100_000 + sequence });
 
@@ -155,17 +320,13 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
     // Not even news from the server: the data age does not get younger.
     expect(g.sync.status().lastServerContactAt).toBeUndefined();
     expect(g.store.issuerKeys().get(1)?.revoked).toBe(false);
-    const logged = g.logs.filter((l) => l.level === "error");
+    const logged = g.logs.filter((l) => l.code === "rejected");
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ topic: topics.feed, reason: "invalid" });
     expect(logged[0]?.detail).toMatch(/changes\[0\]\.type: must be one of issue, resale, transfer, cancel/);
-    // The server hears of it at once, in a heartbeat (it raises the alert).
-    const report = decodeGateHeartbeat(g.heartbeats.at(-1) ?? "");
-    expect(report.ok && report.value.refused).toMatchObject({
-      count: 1,
-      topic: topics.feed,
-      reason: "invalid",
-    });
+    // The server hears of it at once (it raises the alert).
+    const report = decodeRefusalReport(g.refusals.at(-1) ?? "");
+    expect(report.ok && report.value).toMatchObject({ topic: topics.feed, reason: "invalid" });
     // The same, signed by a key the trust list does not hold under that id: refused too.
     const stranger = issuerChangeSigner("SDF", { keyId: 1, seed: Buffer.alloc(32, 9) }, signer);
     g.deliver(topics.feed, encodeFeed({ changes: [stranger.sign(cancel(1))] }));
@@ -202,7 +363,7 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
       g.deliver(topics.feed, JSON.stringify({ v: 1, stream: "feed", changes: c.changes }));
       await g.clock.advance(1);
       expect(g.logs.at(-1), `case ${i}`).toMatchObject({
-        level: "error",
+        code: "rejected",
         topic: topics.feed,
         reason: c.reason,
       });
@@ -215,8 +376,10 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
     expect(g.store.changes).toEqual([]);
     expect(g.store.feedSequence()).toBe(0);
     expect(g.sync.status().lastServerContactAt).toBeUndefined();
-    // Many refusals in a row make one report a second, not one heartbeat each.
-    expect(g.heartbeats.length).toBeLessThan(cases.length);
+    // Each refusal reported, the key the change claims named in it.
+    expect(g.refusals).toHaveLength(cases.length + 1);
+    const last = decodeRefusalReport(g.refusals.at(-1) ?? "");
+    expect(last.ok && last.value.detail).toMatch(/signed by issuer key 2, which the trust list revokes/);
     await g.sync.stop();
   });
 
@@ -235,6 +398,7 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
     });
     g.sync.start();
     await g.clock.advance(1);
+    checks = 0; // (the start checked the operations certificate and the gate list)
     g.deliver(topics.feed, encodeFeed({ changes: [1, 2, 3].map((s) => issuer.sign(cancel(s))) }));
     await g.clock.advance(1);
     expect(g.store.feedSequence()).toBe(3);

@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import {
   createNodeSigner,
-  createScanVerifiers,
+  createNodeVerifier,
+  createSodiumVerifier,
   type Ed25519Signer,
   type Ed25519Verifier,
   type SignedTrustListJson,
@@ -10,7 +11,15 @@ import {
 } from "@sesame/ticket";
 import { decodeGateBundle, type SignedTicketChange } from "@sesame/venue";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
+import { verifyAdmissions } from "./admissions-check.js";
 import { verifyFeedMessage } from "./feed-signature.js";
+import {
+  GateKeys,
+  operationsKeyAt,
+  type SignedOperationsCertificate,
+  verifyGateList,
+  verifyOperationsCertificate,
+} from "./operations.js";
 import {
   type AckRejection,
   type Command,
@@ -18,6 +27,7 @@ import {
   type Decoded,
   decodeAck,
   decodeCommandMessage,
+  decodeGateListMessage,
   decodeServerHeartbeat,
   decodeStatus,
   decodeStream,
@@ -25,18 +35,20 @@ import {
   encodeCommandAck,
   encodeEventBatch,
   encodeGateHeartbeat,
+  encodeRefusalReport,
   encodeReplay,
   encodeStatus,
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
-  type RefusedMessages,
+  type ReceivedAdmission,
   type RejectReason,
   type SnapshotPointer,
+  type StreamMessage,
   trustListRejectReason,
   validateCommand,
 } from "./protocol.js";
 import type { GateProvisioning } from "./provisioning.js";
-import { signEventBatch, verifyBundleSignature, verifyCommandText } from "./signing.js";
+import { bundleSigner, signEventBatch, verifyCommandText } from "./signing.js";
 import type { GateSyncStore } from "./store.js";
 import { parseTopic, type VenueTopics, venueTopics } from "./topics.js";
 import { FieldError } from "./validate.js";
@@ -66,8 +78,6 @@ export interface GateSyncTuning {
   /** Outbox poll when nobody calls notifyOutbox(). */
   readonly pollMs: number;
   readonly snapshotTimeoutMs: number;
-  /** A refused message is reported to the server at once, then at most this often (with the heartbeat). */
-  readonly refusalReportMs: number;
   /** QoS of the gate's subscriptions (0: see onConnected for why). */
   readonly subscriptionQos: 0 | 1;
 }
@@ -84,7 +94,6 @@ export const DEFAULT_GATE_TUNING: GateSyncTuning = {
   reconnectMaxMs: 5000,
   pollMs: 250,
   snapshotTimeoutMs: 30_000,
-  refusalReportMs: 1000,
   subscriptionQos: 0,
 };
 
@@ -168,6 +177,8 @@ export interface GateSyncOptions {
   /** Only the time; `clock` gives time and timers (and wins over this). */
   readonly now?: () => number;
   readonly clock?: SyncClock;
+  /** A fraction in [0, 1) for the reconnect jitter (Math.random unless given: tests and the rehearsal seed it). */
+  readonly random?: () => number;
   /** Default: mqtt.js's connect. */
   readonly mqtt?: MqttConnector;
   /** Default: fetch. */
@@ -195,7 +206,7 @@ export interface GateSyncStatus {
   readonly clockOffsetMs: number | undefined;
   readonly lastServerContactAt: number | undefined;
   readonly connects: number;
-  /** Messages refused since start (failed signature or key checks): none of them changed anything. */
+  /** Messages refused since start (malformed, or failing their signature checks): none changed anything. */
   readonly refusedMessages: number;
 }
 
@@ -226,7 +237,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private readonly verifier: Ed25519Verifier;
   private readonly seed: Uint8Array;
   private readonly rootKey: Uint8Array;
-  private readonly commandKey: Uint8Array;
+  /** The operations key's certificate (checked against the root at construction). */
+  private readonly operations: SignedOperationsCertificate;
+  /** The venue gate list held: who may sign admissions. */
+  private gateKeys: GateKeys | undefined;
+  /** The newest gate-list version the server's heartbeat announced. */
+  private announcedGateListVersion: number | undefined;
+  /** Only throttles gate-list requests (its "sequence" is the held version). */
+  private readonly gateListRequests: SequenceTracker;
   private readonly window: OutboxWindow;
   private readonly feed: SequenceTracker;
   private readonly admissions: SequenceTracker;
@@ -248,10 +266,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private lastServerContactAt: number | undefined;
   private serverOnline: boolean | undefined;
   private snapshotInProgress = false;
-  private refusals: RefusedMessages | undefined;
-  private refusalReportTimer: unknown;
-  private lastRefusalReportAt = Number.NEGATIVE_INFINITY;
+  private refusedMessages = 0;
   private readonly handledCommands = new Map<string, { status: CommandAckStatus; detail?: string }>();
+  private readonly runningCommands = new Set<string>();
 
   constructor(private readonly options: GateSyncOptions) {
     super();
@@ -262,11 +279,22 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clock = options.clock ?? (options.now ? { ...systemSyncClock, now: options.now } : systemSyncClock);
     this.now = () => this.clock.now();
     this.signer = options.signer ?? createNodeSigner();
-    // libsodium where its binding loads (~0.1 ms a check, the feed's budget is one per change), else node:crypto.
-    this.verifier = options.verifier ?? createScanVerifiers().issuerVerifier;
+    // libsodium where its binding loads (~0.1 ms a check, no key import: the feed's budget is one
+    // check per change); else node:crypto, with room for every gate key of a venue (admissions).
+    this.verifier = options.verifier ?? createSodiumVerifier() ?? createNodeVerifier(1024);
     this.seed = Buffer.from(p.gateSigningSeed, "hex");
     this.rootKey = Buffer.from(p.rootPublicKey, "hex");
-    this.commandKey = Buffer.from(p.serverCommandKey, "hex");
+    const certificate = verifyOperationsCertificate(
+      p.operationsCertificate,
+      this.rootKey,
+      this.verifier,
+      p.venueId,
+    );
+    if (!certificate.ok)
+      throw new Error(`provisioning: operations certificate refused: ${certificate.detail}`);
+    this.operations = certificate.value;
+    this.gateKeys = this.heldGateList();
+    this.gateListRequests = new SequenceTracker(this.gateKeys?.version ?? 0, this.tuning.replayTimeoutMs);
     this.window = new OutboxWindow(this.tuning.windowEvents, this.tuning.ackTimeoutMs);
     this.feed = new SequenceTracker(options.store.feedSequence(), this.tuning.replayTimeoutMs);
     this.admissions = new SequenceTracker(
@@ -334,7 +362,6 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
     this.clock.clearTimeout(this.heartbeatTimer?.timer);
-    this.clock.clearTimeout(this.refusalReportTimer);
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -385,7 +412,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       clockOffsetMs: this.clockOffsetMs,
       lastServerContactAt: this.lastServerContactAt,
       connects: this.connects,
-      refusedMessages: this.refusals?.count ?? 0,
+      refusedMessages: this.refusedMessages,
     };
   }
 
@@ -461,7 +488,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.clock.clearTimeout(this.reconnectTimer);
-    const jitter = 0.8 + Math.random() * 0.4;
+    const jitter = 0.8 + (this.options.random ?? Math.random)() * 0.4;
     const delay = Math.round(this.backoffMs * jitter);
     this.backoffMs = Math.min(this.tuning.reconnectMaxMs, this.backoffMs * 2);
     this.reconnectTimer = this.clock.setTimeout(() => this.connectNow(), delay);
@@ -481,6 +508,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       t.gate(this.gateId, "commands"),
       t.entranceCommands(this.options.provisioning.entranceId),
       t.trustList,
+      t.gateList,
       t.feed,
       t.admissions,
       `${t.prefix}/server/#`,
@@ -569,7 +597,8 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     for (;;) {
       const room = this.window.capacity();
       if (room <= 0) return;
-      const rows = store.outboxPending(this.window.cursor(), Math.min(limit, room));
+      const asked = Math.min(limit, room);
+      const rows = store.outboxPending(this.window.cursor(), asked);
       const first = rows[0];
       if (!first) {
         this.outboxDrained = true;
@@ -595,6 +624,12 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       );
       this.window.sent({ after, last: last.gateSeq, count }, this.now());
       this.armTick();
+      // Fewer rows than asked, all sent: the outbox is read to its end (nothing is recorded while
+      // this runs), so do not read it again to find it empty.
+      if (rows.length < asked && count === rows.length) {
+        this.outboxDrained = true;
+        return;
+      }
     }
   }
 
@@ -646,6 +681,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       case "trust-list":
         this.onTrustList(topic, payload);
         return;
+      case "gate-list":
+        this.onGateListMessage(topic, payload);
+        return;
       case "server-heartbeat":
         this.onServerHeartbeat(topic, payload);
         return;
@@ -657,27 +695,6 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
 
   private rejected(topic: string, result: Decoded<unknown> & { ok: false }): void {
     this.log("warn", "rejected", `${topic}: ${result.reason}: ${result.detail}`, topic, result.reason);
-  }
-
-  /**
-   * A message of the feed or the fan-out that fails its checks (malformed, forged, or signed by a key
-   * the gate does not trust): nothing of it was applied. Logged on one line with its topic and
-   * sender, and reported to the server, which raises an alert: at once, then at most every
-   * refusalReportMs while they go on.
-   */
-  private refuse(topic: string, reason: RejectReason, detail: string, sender: string): void {
-    const now = this.now();
-    const count = (this.refusals?.count ?? 0) + 1;
-    // Within what a heartbeat may carry (the server refuses a heartbeat with longer fields).
-    this.refusals = { count, at: now, topic: topic.slice(0, 200), reason, detail: detail.slice(0, 500) };
-    this.log("error", "rejected", `${topic}: ${reason}: ${detail} (sender: ${sender})`, topic, reason);
-    if (this.refusalReportTimer !== undefined) return;
-    const wait = Math.max(0, this.lastRefusalReportAt + this.tuning.refusalReportMs - now);
-    this.refusalReportTimer = this.clock.setTimeout(() => {
-      this.refusalReportTimer = undefined;
-      this.lastRefusalReportAt = this.now();
-      this.sendHeartbeat();
-    }, wait);
   }
 
   private serverContact(serverAt: number): void {
@@ -718,7 +735,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private onStream(topic: string, payload: Uint8Array | string): void {
     const message = decodeStream(payload);
     if (!message.ok) {
-      this.refuse(topic, message.reason, message.detail, "unknown (unsigned)");
+      this.refuse(topic, message.reason, message.detail);
       return;
     }
     const m = message.value;
@@ -726,6 +743,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.lastServerContactAt = this.now();
     if (m.stream === "trust-list") {
       this.applyTrustList(topic, m.trustList);
+      return;
+    }
+    if (m.stream === "gate-list") {
+      this.applyGateList(topic, m.gateList);
       return;
     }
     if (m.stream === "feed") {
@@ -752,7 +773,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     const { apply, gap } = this.admissions.split(m.entries, (e) => e.seq);
     const last = apply[apply.length - 1];
     if (last) {
-      const remote = apply.map((entry) => entry.event).filter((event) => event.gateId !== this.gateId);
+      // Only what would be applied is checked (entries already held are not reported again).
+      const accepted = this.checkAdmissions(topic, { ...m, entries: apply });
+      if (!accepted) return;
+      const remote = accepted.map((entry) => entry.event).filter((event) => event.gateId !== this.gateId);
       try {
         this.options.store.recordRemoteEntries(remote);
       } catch (error) {
@@ -772,14 +796,76 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private feedVerified(topic: string, changes: readonly SignedTicketChange[]): boolean {
     const venueId = this.options.provisioning.venueId;
     const verdict = verifyFeedMessage(venueId, changes, this.options.store.issuerKeys(), this.verifier);
-    if (!verdict.ok) this.refuse(topic, verdict.reason, verdict.detail, `issuer key ${verdict.keyId}`);
+    // The sender a gate can name is the issuer key the change claims: the detail says which.
+    if (!verdict.ok) this.refuse(topic, verdict.reason, verdict.detail);
     return verdict.ok;
   }
 
-  private requestReplay(stream: "feed" | "admissions" | "trust-list", behind: boolean): void {
+  /**
+   * The admissions of the message that may be applied, or undefined when it is refused whole
+   * (unknown or revoked gate, bad signature): then nothing is applied and the position stays.
+   */
+  private checkAdmissions(
+    topic: string,
+    m: Extract<StreamMessage, { stream: "admissions" }>,
+  ): readonly ReceivedAdmission[] | undefined {
+    const store = this.options.store;
+    const check = verifyAdmissions(m, {
+      gateKeys: this.gateKeys,
+      announcedGateListVersion: this.announcedGateListVersion,
+      verifier: this.verifier,
+      ...(store.ticketEntrance ? { ticketEntrance: (id: number) => store.ticketEntrance?.(id) } : {}),
+    });
+    if (!check.ok) {
+      if (check.behind) {
+        // A gate provisioned since the list held: fetch the newer list; the admissions follow it.
+        this.log("info", "gate-list-behind", `${topic}: ${check.detail}: asking for the current gate list`);
+        this.requestReplay("gate-list", true);
+        return undefined;
+      }
+      this.refuse(topic, check.reason, check.detail, check.sender);
+      return undefined;
+    }
+    for (const { entry, detail } of check.implausible)
+      this.refuse(
+        topic,
+        "implausible-admission",
+        `admission ${entry.seq} not applied: ${detail}`,
+        entry.event.gateId,
+      );
+    return check.accepted;
+  }
+
+  /** A refused message: one log line with topic and sender, and a report the server alerts on. */
+  private refuse(topic: string, reason: RejectReason, detail: string, sender?: string): void {
+    this.refusedMessages++;
+    const from = sender === undefined ? "" : ` (from ${sender})`;
+    this.log("warn", "rejected", `${topic}${from}: ${reason}: ${detail}`, topic, reason);
+    this.client?.publish(
+      this.topics.gate(this.gateId, "refusals"),
+      encodeRefusalReport({
+        topic,
+        reason,
+        // Within what a report may carry (the server refuses longer fields).
+        detail: detail.slice(0, 500),
+        at: this.now(),
+        ...(sender === undefined ? {} : { sender }),
+      }),
+      { qos: 1 },
+    );
+  }
+
+  private requestReplay(stream: "feed" | "admissions" | "trust-list" | "gate-list", behind: boolean): void {
     const client = this.client;
     if (!client || !this.connected) return;
-    const tracker = stream === "feed" ? this.feed : stream === "admissions" ? this.admissions : this.trust;
+    const tracker =
+      stream === "feed"
+        ? this.feed
+        : stream === "admissions"
+          ? this.admissions
+          : stream === "trust-list"
+            ? this.trust
+            : this.gateListRequests;
     const from = tracker.replayFrom(this.now(), behind);
     if (from === undefined) return;
     client.publish(this.topics.gate(this.gateId, "replay"), encodeReplay({ stream, from }), { qos: 1 });
@@ -799,6 +885,14 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     if (hb.value.trustListVersion !== undefined && hb.value.trustListVersion > held) {
       this.trust.current = held;
       this.requestReplay("trust-list", true);
+    }
+    if (hb.value.gateListVersion !== undefined) {
+      this.announcedGateListVersion = hb.value.gateListVersion;
+      const heldList = this.gateKeys?.version ?? 0;
+      if (hb.value.gateListVersion > heldList) {
+        this.gateListRequests.current = heldList;
+        this.requestReplay("gate-list", true);
+      }
     }
   }
 
@@ -852,6 +946,67 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     this.log("info", "trust-list", `trust list version ${result.list.version} applied`);
   }
 
+  // -------------------------------------------------------------------------------------------
+  // The venue gate list
+
+  /** The gate list of the store, else of the provisioning; checked again (it is cheap, once). */
+  private heldGateList(): GateKeys | undefined {
+    const p = this.options.provisioning;
+    const stored = this.options.store.gateList?.();
+    const key = Buffer.from(this.operations.publicKey, "hex");
+    let best: GateKeys | undefined;
+    for (const candidate of [stored, p.gateList]) {
+      if (candidate === undefined) continue;
+      const r = verifyGateList(candidate, key, this.verifier, p.venueId);
+      if (r.ok && r.value.version > (best?.version ?? 0)) best = new GateKeys(r.value);
+    }
+    return best;
+  }
+
+  private onGateListMessage(topic: string, payload: Uint8Array | string): void {
+    const message = decodeGateListMessage(payload);
+    if (!message.ok) {
+      this.rejected(topic, message);
+      return;
+    }
+    this.applyGateList(topic, message.value);
+  }
+
+  private applyGateList(topic: string, value: unknown): void {
+    const held = this.gateKeys?.version ?? 0;
+    const key = this.operationsKey(topic);
+    if (!key) return;
+    const r = verifyGateList(value, key, this.verifier, this.options.provisioning.venueId);
+    if (!r.ok) {
+      this.refuse(topic, r.reason, `gate list refused, version ${held} kept: ${r.detail}`);
+      return;
+    }
+    if (r.value.version < held) {
+      this.refuse(
+        topic,
+        "rollback",
+        `gate list version ${r.value.version} is older than version ${held} held`,
+      );
+      return;
+    }
+    if (r.value.version === held) return;
+    this.options.store.saveGateList?.(r.value);
+    this.gateKeys = new GateKeys(r.value);
+    this.gateListRequests.advance(r.value.version);
+    this.log("info", "gate-list", `gate list version ${r.value.version} applied`);
+    // Admissions held back for a gate this list may name: ask for them again.
+    this.admissions.forgetRequest();
+    this.requestReplay("admissions", true);
+  }
+
+  /** The operations key, while its certificate is valid; else the refusal is logged and reported. */
+  private operationsKey(topic: string): Uint8Array | undefined {
+    const key = operationsKeyAt(this.operations, this.now() + (this.clockOffsetMs ?? 0));
+    if (key.ok) return key.key;
+    this.refuse(topic, "expired", key.detail);
+    return undefined;
+  }
+
   private async downloadSnapshot(pointer: SnapshotPointer): Promise<void> {
     if (this.snapshotInProgress) return;
     this.snapshotInProgress = true;
@@ -869,8 +1024,21 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       if (!response.ok) throw new Error(`snapshot download: HTTP ${response.status}`);
       const signature = response.headers.get("sesame-bundle-signature") ?? "";
       const bytes = new Uint8Array(await response.arrayBuffer());
-      if (!verifyBundleSignature(bytes, signature, this.rootKey, this.verifier))
-        throw new Error("snapshot signature does not verify against the venue root key");
+      const signerKey = bundleSigner(
+        bytes,
+        signature,
+        {
+          rootKey: this.rootKey,
+          certificate: this.operations,
+          venueId: this.options.provisioning.venueId,
+          now: this.now() + (this.clockOffsetMs ?? 0),
+        },
+        this.verifier,
+      );
+      if (!signerKey)
+        throw new Error(
+          "snapshot signature does not verify against the operations key or the venue root key",
+        );
       const bundle = decodeGateBundle(bytes);
       if (bundle.venue.id !== this.options.provisioning.venueId)
         throw new Error("snapshot is for another venue");
@@ -879,7 +1047,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       });
       if (!trust.ok) throw new Error(`snapshot trust list refused: ${trust.detail}`);
       if (bundle.feedSequence > this.feed.current) {
-        this.options.store.applySnapshot({ bundle, bytes, signature });
+        this.options.store.applySnapshot({ bundle, bytes, signature, signerKey });
         this.feed.advance(bundle.feedSequence);
         this.emit("snapshot", bundle.feedSequence);
         this.log("info", "snapshot", `snapshot at feed sequence ${bundle.feedSequence} applied`);
@@ -902,12 +1070,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.rejected(topic, message);
       return;
     }
-    if (!verifyCommandText(message.value.command, message.value.sig, this.commandKey, this.verifier)) {
-      this.rejected(topic, {
-        ok: false,
-        reason: "bad-signature",
-        detail: "command not signed by the sync-server",
-      });
+    const operationsKey = this.operationsKey(topic);
+    if (!operationsKey) return;
+    if (!verifyCommandText(message.value.command, message.value.sig, operationsKey, this.verifier)) {
+      this.refuse(topic, "bad-signature", "command not signed by the venue's operations key");
       return;
     }
     let command: Command;
@@ -937,6 +1103,9 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.ackCommand(command.id, previous.status, previous.detail);
       return;
     }
+    // A resend that arrives while the command runs (mqtt.js may hand over both in one tick): the
+    // ack of the first answers it.
+    if (this.runningCommands.has(command.id)) return;
     const serverNow = this.now() + (this.clockOffsetMs ?? 0);
     if (serverNow > command.expiresAt) {
       this.remember(command.id, "expired", "arrived after it expired");
@@ -950,6 +1119,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       this.ackCommand(command.id, "refused", "this gate executes no commands");
       return;
     }
+    this.runningCommands.add(command.id);
     void (async () => {
       let result: CommandResult;
       try {
@@ -957,6 +1127,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       } catch (error) {
         result = { status: "refused", detail: error instanceof Error ? error.message : String(error) };
       }
+      this.runningCommands.delete(command.id);
       this.remember(command.id, result.status, result.detail);
       this.emit("command", command, result.status);
       this.ackCommand(command.id, result.status, result.detail);
@@ -997,7 +1168,6 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
           : { dataAgeMs: Math.max(0, now - this.lastServerContactAt) }),
         outboxDepth: this.options.store.outboxDepth(),
         ackedGateSeq: this.window.serverAcked ?? 0,
-        ...(this.refusals ? { refused: this.refusals } : {}),
       }),
       { qos: 0 },
     );

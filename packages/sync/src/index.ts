@@ -1,12 +1,16 @@
 export {
+  filterCovers,
   mayPublish,
   maySubscribe,
   mosquittoAcl,
   type Principal,
+  publishRefusal,
   type TopicRights,
   topicMatches,
   topicRights,
+  willRefusal,
 } from "./acl.js";
+export { type AdmissionsCheck, type AdmissionsCheckContext, verifyAdmissions } from "./admissions-check.js";
 export { type CacheLike, CacheSyncStore } from "./cache-adapter.js";
 export { type FeedVerdict, verifyFeedMessage } from "./feed-signature.js";
 export {
@@ -27,9 +31,11 @@ export {
   systemSyncClock,
 } from "./gate-sync.js";
 export { MemoryMqttClient } from "./memory-mqtt.js";
+export * from "./operations.js";
 export * from "./protocol.js";
 export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
 export {
+  bundleSigner,
   eventBatchSigningBytes,
   signCommandText,
   signEventBatch,

@@ -1,6 +1,7 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { type IssuerKey, issuerKeyMap, type SignedTrustListJson, type TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 import type { GateSyncStore, Snapshot } from "./store.js";
 
 /** An in-memory GateSyncStore, for tests and benchmarks (through "@sesame/sync/testing"). */
@@ -17,6 +18,10 @@ export class MemoryGateStore implements GateSyncStore {
   /** ticketId → the gate that admitted it first (from remote entries). */
   readonly seen = new Map<number, string>();
   snapshots = 0;
+  /** The venue gate list saved by the sync. */
+  savedGateList: SignedGateList | undefined;
+  /** ticketId → entrance, from issued tickets (the admissions plausibility check). */
+  readonly ticketEntrances = new Map<number, number>();
   /** Called after each remote entry (benchmarks measure fan-out latency with it). */
   onRemoteEntry: ((event: EntryLogEvent) => void) | undefined;
 
@@ -47,6 +52,19 @@ export class MemoryGateStore implements GateSyncStore {
     };
     this.outbox.set(gateSeq, event);
     return event;
+  }
+
+  /**
+   * An admission as a gate's journal writes it: `authorized`, then `entered` on the same
+   * authorization (the sync-server refuses an entry without its authorization). Returns the entry.
+   */
+  admit(
+    partial: Partial<EntryLogEvent> & Required<Pick<EntryLogEvent, "ticketId" | "session">>,
+  ): EntryLogEvent {
+    const authorizationId = `${this.gateId}-auth-${this.nextSeq}-${Math.random().toString(36).slice(2, 10)}`;
+    const { kind: _kind, ...rest } = partial;
+    this.append({ ...rest, kind: "authorized", authorizationId });
+    return this.append({ ...rest, kind: "entered", authorizationId });
   }
 
   get lastGateSeq(): number {
@@ -85,6 +103,7 @@ export class MemoryGateStore implements GateSyncStore {
       if (c.sequence !== this.feedSeq + 1)
         throw new Error(`feed gap: change ${c.sequence} after ${this.feedSeq}`);
       this.changes.push(c);
+      if (c.type === "issue") this.ticketEntrances.set(c.ticket.id, c.ticket.entrance);
       this.feedSeq = c.sequence;
     }
   }
@@ -130,6 +149,18 @@ export class MemoryGateStore implements GateSyncStore {
 
   issuerKeys(): ReadonlyMap<number, IssuerKey> {
     return this.keys;
+  }
+
+  gateList(): unknown {
+    return this.savedGateList;
+  }
+
+  saveGateList(list: SignedGateList): void {
+    this.savedGateList = list;
+  }
+
+  ticketEntrance(ticketId: number): number | undefined {
+    return this.ticketEntrances.get(ticketId);
   }
 
   admissionCursor(): number {

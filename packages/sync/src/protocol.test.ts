@@ -2,6 +2,7 @@ import { createNodeSigner, createNodeVerifier, keyPairFromSeed } from "@sesame/t
 import { describe, expect, it } from "vitest";
 import { MemoryGateStore } from "./memory-store.js";
 import {
+  canonicalEvent,
   decodeAck,
   decodeBatchEvents,
   decodeEnvelope,
@@ -43,6 +44,32 @@ describe("protocol codecs", () => {
     const s = decodeStream('{"v":1,"stream":"feed","changes":[{"sequence":1,"type":"cancel"}]}');
     expect(s).toMatchObject({ ok: false });
     if (!s.ok) expect(s.detail).toMatch(/changes\[0\]\.ticketId/);
+  });
+
+  it("carries a manual admission's supervisor override, and names what is wrong with a bad one", () => {
+    const override = { supervisor: "SUP-01", note: "phone battery dead", state: "MOBILE_TICKET" };
+    const event = {
+      eventId: "e1",
+      gateId: "A1",
+      gateSeq: 1,
+      lane: 1,
+      kind: "entered",
+      direction: "entry",
+      reason: "SUPERVISOR_OVERRIDE",
+      ticketId: 7,
+      session: 1,
+      manual: true,
+      steward: "S-001",
+      override,
+      at: 1,
+    };
+    expect(validateEvent(event).override).toEqual(override);
+    expect(canonicalEvent(validateEvent(event)).override).toEqual(override);
+    const bad = (o: unknown) => () => validateEvent({ ...event, override: o });
+    expect(bad({ ...override, note: "  " })).toThrow(/override\.note/);
+    expect(bad({ ...override, supervisor: "" })).toThrow(/override\.supervisor/);
+    expect(bad({ ...override, state: "WHATEVER" })).toThrow(/override\.state/);
+    expect(bad("SUP-01")).toThrow(/override/);
   });
 
   it("keeps a snapshot pointer on the sync-server: no other host, no protocol-relative path", () => {

@@ -3,6 +3,8 @@ import {
   ALARM_REASONS,
   ASSISTED_REASONS,
   type EntryLogEvent,
+  MANUAL_REASONS,
+  MAX_OVERRIDE_NOTE,
   REFUSE_REASONS,
   type ReasonCode,
 } from "@sesame/gate-core";
@@ -14,6 +16,7 @@ import {
   TICKET_CHANGE_TYPES,
   type TicketChange,
 } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 import {
   arr,
   bool,
@@ -55,6 +58,10 @@ export type RejectReason =
   | "unknown-topic"
   | "duplicate-event-id"
   | "implausible-time"
+  /** A well-signed event no honest gate writes (an entry without its authorization, a ticket of another entrance…). */
+  | "implausible"
+  /** A batch of a gate a supervisor quarantined: refused until the gate is provisioned again. */
+  | "quarantined"
   | "rollback"
   | "sequence-reused"
   | "out-of-order"
@@ -62,8 +69,13 @@ export type RejectReason =
   | "auth-failed"
   | "expired"
   | "wrong-target"
+  /** A feed change signed under an issuer key id the trust list does not hold / revokes. */
   | "unknown-key"
-  | "revoked-key";
+  | "revoked-key"
+  /** An admission signed by a gate key the venue gate list revoked. */
+  | "revoked-gate"
+  /** An admission the admitting gate had no reason to make (a ticket of another entrance). */
+  | "implausible-admission";
 
 export type Decoded<T> =
   | { readonly ok: true; readonly value: T }
@@ -135,6 +147,7 @@ const REASONS: readonly ReasonCode[] = [
   ...ASSISTED_REASONS,
   ...REFUSE_REASONS,
   ...ALARM_REASONS,
+  ...MANUAL_REASONS,
 ];
 /** Every kind of journal event a gate sends. */
 export const EVENT_KINDS = [
@@ -148,6 +161,8 @@ export const EVENT_KINDS = [
 ] as const;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const GATE_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const SUPERVISOR_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const NOT_BLANK = /\S/;
 
 /** Checks one entry event from the wire; the object returned holds known fields only. */
 export function validateEvent(value: unknown, field = "event"): EntryLogEvent {
@@ -174,10 +189,21 @@ export function validateEvent(value: unknown, field = "event"): EntryLogEvent {
   if (generation !== undefined) event.generation = generation;
   const session = optInt(o.session, f("session"), 0, 0xffff);
   if (session !== undefined) event.session = session;
+  const issuerKeyId = optInt(o.issuerKeyId, f("issuerKeyId"), 0, 0xffff);
+  if (issuerKeyId !== undefined) event.issuerKeyId = issuerKeyId;
   const steward = optStr(o.steward, f("steward"), 64);
   if (steward !== undefined) event.steward = steward;
   const detail = optStr(o.detail, f("detail"), 200);
   if (detail !== undefined) event.detail = detail;
+  if (o.override !== undefined) {
+    // A supervisor's override of a manual admission: who, why, and the ticket's real state.
+    const ov = obj(o.override, f("override"));
+    event.override = {
+      supervisor: str(ov.supervisor, f("override.supervisor"), 32, SUPERVISOR_ID),
+      note: str(ov.note, f("override.note"), MAX_OVERRIDE_NOTE, NOT_BLANK),
+      state: oneOf(ov.state, f("override.state"), REASONS),
+    };
+  }
   return event;
 }
 
@@ -196,8 +222,13 @@ export function canonicalEvent(e: EntryLogEvent): EntryLogEvent {
   if (e.ticketId !== undefined) out.ticketId = e.ticketId;
   if (e.generation !== undefined) out.generation = e.generation;
   if (e.session !== undefined) out.session = e.session;
+  if (e.issuerKeyId !== undefined) out.issuerKeyId = e.issuerKeyId;
   out.manual = e.manual;
   if (e.steward !== undefined) out.steward = e.steward;
+  // A supervisor's override of a manual admission: signed with the event, so that the other gates
+  // accept the admission it allows.
+  if (e.override !== undefined)
+    out.override = { supervisor: e.override.supervisor, note: e.override.note, state: e.override.state };
   out.at = e.at;
   if (e.detail !== undefined) out.detail = e.detail;
   return out as unknown as EntryLogEvent;
@@ -223,12 +254,17 @@ export function encodeEventBatch(m: EventBatchMessage): string {
 }
 
 export function decodeEventBatch(payload: Uint8Array | string): Decoded<EventBatchMessage> {
-  return decodeWith(payload, (o) => ({
-    gateId: str(o.gateId, "gateId", 32, GATE_ID),
-    after: int(o.after, "after", 0),
-    events: str(o.events, "events", MAX_MESSAGE_BYTES),
-    sig: str(o.sig, "sig", 128, HEX_64),
-  }));
+  return decodeWith(payload, (o) => batchFields(o, ""));
+}
+
+/** The fields of a signed batch, as a gate sent it or as the fan-out forwards it (field prefix `at`). */
+function batchFields(o: Record<string, unknown>, at: string): EventBatchMessage {
+  return {
+    gateId: str(o.gateId, `${at}gateId`, 32, GATE_ID),
+    after: int(o.after, `${at}after`, 0),
+    events: str(o.events, `${at}events`, MAX_MESSAGE_BYTES),
+    sig: str(o.sig, `${at}sig`, 128, HEX_64),
+  };
 }
 
 /** Parses the signed event text of a batch: events in strictly increasing gateSeq, all of one gate. */
@@ -383,19 +419,57 @@ export interface AdmissionEntry {
   readonly event: EntryLogEvent;
 }
 
+/** What the server fans out for one admission: the event and the batch its gate signed it in. */
+export interface FannedOutAdmission extends AdmissionEntry {
+  readonly batch: EventBatchMessage;
+}
+
+/** An admission as a gate receives it: its event is taken from a signed batch of the message. */
+export interface ReceivedAdmission extends AdmissionEntry {
+  /** Index in AdmissionsMessage.batches of the batch that holds the event. */
+  readonly batch: number;
+  /** The admitting gate's event carries a supervisor's override (a manual admission outside the rules). */
+  readonly overridden: boolean;
+}
+
+/**
+ * On the wire an entry names a batch (`b`) and the event's gateSeq in it: the receiving gate verifies
+ * each batch's signature once, however many admissions it holds, and reads the events from the
+ * signed text itself, so that nothing the admitting gate did not sign can be applied.
+ */
 export interface AdmissionsMessage {
-  readonly entries: readonly AdmissionEntry[];
+  readonly entries: readonly ReceivedAdmission[];
+  readonly batches: readonly EventBatchMessage[];
   readonly more?: boolean;
 }
 
-export function encodeAdmissions(m: AdmissionsMessage): string {
-  return encode({ stream: "admissions", ...m });
+export function encodeAdmissions(m: {
+  readonly entries: readonly FannedOutAdmission[];
+  readonly more?: boolean;
+}): string {
+  const batches: EventBatchMessage[] = [];
+  const index = new Map<string, number>();
+  const entries = m.entries.map((e) => {
+    let b = index.get(e.batch.sig);
+    if (b === undefined) {
+      b = batches.push(e.batch) - 1;
+      index.set(e.batch.sig, b);
+    }
+    return { seq: e.seq, b, gateSeq: e.event.gateSeq };
+  });
+  return encode({ stream: "admissions", batches, entries, ...(m.more ? { more: true } : {}) });
 }
 
 export type StreamMessage =
   | ({ readonly stream: "feed" } & FeedMessage)
   | ({ readonly stream: "admissions" } & AdmissionsMessage)
-  | { readonly stream: "trust-list"; readonly trustList: unknown };
+  | { readonly stream: "trust-list"; readonly trustList: unknown }
+  | { readonly stream: "gate-list"; readonly gateList: unknown };
+
+/** Answer to a gate-list replay request (as for the trust list). */
+export function encodeGateListReply(list: SignedGateList): string {
+  return encode({ stream: "gate-list", gateList: list });
+}
 
 /** Answer to a trust-list replay request (the retained message may not have arrived). */
 export function encodeTrustListReply(list: SignedTrustListJson): string {
@@ -404,8 +478,9 @@ export function encodeTrustListReply(list: SignedTrustListJson): string {
 
 export function decodeStream(payload: Uint8Array | string): Decoded<StreamMessage> {
   return decodeWith(payload, (o): StreamMessage => {
-    const stream = oneOf(o.stream, "stream", ["feed", "admissions", "trust-list"] as const);
+    const stream = oneOf(o.stream, "stream", ["feed", "admissions", "trust-list", "gate-list"] as const);
     if (stream === "trust-list") return { stream, trustList: obj(o.trustList, "trustList") };
+    if (stream === "gate-list") return { stream, gateList: obj(o.gateList, "gateList") };
     const more = o.more === undefined ? undefined : bool(o.more, "more");
     if (stream === "feed") {
       const changes = arr(o.changes, "changes", MAX_REPLAY_ITEMS).map((c, i) =>
@@ -428,22 +503,54 @@ export function decodeStream(payload: Uint8Array | string): Decoded<StreamMessag
         ...(snapshot ? { snapshot } : {}),
       };
     }
-    const entries = arr(o.entries, "entries", MAX_REPLAY_ITEMS).map((e, i) => {
+    const batches = arr(o.batches, "batches", MAX_REPLAY_ITEMS).map((b, i) =>
+      batchFields(obj(b, `batches[${i}]`), `batches[${i}].`),
+    );
+    /** Each batch's events by gateSeq, parsed once and only when an entry names the batch. */
+    const parsed = new Map<number, Map<number, unknown>>();
+    const entries = arr(o.entries, "entries", MAX_REPLAY_ITEMS).map((e, i): ReceivedAdmission => {
       const x = obj(e, `entries[${i}]`);
+      const b = int(x.b, `entries[${i}].b`, 0, batches.length - 1);
+      const gateSeq = int(x.gateSeq, `entries[${i}].gateSeq`, 1);
+      let events = parsed.get(b);
+      if (!events) {
+        events = batchEventsBySeq(batches[b] as EventBatchMessage, b);
+        parsed.set(b, events);
+      }
+      const raw = events.get(gateSeq);
+      if (raw === undefined)
+        throw new FieldError(`entries[${i}].gateSeq`, `batch ${b} holds no event ${gateSeq}`);
+      const event = validateEvent(raw, `batches[${b}].events[gateSeq ${gateSeq}]`);
+      if (event.gateId !== (batches[b] as EventBatchMessage).gateId)
+        throw new FieldError(
+          `entries[${i}]`,
+          `event of gate ${event.gateId} in a batch of gate ${batches[b]?.gateId}`,
+        );
+      const override = (raw as Record<string, unknown>).override;
       return {
         seq: int(x.seq, `entries[${i}].seq`, 1),
-        event: validateEvent(x.event, `entries[${i}].event`),
+        event,
+        batch: b,
+        overridden: override !== undefined && override !== null,
       };
     });
-    return { stream, entries, ...(more === undefined ? {} : { more }) };
+    return { stream, entries, batches, ...(more === undefined ? {} : { more }) };
   });
+}
+
+function batchEventsBySeq(batch: EventBatchMessage, b: number): Map<number, unknown> {
+  const events = decodeBatchEvents(batch.events);
+  if (!events.ok) throw new FieldError(`batches[${b}].events`, events.detail);
+  const bySeq = new Map<number, unknown>();
+  for (const e of events.value) bySeq.set((e as { gateSeq: number }).gateSeq, e);
+  return bySeq;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Gate → server: replay requests
 
 export interface ReplayRequest {
-  readonly stream: "feed" | "admissions" | "trust-list";
+  readonly stream: "feed" | "admissions" | "trust-list" | "gate-list";
   /** First sequence wanted. */
   readonly from: number;
 }
@@ -454,7 +561,7 @@ export function encodeReplay(m: ReplayRequest): string {
 
 export function decodeReplay(payload: Uint8Array | string): Decoded<ReplayRequest> {
   return decodeWith(payload, (o) => ({
-    stream: oneOf(o.stream, "stream", ["feed", "admissions", "trust-list"] as const),
+    stream: oneOf(o.stream, "stream", ["feed", "admissions", "trust-list", "gate-list"] as const),
     from: int(o.from, "from", 1),
   }));
 }
@@ -481,19 +588,6 @@ export function decodeStatus(payload: Uint8Array | string): Decoded<StatusMessag
   }));
 }
 
-/**
- * The messages a gate refused because they failed their check (signature, key, shape), as it reports
- * them in its heartbeat: how many since it started, and the last one. The server alerts on each new one.
- */
-export interface RefusedMessages {
-  readonly count: number;
-  /** Gate clock, Unix ms. */
-  readonly at: number;
-  readonly topic: string;
-  readonly reason: RejectReason;
-  readonly detail: string;
-}
-
 export interface GateHeartbeat {
   /** Gate clock, Unix ms. */
   readonly at: number;
@@ -505,8 +599,6 @@ export interface GateHeartbeat {
   readonly dataAgeMs?: number;
   readonly outboxDepth: number;
   readonly ackedGateSeq: number;
-  /** Absent while the gate has refused nothing since it started. */
-  readonly refused?: RefusedMessages;
 }
 
 export function encodeGateHeartbeat(m: GateHeartbeat): string {
@@ -524,19 +616,7 @@ export function decodeGateHeartbeat(payload: Uint8Array | string): Decoded<GateH
     ...(o.dataAgeMs === undefined ? {} : { dataAgeMs: int(o.dataAgeMs, "dataAgeMs") }),
     outboxDepth: int(o.outboxDepth, "outboxDepth"),
     ackedGateSeq: int(o.ackedGateSeq, "ackedGateSeq"),
-    ...(o.refused === undefined ? {} : { refused: validateRefused(o.refused) }),
   }));
-}
-
-function validateRefused(value: unknown): RefusedMessages {
-  const r = obj(value, "refused");
-  return {
-    count: int(r.count, "refused.count", 1),
-    at: int(r.at, "refused.at"),
-    topic: str(r.topic, "refused.topic", 200),
-    reason: str(r.reason, "refused.reason", 40) as RejectReason,
-    detail: str(r.detail, "refused.detail", 500),
-  };
 }
 
 export interface ServerHeartbeat {
@@ -545,6 +625,8 @@ export interface ServerHeartbeat {
   readonly admissionSeq: number;
   /** Version of the current trust list: a gate that holds an older one asks for it. */
   readonly trustListVersion?: number;
+  /** Version of the current venue gate list (as for the trust list). */
+  readonly gateListVersion?: number;
 }
 
 export function encodeServerHeartbeat(m: ServerHeartbeat): string {
@@ -559,6 +641,9 @@ export function decodeServerHeartbeat(payload: Uint8Array | string): Decoded<Ser
     ...(o.trustListVersion === undefined
       ? {}
       : { trustListVersion: int(o.trustListVersion, "trustListVersion") }),
+    ...(o.gateListVersion === undefined
+      ? {}
+      : { gateListVersion: int(o.gateListVersion, "gateListVersion") }),
   }));
 }
 
@@ -571,6 +656,45 @@ export function encodeTrustList(list: SignedTrustListJson): string {
 
 export function decodeTrustListMessage(payload: Uint8Array | string): Decoded<unknown> {
   return decodeWith(payload, (o) => obj(o.trustList, "trustList"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Venue gate list (retained; signed by the operations key, see operations.ts)
+
+export function encodeGateList(list: SignedGateList): string {
+  return encode({ gateList: list });
+}
+
+export function decodeGateListMessage(payload: Uint8Array | string): Decoded<unknown> {
+  return decodeWith(payload, (o) => obj(o.gateList, "gateList"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate → server: a message the gate refused (the server alerts; docs/sync-protocol.md)
+
+export interface RefusalReport {
+  /** The topic the refused message came on. */
+  readonly topic: string;
+  readonly reason: RejectReason;
+  readonly detail: string;
+  /** Who the message claims to come from (the admitting gate of a refused admission), if anyone. */
+  readonly sender?: string;
+  /** Gate clock, Unix ms. */
+  readonly at: number;
+}
+
+export function encodeRefusalReport(m: RefusalReport): string {
+  return encode(m);
+}
+
+export function decodeRefusalReport(payload: Uint8Array | string): Decoded<RefusalReport> {
+  return decodeWith(payload, (o) => ({
+    topic: str(o.topic, "topic", 200),
+    reason: str(o.reason, "reason", 40) as RejectReason,
+    detail: str(o.detail, "detail", 500),
+    ...(o.sender === undefined ? {} : { sender: str(o.sender, "sender", 32, GATE_ID) }),
+    at: int(o.at, "at"),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,8 @@
+import {
+  parseOperationsCertificate,
+  type SignedGateList,
+  type SignedOperationsCertificate,
+} from "./operations.js";
 import { HEX_32, int, obj, str } from "./validate.js";
 
 /*
@@ -15,8 +20,13 @@ export interface GateProvisioning {
   readonly entranceId: number;
   /** Hex: venue root key (trust lists and gate bundles). */
   readonly rootPublicKey: string;
-  /** Hex: the sync-server's command key (supervisor commands). */
-  readonly serverCommandKey: string;
+  /**
+   * The venue server's operations key, certified by the root for a bounded period: it signs the
+   * venue gate list and commands. Checked against rootPublicKey (a gate pins the root, not this key).
+   */
+  readonly operationsCertificate: SignedOperationsCertificate;
+  /** The venue gate list at provisioning (newer ones come over MQTT), signed by the operations key. */
+  readonly gateList?: SignedGateList;
   /** Hex seed of the gate's Ed25519 event-signing key (secret). */
   readonly gateSigningSeed: string;
   readonly gatePublicKey: string;
@@ -48,7 +58,14 @@ export function parseProvisioning(value: unknown): GateProvisioning {
     gateId: str(o.gateId, "provisioning.gateId", 32),
     entranceId: int(o.entranceId, "provisioning.entranceId", 0, 0xffff),
     rootPublicKey: str(o.rootPublicKey, "provisioning.rootPublicKey", 64, HEX_32),
-    serverCommandKey: str(o.serverCommandKey, "provisioning.serverCommandKey", 64, HEX_32),
+    // Its form here; GateSync checks its signature against the root key it pins.
+    operationsCertificate: parseOperationsCertificate(
+      o.operationsCertificate,
+      "provisioning.operationsCertificate",
+    ),
+    ...(o.gateList === undefined
+      ? {}
+      : { gateList: obj(o.gateList, "provisioning.gateList") as unknown as SignedGateList }),
     gateSigningSeed: str(o.gateSigningSeed, "provisioning.gateSigningSeed", 64, HEX_32),
     gatePublicKey: str(o.gatePublicKey, "provisioning.gatePublicKey", 64, HEX_32),
     mqtt: {

@@ -1,5 +1,11 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { Ed25519Signer, Ed25519Verifier } from "@sesame/ticket";
+import { verifyBundleBytes } from "@sesame/venue";
+import {
+  operationsKeyAt,
+  type SignedOperationsCertificate,
+  verifyOperationsCertificate,
+} from "./operations.js";
 import { canonicalEvent, type EventBatchMessage } from "./protocol.js";
 
 /*
@@ -64,3 +70,27 @@ export function verifyCommandText(
 
 /** The gate bundle signature of docs/venue-files.md: @sesame/venue owns the format. */
 export { verifyBundleBytes as verifyBundleSignature } from "@sesame/venue";
+
+/**
+ * The key that signed a bundle a gate downloaded: the venue server's operations key (snapshots;
+ * its certificate checked against the root and valid at `now`) or the root (a bundle made at
+ * set-up); undefined when neither did.
+ */
+export function bundleSigner(
+  bytes: Uint8Array,
+  signatureHex: string,
+  keys: {
+    readonly rootKey: Uint8Array;
+    readonly certificate: SignedOperationsCertificate;
+    readonly venueId: string;
+    readonly now: number;
+  },
+  verifier: Ed25519Verifier,
+): Uint8Array | undefined {
+  const certified = verifyOperationsCertificate(keys.certificate, keys.rootKey, verifier, keys.venueId);
+  const operations = certified.ok ? operationsKeyAt(certified.value, keys.now) : undefined;
+  if (operations?.ok && verifyBundleBytes(bytes, signatureHex, operations.key, verifier))
+    return operations.key;
+  if (verifyBundleBytes(bytes, signatureHex, keys.rootKey, verifier)) return keys.rootKey;
+  return undefined;
+}

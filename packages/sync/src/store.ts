@@ -1,12 +1,15 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { IssuerKey, SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { GateBundle, TicketChange } from "@sesame/venue";
+import type { SignedGateList } from "./operations.js";
 
-/** A gate bundle as downloaded: parsed, and the exact signed bytes with their root-key signature. */
+/** A gate bundle as downloaded: parsed, and the exact signed bytes with their signature. */
 export interface Snapshot {
   readonly bundle: GateBundle;
   readonly bytes: Uint8Array;
   readonly signature: string;
+  /** The key that signed `bytes` (bundleSigner): the certified operations key, or the root; default the root. */
+  readonly signerKey?: Uint8Array;
 }
 
 /**
@@ -41,6 +44,12 @@ export interface GateSyncStore {
   trustListVersion(): number;
   /** Stores a trust list already verified against the venue root key and checked for rollback. */
   applyTrustList(signed: SignedTrustListJson, list: TrustList): void;
+  /** The venue gate list held (signed JSON, as applied last); kept in memory by the sync when absent. */
+  gateList?(): unknown;
+  /** Stores a gate list already verified against the operations key and checked for rollback. */
+  saveGateList?(list: SignedGateList): void;
+  /** The entrance of a ticket the gate holds (the admissions plausibility check); undefined if unknown. */
+  ticketEntrance?(ticketId: number): number | undefined;
   /** Durable position in the admission fan-out; kept in memory by the sync when absent. */
   admissionCursor?(): number;
   saveAdmissionCursor?(seq: number): void;

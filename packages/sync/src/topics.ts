@@ -11,7 +11,15 @@ export function isValidId(id: string): boolean {
 }
 
 /** What a gate publishes under its own prefix. */
-export const GATE_PUBLISH_LEAVES = ["events", "replay", "status", "heartbeat", "command-acks"] as const;
+export const GATE_PUBLISH_LEAVES = [
+  "events",
+  "replay",
+  "status",
+  "heartbeat",
+  "command-acks",
+  // Messages the gate refused (a forged admission…): the server raises the alert.
+  "refusals",
+] as const;
 export type GatePublishLeaf = (typeof GATE_PUBLISH_LEAVES)[number];
 /** What the server publishes under one gate's prefix. */
 export const GATE_RECEIVE_LEAVES = ["ack", "changes", "commands"] as const;
@@ -24,6 +32,7 @@ export interface VenueTopics {
   readonly feed: string;
   readonly admissions: string;
   readonly trustList: string;
+  readonly gateList: string;
   readonly serverStatus: string;
   readonly serverHeartbeat: string;
   /** Filters the sync-server subscribes to (every gate's uplink). */
@@ -40,6 +49,7 @@ export function venueTopics(venueId: string): VenueTopics {
     feed: `${prefix}/feed`,
     admissions: `${prefix}/admissions`,
     trustList: `${prefix}/trust-list`,
+    gateList: `${prefix}/gate-list`,
     serverStatus: `${prefix}/server/status`,
     serverHeartbeat: `${prefix}/server/heartbeat`,
     serverSubscriptions: GATE_PUBLISH_LEAVES.map((leaf) => `${prefix}/gates/+/${leaf}`),
@@ -49,7 +59,15 @@ export function venueTopics(venueId: string): VenueTopics {
 export type ParsedTopic =
   | { readonly kind: "gate"; readonly gateId: string; readonly leaf: GatePublishLeaf | GateReceiveLeaf }
   | { readonly kind: "entrance-commands"; readonly entranceId: number }
-  | { readonly kind: "feed" | "admissions" | "trust-list" | "server-status" | "server-heartbeat" };
+  | {
+      readonly kind:
+        | "feed"
+        | "admissions"
+        | "trust-list"
+        | "gate-list"
+        | "server-status"
+        | "server-heartbeat";
+    };
 
 const ALL_GATE_LEAVES: readonly string[] = [...GATE_PUBLISH_LEAVES, ...GATE_RECEIVE_LEAVES];
 
@@ -77,6 +95,8 @@ export function parseTopic(venueId: string, topic: string): ParsedTopic | undefi
       return { kind: "admissions" };
     case "trust-list":
       return { kind: "trust-list" };
+    case "gate-list":
+      return { kind: "gate-list" };
     case "server/status":
       return { kind: "server-status" };
     case "server/heartbeat":

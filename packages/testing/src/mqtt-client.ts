@@ -48,6 +48,7 @@ export function publishBounded(
   topic: string,
   payload: string | Buffer,
   timeoutMs = 10_000,
+  options: { readonly retain?: boolean } = {},
 ): Promise<PublishOutcome> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => done("timeout"), timeoutMs);
@@ -58,6 +59,8 @@ export function publishBounded(
       resolve(outcome);
     };
     client.once("close", onClose);
-    client.publish(topic, payload, { qos: 1 }, (error) => done(error ? "error" : "acked"));
+    client.publish(topic, payload, { qos: 1, retain: options.retain ?? false }, (error) =>
+      done(error ? "error" : "acked"),
+    );
   });
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { BASE45_ALPHABET, decodeBase45, encodeBase45 } from "./base45.js";
 import { ByteReader, ByteWriter, Truncated } from "./bytes.js";
-import type { Ed25519Signer, Ed25519Verifier } from "./ed25519.js";
+import { type Ed25519Signer, type Ed25519Verifier, publicKeyProblem } from "./ed25519.js";
 import { classifyForeign, type ForeignKind } from "./foreign.js";
 
 /* The byte layouts here are specified in docs/credential.md; change both together. */
@@ -97,8 +97,12 @@ function checkBody(body: TicketBody): string | undefined {
     return `seat must be ≤ ${MAX_SEAT_LENGTH} printable ASCII characters`;
   if (!u32(body.validFrom) || !u32(body.validUntil) || body.validFrom > body.validUntil)
     return "bad validity window";
-  if (body.kind === "mobile" && body.devicePublicKey?.length !== 32)
-    return "a mobile ticket needs a 32-byte device key";
+  if (body.kind === "mobile") {
+    if (body.devicePublicKey?.length !== 32) return "a mobile ticket needs a 32-byte device key";
+    // A proof under such a key can be made without the phone's private key: never issue one.
+    const problem = publicKeyProblem(body.devicePublicKey);
+    if (problem) return `the device public key ${problem}`;
+  }
   if (body.kind === "printed" && body.devicePublicKey !== undefined)
     return "a printed ticket has no device key";
   return undefined;
@@ -501,6 +505,10 @@ export function verifyCredential(credential: Credential, options: VerifyOptions)
   if (body.kind === "mobile") {
     const { proof } = credential;
     if (!proof || !body.devicePublicKey) return refuse("TRUNCATED", "device proof missing");
+    // The verifiers refuse such a key too; saying why here tells a forged device key from a bad proof.
+    const keyProblem = publicKeyProblem(body.devicePublicKey);
+    if (keyProblem)
+      return refuse("FORGED_PROOF", `the ticket's device public key ${keyProblem}: no proof under it counts`);
     const nowStep = timeStep(options.nowMs);
     proofStep = reconstructStep(proof.stepLow, nowStep);
     const digest = ticketDigest(credential.bodyBytes, credential.issuerSignature);

@@ -19,7 +19,10 @@ import nacl from "tweetnacl";
  */
 export interface Ed25519Verifier {
   readonly name: string;
-  /** True only for a valid signature; false (never a throw) for any malformed key or signature. */
+  /**
+   * True only for a valid signature; false (never a throw) for any malformed key or signature,
+   * and for a public key of small order or non-canonical encoding (`publicKeyProblem`).
+   */
   verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
 }
 
@@ -75,8 +78,54 @@ function hasCanonicalScalar(signature: Uint8Array): boolean {
   return false; // S == L
 }
 
+/*
+ * The y coordinates (little-endian, the sign bit of x cleared) of the eight points of order dividing
+ * 8 on edwards25519: the identity (y = 1), the point of order 2 (y = p − 1), the two of order 4
+ * (y = 0) and the four of order 8 (two y values, each with both signs of x). The same values as
+ * libsodium's small-order blocklist. With such a key A, [k]A takes at most eight values whatever the
+ * message, so a signature that "verifies" in a cofactorless check (OpenSSL, tweetnacl) can be made
+ * without any private key.
+ */
+const SMALL_ORDER_Y: readonly Uint8Array[] = [
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+].map((y) => Uint8Array.from(Buffer.from(y, "hex")));
+
+/** y ≥ p = 2^255 − 19 (the sign bit of x ignored): an encoding no honest key has (RFC 8032 §5.1.3). */
+function hasNonCanonicalY(key: Uint8Array): boolean {
+  if (((key[31] ?? 0) & 0x7f) !== 0x7f) return false;
+  for (let i = 30; i >= 1; i--) if (key[i] !== 0xff) return false;
+  return (key[0] ?? 0) >= 0xed;
+}
+
+function hasSmallOrderY(key: Uint8Array): boolean {
+  return SMALL_ORDER_Y.some((y) => {
+    for (let i = 0; i < 31; i++) if (key[i] !== y[i]) return false;
+    return ((key[31] ?? 0) & 0x7f) === y[31];
+  });
+}
+
+/**
+ * Why an Ed25519 public key is unusable, or undefined for a usable one: not 32 bytes, a
+ * non-canonical encoding (y ≥ p), or a point of small order (any encoding of one of the eight,
+ * with either sign bit). Pure byte comparisons (well under a microsecond): every verifier runs it
+ * before verifying, and whoever issues a ticket runs it on the device key.
+ */
+export function publicKeyProblem(key: Uint8Array): string | undefined {
+  if (key.length !== 32) return `is ${key.length} bytes, not 32`;
+  if (hasNonCanonicalY(key)) return "is not a canonical encoding (its y coordinate is not below 2^255 − 19)";
+  if (hasSmallOrderY(key))
+    return "is a point of small order (one of the eight whose signatures anyone can forge)";
+  return undefined;
+}
+
 function wellFormed(signature: Uint8Array, publicKey: Uint8Array): boolean {
-  return signature.length === 64 && publicKey.length === 32 && hasCanonicalScalar(signature);
+  return (
+    signature.length === 64 && hasCanonicalScalar(signature) && publicKeyProblem(publicKey) === undefined
+  );
 }
 
 export const tweetnaclVerifier: Ed25519Verifier = {
@@ -196,9 +245,10 @@ function loadSodium(): Sodium | null {
 
 /**
  * libsodium's verifier (crypto_sign_verify_detached), or undefined where sodium-native's binding
- * does not load. It takes the raw 32-byte key (no key import) and is stricter than OpenSSL and
- * tweetnacl on keys no honest signer makes: it also refuses a public key or an R of small order
- * and a non-canonical public key encoding. A signature by a real key verifies the same everywhere.
+ * does not load. It takes the raw 32-byte key (no key import). Small-order and non-canonical keys
+ * are refused before any of the three verifiers runs (`publicKeyProblem`); libsodium alone also
+ * refuses an R of small order, which only a signer holding the key could put in a signature. A
+ * signature by a real key verifies the same everywhere.
  */
 export function createSodiumVerifier(): Ed25519Verifier | undefined {
   const lib = loadSodium();

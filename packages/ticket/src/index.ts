@@ -45,6 +45,7 @@ export {
   keyPairFromSeed,
   keyPairFromSeedPortable,
   nodeVerifierNoCache,
+  publicKeyProblem,
   type ScanVerifiers,
   tweetnaclSigner,
   tweetnaclVerifier,

@@ -28,6 +28,7 @@ import type {
 } from "./model.js";
 import { GATE_BUNDLE_FORMAT } from "./model.js";
 import { FRENCH_FAMILY, FRENCH_GIVEN, INTERNATIONAL } from "./names.js";
+import { hashOverrideCode } from "./supervisors.js";
 
 export interface DemoOptions {
   readonly spectators: number;
@@ -77,7 +78,12 @@ export interface DemoVenue {
   readonly changes: readonly SignedTicketChange[];
   readonly wallets: readonly WalletEntry[];
   readonly rows: readonly DemoTicketRow[];
-  readonly secrets: { readonly rootSeed: string; readonly issuerSeeds: Record<string, string> };
+  readonly secrets: {
+    readonly rootSeed: string;
+    readonly issuerSeeds: Record<string, string>;
+    /** The demo supervisors' override codes in clear (a real venue tells each to its supervisor only). */
+    readonly supervisorCodes?: Record<string, string>;
+  };
 }
 
 const HOUR = 3_600_000;
@@ -95,6 +101,22 @@ const ZONE_NAMES = [
 const ENTRANCE_CODES = "ABCDEFGHJKLMNPRSTUVWXYZ";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+const DEMO_SUPERVISORS = [
+  ["SUP-01", "Camille Roussel"],
+  ["SUP-02", "Malik Benali"],
+] as const;
+/** Scrypt at its lowest allowed cost, once per code and salt: tests generate the demo venue often. */
+const demoHashes = new Map<string, string>();
+function demoCodeHash(code: string, salt: Uint8Array): string {
+  const key = `${code}:${hex(salt)}`;
+  let hash = demoHashes.get(key);
+  if (hash === undefined) {
+    hash = hashOverrideCode(code, { salt, n: 1 << 14 });
+    demoHashes.set(key, hash);
+  }
+  return hash;
+}
 const isoOf = (ms: number) => new Date(ms).toISOString();
 
 function holderName(random: RandomSource, family?: string): string {
@@ -337,23 +359,36 @@ export function generateDemoVenue(options: DemoOptions): DemoVenue {
   options.onProgress?.(total, total);
   const cut = tickets.filter((t) => !changes.some((c) => c.type === "issue" && c.ticket.id === t.id));
   const feedSequence = Math.max(0, ...cut.map((t) => t.issueSequence), ...revocations.map((r) => r.sequence));
+  // Drawn last, so that the tickets of a seed stay what they were before supervisors existed.
+  const supervisorCodes: Record<string, string> = {};
+  const supervisors = DEMO_SUPERVISORS.map(([id, name]) => {
+    let code = "";
+    for (let i = 0; i < 10; i++) code += String(randomInt(random, 10));
+    supervisorCodes[id] = code;
+    return { id, name, overrideCode: demoCodeHash(code, random.bytes(16)) };
+  });
+  const signedVenue: Venue = { ...venue, supervisors };
   const bundle: GateBundle = {
     format: GATE_BUNDLE_FORMAT,
     generatedAt: isoOf(firstDoors - 6 * HOUR),
     feedSequence,
-    venue,
+    venue: signedVenue,
     trustList,
     tickets: cut,
     revocations,
   };
   return {
-    venue,
+    venue: signedVenue,
     trustList,
     bundle,
     changes,
     wallets,
     rows,
-    secrets: { rootSeed: hex(root.seed), issuerSeeds: { [String(keyId)]: hex(issuer.seed) } },
+    secrets: {
+      rootSeed: hex(root.seed),
+      issuerSeeds: { [String(keyId)]: hex(issuer.seed) },
+      supervisorCodes,
+    },
   };
 }
 

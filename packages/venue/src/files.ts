@@ -169,13 +169,16 @@ export interface VerifiedBundle {
 }
 
 /**
- * Reads and checks a gate bundle: the root key's signature over the exact bytes, the format, and
- * the trust list inside it. `rootPublicKey` is the key pinned in the gate's configuration.
+ * Reads and checks a gate bundle: the signature over the exact bytes, the format, and the trust
+ * list inside it. `rootPublicKey` is the key pinned in the gate's configuration; `bundleKey` the key
+ * that signed the bytes: the root (a venue directory, made at set-up) or the venue server's
+ * operations key (a snapshot), which the caller has checked against its root-signed certificate.
  */
 export function readGateBundle(
   dir: string,
   rootPublicKey: Uint8Array,
   verifier: Ed25519Verifier = createNodeVerifier(),
+  bundleKey: Uint8Array = rootPublicKey,
 ): VerifiedBundle {
   let bytes: Buffer;
   try {
@@ -187,12 +190,12 @@ export function readGateBundle(
   if (!/^[0-9a-f]{128}$/i.test(signatureHex)) {
     throw new VenueFileError(VENUE_FILES.bundleSignature, "is not a 64-byte hex signature");
   }
-  if (
-    !verifier.verify(Buffer.concat([BUNDLE_DOMAIN, bytes]), Buffer.from(signatureHex, "hex"), rootPublicKey)
-  ) {
+  if (!verifier.verify(Buffer.concat([BUNDLE_DOMAIN, bytes]), Buffer.from(signatureHex, "hex"), bundleKey)) {
     throw new VenueFileError(
       VENUE_FILES.bundle,
-      "signature does not match: altered, or not from this venue's root key",
+      bundleKey === rootPublicKey
+        ? "signature does not match: altered, or not from this venue's root key"
+        : "signature does not match: altered, or not from this venue's operations key",
     );
   }
   let bundle: GateBundle;

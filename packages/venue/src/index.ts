@@ -39,3 +39,12 @@ export {
   writeVenueDirectory,
 } from "./files.js";
 export * from "./model.js";
+export {
+  checkSupervisors,
+  hashOverrideCode,
+  OVERRIDE_CODE,
+  SUPERVISOR_ID,
+  type Supervisor,
+  SupervisorCodeError,
+  verifyOverrideCode,
+} from "./supervisors.js";

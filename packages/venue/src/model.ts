@@ -1,4 +1,5 @@
 import type { CategoryName, SignedTrustListJson, TicketKind } from "@sesame/ticket";
+import type { Supervisor } from "./supervisors.js";
 
 /** Re-entry policy of a session: none (default), or out and back in with an exit scan. */
 export type ReentryPolicy = "none" | "exit-scan";
@@ -48,6 +49,11 @@ export interface Venue {
   readonly zones: readonly Zone[];
   readonly entrances: readonly Entrance[];
   readonly gates: readonly Gate[];
+  /**
+   * Who may override a steward's manual admission, each with the hash of their override code
+   * (supervisors.ts); signed with the rest of the venue in the gate bundle. None: no overrides.
+   */
+  readonly supervisors?: readonly Supervisor[];
 }
 
 export type TicketStatus = "valid" | "cancelled";

@@ -4,8 +4,10 @@ import {
   batchAlerts,
   clockSkewDetail,
   doubleEntryAlert,
+  groupedEventIds,
   mayAcknowledge,
-  refusedMessageDetail,
+  revokedKeyScans,
+  revokedKeyScansDetail,
   silentGateDetail,
 } from "./policy.js";
 
@@ -94,7 +96,7 @@ describe("batch alerts", () => {
     expect(alert).not.toHaveProperty("ticketId");
     const lone = batchAlerts(
       "A1",
-      [event({ kind: "refused", reason: "KEY_REVOKED", ticketId: 4, session: 2, lane: 3 })],
+      [event({ kind: "refused", reason: "UNKNOWN_KEY", ticketId: 4, session: 2, lane: 3 })],
       9,
       () => false,
     );
@@ -102,9 +104,67 @@ describe("batch alerts", () => {
       expect.objectContaining({
         ticketId: 4,
         session: 2,
-        detail: "forged or foreign code refused at gate A1 lane 3 (KEY_REVOKED)",
+        detail: "forged or foreign code refused at gate A1 lane 3 (UNKNOWN_KEY)",
       }),
     ]);
+  });
+
+  it("a revoked key's tickets are no forgery: grouped per issuer key, counted", () => {
+    const scans = [
+      event({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 3 }),
+      event({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 3 }),
+      event({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 5 }),
+      // From a gate that does not say which key: grouped on their own.
+      event({ kind: "refused", reason: "KEY_REVOKED" }),
+      event({ kind: "refused", reason: "FORGED", issuerKeyId: 3 }),
+    ];
+    expect(batchAlerts("A1", scans, 9, () => false).map((a) => [a.type, a.eventIds?.length])).toEqual([
+      ["forgery", 1],
+    ]);
+    expect(revokedKeyScans(scans)).toEqual([
+      { issuerKeyId: 3, count: 2, eventIds: [scans[0]?.eventId, scans[1]?.eventId] },
+      { issuerKeyId: 5, count: 1, eventIds: [scans[2]?.eventId] },
+      { issuerKeyId: null, count: 1, eventIds: [scans[3]?.eventId] },
+    ]);
+    expect(revokedKeyScansDetail("A1", 3, 1)).toBe(
+      "1 scan at gate A1 of tickets under revoked issuer key 3 (revoked or expired in the trust list)",
+    );
+    expect(revokedKeyScansDetail("B1", null, 12)).toMatch(
+      /^12 scans at gate B1 of tickets under a revoked issuer key/,
+    );
+    // A long rotation lists its first 50 events, like any alert; the count goes on.
+    const many = Array.from({ length: 80 }, (_, i) => `e-${i}`);
+    expect(groupedEventIds(many.slice(0, 40), many.slice(40))).toEqual(many.slice(0, 50));
+  });
+
+  it("a wrong supervisor code at a kiosk: one override-refused alert per batch, naming the steward", () => {
+    const refused = (steward: string) =>
+      event({
+        kind: "refused",
+        reason: "OVERRIDE_REFUSED",
+        manual: true,
+        steward,
+        ticketId: 12,
+        session: 1,
+        lane: 2,
+        detail: "wrong override code for supervisor SUP-01",
+      });
+    expect(batchAlerts("A1", [refused("S-001")], 9, () => false)).toEqual([
+      expect.objectContaining({
+        type: "override-refused",
+        ticketId: 12,
+        gates: ["A1"],
+        detail:
+          "supervisor override refused at gate A1 lane 2, typed for steward S-001 (wrong override code for supervisor SUP-01)",
+      }),
+    ]);
+    const [many, ...rest] = batchAlerts("A1", [refused("S-001"), refused("S-002")], 9, () => false);
+    expect(rest).toEqual([]);
+    expect(many).toMatchObject({
+      type: "override-refused",
+      detail: "2 supervisor overrides refused at gate A1, typed for steward(s) S-001, S-002",
+    });
+    expect(many?.eventIds).toHaveLength(2);
   });
 
   it("forced passages and tailgates: one alert each per batch, with their lanes", () => {
@@ -163,22 +223,6 @@ describe("gate watchdogs", () => {
     expect(silentGateDetail(gate, 26_000, 20_000)).toBe("gate A1 has sent no heartbeat for 21 s");
     expect(silentGateDetail({ ...gate, status: "offline" }, 99_000, 20_000)).toBeUndefined();
   });
-
-  it("messages a gate refused: the last one, and how many", () => {
-    const refused = {
-      count: 1,
-      at: 1_000,
-      topic: "sesame/SDF/feed",
-      reason: "bad-signature" as const,
-      detail: "change 7 (cancel): the signature does not verify against issuer key 1",
-    };
-    expect(refusedMessageDetail("A1", refused)).toBe(
-      "gate A1 refused a message, the last on sesame/SDF/feed: bad-signature: change 7 (cancel): the signature does not verify against issuer key 1",
-    );
-    expect(refusedMessageDetail("B1", { ...refused, count: 3 })).toMatch(
-      /^gate B1 refused 3 messages since it started, the last on sesame\/SDF\/feed: bad-signature: /,
-    );
-  });
 });
 
 describe("acknowledgement", () => {
@@ -187,7 +231,6 @@ describe("acknowledgement", () => {
     expect(mayAcknowledge("tech", "gate-offline")).toBe(true);
     expect(mayAcknowledge("tech", "clock-skew")).toBe(true);
     expect(mayAcknowledge("tech", "double-entry")).toBe(false);
-    expect(mayAcknowledge("tech", "refused-message")).toBe(false);
     expect(mayAcknowledge("admin", "gate-offline")).toBe(false);
   });
 });

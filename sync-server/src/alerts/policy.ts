@@ -1,5 +1,4 @@
 import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
-import type { RefusedMessages } from "@sesame/sync";
 
 /*
  * The alert policy: which events, heartbeats and silences make an alert, what it says, and who may
@@ -9,27 +8,44 @@ import type { RefusedMessages } from "@sesame/sync";
 
 /**
  * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
- * (forgery), someone through a lane without a ticket (forced-passage) or behind someone else's
- * (tailgate) — both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline),
- * a gate clock off the server's (clock-skew), a message a gate refused because it failed its
- * signature check — forged, or signed by a key the gate does not trust (refused-message).
+ * (forgery), tickets under an issuer key the trust list revokes (revoked-key-scans: one alert per
+ * key and gate, its count growing, not one per scan: a key rotation must not bury supervisors),
+ * someone through a lane without a ticket (forced-passage) or behind someone else's (tailgate) —
+ * both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline), a gate clock
+ * off the server's (clock-skew), a gate whose signed events no honest gate writes
+ * (implausible-events: its key is likely stolen), a gate a supervisor quarantined, and the batches it
+ * still sends (gate-quarantined). The last two are grouped per gate with a count. A client the broker refused a publish, a will or a
+ * subscription (broker-denied: someone is using credentials for more than their role); a message of
+ * the venue network that a gate refused as not authentic (forged-message: a forged ticket change, admission, gate
+ * list or command); a wrong supervisor code typed at a kiosk to override a manual admission
+ * (override-refused).
  */
 export type AlertType =
   | "double-entry"
   | "forgery"
+  | "revoked-key-scans"
   | "forced-passage"
   | "tailgate"
   | "gate-offline"
   | "clock-skew"
-  | "refused-message";
+  | "implausible-events"
+  | "gate-quarantined"
+  | "broker-denied"
+  | "forged-message"
+  | "override-refused";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
+  "revoked-key-scans",
   "forced-passage",
   "tailgate",
   "gate-offline",
   "clock-skew",
-  "refused-message",
+  "implausible-events",
+  "gate-quarantined",
+  "broker-denied",
+  "forged-message",
+  "override-refused",
 ];
 
 export interface Alert {
@@ -41,6 +57,12 @@ export interface Alert {
   readonly gates: readonly string[];
   readonly eventIds: readonly string[];
   readonly detail: string;
+  /** How many occurrences it stands for: 1, except for an alert that groups them (revoked-key-scans). */
+  readonly count: number;
+  /** When the last of them was seen (server clock); `at` is when the first was. */
+  readonly lastAt: number;
+  /** The issuer key a revoked-key-scans alert is about (null when the gate did not say). */
+  readonly issuerKeyId: number | null;
   /** Who acknowledged it and when (server clock); null while it is open. */
   readonly acknowledgedBy: string | null;
   readonly acknowledgedAt: number | null;
@@ -55,6 +77,9 @@ export interface NewAlert {
   readonly gates: readonly string[];
   readonly eventIds?: readonly string[];
   readonly detail: string;
+  /** Occurrences it stands for (default 1). */
+  readonly count?: number;
+  readonly issuerKeyId?: number | null;
 }
 
 /** Reasons that mean a forged, forwarded or foreign code: gate-core's, the kiosk raises its local alert on the same. */
@@ -152,6 +177,24 @@ export function batchAlerts(
           : `${forged.length} forged or foreign codes refused at gate ${gateId} (${reasons})`,
     });
   }
+  const overrides = stored.filter((e) => e.kind === "refused" && e.reason === "OVERRIDE_REFUSED");
+  const firstOverride = overrides[0];
+  if (firstOverride) {
+    const stewards = [...new Set(overrides.map((e) => e.steward ?? "?"))].join(", ");
+    out.push({
+      type: "override-refused",
+      at,
+      ...(overrides.length === 1 && firstOverride.ticketId !== undefined
+        ? { ticketId: firstOverride.ticketId }
+        : {}),
+      gates: [gateId],
+      eventIds: overrides.slice(0, MAX_ALERT_EVENTS).map((e) => e.eventId),
+      detail:
+        overrides.length === 1
+          ? `supervisor override refused at gate ${gateId} lane ${firstOverride.lane}, typed for steward ${stewards} (${firstOverride.detail ?? "wrong code"})`
+          : `${overrides.length} supervisor overrides refused at gate ${gateId}, typed for steward(s) ${stewards}`,
+    });
+  }
   const skewed = stored.filter((e) => e.kind === "refused" && e.reason === "CLOCK_SKEW");
   if (skewed.length > 0 && !clockSkewOpen())
     out.push({
@@ -162,6 +205,60 @@ export function batchAlerts(
       detail: `gate ${gateId} refused ${skewed.length} code(s) because its own clock looks wrong`,
     });
   return out;
+}
+
+/** What the "gate sends implausible events" alert says, for `total` events refused so far. */
+export function implausibleEventsDetail(gateId: string, total: number, last: string): string {
+  return `gate ${gateId} sends implausible events: ${total} refused (last: ${last})`;
+}
+
+/** What the quarantine alert says, with the batches refused since. */
+export function quarantineDetail(
+  gateId: string,
+  q: { readonly by: string; readonly reason: string },
+  refusedBatches: number,
+): string {
+  const since = refusedBatches === 0 ? "" : `; ${refusedBatches} batch(es) refused since`;
+  return `gate ${gateId} quarantined by ${q.by}: ${q.reason}${since}`;
+}
+
+/** One batch's KEY_REVOKED refusals of one issuer key (null: events from a gate that does not send the key id). */
+export interface RevokedKeyScans {
+  readonly issuerKeyId: number | null;
+  readonly count: number;
+  readonly eventIds: readonly string[];
+}
+
+/**
+ * A batch's KEY_REVOKED refusals, per issuer key. The ingest adds each group to the open
+ * revoked-key-scans alert of its key and gate, or opens one: a key rotation makes one alert per key
+ * and gate whose count grows, never a forgery alert per scan.
+ */
+export function revokedKeyScans(stored: readonly EntryLogEvent[]): RevokedKeyScans[] {
+  const byKey = new Map<number | null, string[]>();
+  for (const e of stored) {
+    if (e.kind !== "refused" || e.reason !== "KEY_REVOKED") continue;
+    const key = e.issuerKeyId ?? null;
+    const ids = byKey.get(key) ?? [];
+    ids.push(e.eventId);
+    byKey.set(key, ids);
+  }
+  return [...byKey].map(([issuerKeyId, ids]) => ({
+    issuerKeyId,
+    count: ids.length,
+    eventIds: ids.slice(0, MAX_ALERT_EVENTS),
+  }));
+}
+
+/** What a revoked-key-scans alert says, for its running count. */
+export function revokedKeyScansDetail(gateId: string, issuerKeyId: number | null, count: number): string {
+  const key = issuerKeyId === null ? "a revoked issuer key" : `revoked issuer key ${issuerKeyId}`;
+  return `${count} ${count === 1 ? "scan" : "scans"} at gate ${gateId} of tickets under ${key} (revoked or expired in the trust list)`;
+}
+
+/** The event ids a grouped alert lists: the first ones, at most as many as any alert lists. */
+export function groupedEventIds(before: readonly string[], added: readonly string[]): string[] {
+  return [...before, ...added].slice(0, MAX_ALERT_EVENTS);
 }
 
 /** A gate's clock offset (server minus gate) beyond the limit: what the alert says; undefined within it. */
@@ -194,12 +291,6 @@ export function silentGateDetail(
   const lastHeard = Math.max(gate.heartbeatAt ?? 0, gate.statusAt ?? 0);
   if (now - lastHeard <= silenceMs) return undefined;
   return `gate ${gate.gateId} has sent no heartbeat for ${Math.round((now - lastHeard) / 1000)} s`;
-}
-
-/** What the alert says about messages a gate refused (its heartbeat's report). */
-export function refusedMessageDetail(gateId: string, refused: RefusedMessages): string {
-  const count = refused.count === 1 ? "a message" : `${refused.count} messages since it started`;
-  return `gate ${gateId} refused ${count}, the last on ${refused.topic}: ${refused.reason}: ${refused.detail}`;
 }
 
 /** A supervisor acknowledges any alert, a tech only the technical ones. */

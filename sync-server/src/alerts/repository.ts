@@ -3,6 +3,9 @@ import type { Alert, AlertType, NewAlert } from "./policy.js";
 
 /* The alerts table: raised alerts, open until someone acknowledges them. */
 
+/** A grouped alert lists this many of its events at most (the rest are in its count). */
+const MAX_GROUPED_EVENT_IDS = 50;
+
 interface AlertRow {
   id: number;
   type: AlertType;
@@ -12,6 +15,10 @@ interface AlertRow {
   gates: string;
   event_ids: string;
   detail: string;
+  /** Absent in a read-only store opened on a data directory from before grouped alerts. */
+  count?: number;
+  last_at?: number | null;
+  issuer_key?: number | null;
   /** Absent in a read-only store opened on a data directory from before acknowledgements. */
   acked_by?: string | null;
   acked_at?: number | null;
@@ -28,6 +35,9 @@ function alertOfRow(r: AlertRow): Alert {
     gates: JSON.parse(r.gates) as string[],
     eventIds: JSON.parse(r.event_ids) as string[],
     detail: r.detail,
+    count: r.count ?? 1,
+    lastAt: r.last_at ?? r.at,
+    issuerKeyId: r.issuer_key ?? null,
     acknowledgedBy: r.acked_by ?? null,
     acknowledgedAt: r.acked_at ?? null,
     acknowledgeNote: r.acked_note ?? null,
@@ -39,8 +49,11 @@ export class AlertRepository {
 
   constructor(private readonly db: Database.Database) {
     this.stmt = {
-      insert: db.prepare<[string, number, number | null, number | null, string, string, string]>(
-        "INSERT INTO alerts (type, at, ticket_id, session, gates, event_ids, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      insert: db.prepare<
+        [string, number, number | null, number | null, string, string, string, number, number, number | null]
+      >(
+        `INSERT INTO alerts (type, at, ticket_id, session, gates, event_ids, detail, count, last_at, issuer_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       after: db.prepare<[number, number], AlertRow>("SELECT * FROM alerts WHERE id > ? ORDER BY id LIMIT ?"),
       lastId: db.prepare<[], { id: number | null }>("SELECT MAX(id) AS id FROM alerts"),
@@ -57,6 +70,9 @@ export class AlertRepository {
       JSON.stringify(a.gates),
       JSON.stringify(a.eventIds ?? []),
       a.detail,
+      a.count ?? 1,
+      a.at,
+      a.issuerKeyId ?? null,
     );
     return {
       id: Number(info.lastInsertRowid),
@@ -67,10 +83,37 @@ export class AlertRepository {
       gates: [...a.gates],
       eventIds: [...(a.eventIds ?? [])],
       detail: a.detail,
+      count: a.count ?? 1,
+      lastAt: a.at,
+      issuerKeyId: a.issuerKeyId ?? null,
       acknowledgedBy: null,
       acknowledgedAt: null,
       acknowledgeNote: null,
     };
+  }
+
+  /**
+   * Raises the alert, or adds `count` to the open one of its type about its one gate: a burst is one
+   * incident with a count, not one alert per event. `detailOf` says what it says for its new count
+   * (`grouped`: added to an open one). Returns the alert as it now stands.
+   */
+  raiseGrouped(a: NewAlert, count: number, detailOf: (total: number, grouped: boolean) => string): Alert {
+    const gateId = a.gates.length === 1 ? a.gates[0] : undefined;
+    const open = gateId === undefined ? undefined : this.openAlertOf(a.type, gateId);
+    if (!open) {
+      const raised = this.raise({ ...a, detail: detailOf(count, false) });
+      if (count === 1) return raised;
+      this.db.prepare("UPDATE alerts SET count = ? WHERE id = ?").run(count, raised.id);
+      return { ...raised, count };
+    }
+    const total = open.count + count;
+    const eventIds = [...open.eventIds, ...(a.eventIds ?? [])].slice(0, MAX_GROUPED_EVENT_IDS);
+    this.db
+      .prepare<[number, number, string, string, number]>(
+        "UPDATE alerts SET count = ?, last_at = ?, detail = ?, event_ids = ? WHERE id = ?",
+      )
+      .run(total, a.at, detailOf(total, true), JSON.stringify(eventIds), open.id);
+    return this.alert(open.id) ?? open;
   }
 
   /** The open (unacknowledged) alert of a type about exactly one gate, if any: not raised twice. */
@@ -81,6 +124,29 @@ export class AlertRepository {
       )
       .get(type, JSON.stringify([gateId]));
     return row ? alertOfRow(row) : undefined;
+  }
+
+  /** The open revoked-key-scans alert of one issuer key at one gate, if any: its count grows instead. */
+  openKeyAlertOf(gateId: string, issuerKeyId: number | null): Alert | undefined {
+    const row = this.db
+      .prepare<[string, number | null], AlertRow>(
+        `SELECT * FROM alerts WHERE type = 'revoked-key-scans' AND gates = ? AND issuer_key IS ? AND acked_at IS NULL
+         ORDER BY id DESC LIMIT 1`,
+      )
+      .get(JSON.stringify([gateId]), issuerKeyId);
+    return row ? alertOfRow(row) : undefined;
+  }
+
+  /** More occurrences of an open grouped alert: its count, last-seen time, event ids and text. */
+  addOccurrences(id: number, added: number, at: number, eventIds: readonly string[], detail: string): Alert {
+    this.db
+      .prepare<[number, number, string, string, number]>(
+        "UPDATE alerts SET count = count + ?, last_at = ?, event_ids = ?, detail = ? WHERE id = ?",
+      )
+      .run(added, at, JSON.stringify(eventIds), detail, id);
+    const updated = this.alert(id);
+    if (!updated) throw new Error(`alert ${id} vanished while it was updated`);
+    return updated;
   }
 
   alert(id: number): Alert | undefined {

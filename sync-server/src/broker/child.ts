@@ -13,6 +13,7 @@ export interface BrokerChildConfig {
   readonly port: number;
   readonly persistenceDir?: string;
   readonly dbPath: string;
+  readonly heartbeatMs?: number;
 }
 
 export type BrokerChildMessage =
@@ -31,6 +32,7 @@ export async function runBrokerChild(config: BrokerChildConfig): Promise<void> {
     host: config.host,
     port: config.port,
     ...(config.persistenceDir ? { persistenceDir: config.persistenceDir } : {}),
+    ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
     credentials: storeCredentials(store, config.venueId),
     onAudit: (audit) => send({ type: "audit", audit }),
   });

@@ -98,6 +98,8 @@ describe("sync-server schema migrations", () => {
         expect(store.gate("A1")?.ackedSeq).toBe(3);
         const [offline] = store.alerts().filter((a) => a.type === "gate-offline");
         expect(offline?.acknowledgedBy).toBeNull();
+        // Alerts from before grouped alerts stand for one occurrence, last seen when raised.
+        expect(offline).toMatchObject({ count: 1, lastAt: offline?.at, issuerKeyId: null });
         expect(store.openAlertOf("gate-offline", "A1")?.id).toBe(offline?.id);
         expect(store.acknowledgeAlert(offline?.id ?? 0, "martin", 3000, "rebooted")).toBe(true);
         expect(store.alert(offline?.id ?? 0)).toMatchObject({

@@ -177,6 +177,39 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       if (!columns.has("acked_note")) db.exec("ALTER TABLE alerts ADD COLUMN acked_note TEXT");
     },
   },
+  {
+    version: 3,
+    description:
+      "plausibility: events by authorization, alerts grouped with a count, gate quarantine (who, when, why)",
+    up(db) {
+      db.exec(`
+        CREATE INDEX IF NOT EXISTS events_by_authorization ON events (authorization_id)
+          WHERE authorization_id IS NOT NULL;
+        ALTER TABLE alerts ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE gates ADD COLUMN quarantined_at INTEGER;
+        ALTER TABLE gates ADD COLUMN quarantined_by TEXT;
+        ALTER TABLE gates ADD COLUMN quarantine_reason TEXT;
+      `);
+    },
+  },
+  {
+    version: 4,
+    description: "grouped alerts: when the last occurrence was seen, which issuer key",
+    up(db) {
+      db.exec(`
+        ALTER TABLE alerts ADD COLUMN last_at INTEGER;
+        ALTER TABLE alerts ADD COLUMN issuer_key INTEGER;
+      `);
+    },
+  },
+  {
+    version: 5,
+    description:
+      "supervisor overrides: a manual admission's override (supervisor, note, ticket state), as JSON",
+    up(db) {
+      db.exec("ALTER TABLE events ADD COLUMN override TEXT");
+    },
+  },
 ];
 
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { readChanges, readGateBundle, readSecrets, readVenue } from "@sesame/venue";
+import { createNodeSigner } from "@sesame/ticket";
+import { readChanges, readGateBundle, readSecrets, readVenue, VENUE_FILES } from "@sesame/venue";
+import { certifyOperationsKey, operationsCertificate } from "../keys/operations.js";
 import { mosquittoHash, randomSecret } from "../secrets.js";
 import { type IssuerKeyRecord, ServerStore } from "../store.js";
 
@@ -17,6 +19,7 @@ export function openServerStore(venueDir: string, dataDir: string, now: number):
   if (existing) {
     if (existing.id !== venue.id)
       throw new Error(`data directory ${dataDir} belongs to venue ${existing.id}, not ${venue.id}`);
+    certifyIfNone(store, venueDir, now);
     return store;
   }
   const rootKey = Buffer.from(venue.rootPublicKey, "hex");
@@ -41,5 +44,18 @@ export function openServerStore(venueDir: string, dataDir: string, now: number):
   const password = randomSecret();
   store.setMeta("mqtt_server_password", password);
   store.setMeta("mqtt_server_hash", mosquittoHash(password));
+  certifyIfNone(store, venueDir, now);
   return store;
+}
+
+/**
+ * Set-up of a venue whose root seed is at hand (the demo, `npm start`, tests): the operations key is
+ * certified as `sesame operations-certificate` would. Where the root is offline (no seed in the
+ * venue's secrets), the store waits for that command.
+ */
+function certifyIfNone(store: ServerStore, venueDir: string, now: number): void {
+  if (operationsCertificate(store)) return;
+  if (!existsSync(join(venueDir, VENUE_FILES.secrets))) return;
+  const { rootSeed } = readSecrets(venueDir);
+  certifyOperationsKey(store, Buffer.from(rootSeed, "hex"), { now, signer: createNodeSigner() });
 }

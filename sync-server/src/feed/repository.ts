@@ -10,6 +10,7 @@ import {
   type Venue,
 } from "@sesame/venue";
 import type Database from "better-sqlite3";
+import type { TicketPlace } from "../ingest/rules.js";
 
 /*
  * Tickets, revocations and the ticket feed: every change gets the next feed sequence and is applied
@@ -64,6 +65,7 @@ export class FeedRepository {
   private readonly stmt;
   /** Ticket zones, cached: every entry event needs one and a ticket's zone never changes. */
   private readonly zones = new Map<number, number | null>();
+  private readonly places = new Map<number, TicketPlace>();
 
   constructor(
     private readonly db: Database.Database,
@@ -111,6 +113,26 @@ export class FeedRepository {
   ticket(id: number): BundleTicket | undefined {
     const row = this.stmt.ticket.get(id);
     return row ? ticketOfRow(row) : undefined;
+  }
+
+  /**
+   * Where and when a ticket admits: its kind, sessions, entrance and zone, which no resale or
+   * transfer changes (cached: the plausibility rules ask for every authorization).
+   */
+  ticketPlace(ticketId: number): TicketPlace | undefined {
+    let place = this.places.get(ticketId);
+    if (place === undefined) {
+      const row = this.stmt.ticket.get(ticketId);
+      if (!row) return undefined;
+      place = {
+        kind: row.kind,
+        sessions: JSON.parse(row.sessions) as number[],
+        entrance: row.entrance,
+        zone: row.zone,
+      };
+      this.places.set(ticketId, place);
+    }
+    return place;
   }
 
   zoneOf(ticketId: number): number | null {

@@ -17,6 +17,7 @@ import { ApiError } from "../errors.js";
 import type { IssuerKeyRecord, KeyRepository } from "../keys/repository.js";
 import {
   bundleTicketOf,
+  devicePublicKeyProblem,
   holderName,
   type ImportRow,
   type RowRejection,
@@ -141,11 +142,8 @@ export class TicketDesk {
     const checked = holderName(holder);
     if ("problem" in checked) throw new ApiError(400, checked.problem);
     const name = checked.name;
-    if (
-      devicePublicKey !== undefined &&
-      (typeof devicePublicKey !== "string" || !/^[0-9a-fA-F]{64}$/.test(devicePublicKey))
-    )
-      throw new ApiError(400, "devicePublicKey must be 32 bytes of hex");
+    const keyProblem = devicePublicKey === undefined ? undefined : devicePublicKeyProblem(devicePublicKey);
+    if (keyProblem) throw new ApiError(400, keyProblem);
     const { changes, result } = this.deps.feed.appendChanges(this.deps.now(), (next) => {
       const ticket = this.deps.feed.ticket(ticketId);
       if (!ticket) throw new ApiError(404, `ticket ${ticketId} does not exist`);

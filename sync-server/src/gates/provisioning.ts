@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { type GateProvisioning, gateUsername, isValidId, PROVISIONING_FORMAT } from "@sesame/sync";
-import { keyPairFromSeed } from "@sesame/ticket";
+import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
 import { ApiError } from "../errors.js";
+import { changeGateList, operationsCertificate } from "../keys/operations.js";
 import { mosquittoHash, randomSecret, tokenHash } from "../secrets.js";
 import type { ServerStore } from "../store.js";
 
@@ -17,6 +18,7 @@ export function provisionGateInStore(
   gateId: string,
   now: number,
   urls: { mqttUrl?: string; httpUrl?: string } = {},
+  by = "provisioning",
 ): GateProvisioning {
   if (!isValidId(gateId)) throw new ApiError(400, "a gate id is 1 to 32 letters, digits, '-' or '_'");
   const venue = store.venue();
@@ -26,9 +28,18 @@ export function provisionGateInStore(
   const publicKey = Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex");
   const password = randomSecret();
   const token = randomSecret(32);
+  const certificate = operationsCertificate(store);
+  if (!certificate)
+    throw new Error(
+      "the venue server's operations key is not certified: run `sesame operations-certificate`",
+    );
   store.saveProvisioning(gateId, gate.entrance, publicKey, mosquittoHash(password), tokenHash(token), now);
-  const commandSeed = store.meta("command_seed");
-  if (!commandSeed) throw new Error("store has no command key");
+  // The new key speaks for the gate from now on; its previous key (if any) is revoked.
+  const gateList = changeGateList(
+    store,
+    { kind: "key", gate: { gateId, entranceId: gate.entrance, publicKey }, by },
+    { now, signer: createNodeSigner() },
+  );
   const username = gateUsername(gateId);
   return {
     format: PROVISIONING_FORMAT,
@@ -36,7 +47,8 @@ export function provisionGateInStore(
     gateId,
     entranceId: gate.entrance,
     rootPublicKey: venue.rootPublicKey,
-    serverCommandKey: Buffer.from(keyPairFromSeed(Buffer.from(commandSeed, "hex")).publicKey).toString("hex"),
+    operationsCertificate: certificate,
+    gateList,
     gateSigningSeed: seed.toString("hex"),
     gatePublicKey: publicKey,
     mqtt: { ...(urls.mqttUrl ? { url: urls.mqttUrl } : {}), username, password, clientId: username },

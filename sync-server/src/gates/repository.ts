@@ -1,7 +1,17 @@
 import type { GateHeartbeat } from "@sesame/sync";
 import type Database from "better-sqlite3";
 
-/* The gates of a store: provisioning (keys, password and token hashes), presence, acknowledged sequence. */
+/*
+ * The gates of a store: provisioning (keys, password and token hashes), presence, acknowledged
+ * sequence, quarantine.
+ */
+
+/** A supervisor took the gate out of the venue network: its batches are refused until it is provisioned again. */
+export interface Quarantine {
+  readonly at: number;
+  readonly by: string;
+  readonly reason: string;
+}
 
 export interface GateRecord {
   readonly gateId: string;
@@ -14,6 +24,7 @@ export interface GateRecord {
   readonly status: "online" | "offline" | "unknown";
   readonly statusAt: number | null;
   readonly heartbeat: (GateHeartbeat & { readonly receivedAt: number }) | null;
+  readonly quarantine: Quarantine | null;
 }
 
 interface GateRow {
@@ -28,6 +39,16 @@ interface GateRow {
   status_at: number | null;
   heartbeat: string | null;
   heartbeat_at: number | null;
+  /** Absent in a read-only store opened on a data directory from before quarantine. */
+  quarantined_at?: number | null;
+  quarantined_by?: string | null;
+  quarantine_reason?: string | null;
+}
+
+function quarantineOfRow(r: GateRow): Quarantine | null {
+  return r.quarantined_at === null || r.quarantined_at === undefined
+    ? null
+    : { at: r.quarantined_at, by: r.quarantined_by ?? "", reason: r.quarantine_reason ?? "" };
 }
 
 function gateOfRow(r: GateRow): GateRecord {
@@ -45,6 +66,7 @@ function gateOfRow(r: GateRow): GateRecord {
       r.heartbeat === null || r.heartbeat_at === null
         ? null
         : { ...(JSON.parse(r.heartbeat) as GateHeartbeat), receivedAt: r.heartbeat_at },
+    quarantine: quarantineOfRow(r),
   };
 }
 
@@ -52,6 +74,8 @@ export class GateRepository {
   private readonly stmt;
   /** Every event stored is tagged with its gate's entrance: kept in memory. */
   private readonly entrances = new Map<string, number>();
+  /** Every batch asks whether its gate is quarantined: kept in memory too. */
+  private readonly quarantined = new Map<string, Quarantine>();
 
   constructor(private readonly db: Database.Database) {
     this.stmt = {
@@ -64,7 +88,28 @@ export class GateRepository {
   }
 
   reload(): void {
-    for (const g of this.stmt.gates.all()) this.entrances.set(g.gate_id, g.entrance);
+    this.quarantined.clear();
+    for (const g of this.stmt.gates.all()) {
+      this.entrances.set(g.gate_id, g.entrance);
+      const q = quarantineOfRow(g);
+      if (q) this.quarantined.set(g.gate_id, q);
+    }
+  }
+
+  quarantineOf(gateId: string): Quarantine | undefined {
+    return this.quarantined.get(gateId);
+  }
+
+  /** Records the quarantine (the first one stands while it lasts); false for a gate the store does not know. */
+  quarantine(gateId: string, q: Quarantine): boolean {
+    const info = this.db
+      .prepare<[number, string, string, string]>(
+        `UPDATE gates SET quarantined_at = ?, quarantined_by = ?, quarantine_reason = ?
+         WHERE gate_id = ? AND quarantined_at IS NULL`,
+      )
+      .run(q.at, q.by, q.reason, gateId);
+    if (info.changes === 1) this.quarantined.set(gateId, q);
+    return info.changes === 1;
   }
 
   gate(gateId: string): GateRecord | undefined {
@@ -108,10 +153,13 @@ export class GateRepository {
          VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(gate_id) DO UPDATE SET entrance = excluded.entrance, public_key = excluded.public_key,
            mqtt_hash = excluded.mqtt_hash, http_token_hash = excluded.http_token_hash,
-           provisioned_at = excluded.provisioned_at`,
+           provisioned_at = excluded.provisioned_at,
+           quarantined_at = NULL, quarantined_by = NULL, quarantine_reason = NULL`,
       )
       .run(gateId, entrance, publicKey, mqttHash, httpTokenHash, now);
     this.entrances.set(gateId, entrance);
+    // Provisioned again (new keys): the quarantine ends.
+    this.quarantined.delete(gateId);
   }
 
   setGateStatus(gateId: string, status: "online" | "offline", at: number): void {

@@ -76,6 +76,7 @@ function publicGate(g: GateRecord, lanes: number | undefined): GateView {
     statusAt: g.statusAt,
     ackedGateSeq: g.ackedSeq,
     heartbeat: g.heartbeat,
+    quarantine: g.quarantine,
   };
 }
 

@@ -7,12 +7,14 @@ import {
   verifyEventBatch,
 } from "@sesame/sync";
 import type { Ed25519Verifier } from "@sesame/ticket";
+import type { Quarantine } from "../gates/repository.js";
 import type { IngestResult } from "./ingest.js";
 
 /*
  * What the sync-server does with a batch a gate published on its `events` topic: decode it, check
- * that it claims the gate whose topic it came on and carries that gate's signature, decode its
- * events, store them (ingest.ts), and say what goes back: the ack to the gate and the admissions
+ * that it claims the gate whose topic it came on and carries that gate's signature, refuse it whole
+ * when a supervisor quarantined the gate, decode its events, store them (ingest.ts), and say what
+ * goes back: the ack to the gate and the admissions
  * fan-out to every gate. The server (server.ts) and the rehearsal's modeled venue network both run
  * this one function, so the rehearsal measures the ingest that ships; publishing, logging and
  * alerts stay with the caller.
@@ -26,6 +28,8 @@ export interface BatchStore {
     rawEvents: readonly unknown[],
     receivedAt: number,
   ): IngestResult;
+  /** The gate's quarantine, while it lasts (until the gate is provisioned again). */
+  quarantineOf(gateId: string): Quarantine | undefined;
 }
 
 export type BatchOutcome =
@@ -64,6 +68,13 @@ export function handleEventBatch(
       reason: "bad-signature",
       detail: `batch is not signed by gate ${gateId}'s key`,
     };
+  const quarantine = store.quarantineOf(gateId);
+  if (quarantine)
+    return {
+      kind: "refused",
+      reason: "quarantined",
+      detail: `gate ${gateId} was quarantined by ${quarantine.by} at ${new Date(quarantine.at).toISOString()} (${quarantine.reason}); provision it again to end it`,
+    };
   const events = decodeBatchEvents(batch.value.events);
   if (!events.ok) return { kind: "refused", reason: events.reason, detail: events.detail };
   const result = store.ingest(gateId, batch.value, events.value, now);
@@ -80,6 +91,10 @@ export function handleEventBatch(
       ...(result.rejected.length ? { rejected: result.rejected } : {}),
     }),
     result,
-    admissions: result.admissions.length > 0 ? encodeAdmissions({ entries: result.admissions }) : undefined,
+    // Each admission travels with the batch its gate signed: the receiving gates verify it.
+    admissions:
+      result.admissions.length > 0
+        ? encodeAdmissions({ entries: result.admissions.map((a) => ({ ...a, batch: batch.value })) })
+        : undefined,
   };
 }

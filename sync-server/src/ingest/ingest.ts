@@ -1,18 +1,29 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { AckRejection, AdmissionEntry, RejectReason } from "@sesame/sync";
 import type Database from "better-sqlite3";
-import { type Alert, batchAlerts, doubleEntryAlert } from "../alerts/policy.js";
+import {
+  type Alert,
+  batchAlerts,
+  doubleEntryAlert,
+  groupedEventIds,
+  implausibleEventsDetail,
+  revokedKeyScans,
+  revokedKeyScansDetail,
+} from "../alerts/policy.js";
 import type { AlertRepository } from "../alerts/repository.js";
 import type { FeedRepository } from "../feed/repository.js";
 import type { GateRepository } from "../gates/repository.js";
 import type { RejectionRepository } from "../rejections/repository.js";
 import type { EventRepository, StoredEvent } from "./repository.js";
-import { ADMISSION_KINDS, checkEvent } from "./rules.js";
+import { ADMISSION_KINDS, checkEvent, checkPlausible, type PlausibilityFacts } from "./rules.js";
 
 /*
- * A gate's verified batch into the store, in one transaction: each event checked (rules.ts), stored
- * once, numbered for the fan-out when it admits or lets out, the ticket's presence tracked, and the
- * alerts the policy draws from it raised — all committed before the gate is acknowledged.
+ * A gate's verified batch into the store, in one transaction: each event checked (rules.ts: its
+ * form, then whether an honest gate could have written it), stored once, numbered for the fan-out
+ * when it admits or lets out, the ticket's presence tracked, and the alerts the policy draws from it
+ * raised — all committed before the gate is acknowledged. An implausible event is stored as
+ * rejected with its reason and acknowledged (the gate's outbox moves on), never counted nor fanned
+ * out, and raises the gate's one grouped "gate sends implausible events" alert.
  */
 
 export type IngestResult =
@@ -23,6 +34,8 @@ export type IngestResult =
       readonly stored: readonly StoredEvent[];
       readonly admissions: readonly AdmissionEntry[];
       readonly alerts: readonly Alert[];
+      /** Open grouped alerts this batch added to (a new count and last-seen time). */
+      readonly updatedAlerts: readonly Alert[];
       readonly rejected: readonly AckRejection[];
     };
 
@@ -35,6 +48,8 @@ export interface IngestDeps {
   readonly rejections: RejectionRepository;
   /** A session's re-entry rule (from the venue). */
   reentryOf(session: number): "none" | "exit-scan";
+  /** The zones an entrance serves (from the venue). */
+  entranceZones(entrance: number): readonly number[] | undefined;
 }
 
 /** Raw text kept of a refused event: enough to see what came. */
@@ -62,6 +77,13 @@ export function ingestBatch(
     const alerts: Alert[] = [];
     const rejected: AckRejection[] = [];
     let batchId: number | undefined;
+    const implausible: Array<{ eventId: string; detail: string }> = [];
+    const facts: PlausibilityFacts = {
+      gateEntrance: deps.gates.entranceOf(gateId),
+      ticket: (id) => deps.feed.ticketPlace(id),
+      entranceZones: (entrance) => deps.entranceZones(entrance),
+      authorizationSteps: (id) => deps.events.authorizationSteps(gateId, id),
+    };
     const reject = (
       seq: number,
       eventId: string | undefined,
@@ -108,6 +130,23 @@ export function ingestBatch(
         continue;
       }
       const event = check.event;
+      const plausible = checkPlausible(event, facts);
+      if (!plausible.ok) {
+        // A replayed event of another gate is a duplicate first: say so, as before these rules.
+        if (deps.events.eventIdStored(event.eventId)) {
+          reject(
+            seq,
+            event.eventId,
+            "duplicate-event-id",
+            `event id ${event.eventId} is already stored for another gate or sequence`,
+            raw,
+          );
+          continue;
+        }
+        reject(seq, event.eventId, "implausible", plausible.detail, raw);
+        implausible.push({ eventId: event.eventId, detail: plausible.detail });
+        continue;
+      }
       batchId ??= deps.events.insertBatch(gateId, batch.after, receivedAt, batch.sig, batch.events);
       const zone = event.ticketId === undefined ? null : deps.feed.zoneOf(event.ticketId);
       const entrance = deps.gates.entranceOf(gateId);
@@ -135,7 +174,50 @@ export function ingestBatch(
       Boolean(deps.alerts.openAlertOf("clock-skew", gateId)),
     ))
       alerts.push(deps.alerts.raise(a));
-    return { kind: "stored", acked, stored, admissions, alerts, rejected };
+    const last = implausible[implausible.length - 1];
+    if (last)
+      alerts.push(
+        deps.alerts.raiseGrouped(
+          {
+            type: "implausible-events",
+            at: receivedAt,
+            gates: [gateId],
+            eventIds: implausible.slice(0, 50).map((e) => e.eventId),
+            detail: "",
+          },
+          implausible.length,
+          (total) => implausibleEventsDetail(gateId, total, last.detail),
+        ),
+      );
+    const updatedAlerts: Alert[] = [];
+    for (const scans of revokedKeyScans(stored)) {
+      const open = deps.alerts.openKeyAlertOf(gateId, scans.issuerKeyId);
+      if (open) {
+        const count = open.count + scans.count;
+        updatedAlerts.push(
+          deps.alerts.addOccurrences(
+            open.id,
+            scans.count,
+            receivedAt,
+            groupedEventIds(open.eventIds, scans.eventIds),
+            revokedKeyScansDetail(gateId, scans.issuerKeyId, count),
+          ),
+        );
+        continue;
+      }
+      alerts.push(
+        deps.alerts.raise({
+          type: "revoked-key-scans",
+          at: receivedAt,
+          gates: [gateId],
+          eventIds: scans.eventIds,
+          count: scans.count,
+          issuerKeyId: scans.issuerKeyId,
+          detail: revokedKeyScansDetail(gateId, scans.issuerKeyId, scans.count),
+        }),
+      );
+    }
+    return { kind: "stored", acked, stored, admissions, alerts, updatedAlerts, rejected };
   })();
 }
 

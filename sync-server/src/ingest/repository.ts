@@ -1,7 +1,8 @@
-import type { EntryLogEvent } from "@sesame/gate-core";
-import type { AdmissionEntry } from "@sesame/sync";
+import type { EntryLogEvent, SupervisorOverride } from "@sesame/gate-core";
+import type { EventBatchMessage, FannedOutAdmission } from "@sesame/sync";
 import type Database from "better-sqlite3";
 import type { TicketPresence } from "../alerts/policy.js";
+import type { AuthorizationStep } from "./rules.js";
 
 /*
  * The entry log as the server stores it: batches as signed, events once each (unique event id, in
@@ -32,11 +33,21 @@ export interface EventRow {
   session: number | null;
   manual: number;
   steward: string | null;
+  override: string | null;
   at: number;
   detail: string | null;
   entrance: number | null;
   zone: number | null;
   received_at: number;
+  batch_id: number;
+}
+
+interface AuthorizationStepRow {
+  kind: EntryLogEvent["kind"];
+  direction: EntryLogEvent["direction"];
+  ticket_id: number | null;
+  session: number | null;
+  detail: string | null;
 }
 
 export function eventOfRow(r: EventRow): StoredEvent {
@@ -60,6 +71,7 @@ export function eventOfRow(r: EventRow): StoredEvent {
   if (r.generation !== null) e.generation = r.generation;
   if (r.session !== null) e.session = r.session;
   if (r.steward !== null) e.steward = r.steward;
+  if (r.override !== null) e.override = JSON.parse(r.override) as SupervisorOverride;
   if (r.detail !== null) e.detail = r.detail;
   return e as unknown as StoredEvent;
 }
@@ -80,11 +92,18 @@ export class EventRepository {
       ),
       insertEvent: db.prepare(
         `INSERT INTO events (event_id, gate_id, gate_seq, lane, kind, direction, reason, authorization_id,
-           ticket_id, generation, session, manual, steward, at, detail, entrance, zone, received_at, batch_id)
+           ticket_id, generation, session, manual, steward, override, at, detail, entrance, zone, received_at,
+           batch_id)
          VALUES (@eventId, @gateId, @gateSeq, @lane, @kind, @direction, @reason, @authorizationId,
-           @ticketId, @generation, @session, @manual, @steward, @at, @detail, @entrance, @zone, @receivedAt, @batchId)
+           @ticketId, @generation, @session, @manual, @steward, @override, @at, @detail, @entrance, @zone,
+           @receivedAt, @batchId)
          ON CONFLICT(event_id) DO NOTHING`,
       ),
+      authorizationSteps: db.prepare<[string, string], AuthorizationStepRow>(
+        `SELECT kind, direction, ticket_id, session, detail FROM events
+         WHERE authorization_id = ? AND gate_id = ? ORDER BY id`,
+      ),
+      eventIdStored: db.prepare<[string], { id: number }>("SELECT id FROM events WHERE event_id = ?"),
       eventIdAt: db.prepare<[string, number], { event_id: string }>(
         "SELECT event_id FROM events WHERE gate_id = ? AND gate_seq = ?",
       ),
@@ -97,6 +116,10 @@ export class EventRepository {
       ),
       insertAdmission: db.prepare<[number]>("INSERT INTO admissions (event_row) VALUES (?)"),
       admissionSeq: db.prepare<[], { seq: number | null }>("SELECT MAX(seq) AS seq FROM admissions"),
+      batchById: db.prepare<
+        [number],
+        { gate_id: string; after_seq: number; signature: string; events_json: string }
+      >("SELECT gate_id, after_seq, signature, events_json FROM batches WHERE id = ?"),
       admissionsFrom: db.prepare<[number, number], EventRow & { seq: number }>(
         `SELECT a.seq AS seq, e.* FROM admissions a JOIN events e ON e.id = a.event_row
          WHERE a.seq >= ? ORDER BY a.seq LIMIT ?`,
@@ -152,6 +175,7 @@ export class EventRepository {
       session: event.session ?? null,
       manual: event.manual ? 1 : 0,
       steward: event.steward ?? null,
+      override: event.override !== undefined ? JSON.stringify(event.override) : null,
       at: event.at,
       detail: event.detail ?? null,
       entrance: where.entrance,
@@ -160,6 +184,22 @@ export class EventRepository {
       batchId: where.batchId,
     });
     return info.changes === 0 ? undefined : Number(info.lastInsertRowid);
+  }
+
+  /** What a gate stored for one of its authorizations (authorized, annulled, entered…), in order. */
+  authorizationSteps(gateId: string, authorizationId: string): AuthorizationStep[] {
+    return this.stmt.authorizationSteps.all(authorizationId, gateId).map((r) => ({
+      kind: r.kind,
+      direction: r.direction,
+      ticketId: r.ticket_id,
+      session: r.session,
+      detail: r.detail,
+    }));
+  }
+
+  /** Whether an event with this id is stored (for any gate). */
+  eventIdStored(eventId: string): boolean {
+    return this.stmt.eventIdStored.get(eventId) !== undefined;
   }
 
   /** The event id stored (or refused) at a gate's sequence number, if any. */
@@ -192,10 +232,31 @@ export class EventRepository {
     return this.stmt.admissionSeq.get()?.seq ?? 0;
   }
 
-  admissionsFrom(from: number, limit: number): AdmissionEntry[] {
-    return this.stmt.admissionsFrom
-      .all(from, limit)
-      .map((r) => ({ seq: r.seq, event: wireEvent(eventOfRow(r)) }));
+  /**
+   * Admissions from `from` on, each with the batch its gate signed (what a gate verifies), at most
+   * `limit`, and no more batches than fit in `maxBatchBytes` of signed text (at least one admission).
+   */
+  admissionsFrom(
+    from: number,
+    limit: number,
+    maxBatchBytes = Number.POSITIVE_INFINITY,
+  ): FannedOutAdmission[] {
+    const batches = new Map<number, EventBatchMessage>();
+    let bytes = 0;
+    const out: FannedOutAdmission[] = [];
+    for (const r of this.stmt.admissionsFrom.all(from, limit)) {
+      let batch = batches.get(r.batch_id);
+      if (!batch) {
+        const b = this.stmt.batchById.get(r.batch_id);
+        if (!b) throw new Error(`admission ${r.seq}: its batch ${r.batch_id} is not stored`);
+        if (out.length > 0 && bytes + b.events_json.length > maxBatchBytes) break;
+        bytes += b.events_json.length;
+        batch = { gateId: b.gate_id, after: b.after_seq, events: b.events_json, sig: b.signature };
+        batches.set(r.batch_id, batch);
+      }
+      out.push({ seq: r.seq, event: wireEvent(eventOfRow(r)), batch });
+    }
+    return out;
   }
 
   presence(ticketId: number, session: number): TicketPresence | undefined {

@@ -64,6 +64,7 @@ export async function venueDemo(argv: string[], io: Io): Promise<number> {
       `  sessions: ${demo.venue.sessions.map((s) => `${s.id} ${s.code} doors ${s.doorsOpen}`).join("; ")}`,
       `  tickets: ${demo.bundle.tickets.length} in the gate bundle (feed sequence ${demo.bundle.feedSequence}), ${demo.changes.length} sold later;`,
       `           ${demo.rows.filter((r) => r.kind === "printed").length} printed, ${count("resold-old")} resold, ${count("transferred-old")} transferred, ${count("cancelled")} cancelled`,
+      `  supervisors: ${(demo.venue.supervisors ?? []).map((v) => `${v.id} ${v.name}`).join(", ")} (override codes in ${out}/secrets/keys.json, demo only)`,
       `  try: pnpm sesame wallet code --venue ${out} --ticket ${demo.rows.find((r) => r.state === "valid" && r.kind === "mobile" && !r.late && r.session === 1)?.id ?? 100001}`,
       s1 ? `  (doors of session 1 open ${s1.doorsOpen})` : "",
       "",

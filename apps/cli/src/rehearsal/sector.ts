@@ -18,6 +18,7 @@ import {
 } from "./messages.js";
 import { type PersonSpec, Phones, usedTwiceCopy } from "./population.js";
 import type { Mismatch, ProfileFigures } from "./report.js";
+import { createSharedVerifier } from "./shared-verifier.js";
 import { DEFAULT_TIMINGS, exponential, type HumanTimings, MINUTE, seedNumber } from "./timing.js";
 import { VirtualClock } from "./virtual-clock.js";
 import { STEWARD_ID, VirtualGate, type VirtualLane } from "./virtual-gate.js";
@@ -143,6 +144,7 @@ export class Sector {
   static async open(config: SectorConfig): Promise<Sector> {
     const s = new Sector(config);
     const rootPublicKey = Uint8Array.from(Buffer.from(config.rootPublicKey, "hex"));
+    const verifier = createSharedVerifier();
     for (const { gate, firstLane } of config.gates) {
       const provisioning = config.provisioning[gate.id];
       if (!provisioning) throw new Error(`gate ${gate.id} is not provisioned`);
@@ -164,6 +166,7 @@ export class Sector {
             return client;
           },
           outboxWork: (work) => s.timed("wallMsOutbox", work),
+          verifier,
         },
         gate,
         dataDir: config.dataDir,

@@ -5,6 +5,7 @@ import { type Gate as AssembledGate, createGate, type GateBackend, type ScanOutc
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { LaneController, type Random, SimBus, SimReader } from "@sesame/hardware-sim";
 import type { GateProvisioning, SyncMqttClient } from "@sesame/sync";
+import type { Ed25519Verifier } from "@sesame/ticket";
 import type { Gate } from "@sesame/venue";
 import { LanePollClock } from "./poll-clock.js";
 import { ROTATION_MS } from "./timing.js";
@@ -103,6 +104,8 @@ export class VirtualGate {
       provisioning: GateProvisioning;
       connect: () => SyncMqttClient;
       outboxWork: (work: () => void) => void;
+      /** The signature checks, shared by the sector's gates (shared-verifier.ts). */
+      verifier: Ed25519Verifier;
     };
   }): Promise<VirtualGate> {
     const { gate, clock, hooks, sync } = options;
@@ -131,6 +134,8 @@ export class VirtualGate {
           immediate: (callback: () => void) => clock.setTimeout(() => sync.outboxWork(callback), 0),
         },
         mqtt: () => sync.connect(),
+        random: options.random,
+        verifier: sync.verifier,
         transports: (lane) => {
           const sim = sims.get(lane.lane);
           if (!sim) throw new Error(`gate ${gate.id} has no simulated lane ${lane.lane}`);

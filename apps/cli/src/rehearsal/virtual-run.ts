@@ -81,6 +81,7 @@ export const MODELED_VIRTUAL: readonly string[] = [
   "Stewards: confirm an assisted scan when the ground truth says the holder is entitled (no steward errors).",
   "OSDP timing: no wire time (the bus is not paced at 115,200 baud); a quiet lane's idle polls are elided, its first poll after a quiet spell comes a random part of the 50 ms poll interval later (--full-polling keeps them all).",
   `Network and broker: a lossless, in-order link per gate and direction, ${HOP_MIN_MS} ms + exponential (mean 5 ms) per hop, so GateSync never needs its resends and reconnections (the drills test losses). No MQTT broker (an in-memory client per gate) and no HTTP in the loop.`,
+  "Signature checks: the gates of a sector share one verifier that remembers its answer per key, signature and message, so a message every gate checks (a fan-out, the feed, a trust list) is checked once, as each real gate checks it once on its own machine; a tampered message has other bytes and is checked anew.",
   "Disks: the SQLite files live in one folder (tmpfs by default: 25+ gates' fsyncs on one shared disk would measure that disk, not a gate's).",
 ];
 
@@ -211,6 +212,11 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
     const store = openServerStore(venueDir, join(dir, "server"), startAt);
     const provisioning: Record<string, GateProvisioning> = {};
     for (const g of demo.venue.gates) provisioning[g.id] = provisionGateInStore(store, g.id, startAt);
+    // Each gate is handed the venue gate list as it stood when it was provisioned; the last one
+    // names every gate (a real venue sends the newer lists over MQTT, which the modeled network lacks).
+    const gateList = Object.values(provisioning).at(-1)?.gateList;
+    for (const [id, p] of Object.entries(provisioning))
+      provisioning[id] = { ...p, ...(gateList ? { gateList } : {}) };
 
     // ------------------------------------------------------------------ the crowd
     const population = makePopulation(demo, { count: options.spectators, session: 1, random, mix });

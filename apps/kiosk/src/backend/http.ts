@@ -4,15 +4,23 @@ import { readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
 import { ControlPanelError, LaneError } from "@sesame/bridge";
-import { CacheError, type GateStore } from "@sesame/cache";
-import { type GateBackend, LaneActionError, type LaneView, type ScanOutcome } from "@sesame/gate";
 import {
-  type Language,
-  localParts,
-  type ReasonCode,
-  type StewardMessage,
-  stewardMessages,
-} from "@sesame/gate-core";
+  CacheError,
+  type GateStore,
+  type LookupHit,
+  type LookupResult,
+  ManualAdmissionError,
+} from "@sesame/cache";
+import {
+  type GateBackend,
+  LaneActionError,
+  type LaneView,
+  OverrideError,
+  type ScanOutcome,
+  type VerifiedOverride,
+} from "@sesame/gate";
+import { checkManualAdmission, type Language, type ReasonCode, type StewardMessage } from "@sesame/gate-core";
+import { OVERRIDE_CODE, SUPERVISOR_ID } from "@sesame/venue";
 
 /*
  * The kiosk's HTTP face for the steward UI (docs/kiosk-api.md): the built UI itself, state and
@@ -104,8 +112,25 @@ export type ManualAdmissionResult =
       readonly admitted: false;
       readonly reason?: ReasonCode;
       readonly messages?: Record<Language, StewardMessage>;
+      /** A supervisor's override would admit it (docs/design.md §1, "Manual admission"). */
+      readonly needsSupervisor?: boolean;
       readonly error: string;
     };
+
+/**
+ * Who may admit a found ticket by hand at this gate now: the steward alone, a supervisor (with
+ * the ticket's state that needs one), or nobody (inside, passing at a lane).
+ */
+export interface ManualAdmissionCheck {
+  readonly by: "steward" | "supervisor" | "nobody";
+  readonly reason?: ReasonCode;
+  readonly messages?: Record<Language, StewardMessage>;
+}
+
+/** `GET /api/lookup`: the cache's answer, each ticket with who may admit it by hand. */
+export interface KioskLookupResult extends Omit<LookupResult, "hits"> {
+  readonly hits: ReadonlyArray<LookupHit & { readonly manual: ManualAdmissionCheck }>;
+}
 
 export interface KioskHttpOptions {
   readonly backend: GateBackend;
@@ -478,7 +503,7 @@ export class KioskHttp {
     }
     const path = url.pathname;
     const method = req.method ?? "GET";
-    const { backend, store } = this.options;
+    const { backend } = this.options;
     if (!path.startsWith("/api/")) return this.serveStatic(method, path, res);
 
     if (method === "GET" && path === "/api/state")
@@ -532,7 +557,7 @@ export class KioskHttp {
       if (query.trim().length < 2) throw new HttpError(400, "type at least 2 characters");
       if (query.length > MAX_QUERY_LENGTH)
         throw new HttpError(400, `a search is at most ${MAX_QUERY_LENGTH} characters`);
-      this.send(res, 200, store.lookup(query, { at: this.options.now() }));
+      this.send(res, 200, this.lookup(query));
       return;
     }
     if (method === "POST" && path === "/api/notices/dismiss") {
@@ -624,7 +649,32 @@ export class KioskHttp {
     this.broadcast();
   }
 
-  /** Printed-confirmation admissions: every ticket is checked before any is admitted. */
+  /** The lookup's hits, each with who may admit it by hand here (the same rules the cache enforces). */
+  private lookup(query: string): KioskLookupResult {
+    const { store } = this.options;
+    const at = this.options.now();
+    const found = store.lookup(query, { at });
+    const facts = store.facts();
+    const context = { entrance: this.options.gate.entrance.id, nowMs: at };
+    return {
+      ...found,
+      hits: found.hits.map((hit) => {
+        const verdict = checkManualAdmission(hit.ticketId, hit.session, context, facts);
+        const manual: ManualAdmissionCheck =
+          verdict.kind === "steward"
+            ? { by: "steward" }
+            : verdict.kind === "supervisor"
+              ? { by: "supervisor", reason: verdict.state, messages: verdict.messages }
+              : { by: "nobody", reason: verdict.reason, messages: verdict.messages };
+        return { ...hit, manual };
+      }),
+    };
+  }
+
+  /**
+   * Manual admissions: the steward alone for this entrance's printed tickets, a supervisor's
+   * override (checked once for the whole request) for anything else. Each ticket gets its own answer.
+   */
   private async admitManually(
     lane: number,
     steward: Steward,
@@ -652,10 +702,20 @@ export class KioskHttp {
         throw new HttpError(400, `ticket ${ticketId} is listed twice`);
       wanted.push({ ticketId, session });
     }
+    const override =
+      body.override === undefined
+        ? undefined
+        : await this.checkOverride(lane, steward, body.override, wanted[0] ?? { ticketId: 0, session: 0 });
     const results: ManualAdmissionResult[] = [];
     for (const { ticketId, session } of wanted) {
       try {
-        const outcome = await this.options.backend.admitManually(lane, ticketId, session, steward.id);
+        const outcome = await this.options.backend.admitManually(
+          lane,
+          ticketId,
+          session,
+          steward.id,
+          override,
+        );
         if (outcome.unlockError !== undefined) {
           results.push({
             ticketId,
@@ -667,39 +727,64 @@ export class KioskHttp {
           results.push({ ...outcome, ticketId, session, admitted: true });
         }
       } catch (error) {
+        if (!(error instanceof ManualAdmissionError || error instanceof CacheError)) throw error;
         results.push({
           ticketId,
           session,
           admitted: false,
-          ...this.whyNotAdmitted(ticketId, session),
-          error: error instanceof Error ? error.message : String(error),
+          ...(error instanceof ManualAdmissionError
+            ? { reason: error.reason, messages: error.messages, needsSupervisor: error.needsSupervisor }
+            : {}),
+          error: error.message,
         });
       }
     }
     return results;
   }
 
-  /** The steward's words for a refused manual admission, from the cache's facts. */
-  private whyNotAdmitted(
-    ticketId: number,
-    session: number,
-  ): { reason?: ReasonCode; messages?: Record<Language, StewardMessage> } {
-    const facts = this.options.store.facts();
-    const ticket = facts.ticket(ticketId);
-    const pending = facts.pendingAuthorization(ticketId, session);
-    const presence = facts.presence(ticketId, session);
-    const said = (reason: ReasonCode, params = {}) => ({ reason, messages: stewardMessages(reason, params) });
-    if (!ticket) return said("UNKNOWN_TICKET");
-    if (ticket.status === "cancelled") return said("CANCELLED");
-    if (!ticket.sessions.includes(session)) return said("WRONG_SESSION");
-    if (pending) return said("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` });
-    if (presence?.state === "inside") {
-      return said("ALREADY_ENTERED", {
-        time: localParts(presence.firstEntryAt, facts.timezone).time,
-        gate: presence.firstEntryGate,
+  /** A supervisor's override as typed at the kiosk, checked by the gate (code, lockout, alert). */
+  private async checkOverride(
+    lane: number,
+    steward: Steward,
+    value: unknown,
+    subject: { ticketId: number; session: number },
+  ): Promise<VerifiedOverride> {
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      throw new HttpError(400, "override must be {supervisor, code, note}");
+    const { supervisor, code, note } = value as Record<string, unknown>;
+    if (typeof supervisor !== "string" || supervisor.trim() === "")
+      throw new HttpError(400, "enter the supervisor's id", { problem: "no-supervisor" });
+    if (!SUPERVISOR_ID.test(supervisor.trim()))
+      throw new HttpError(400, "a supervisor's id is 1 to 32 letters, digits, - or _", {
+        problem: "unknown-supervisor",
       });
+    if (typeof code !== "string" || !OVERRIDE_CODE.test(code))
+      throw new HttpError(400, "a supervisor's code is 8 to 12 digits", { problem: "bad-code" });
+    try {
+      return await this.options.backend.verifyOverride(
+        lane,
+        steward.id,
+        { supervisor: supervisor.trim(), code, note: typeof note === "string" ? note : "" },
+        subject,
+      );
+    } catch (error) {
+      if (!(error instanceof OverrideError)) throw error;
+      const extra = {
+        problem: error.problem,
+        ...(error.attemptsLeft !== undefined ? { attemptsLeft: error.attemptsLeft } : {}),
+      };
+      if (error.problem === "empty-note") throw new HttpError(400, error.message, extra);
+      if (error.lockedUntil !== undefined) {
+        const retryAfterMs = Math.max(0, error.lockedUntil - this.options.now());
+        throw new HttpError(
+          429,
+          error.message,
+          { ...extra, retryAfterMs },
+          { "retry-after": String(Math.ceil(retryAfterMs / 1000)) },
+        );
+      }
+      throw new HttpError(403, error.message, extra);
     }
-    return {};
   }
 
   private async serveStatic(method: string, path: string, res: ServerResponse): Promise<void> {

@@ -1,13 +1,26 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api } from "./api.js";
 import type { Translate } from "./i18n.js";
-import type { KioskState, Language, LookupHit, LookupResult, ManualAdmissionResult } from "./types.js";
+import type { KioskLookupResult, KioskState, Language, ManualAdmissionResult } from "./types.js";
 
 /*
  * Printed-confirmation fallback: find the order by reference or holder's name (accents do not
  * matter), check an ID, tick the tickets of the people standing there and admit them at a lane.
- * Each ticket gets its own answer: one already inside does not stop the others.
+ * Each ticket gets its own answer: one already inside does not stop the others. A ticket a steward
+ * may not admit alone (a phone ticket, another entrance's…) says so, and the admission then needs a
+ * supervisor's id, code and reason (docs/kiosk-ui.md).
  */
+
+type LookupResult = KioskLookupResult;
+type LookupHit = KioskLookupResult["hits"][number];
+
+/** What the supervisor typed; the code is cleared after every attempt. */
+interface OverrideForm {
+  readonly supervisor: string;
+  readonly code: string;
+  readonly note: string;
+}
+const EMPTY_OVERRIDE: OverrideForm = { supervisor: "", code: "", note: "" };
 
 interface LookupProps {
   readonly t: Translate;
@@ -30,6 +43,8 @@ export function Lookup({ t, language, state, defaultLane, withSteward, timeOf }:
   const [lane, setLane] = useState(defaultLane);
   const [outcomes, setOutcomes] = useState<readonly ManualAdmissionResult[]>([]);
   const [error, setError] = useState<string>();
+  const [override, setOverride] = useState<OverrideForm>(EMPTY_OVERRIDE);
+  const [overrideError, setOverrideError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const field = useRef<HTMLInputElement>(null);
   const searched = useRef("");
@@ -92,28 +107,61 @@ export function Lookup({ t, language, state, defaultLane, withSteward, timeOf }:
       return next;
     });
 
+  const chosen = (result?.hits ?? []).filter((h) => selected.has(keyOf(h)));
+  const needSupervisor = chosen.filter((h) => h.manual.by === "supervisor");
+
+  /** The kiosk's words for a refused override (the backend says which problem it was). */
+  const overrideProblem = (e: ApiError): string => {
+    const left = typeof e.body.attemptsLeft === "number" ? e.body.attemptsLeft : 0;
+    const retry = typeof e.body.retryAfterMs === "number" ? e.body.retryAfterMs : 0;
+    switch (e.body.problem) {
+      case "no-supervisor":
+        return t("overrideNoSupervisor");
+      case "unknown-supervisor":
+        return e.status === 429
+          ? t("overrideLocked", { minutes: Math.ceil(retry / 60_000) })
+          : t("overrideUnknownSupervisor", { left });
+      case "bad-code":
+        return t("overrideBadCode");
+      case "wrong-code":
+        return e.status === 429
+          ? t("overrideLocked", { minutes: Math.ceil(retry / 60_000) })
+          : t("overrideWrongCode", { left });
+      case "empty-note":
+        return t("overrideEmptyNote");
+      case "locked":
+        return t("overrideLocked", { minutes: Math.ceil(retry / 60_000) });
+      default:
+        return t("error", { error: e.message });
+    }
+  };
+
   const admit = () => {
-    const tickets = (result?.hits ?? [])
-      .filter((h) => selected.has(keyOf(h)))
-      .map((h) => ({ ticketId: h.ticketId, session: h.session }));
+    const tickets = chosen.map((h) => ({ ticketId: h.ticketId, session: h.session }));
     if (tickets.length === 0 || !idChecked) return;
+    const withOverride = needSupervisor.length > 0;
     withSteward(async () => {
       setBusy(true);
       try {
         const answer = await api<{ results: ManualAdmissionResult[] }>(
           "POST",
           `/api/lanes/${lane}/manual-admission`,
-          { idChecked: true, tickets },
+          { idChecked: true, tickets, ...(withOverride ? { override } : {}) },
         );
         setOutcomes(answer.results);
         setSelected(new Set());
         setIdChecked(false);
+        setOverride(EMPTY_OVERRIDE);
+        setOverrideError(undefined);
         setError(undefined);
         searched.current = "";
         search(query);
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) throw e;
-        setError(t("error", { error: e instanceof Error ? e.message : String(e) }));
+        if (withOverride && e instanceof ApiError && typeof e.body.problem === "string") {
+          setOverrideError(overrideProblem(e));
+          setOverride((o) => ({ ...o, code: "" }));
+        } else setError(t("error", { error: e instanceof Error ? e.message : String(e) }));
       } finally {
         setBusy(false);
       }
@@ -178,7 +226,7 @@ export function Lookup({ t, language, state, defaultLane, withSteward, timeOf }:
                   {o.admitted
                     ? t("lookupAdmitted", { lane: o.lane })
                     : o.messages
-                      ? `${o.messages[language].headline} — ${o.messages[language].tell}`
+                      ? `${o.messages[language].headline} — ${o.needsSupervisor ? t("lookupNeedsSupervisor") : o.messages[language].tell}`
                       : `${t("lookupRefused")} — ${o.error}`}
                 </span>
               </li>
@@ -195,7 +243,8 @@ export function Lookup({ t, language, state, defaultLane, withSteward, timeOf }:
               <h3>{t("lookupOrder", { order })}</h3>
               <ul>
                 {hits.map((hit) => {
-                  const blocked = hit.entered || hit.status !== "valid";
+                  // Inside, or passing at a lane: nobody admits it by hand.
+                  const blocked = hit.manual.by === "nobody";
                   const presence = hit.presence;
                   return (
                     <li
@@ -227,7 +276,11 @@ export function Lookup({ t, language, state, defaultLane, withSteward, timeOf }:
                             })}
                           </span>
                         ) : null}
-                        {hit.entrance.id !== here ? (
+                        {hit.manual.by === "supervisor" && hit.manual.messages ? (
+                          <span className="ticket-status supervisor">
+                            {t("lookupSupervisor", { why: hit.manual.messages[language].headline })}
+                          </span>
+                        ) : hit.entrance.id !== here ? (
                           <span className="ticket-status warn">
                             {t("lookupOtherEntrance", { code: hit.entrance.code })}
                           </span>
@@ -244,6 +297,58 @@ export function Lookup({ t, language, state, defaultLane, withSteward, timeOf }:
             <p className="hint">{t("lookupOtherSessions", { count: result.otherSessions })}</p>
           ) : null}
         </div>
+      ) : null}
+
+      {needSupervisor.length > 0 ? (
+        <fieldset className="override" aria-label={t("overrideTitle")}>
+          <legend>{t("overrideTitle")}</legend>
+          <p className="override-why">{t("overrideWhy", { code: state.gate.entrance.code })}</p>
+          <ul className="override-tickets">
+            {needSupervisor.map((h) => (
+              <li key={keyOf(h)} data-ticket={h.ticketId}>
+                {h.holder} — {h.manual.messages?.[language].headline}
+              </li>
+            ))}
+          </ul>
+          <label>
+            {t("overrideSupervisor")}
+            <input
+              id="override-supervisor"
+              autoComplete="off"
+              spellCheck={false}
+              maxLength={32}
+              value={override.supervisor}
+              onChange={(e) => setOverride((o) => ({ ...o, supervisor: e.target.value }))}
+            />
+          </label>
+          <label>
+            {t("overrideCode")}
+            <input
+              id="override-code"
+              type="password"
+              inputMode="numeric"
+              autoComplete="off"
+              maxLength={12}
+              value={override.code}
+              onChange={(e) => setOverride((o) => ({ ...o, code: e.target.value }))}
+            />
+          </label>
+          <label>
+            {t("overrideNote")}
+            <textarea
+              id="override-note"
+              maxLength={200}
+              rows={2}
+              value={override.note}
+              onChange={(e) => setOverride((o) => ({ ...o, note: e.target.value }))}
+            />
+          </label>
+          {overrideError ? (
+            <p className="override-error" role="alert">
+              {overrideError}
+            </p>
+          ) : null}
+        </fieldset>
       ) : null}
 
       <div className="lookup-admit">
@@ -269,7 +374,9 @@ export function Lookup({ t, language, state, defaultLane, withSteward, timeOf }:
           disabled={busy || !idChecked || selected.size === 0}
           onClick={admit}
         >
-          {t("lookupAdmit", { count: selected.size })}
+          {needSupervisor.length > 0
+            ? t("overrideAdmit", { count: selected.size })
+            : t("lookupAdmit", { count: selected.size })}
         </button>
       </div>
     </section>

@@ -106,6 +106,25 @@ const FR = {
   lookupAdmitted: "Admis — couloir {lane}",
   lookupRefused: "Non admis",
   lookupSelect: "Sélectionner le billet de {holder}",
+  lookupSupervisor: "Superviseur requis : {why}",
+  lookupNeedsSupervisor: "un superviseur doit l'autoriser",
+
+  // A supervisor's override of a manual admission.
+  overrideTitle: "Autorisation d'un superviseur",
+  overrideWhy:
+    "Seul, un steward n'admet à la main que les confirmations imprimées de l'entrée {code}. Pour les billets ci-dessous, appelez un superviseur (radio, canal superviseurs) : il saisit ici son identifiant, son code et la raison.",
+  overrideSupervisor: "Identifiant du superviseur",
+  overrideCode: "Code du superviseur",
+  overrideNote: "Raison (obligatoire)",
+  overrideAdmit: "Admettre avec l'autorisation ({count})",
+  overrideNoSupervisor: "Saisissez l'identifiant du superviseur.",
+  overrideUnknownSupervisor:
+    "Superviseur inconnu : vérifiez l'identifiant ({left} essai(s) restant(s)). Superviseurs prévenus.",
+  overrideBadCode: "Un code superviseur a 8 à 12 chiffres.",
+  overrideWrongCode: "Code superviseur faux ({left} essai(s) restant(s)). Superviseurs prévenus.",
+  overrideEmptyNote: "Écrivez la raison : pourquoi ce billet est-il admis ?",
+  overrideLocked:
+    "Trop de codes faux : autorisations bloquées à cette porte pendant {minutes} min. Superviseurs prévenus.",
 
   // Diagnostics.
   diagTitle: "Diagnostic de la porte",
@@ -254,6 +273,23 @@ const EN: Record<StringKey, string> = {
   lookupAdmitted: "Admitted — lane {lane}",
   lookupRefused: "Not admitted",
   lookupSelect: "Select the ticket of {holder}",
+  lookupSupervisor: "Supervisor needed: {why}",
+  lookupNeedsSupervisor: "a supervisor must authorize it",
+
+  overrideTitle: "A supervisor's authorization",
+  overrideWhy:
+    "Alone, a steward admits by hand only printed confirmations of entrance {code}. For the tickets below, call a supervisor (radio, supervisors' channel): they type their id, their code and the reason here.",
+  overrideSupervisor: "Supervisor's id",
+  overrideCode: "Supervisor's code",
+  overrideNote: "Reason (required)",
+  overrideAdmit: "Admit on the supervisor's authorization ({count})",
+  overrideNoSupervisor: "Enter the supervisor's id.",
+  overrideUnknownSupervisor: "Unknown supervisor: check the id ({left} tries left). Supervisors alerted.",
+  overrideBadCode: "A supervisor's code is 8 to 12 digits.",
+  overrideWrongCode: "Wrong supervisor code ({left} tries left). Supervisors alerted.",
+  overrideEmptyNote: "Write the reason: why is this ticket admitted?",
+  overrideLocked:
+    "Too many wrong codes: authorizations are locked at this gate for {minutes} min. Supervisors alerted.",
 
   diagTitle: "Gate diagnostics",
   diagData: "Data age",

@@ -49,6 +49,11 @@ export function Alerts(props: {
           <span className="alert-type">{t(alertTypeKey(a.type))}</span>
           <span className="muted">{time(a.at)}</span>
           {a.gates.length > 0 ? <span className="muted">· {a.gates.join(", ")}</span> : null}
+          {a.count > 1 ? (
+            <span className="alert-count" data-testid={`alert-count-${a.id}`}>
+              {t("occurrences", { count: String(a.count), time: time(a.lastAt) })}
+            </span>
+          ) : null}
         </div>
         <div className="alert-detail">{a.detail}</div>
         <div className="alert-foot">

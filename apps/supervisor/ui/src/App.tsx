@@ -103,7 +103,7 @@ function Dashboard(props: {
           <Overview venue={props.venue} live={state} reasons={props.reasons} now={now} />
         ) : null}
         {tab === "alerts" ? <Alerts me={props.me} alerts={state.alerts} onChanged={alertChanged} /> : null}
-        {tab === "gates" ? <Gates venue={props.venue} gates={state.gates} now={now} /> : null}
+        {tab === "gates" ? <Gates venue={props.venue} gates={state.gates} now={now} me={props.me} /> : null}
         {tab === "commands" ? (
           <Commands
             me={props.me}

@@ -1,13 +1,17 @@
+import { useState } from "react";
+import { call, HttpError } from "./api.js";
+import { Confirm } from "./Confirm.js";
 import { useI18n } from "./i18n.js";
-import type { GateView, VenueInfo } from "./types.js";
+import type { GateView, Me, VenueInfo } from "./types.js";
 
 /** Gates heartbeat every 5 s; the server raises its own alert after 20 s of silence. */
 const SILENT_AFTER_MS = 20_000;
 
-export type GateHealth = "online" | "offline" | "silent" | "unknown" | "notProvisioned";
+export type GateHealth = "online" | "offline" | "silent" | "unknown" | "notProvisioned" | "quarantined";
 
 export function gateHealth(g: GateView, now: number): GateHealth {
   if (!g.provisioned) return "notProvisioned";
+  if (g.quarantine) return "quarantined";
   if (g.status === "offline") return "offline";
   if (g.status === "unknown") return "unknown";
   const lastHeard = Math.max(g.heartbeat?.receivedAt ?? 0, g.statusAt ?? 0);
@@ -25,12 +29,69 @@ export function Ago(props: { readonly at: number | null | undefined; readonly no
   );
 }
 
+/** A supervisor quarantines a gate (its key is taken): asked for a reason, then sent to the server. */
+function QuarantineDialog(props: {
+  readonly gateId: string;
+  readonly onDone: (gate: GateView | undefined) => void;
+}) {
+  const { t } = useI18n();
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const send = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await call<{ gate: GateView }>(
+        "POST",
+        `gates/${encodeURIComponent(props.gateId)}/quarantine`,
+        {
+          reason,
+        },
+      );
+      props.onDone(r.gate);
+    } catch (err) {
+      setBusy(false);
+      setError(
+        t("errorPrefix", {
+          message: err instanceof HttpError || err instanceof Error ? err.message : String(err),
+        }),
+      );
+    }
+  };
+  return (
+    <Confirm
+      title={t("confirmQuarantine", { gate: props.gateId })}
+      danger
+      busy={busy}
+      error={error}
+      onConfirm={() => void send()}
+      onCancel={() => props.onDone(undefined)}
+    >
+      <p>{t("quarantineExplain")}</p>
+      <label>
+        {t("quarantineReason")}
+        <input
+          data-testid="quarantine-reason"
+          value={reason}
+          maxLength={500}
+          onChange={(e) => setReason(e.target.value)}
+        />
+      </label>
+    </Confirm>
+  );
+}
+
 export function Gates(props: {
   readonly venue: VenueInfo;
   readonly gates: Readonly<Record<string, GateView>>;
   readonly now: number;
+  readonly me: Me;
+  /** A gate as the server answered after a change (the live stream brings it too). */
+  readonly onChanged?: (gate: GateView) => void;
 }) {
-  const { t, number, seconds } = useI18n();
+  const { t, number, seconds, time } = useI18n();
+  const [quarantining, setQuarantining] = useState<string | undefined>();
   return (
     <section className="card wide">
       <h2>{t("tabGates")}</h2>
@@ -46,6 +107,7 @@ export function Gates(props: {
             <th>{t("ackedSeq")}</th>
             <th>{t("clockOffset")}</th>
             <th>{t("dataAge")}</th>
+            <th>{t("quarantine")}</th>
           </tr>
         </thead>
         <tbody>
@@ -78,11 +140,37 @@ export function Gates(props: {
                   {hb?.clockOffsetMs === undefined ? "—" : seconds(hb.clockOffsetMs, true)}
                 </td>
                 <td>{hb?.dataAgeMs === undefined ? "—" : seconds(hb.dataAgeMs)}</td>
+                <td data-testid={`gate-quarantine-${info.id}`}>
+                  {g?.quarantine ? (
+                    <span className="warn">
+                      {t("quarantinedBy", {
+                        by: g.quarantine.by,
+                        time: time(g.quarantine.at),
+                        reason: g.quarantine.reason,
+                      })}
+                    </span>
+                  ) : props.me.role === "supervisor" && g?.provisioned ? (
+                    <button type="button" className="danger" onClick={() => setQuarantining(info.id)}>
+                      {t("quarantineGate")}
+                    </button>
+                  ) : (
+                    "—"
+                  )}
+                </td>
               </tr>
             );
           })}
         </tbody>
       </table>
+      {quarantining ? (
+        <QuarantineDialog
+          gateId={quarantining}
+          onDone={(gate) => {
+            setQuarantining(undefined);
+            if (gate) props.onChanged?.(gate);
+          }}
+        />
+      ) : null}
     </section>
   );
 }

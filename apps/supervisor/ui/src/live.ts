@@ -277,10 +277,12 @@ export function useLive(): Live {
         dispatch({ type: "alert", alert });
         if (alert.type === "double-entry") refreshCounts();
       });
-      es.addEventListener("alert-ack", (e) => {
-        const alert = parse<Alert>(e);
-        if (alert) dispatch({ type: "alert", alert });
-      });
+      // An acknowledgement, or a grouped alert's new count: the same alert, replaced.
+      for (const name of ["alert-ack", "alert-update"])
+        es.addEventListener(name, (e) => {
+          const alert = parse<Alert>(e);
+          if (alert) dispatch({ type: "alert", alert });
+        });
       es.addEventListener("presence", (e) => {
         const gate = parse<GateView & { now?: number }>(e);
         if (gate) dispatch({ type: "presence", gate, now: gate.now });

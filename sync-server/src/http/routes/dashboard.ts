@@ -2,6 +2,7 @@ import {
   ADMIT_REASONS,
   ALARM_REASONS,
   ASSISTED_REASONS,
+  MANUAL_REASONS,
   outcomeOf,
   REFUSE_REASONS,
   type ReasonCode,
@@ -24,6 +25,7 @@ const REASON_TEXTS: readonly ReasonText[] = [
   ...ASSISTED_REASONS,
   ...REFUSE_REASONS,
   ...ALARM_REASONS,
+  ...MANUAL_REASONS,
 ].map((code: ReasonCode) => {
   // Placeholders stand in for the per-scan details the steward would see (entrance, time, gate).
   const m = stewardMessages(code, { entrance: "…", time: "…", date: "…", gate: "…", holder: "…" });

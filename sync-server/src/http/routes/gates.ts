@@ -1,17 +1,25 @@
 import { MAX_REPLAY_ITEMS } from "@sesame/sync";
-import { intParam, send } from "../request.js";
+import { asObject, intParam, MAX_SMALL_BODY, readJson, send } from "../request.js";
 import { READ_ROLES, type RouteModule } from "./route.js";
 
-/* Gates: provisioning, their state, and what they download (the signed bundle, the feed). */
+/* Gates: provisioning, quarantine, their state, and what they download (the signed bundle, the feed). */
 
-export const gateRoutes: RouteModule = (
+export const gateRoutes: RouteModule = async (
   { server, require, gateView },
-  { res, url, method, path, parts, caller },
+  { req, res, url, method, path, parts, caller },
 ) => {
   const store = server.store;
   if (method === "POST" && parts[1] === "gates" && parts[3] === "provision" && parts.length === 4) {
-    require(caller, ["admin", "tech"]);
-    send(res, 200, server.provisionGate(parts[2] ?? ""));
+    const who = require(caller, ["admin", "tech"]);
+    // Who provisioned is written beside the previous key it revokes in the gate list.
+    send(res, 200, server.provisionGate(parts[2] ?? "", who.name.slice(0, 64)));
+    return true;
+  }
+  if (method === "POST" && parts[1] === "gates" && parts[3] === "quarantine" && parts.length === 4) {
+    // A security act, like acknowledging a security alert: the supervisors'.
+    const who = require(caller, ["supervisor"]);
+    const body = asObject(await readJson(req, MAX_SMALL_BODY));
+    send(res, 200, { gate: gateView(server.quarantineGate(parts[2] ?? "", who, body.reason)) });
     return true;
   }
   if (method === "GET" && path === "/api/gates") {

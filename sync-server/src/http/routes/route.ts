@@ -45,6 +45,8 @@ export interface GateView {
   readonly statusAt: number | null;
   readonly ackedGateSeq: number;
   readonly heartbeat: GateRecord["heartbeat"];
+  /** Who quarantined the gate, when and why; null when it is not quarantined. */
+  readonly quarantine: GateRecord["quarantine"];
 }
 
 /** Answers the request and returns true, or returns false when the path is not this module's. */

@@ -109,6 +109,7 @@ function openStream(
   };
   const onCommand = (command: Command) => write("command", commandView(server, command), false);
   const onAlertAck = (alert: Alert) => write("alert-ack", alert, false);
+  const onAlertUpdate = (alert: Alert) => write("alert-update", alert, false);
   server.on("entries", onEntries);
   server.on("alert", onAlert);
   server.on("presence", onPresence);
@@ -116,6 +117,7 @@ function openStream(
   server.on("command-ack", onCommandAck);
   server.on("command", onCommand);
   server.on("alert-ack", onAlertAck);
+  server.on("alert-update", onAlertUpdate);
   const keepalive = setInterval(() => {
     // An open dashboard keeps its session alive; a signed-out or expired one loses its stream.
     if (caller.sessionId !== undefined && !sessions.touch(caller.sessionId)) {
@@ -134,6 +136,7 @@ function openStream(
     server.off("command-ack", onCommandAck);
     server.off("command", onCommand);
     server.off("alert-ack", onAlertAck);
+    server.off("alert-update", onAlertUpdate);
     streams.delete(res);
   };
   res.on("close", cleanup);

@@ -15,7 +15,7 @@ export const ticketRoutes: RouteModule = async (
   { req, res, method, path, parts, caller },
 ) => {
   if (method === "POST" && path === "/api/tickets/import") {
-    require(caller, ["admin"]);
+    const who = require(caller, ["admin"]);
     const type = contentType(req);
     const body = await readBody(req, MAX_IMPORT_BODY);
     let rows: unknown[];
@@ -37,7 +37,7 @@ export const ticketRoutes: RouteModule = async (
         throw new ApiError(400, 'JSON import: an array of tickets or {"tickets": [...]}');
       rows = list;
     } else throw new ApiError(415, "import accepts application/json or text/csv");
-    send(res, 200, server.importTickets(rows, offset));
+    send(res, 200, server.importTickets(rows, offset, who.name));
     return true;
   }
   if (parts[0] !== "api" || parts[1] !== "tickets" || parts[2] === undefined) return false;
@@ -50,9 +50,9 @@ export const ticketRoutes: RouteModule = async (
     return true;
   }
   if (method === "POST" && (parts[3] === "resale" || parts[3] === "transfer")) {
-    require(caller, ["admin"]);
+    const who = require(caller, ["admin"]);
     const body = asObject(await readJson(req));
-    send(res, 200, server.reassign(id, parts[3], body.holder, body.devicePublicKey));
+    send(res, 200, server.reassign(id, parts[3], body.holder, body.devicePublicKey, who.name));
     return true;
   }
   if (method === "POST" && parts[3] === "cancel") {

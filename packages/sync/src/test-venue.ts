@@ -1,0 +1,116 @@
+import type { EntryLogEvent } from "@sesame/gate-core";
+import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
+import { type SignedGateList, signGateList, signOperationsCertificate } from "./operations.js";
+import { encodeAdmissions } from "./protocol.js";
+import { type GateProvisioning, PROVISIONING_FORMAT } from "./provisioning.js";
+import { signEventBatch } from "./signing.js";
+
+/*
+ * A venue's keys for tests without a sync-server: a root, an operations key certified by it, gates
+ * with their own keys in a gate list signed by the operations key, and a provisioning per gate.
+ * Seeds are fixed bytes (readable in a failing test), never for production.
+ */
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const signer = createNodeSigner();
+
+export interface TestGate {
+  readonly gateId: string;
+  readonly entranceId: number;
+  readonly seed: Uint8Array;
+}
+
+export class TestVenueKeys {
+  readonly rootSeed = Buffer.alloc(32, 1);
+  readonly operationsSeed = Buffer.alloc(32, 2);
+  readonly gates: readonly TestGate[];
+  private version = 0;
+
+  constructor(
+    readonly venueId: string,
+    gates: readonly { gateId: string; entranceId: number }[],
+    /** Certificate validity (Unix ms). */
+    readonly validity = { notBefore: 0, notAfter: 4_102_444_800_000 },
+  ) {
+    this.gates = gates.map((g, i) => ({ ...g, seed: Buffer.alloc(32, 10 + i) }));
+  }
+
+  gate(gateId: string): TestGate {
+    const g = this.gates.find((x) => x.gateId === gateId);
+    if (!g) throw new Error(`no test gate ${gateId}`);
+    return g;
+  }
+
+  /** A new version of the gate list: every gate, minus `revoked` (listed as revoked). */
+  gateList(options: { revoked?: readonly string[]; version?: number } = {}): SignedGateList {
+    this.version = options.version ?? this.version + 1;
+    const revoked = new Set(options.revoked ?? []);
+    return signGateList(
+      {
+        venue: this.venueId,
+        version: this.version,
+        issuedAt: 0,
+        gates: this.gates
+          .filter((g) => !revoked.has(g.gateId))
+          .map((g) => ({
+            gateId: g.gateId,
+            entranceId: g.entranceId,
+            publicKey: hex(keyPairFromSeed(g.seed).publicKey),
+          })),
+        revoked: this.gates
+          .filter((g) => revoked.has(g.gateId))
+          .map((g) => ({
+            gateId: g.gateId,
+            publicKey: hex(keyPairFromSeed(g.seed).publicKey),
+            at: 0,
+            by: "test",
+            reason: "quarantined",
+          })),
+      },
+      this.operationsSeed,
+      signer,
+    );
+  }
+
+  provisioning(gateId: string, options: { gateList?: SignedGateList } = {}): GateProvisioning {
+    const g = this.gate(gateId);
+    return {
+      format: PROVISIONING_FORMAT,
+      venueId: this.venueId,
+      gateId,
+      entranceId: g.entranceId,
+      rootPublicKey: hex(keyPairFromSeed(this.rootSeed).publicKey),
+      operationsCertificate: signOperationsCertificate(
+        {
+          venue: this.venueId,
+          publicKey: hex(keyPairFromSeed(this.operationsSeed).publicKey),
+          ...this.validity,
+        },
+        this.rootSeed,
+        signer,
+      ),
+      ...(options.gateList ? { gateList: options.gateList } : {}),
+      gateSigningSeed: hex(g.seed),
+      gatePublicKey: hex(keyPairFromSeed(g.seed).publicKey),
+      mqtt: { username: `gate-${gateId}`, password: "x", clientId: `gate-${gateId}` },
+      http: { token: "t" },
+    };
+  }
+
+  /**
+   * An admissions message as the server fans it out: `events` (all of one gate, gateSeq increasing)
+   * in one batch signed with `seed` (default: the gate's own), admission sequence from `firstSeq`.
+   */
+  admissions(events: readonly EntryLogEvent[], firstSeq: number, seed?: Uint8Array): string {
+    const first = events[0];
+    if (!first) throw new Error("no events");
+    const batch = signEventBatch(
+      first.gateId,
+      first.gateSeq - 1,
+      events,
+      seed ?? this.gate(first.gateId).seed,
+      signer,
+    );
+    return encodeAdmissions({ entries: events.map((event, i) => ({ seq: firstSeq + i, event, batch })) });
+  }
+}
