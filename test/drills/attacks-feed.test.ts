@@ -115,7 +115,7 @@ describe("drill: forged ticket-feed changes", () => {
     for (const gateId of gateIds()) await admitted(gateId);
   }, 60_000);
 
-  it("changes signed by a stranger's key, retained, or altered on the way: refused; the server's next change applies", async () => {
+  it("changes signed by a stranger's key or altered on the way: refused; the server's next change applies", async () => {
     onTestFailed(() => console.log(venue.logTail()));
     const head = server().store.feedSequence();
     const broker = await onTheBroker();
@@ -126,19 +126,12 @@ describe("drill: forged ticket-feed changes", () => {
     );
     const victim = venue.holder(venue.lane("A1").entrance).ticketId;
     const resoldTicket = venue.holder(venue.lane("B1").entrance).ticketId;
-    // A cancellation of a holder's ticket, signed by a key that is not the issuer's, left retained
-    // on the feed so that every gate that connects later gets it too.
+    // A cancellation of a holder's ticket, signed by a key that is not the issuer's. (Left retained,
+    // the broker refuses it before any gate sees it: the feed keeps no retained message.)
     const cancel = stranger.sign({ sequence: head + 1, type: "cancel", ticketId: victim });
-    expect(
-      await new Promise<string>((resolve) =>
-        broker.publish(
-          server().topics.feed,
-          encodeFeed({ changes: [cancel] }),
-          { qos: 1, retain: true },
-          (e) => resolve(e ? e.message : "acked"),
-        ),
-      ),
-    ).toBe("acked");
+    expect(await publishBounded(broker, server().topics.feed, encodeFeed({ changes: [cancel] }))).toBe(
+      "acked",
+    );
     await refusedEverywhere(
       server().topics.feed,
       /change \d+ \(cancel\): the signature does not verify/,
