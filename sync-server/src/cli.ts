@@ -7,6 +7,7 @@ import type { ApiToken } from "./http/api.js";
 import {
   type DashboardUser,
   hashPassword,
+  isDashboardRole,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
   validateUsers,
@@ -35,7 +36,7 @@ export interface CommandIo {
 export const SYNC_SERVER_USAGE =
   "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT [--broker-log FILE]] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off]";
 export const DASHBOARD_USER_USAGE =
-  "sesame dashboard-user --name NAME (--role supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
+  "sesame dashboard-user --name NAME (--role admin|supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
 export const MOSQUITTO_CONFIG_USAGE =
   "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--user NAME] [--provision]";
 
@@ -379,8 +380,8 @@ export function runDashboardUserCommand(argv: string[], io: CommandIo): Promise<
       io.stdout.write(`removed ${name} from ${path} (restart the sync-server)\n`);
       return 0;
     }
-    if (v.role !== "supervisor" && v.role !== "tech")
-      throw new UsageError(`--role is supervisor or tech\n\nusage: ${DASHBOARD_USER_USAGE}`);
+    if (!isDashboardRole(v.role))
+      throw new UsageError(`--role is admin, supervisor or tech\n\nusage: ${DASHBOARD_USER_USAGE}`);
     const password = await readPassword(io);
     if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH)
       throw new UsageError(

@@ -70,7 +70,7 @@ import { buildCommand, type CommandInput, commandInputs, commandTargets } from "
 import { openServerStore, SERVER_DATA } from "./db/open.js";
 import { ApiError } from "./errors.js";
 import { TicketDesk } from "./feed/tickets.js";
-import { provisionGateInStore } from "./gates/provisioning.js";
+import { provisionGateInStore, SET_UP } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
 import {
@@ -869,11 +869,83 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // -------------------------------------------------------------------------------------------
   // Gates
 
-  /** Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working. */
-  provisionGate(gateId: string, by?: string): GateProvisioning {
-    const provisioning = provisionGateInStore(this.store, gateId, this.now(), this.provisioningUrls(), by);
+  /**
+   * Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working and
+   * the old key is revoked in the gate list. A gate that is online (its presence says so, or it was
+   * heard within the silence window) is refused unless `force`: provisioning it would cut the real
+   * gate off, so a forced one is recorded as such and alerted. `by` is the admin (HTTP API) or
+   * "set-up" (the venue's own set-up, in this process).
+   */
+  provisionGate(gateId: string, options: { by?: string; force?: boolean } = {}): GateProvisioning {
+    const by = options.by ?? SET_UP;
+    const gate = this.store.gate(gateId);
+    const online = gate ? this.onlineSince(gate) : undefined;
+    if (online !== undefined && options.force !== true) {
+      this.log(printable(`provisioning of gate ${gateId} by ${by} refused: the gate is online (${online})`));
+      throw new ApiError(
+        409,
+        `gate ${gateId} is online (${online}): provisioning it would cut the running gate off; send {"force": true} to provision it anyway (recorded and alerted)`,
+        { gateId, online },
+      );
+    }
+    const forced = online !== undefined;
+    const provisioning = provisionGateInStore(
+      this.store,
+      gateId,
+      this.now(),
+      this.provisioningUrls(),
+      by,
+      forced,
+    );
     if (provisioning.gateList) this.publishGateList(provisioning.gateList);
+    this.log(
+      printable(
+        `gate ${gateId} provisioned by ${by}${forced ? `, forced while online (${online})` : ""}: key ${provisioning.gatePublicKey}${gate?.publicKey ? `, key ${gate.publicKey} revoked` : ""}`,
+      ),
+    );
+    if (forced)
+      this.raiseAlert({
+        type: "forced-provisioning",
+        at: this.now(),
+        gates: [gateId],
+        detail: printable(
+          `gate ${gateId} provisioned by ${by} while online (${online}): the running gate is cut off, its key ${gate?.publicKey ?? "?"} revoked`,
+        ),
+      });
+    this.emit("presence", gateId);
     return provisioning;
+  }
+
+  /**
+   * Someone who is not an admin asked to provision a gate: exactly the insider who would take a
+   * gate's identity. Logged on one line and alerted; the caller answers 403.
+   */
+  refuseProvisioning(gateId: string, caller: { name: string; role: string }): ApiError {
+    const detail = printable(
+      `${caller.name} (${caller.role}) tried to provision gate ${gateId.slice(0, 64)}: provisioning is an admin's act`,
+    );
+    this.log(`provisioning refused: ${detail}`);
+    this.raiseAlert({
+      type: "provisioning-refused",
+      at: this.now(),
+      gates: this.store.gate(gateId) ? [gateId] : [],
+      detail,
+    });
+    return new ApiError(
+      403,
+      `role ${caller.role} may not provision a gate: provisioning hands out the gate's identity and is an admin's act (refusal recorded and alerted)`,
+    );
+  }
+
+  /** Why a gate counts as online (for provisioning), or undefined when it is not. */
+  private onlineSince(gate: GateRecord): string | undefined {
+    const now = this.now();
+    if (gate.status === "online")
+      return `its presence says online since ${new Date(gate.statusAt ?? now).toISOString()}`;
+    const heard = gate.heartbeat?.receivedAt;
+    if (heard !== undefined && now - heard <= this.tuning.gateSilenceMs)
+      return `heard ${Math.round((now - heard) / 1000)} s ago`;
+    return undefined;
   }
 
   /**

@@ -9,7 +9,12 @@ import { type Counts, DashboardQueries, type ThroughputMinute } from "./dashboar
 import { MetaRepository } from "./db/meta.js";
 import { migrateServerStore } from "./db/migrations.js";
 import { FeedRepository } from "./feed/repository.js";
-import { type GateRecord, GateRepository, type Quarantine } from "./gates/repository.js";
+import {
+  type GateRecord,
+  GateRepository,
+  type ProvisioningRecord,
+  type Quarantine,
+} from "./gates/repository.js";
 import { type IngestResult, ingestBatch } from "./ingest/ingest.js";
 import { EventRepository, type StoredEvent } from "./ingest/repository.js";
 import { type IssuerKeyRecord, KeyRepository } from "./keys/repository.js";
@@ -28,7 +33,7 @@ export type { Alert, AlertType, NewAlert } from "./alerts/policy.js";
 export { ALERT_TYPES, FORGERY_REASONS } from "./alerts/policy.js";
 export type { CommandRecord } from "./commands/repository.js";
 export type { Counts, ThroughputMinute } from "./dashboard/queries.js";
-export type { GateRecord, Quarantine } from "./gates/repository.js";
+export type { GateRecord, ProvisioningRecord, Quarantine } from "./gates/repository.js";
 export type { IngestResult } from "./ingest/ingest.js";
 export { type StoredEvent, wireEvent } from "./ingest/repository.js";
 export { MAX_EVENT_AGE_MS, MAX_EVENT_AHEAD_MS } from "./ingest/rules.js";
@@ -164,9 +169,9 @@ export class ServerStore {
     publicKey: string,
     mqttHash: string,
     httpTokenHash: string,
-    now: number,
+    provisioning: ProvisioningRecord,
   ): void {
-    this.areas.gates.saveProvisioning(gateId, entrance, publicKey, mqttHash, httpTokenHash, now);
+    this.areas.gates.saveProvisioning(gateId, entrance, publicKey, mqttHash, httpTokenHash, provisioning);
   }
 
   quarantineOf(gateId: string): Quarantine | undefined {

@@ -36,7 +36,8 @@ describe("dashboard passwords, sessions and throttle", () => {
     expect(() => validateUsers([{ name: "dupont", role: "supervisor", passwordHash: "secret" }])).toThrow(
       /passwordHash/,
     );
-    expect(() => validateUsers([{ name: "dupont", role: "admin", passwordHash: good }])).toThrow(/role/);
+    expect(() => validateUsers([{ name: "dupont", role: "root", passwordHash: good }])).toThrow(/role/);
+    expect(validateUsers([{ name: "leroy", role: "admin", passwordHash: good }])[0]?.role).toBe("admin");
     expect(() =>
       validateUsers([
         { name: "Dupont", role: "tech", passwordHash: good },

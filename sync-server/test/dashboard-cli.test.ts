@@ -58,7 +58,8 @@ describe("dashboard users and serving from the command line", () => {
     expect(await runDashboardUserCommand([...args, "--role", "tech"], short.io)).toBe(2);
     expect(short.err()).toMatch(/10 to 1024 characters/);
     const badRole = io("a long enough password\n");
-    expect(await runDashboardUserCommand([...args, "--role", "admin"], badRole.io)).toBe(2);
+    expect(await runDashboardUserCommand([...args, "--role", "root"], badRole.io)).toBe(2);
+    expect(badRole.err()).toMatch(/--role is admin, supervisor or tech/);
     const badName = io("a long enough password\n");
     expect(
       await runDashboardUserCommand(["--data", dataDir, "--name", "<b>x</b>", "--role", "tech"], badName.io),

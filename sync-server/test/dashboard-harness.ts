@@ -14,11 +14,13 @@ export const TEST_COST: ScryptCost = { ln: 12, r: 8, p: 1 };
 
 export const SUPERVISOR = { name: "dupont", password: "correct horse battery staple" };
 export const TECH = { name: "martin", password: "tech password 42 !" };
+export const ADMIN = { name: "leroy", password: "admin password 7 ?" };
 
 export function testUsers(): DashboardUser[] {
   return [
     { name: SUPERVISOR.name, role: "supervisor", passwordHash: hashPassword(SUPERVISOR.password, TEST_COST) },
     { name: TECH.name, role: "tech", passwordHash: hashPassword(TECH.password, TEST_COST) },
+    { name: ADMIN.name, role: "admin", passwordHash: hashPassword(ADMIN.password, TEST_COST) },
   ];
 }
 

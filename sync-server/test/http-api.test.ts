@@ -233,8 +233,8 @@ describe("sync-server HTTP API", () => {
     expect(bundle.feedSequence).toBe(world.requireServer().store.feedSequence());
   });
 
-  it("provisions gates (tech or admin) with fresh credentials each time", async () => {
-    const first = await world.api("POST", "/api/gates/A1/provision", undefined, TECH);
+  it("provisions gates (admin only) with fresh credentials each time", async () => {
+    const first = await world.api("POST", "/api/gates/A1/provision", undefined, ADMIN);
     expect(first.status).toBe(200);
     const second = await world.api("POST", "/api/gates/A1/provision", undefined, ADMIN);
     expect((first.json as { mqtt: { password: string } }).mqtt.password).not.toBe(
@@ -242,6 +242,7 @@ describe("sync-server HTTP API", () => {
     );
     expect((await world.api("POST", "/api/gates/ZZ9/provision", undefined, ADMIN)).status).toBe(404);
     expect((await world.api("POST", "/api/gates/A1/provision", undefined, SUPERVISOR)).status).toBe(403);
+    expect((await world.api("POST", "/api/gates/A1/provision", undefined, TECH)).status).toBe(403);
     const gates = await world.api("GET", "/api/gates", undefined, SUPERVISOR);
     expect((gates.json as { gates: Array<{ gateId: string }> }).gates.map((g) => g.gateId)).toEqual([
       "A1",

@@ -19,6 +19,8 @@ import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import type { GateProvisioning, GateSyncTuning } from "@sesame/sync";
 import {
   type ApiToken,
+  type DashboardRole,
+  hashPassword,
   openServerStore,
   provisionGateInStore,
   ServerStore,
@@ -68,6 +70,15 @@ export const TOKENS: readonly ApiToken[] = [
   { token: "drill-supervisor-token-0123456789", role: "supervisor", name: "supervisor Dupont" },
   { token: "drill-tech-token-0123456789", role: "tech", name: "tech Martin" },
 ];
+
+/** Dashboard accounts of an in-process server: the admin alone may provision a gate. */
+export const USERS: readonly { name: string; role: DashboardRole; password: string }[] = [
+  { name: "dupont", role: "supervisor", password: "drill supervisor password" },
+  { name: "martin", role: "tech", password: "drill tech password" },
+  { name: "leroy", role: "admin", password: "drill admin password" },
+];
+/** Cheaper than production's scrypt cost (the parameters live in the hash): same code path. */
+const DRILL_SCRYPT = { ln: 12, r: 8, p: 1 };
 
 export const STEWARDS = [{ id: "S-101", name: "Camille Martin", pin: "1234" }];
 
@@ -466,7 +477,16 @@ export class DrillVenue {
                 // Where writeMosquittoConfig (below) has Mosquitto log: the server reads its refusals there.
                 log: join(this.dir.path, "mosquitto", "data", "mosquitto.log"),
               },
-        http: { host: "127.0.0.1", port: 0, tokens: TOKENS },
+        http: {
+          host: "127.0.0.1",
+          port: 0,
+          tokens: TOKENS,
+          users: USERS.map((u) => ({
+            name: u.name,
+            role: u.role,
+            passwordHash: hashPassword(u.password, DRILL_SCRYPT),
+          })),
+        },
         tuning: { heartbeatMs: 1000, ...o.serverTuning },
         log: (line) => this.log(`[sync-server] ${line}`),
       });

@@ -261,7 +261,10 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
         [
           entered("A2", 1, 3),
           entered("A2", 2, 1),
-          entered("A2", 3, 3, { manual: true, override: { by: "sup" } }),
+          entered("A2", 3, 3, {
+            manual: true,
+            override: { supervisor: "SUP-01", note: "wrong gate, ID checked", state: "WRONG_ENTRANCE" },
+          }),
         ],
         1,
       ),

@@ -149,7 +149,7 @@ export interface RevokedGateKey {
   readonly publicKey: string;
   /** Unix ms. */
   readonly at: number;
-  /** Who revoked it (an account, or "provisioning" for a replaced key). */
+  /** Who revoked it (an account, or "set-up" for a key replaced when the venue was set up). */
   readonly by: string;
   readonly reason: string;
 }

@@ -18,7 +18,9 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * subscription (broker-denied: someone is using credentials for more than their role); a message of
  * the venue network that a gate refused as not authentic (forged-message: a forged ticket change, admission, gate
  * list or command); a wrong supervisor code typed at a kiosk to override a manual admission
- * (override-refused).
+ * (override-refused). Provisioning asked by someone who is not an admin (provisioning-refused: the
+ * insider who would take a gate's identity), and a gate provisioned while it was online, forced by
+ * an admin (forced-provisioning: the real gate was cut off).
  */
 export type AlertType =
   | "double-entry"
@@ -32,7 +34,9 @@ export type AlertType =
   | "gate-quarantined"
   | "broker-denied"
   | "forged-message"
-  | "override-refused";
+  | "override-refused"
+  | "provisioning-refused"
+  | "forced-provisioning";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -46,6 +50,8 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "broker-denied",
   "forged-message",
   "override-refused",
+  "provisioning-refused",
+  "forced-provisioning",
 ];
 
 export interface Alert {

@@ -210,6 +210,16 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       db.exec("ALTER TABLE events ADD COLUMN override TEXT");
     },
   },
+  {
+    version: 6,
+    description: "provisioning: who provisioned a gate, and whether it was forced while the gate was online",
+    up(db) {
+      db.exec(`
+        ALTER TABLE gates ADD COLUMN provisioned_by TEXT;
+        ALTER TABLE gates ADD COLUMN provisioned_forced INTEGER NOT NULL DEFAULT 0;
+      `);
+    },
+  },
 ];
 
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -9,8 +9,16 @@ import type { ServerStore } from "../store.js";
 /*
  * A gate's credentials: a signing key, an MQTT password and an HTTP token, handed out once (only
  * their hashes and the public key are stored). Provisioning again replaces them: the old ones stop
- * working.
+ * working, and the old key is revoked in the venue gate list. Who provisioned, when, and whether it
+ * was forced on a gate that was online are recorded with the gate.
+ *
+ * Who may call this is decided above it: the HTTP API lets admins only (SyncServer.provisionGate
+ * refuses an online gate unless forced); the set-up of a venue (`sesame up`, `sesame mosquitto-config
+ * --provision`, the drill harness) calls it in the server's own process, as "set-up".
  */
+
+/** Who a provisioning made at set-up is recorded as (no dashboard account is involved). */
+export const SET_UP = "set-up";
 
 /** Provisioning without a running server (`sesame mosquitto-config --provision`, tests). */
 export function provisionGateInStore(
@@ -18,7 +26,8 @@ export function provisionGateInStore(
   gateId: string,
   now: number,
   urls: { mqttUrl?: string; httpUrl?: string } = {},
-  by = "provisioning",
+  by = SET_UP,
+  forced = false,
 ): GateProvisioning {
   if (!isValidId(gateId)) throw new ApiError(400, "a gate id is 1 to 32 letters, digits, '-' or '_'");
   const venue = store.venue();
@@ -33,11 +42,20 @@ export function provisionGateInStore(
     throw new Error(
       "the venue server's operations key is not certified: run `sesame operations-certificate`",
     );
-  store.saveProvisioning(gateId, gate.entrance, publicKey, mosquittoHash(password), tokenHash(token), now);
+  store.saveProvisioning(gateId, gate.entrance, publicKey, mosquittoHash(password), tokenHash(token), {
+    at: now,
+    by,
+    forced,
+  });
   // The new key speaks for the gate from now on; its previous key (if any) is revoked.
   const gateList = changeGateList(
     store,
-    { kind: "key", gate: { gateId, entranceId: gate.entrance, publicKey }, by },
+    {
+      kind: "key",
+      gate: { gateId, entranceId: gate.entrance, publicKey },
+      by,
+      ...(forced ? { reason: "gate provisioned again with a new key, forced while it was online" } : {}),
+    },
     { now, signer: createNodeSigner() },
   );
   const username = gateUsername(gateId);

@@ -13,6 +13,13 @@ export interface Quarantine {
   readonly reason: string;
 }
 
+/** Who gave the gate its current credentials, when, and whether it was online then (forced). */
+export interface ProvisioningRecord {
+  readonly at: number;
+  readonly by: string;
+  readonly forced: boolean;
+}
+
 export interface GateRecord {
   readonly gateId: string;
   readonly entrance: number;
@@ -20,6 +27,8 @@ export interface GateRecord {
   readonly mqttHash: string | null;
   readonly httpTokenHash: string | null;
   readonly provisionedAt: number | null;
+  /** Null before the first provisioning; `by` is "" for a store from before it was recorded. */
+  readonly provisioning: ProvisioningRecord | null;
   readonly ackedSeq: number;
   readonly status: "online" | "offline" | "unknown";
   readonly statusAt: number | null;
@@ -34,6 +43,9 @@ interface GateRow {
   mqtt_hash: string | null;
   http_token_hash: string | null;
   provisioned_at: number | null;
+  /** Absent in a read-only store opened on a data directory from before they were recorded. */
+  provisioned_by?: string | null;
+  provisioned_forced?: number;
   acked_seq: number;
   status: string;
   status_at: number | null;
@@ -59,6 +71,10 @@ function gateOfRow(r: GateRow): GateRecord {
     mqttHash: r.mqtt_hash,
     httpTokenHash: r.http_token_hash,
     provisionedAt: r.provisioned_at,
+    provisioning:
+      r.provisioned_at === null
+        ? null
+        : { at: r.provisioned_at, by: r.provisioned_by ?? "", forced: r.provisioned_forced === 1 },
     ackedSeq: r.acked_seq,
     status: r.status === "online" || r.status === "offline" ? r.status : "unknown",
     statusAt: r.status_at,
@@ -145,18 +161,29 @@ export class GateRepository {
     publicKey: string,
     mqttHash: string,
     httpTokenHash: string,
-    now: number,
+    provisioning: ProvisioningRecord,
   ): void {
     this.db
       .prepare(
-        `INSERT INTO gates (gate_id, entrance, public_key, mqtt_hash, http_token_hash, provisioned_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO gates (gate_id, entrance, public_key, mqtt_hash, http_token_hash, provisioned_at,
+           provisioned_by, provisioned_forced)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(gate_id) DO UPDATE SET entrance = excluded.entrance, public_key = excluded.public_key,
            mqtt_hash = excluded.mqtt_hash, http_token_hash = excluded.http_token_hash,
-           provisioned_at = excluded.provisioned_at,
+           provisioned_at = excluded.provisioned_at, provisioned_by = excluded.provisioned_by,
+           provisioned_forced = excluded.provisioned_forced,
            quarantined_at = NULL, quarantined_by = NULL, quarantine_reason = NULL`,
       )
-      .run(gateId, entrance, publicKey, mqttHash, httpTokenHash, now);
+      .run(
+        gateId,
+        entrance,
+        publicKey,
+        mqttHash,
+        httpTokenHash,
+        provisioning.at,
+        provisioning.by,
+        provisioning.forced ? 1 : 0,
+      );
     this.entrances.set(gateId, entrance);
     // Provisioned again (new keys): the quarantine ends.
     this.quarantined.delete(gateId);

@@ -4,6 +4,7 @@ import { sameToken, tokenHash } from "../secrets.js";
 import type { SyncServer } from "../server.js";
 import type { GateRecord } from "../store.js";
 import {
+  type DashboardRole,
   DashboardSessions,
   type DashboardUser,
   DEFAULT_SESSION_LIMITS,
@@ -72,6 +73,7 @@ function publicGate(g: GateRecord, lanes: number | undefined): GateView {
     lanes: lanes ?? null,
     provisioned: g.publicKey !== null,
     provisionedAt: g.provisionedAt,
+    provisioning: g.provisioning,
     status: g.status,
     statusAt: g.statusAt,
     ackedGateSeq: g.ackedSeq,
@@ -159,7 +161,7 @@ export async function startHttpApi(
     requireJsonType(req);
     checkOrigin(req);
     const body = asObject(await readJson(req, MAX_SMALL_BODY));
-    let who: { name: string; role: "supervisor" | "tech" } | undefined;
+    let who: { name: string; role: DashboardRole } | undefined;
     if (body.token !== undefined) {
       if (typeof body.token !== "string" || body.token.length > 256)
         throw new ApiError(400, "token must be a text");

@@ -6,7 +6,11 @@ import { randomBytes, type ScryptOptions, scrypt, scryptSync, timingSafeEqual } 
  * passwords. Sessions live in memory: a restarted server asks everyone to sign in again.
  */
 
-export type DashboardRole = "supervisor" | "tech";
+/**
+ * supervisor: security alerts, commands, quarantine; tech: the technical side; admin: the venue's
+ * administrators, who alone provision gates (hand out a gate's identity).
+ */
+export type DashboardRole = "admin" | "supervisor" | "tech";
 
 export interface DashboardUser {
   /** Sign-in name, also who a command or an acknowledgement is recorded as. */
@@ -16,7 +20,7 @@ export interface DashboardUser {
   readonly passwordHash: string;
 }
 
-export const DASHBOARD_ROLES: readonly DashboardRole[] = ["supervisor", "tech"];
+export const DASHBOARD_ROLES: readonly DashboardRole[] = ["admin", "supervisor", "tech"];
 const USER_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]{0,63}$/u;
 export const MIN_PASSWORD_LENGTH = 10;
 /** Longer passwords are refused before hashing: scrypt's cost must not be the attacker's to choose. */
@@ -102,12 +106,16 @@ export function validateUsers(users: readonly unknown[]): DashboardUser[] {
     const key = name.toLowerCase();
     if (names.has(key)) throw new Error(`${where}.name: ${name} is listed twice`);
     names.add(key);
-    if (role !== "supervisor" && role !== "tech")
-      throw new Error(`${where}.role: supervisor or tech, got ${JSON.stringify(role)}`);
+    if (!isDashboardRole(role))
+      throw new Error(`${where}.role: ${DASHBOARD_ROLES.join(", ")}, got ${JSON.stringify(role)}`);
     if (typeof passwordHash !== "string" || !parsePasswordHash(passwordHash))
       throw new Error(`${where}.passwordHash: not a hash made by hashPassword() / sesame dashboard-user`);
     return { name, role, passwordHash };
   });
+}
+
+export function isDashboardRole(role: unknown): role is DashboardRole {
+  return DASHBOARD_ROLES.includes(role as DashboardRole);
 }
 
 export function validUserName(name: string): boolean {

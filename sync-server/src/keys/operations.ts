@@ -84,7 +84,13 @@ export function currentGateList(store: ServerStore): SignedGateList | undefined 
 }
 
 export type GateListChange =
-  | { readonly kind: "key"; readonly gate: GateListEntry; readonly by: string }
+  | {
+      readonly kind: "key";
+      readonly gate: GateListEntry;
+      readonly by: string;
+      /** Why its previous key is revoked (default: provisioned again). */
+      readonly reason?: string;
+    }
   | { readonly kind: "revoke"; readonly gateId: string; readonly by: string; readonly reason: string };
 
 /**
@@ -109,7 +115,7 @@ export function changeGateList(
       publicKey: previous.publicKey,
       at: options.now,
       by: change.by,
-      reason: change.kind === "key" ? "gate provisioned again with a new key" : change.reason,
+      reason: change.reason ?? "gate provisioned again with a new key",
     });
   if (change.kind === "key") gates.push(change.gate);
   else if (!previous) throw new Error(`gate ${gateId} has no key in the gate list`);

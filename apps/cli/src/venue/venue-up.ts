@@ -13,7 +13,7 @@ import {
 import type { GateConfig, Steward } from "@sesame/kiosk";
 import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
-import { type ApiToken, hashPassword, SyncServer } from "@sesame/sync-server";
+import { type ApiToken, type DashboardRole, hashPassword, SyncServer } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { type CrowdMix, spectatorsOf } from "./spectators.js";
@@ -81,10 +81,15 @@ export interface RunningVenue {
   stop(): Promise<void>;
 }
 
-/** Dashboard sign-ins of the demo (printed by `sesame up`); a real venue makes its own (`sesame dashboard-user`). */
-export const DEMO_USERS: readonly { name: string; role: "supervisor" | "tech"; password: string }[] = [
+/**
+ * Dashboard sign-ins of the demo (printed by `sesame up`); a real venue makes its own (`sesame
+ * dashboard-user`). The admin alone may provision a gate over the API; the demo's own gates are
+ * provisioned at set-up, in this process, before any of them runs.
+ */
+export const DEMO_USERS: readonly { name: string; role: DashboardRole; password: string }[] = [
   { name: "dupont", role: "supervisor", password: "superviseur-demo" },
   { name: "martin", role: "tech", password: "technicien-demo" },
+  { name: "leroy", role: "admin", password: "administrateur-demo" },
 ];
 
 /** Default dashboard tokens of the demo (printed by `sesame up`); real venues provision their own. */

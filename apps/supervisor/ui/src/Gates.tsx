@@ -107,6 +107,7 @@ export function Gates(props: {
             <th>{t("ackedSeq")}</th>
             <th>{t("clockOffset")}</th>
             <th>{t("dataAge")}</th>
+            <th>{t("provisioned")}</th>
             <th>{t("quarantine")}</th>
           </tr>
         </thead>
@@ -140,6 +141,16 @@ export function Gates(props: {
                   {hb?.clockOffsetMs === undefined ? "—" : seconds(hb.clockOffsetMs, true)}
                 </td>
                 <td>{hb?.dataAgeMs === undefined ? "—" : seconds(hb.dataAgeMs)}</td>
+                <td
+                  data-testid={`gate-provisioned-${info.id}`}
+                  className={g?.provisioning?.forced ? "warn" : ""}
+                >
+                  {g?.provisioning
+                    ? `${t("provisionedBy", { by: g.provisioning.by || "?", time: time(g.provisioning.at) })}${
+                        g.provisioning.forced ? ` (${t("provisionedForced")})` : ""
+                      }`
+                    : "—"}
+                </td>
                 <td data-testid={`gate-quarantine-${info.id}`}>
                   {g?.quarantine ? (
                     <span className="warn">

@@ -1,4 +1,5 @@
 import { MAX_REPLAY_ITEMS } from "@sesame/sync";
+import { ApiError } from "../../errors.js";
 import { asObject, intParam, MAX_SMALL_BODY, readJson, send } from "../request.js";
 import { READ_ROLES, type RouteModule } from "./route.js";
 
@@ -10,9 +11,15 @@ export const gateRoutes: RouteModule = async (
 ) => {
   const store = server.store;
   if (method === "POST" && parts[1] === "gates" && parts[3] === "provision" && parts.length === 4) {
-    const who = require(caller, ["admin", "tech"]);
-    // Who provisioned is written beside the previous key it revokes in the gate list.
-    send(res, 200, server.provisionGate(parts[2] ?? "", who.name.slice(0, 64)));
+    const gateId = parts[2] ?? "";
+    // Any other role asking is the insider the rule is for: refused, logged and alerted.
+    const who = require(caller, ["admin", "supervisor", "tech", "gate"]);
+    if (who.role !== "admin") throw server.refuseProvisioning(gateId, who);
+    const body = asObject(await readJson(req, MAX_SMALL_BODY));
+    if (body.force !== undefined && typeof body.force !== "boolean")
+      throw new ApiError(400, "force must be true or false");
+    // Who provisioned is recorded with the gate and beside the previous key it revokes in the gate list.
+    send(res, 200, server.provisionGate(gateId, { by: who.name.slice(0, 64), force: body.force === true }));
     return true;
   }
   if (method === "POST" && parts[1] === "gates" && parts[3] === "quarantine" && parts.length === 4) {

@@ -41,6 +41,8 @@ export interface GateView {
   readonly lanes: number | null;
   readonly provisioned: boolean;
   readonly provisionedAt: number | null;
+  /** Who provisioned the gate ("set-up" when the venue was set up), when, and whether forced while online. */
+  readonly provisioning: GateRecord["provisioning"];
   readonly status: GateRecord["status"];
   readonly statusAt: number | null;
   readonly ackedGateSeq: number;

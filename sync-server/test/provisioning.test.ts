@@ -1,0 +1,129 @@
+import { type GateProvisioning, parseGateList } from "@sesame/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, dashboardWorld, SUPERVISOR, send, signIn, TECH } from "./dashboard-harness.js";
+import { TOKENS, type World, waitFor } from "./harness.js";
+
+/*
+ * Provisioning rules (issue 15, item 6): an admin's act, recorded with who and when; refused to techs
+ * and supervisors (403, logged on one line, alerted); refused for an online gate unless forced, and a
+ * forced one recorded and alerted, the old key revoked in the gate list.
+ */
+
+describe("provisioning a gate", () => {
+  let world: World;
+  const cookies: Record<string, string> = {};
+  beforeAll(async () => {
+    world = await dashboardWorld();
+    cookies.admin = await signIn(world, ADMIN);
+    cookies.tech = await signIn(world, TECH);
+    cookies.supervisor = await signIn(world, SUPERVISOR);
+  }, 60_000);
+  afterAll(async () => {
+    await world.close();
+  });
+
+  const provision = (who: string, gateId: string, body?: unknown) =>
+    send(world, "POST", `/api/gates/${gateId}/provision`, {
+      cookie: cookies[who] ?? "",
+      headers: { "x-sesame": "1" },
+      ...(body === undefined ? {} : { body }),
+    });
+  const server = () => world.requireServer();
+  const alertsOf = (type: string) =>
+    server()
+      .store.alerts(1000)
+      .filter((a) => a.type === type);
+  const gateView = async (gateId: string) => {
+    const r = await send(world, "GET", "/api/gates", { cookie: cookies.supervisor ?? "" });
+    return (r.json as { gates: Array<{ gateId: string; provisioning: unknown }> }).gates.find(
+      (g) => g.gateId === gateId,
+    );
+  };
+
+  it("refuses a tech, a supervisor and their tokens: 403 with the reason, logged on one line, alerted", async () => {
+    const before = server().store.gate("B1")?.publicKey;
+    for (const who of ["tech", "supervisor"] as const) {
+      const r = await provision(who, "B1");
+      expect(r.status, r.text).toBe(403);
+      expect((r.json as { error: string }).error).toBe(
+        `role ${who} may not provision a gate: provisioning hands out the gate's identity and is an admin's act (refusal recorded and alerted)`,
+      );
+    }
+    const techToken = TOKENS.find((t) => t.role === "tech")?.token;
+    expect((await world.api("POST", "/api/gates/B1/provision", undefined, techToken)).status).toBe(403);
+    // The gate's own token cannot re-provision it either.
+    const gateToken = world.provisioning("B1").http.token;
+    expect((await world.api("POST", "/api/gates/B1/provision", undefined, gateToken)).status).toBe(403);
+    expect(server().store.gate("B1")?.publicKey).toBe(before);
+    const refused = alertsOf("provisioning-refused").map((a) => a.detail);
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        "martin (tech) tried to provision gate B1: provisioning is an admin's act",
+        "dupont (supervisor) tried to provision gate B1: provisioning is an admin's act",
+        "tech Martin (tech) tried to provision gate B1: provisioning is an admin's act",
+        "B1 (gate) tried to provision gate B1: provisioning is an admin's act",
+      ]),
+    );
+    expect(
+      world.serverLog.filter((l) =>
+        l.startsWith("provisioning refused: martin (tech) tried to provision gate B1"),
+      ),
+    ).toHaveLength(1);
+    expect(world.serverLog.filter((l) => /[\r\n]/.test(l))).toEqual([]);
+  });
+
+  it("lets an admin provision an offline gate, recording who and when in the store and the API", async () => {
+    const old = server().store.gate("B1")?.publicKey;
+    const r = await provision("admin", "B1");
+    expect(r.status, r.text).toBe(200);
+    const p = r.json as GateProvisioning;
+    const record = server().store.gate("B1");
+    expect(record?.publicKey).toBe(p.gatePublicKey);
+    expect(record?.provisioning).toEqual({ at: expect.any(Number), by: "leroy", forced: false });
+    expect(await gateView("B1")).toMatchObject({ provisioning: { by: "leroy", forced: false } });
+    expect(world.serverLog).toContain(
+      `gate B1 provisioned by leroy: key ${p.gatePublicKey}, key ${old} revoked`,
+    );
+    const list = parseGateList(p.gateList);
+    expect(list.revoked).toContainEqual(
+      expect.objectContaining({ gateId: "B1", publicKey: old, by: "leroy" }),
+    );
+    expect(alertsOf("forced-provisioning")).toEqual([]);
+  });
+
+  it("refuses to provision an online gate unless forced; a forced one is recorded, alerted, its old key revoked", async () => {
+    const a1 = world.gate("A1");
+    await waitFor(() => server().store.gate("A1")?.status === "online", 20_000, "A1 online");
+    const old = world.provisioning("A1").gatePublicKey;
+
+    const refused = await provision("admin", "A1");
+    expect(refused.status, refused.text).toBe(409);
+    expect((refused.json as { error: string }).error).toMatch(
+      /^gate A1 is online \(its presence says online since .+\): provisioning it would cut the running gate off; send \{"force": true\} to provision it anyway \(recorded and alerted\)$/,
+    );
+    expect(server().store.gate("A1")?.publicKey).toBe(old);
+    expect((await provision("admin", "A1", { force: "yes" })).status).toBe(400);
+
+    const forced = await provision("admin", "A1", { force: true });
+    expect(forced.status, forced.text).toBe(200);
+    const p = forced.json as GateProvisioning;
+    expect(server().store.gate("A1")?.provisioning).toMatchObject({ by: "leroy", forced: true });
+    expect(await gateView("A1")).toMatchObject({ provisioning: { by: "leroy", forced: true } });
+    const [alert] = alertsOf("forced-provisioning");
+    expect(alert?.gates).toEqual(["A1"]);
+    expect(alert?.detail).toMatch(
+      /^gate A1 provisioned by leroy while online \(.+\): the running gate is cut off, its key [0-9a-f]{64} revoked$/,
+    );
+    const list = parseGateList(p.gateList);
+    expect(list.gates.find((g) => g.gateId === "A1")?.publicKey).toBe(p.gatePublicKey);
+    expect(list.revoked).toContainEqual(
+      expect.objectContaining({
+        gateId: "A1",
+        publicKey: old,
+        by: "leroy",
+        reason: "gate provisioned again with a new key, forced while it was online",
+      }),
+    );
+    await a1.sync.stop();
+  });
+});

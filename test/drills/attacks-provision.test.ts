@@ -1,0 +1,184 @@
+import { encodeAdmissions, parseGateList, SERVER_USERNAME, signEventBatch } from "@sesame/sync";
+import { MemoryGateStore } from "@sesame/sync/testing";
+import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { call, errorOf } from "./attack-tools.js";
+import { DrillVenue, eventually, USERS } from "./harness.js";
+
+/*
+ * Attack drill (issue 15, item 6): an insider takes a gate's identity by provisioning it again.
+ * Through the real sync-server, its broker (the embedded aedes, then Mosquitto) and gates A1 and B1
+ * running with their simulated lanes. A tech and a supervisor, signed in on the dashboard, ask to
+ * provision A1: refused 403, logged on one line, alerted, A1's key unchanged. An admin asks while
+ * A1 is online: refused 409 (saying how to force), A1 still admits. The admin forces it: done,
+ * recorded (who, when, forced) in the gate table of the API, alerted; A1's old key is replaced in
+ * the venue gate list that B1 holds, so that B1 refuses an admission signed with the old key.
+ */
+
+describe.each(["embedded", "mosquitto"] as const)("drill: taking a gate's identity (%s broker)", (broker) => {
+  let venue: DrillVenue;
+  const clients: MqttClient[] = [];
+  const cookies = new Map<string, string>();
+
+  beforeAll(async () => {
+    venue = await DrillVenue.start({
+      name: `attacks-provision-${broker}`,
+      spectators: 150,
+      entrances: 2,
+      lanes: 2,
+      lanesPerGate: 1,
+      broker,
+      reservedPerEntrance: 6,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.end(true);
+    await venue?.stop();
+  });
+
+  const server = () => {
+    if (!venue.server) throw new Error("the sync-server is not in this process");
+    return venue.server;
+  };
+  const http = (method: string, path: string, options: Parameters<typeof call>[3] = {}) =>
+    call(`http://127.0.0.1:${server().httpPort}`, method, path, options);
+  const logged = (pattern: RegExp, what: string) =>
+    eventually(() => venue.logLines.some((l) => pattern.test(l)), what, 10_000);
+  const signIn = async (name: string): Promise<string> => {
+    const user = USERS.find((u) => u.name === name);
+    const r = await http("POST", "/api/session", {
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, password: user?.password }),
+    });
+    expect(r.status, r.text).toBe(200);
+    return String(r.headers["set-cookie"]).split(";")[0] ?? "";
+  };
+  /** As the dashboard asks it: the session cookie and the CSRF header. */
+  const provision = async (name: string, gateId: string, body?: unknown) => {
+    const cookie = cookies.get(name) ?? (await signIn(name));
+    cookies.set(name, cookie);
+    return http("POST", `/api/gates/${gateId}/provision`, {
+      headers: { cookie, "x-sesame": "1", "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  };
+  const alertsOf = (type: string) =>
+    server()
+      .store.alerts(1000)
+      .filter((a) => a.type === type);
+  const oneLineEach = () =>
+    expect(venue.logLines.filter((l) => l.includes("[sync-server]") && /[\n\r]/.test(l))).toEqual([]);
+
+  it("a tech and a supervisor trying to provision a gate: refused 403, logged on one line, alerted", async () => {
+    onTestFailed(() => console.log(venue.logTail()));
+    const key = server().store.gate("A1")?.publicKey;
+    for (const [name, role] of [
+      ["martin", "tech"],
+      ["dupont", "supervisor"],
+    ] as const) {
+      const r = await provision(name, "A1");
+      expect(r.status, r.text).toBe(403);
+      expect(errorOf(r)).toBe(
+        `role ${role} may not provision a gate: provisioning hands out the gate's identity and is an admin's act (refusal recorded and alerted)`,
+      );
+      await logged(
+        new RegExp(`provisioning refused: ${name} \\(${role}\\) tried to provision gate A1`),
+        `${name}'s attempt logged`,
+      );
+    }
+    expect(
+      alertsOf("provisioning-refused")
+        .map((a) => a.detail)
+        .sort(),
+    ).toEqual([
+      "dupont (supervisor) tried to provision gate A1: provisioning is an admin's act",
+      "martin (tech) tried to provision gate A1: provisioning is an admin's act",
+    ]);
+    await logged(/ALERT martin \(tech\) tried to provision gate A1/, "the alert logged");
+    expect(server().store.gate("A1")?.publicKey).toBe(key);
+    expect(server().store.gate("A1")?.provisioning?.by).toBe("set-up");
+    oneLineEach();
+  }, 60_000);
+
+  it("an admin provisioning an online gate without force: refused 409, the gate keeps admitting", async () => {
+    onTestFailed(() => console.log(venue.logTail()));
+    await eventually(() => server().store.gate("A1")?.status === "online", "A1 online");
+    const key = server().store.gate("A1")?.publicKey;
+    const r = await provision("leroy", "A1");
+    expect(r.status, r.text).toBe(409);
+    expect(errorOf(r)).toMatch(
+      /^gate A1 is online \(.+\): provisioning it would cut the running gate off; send \{"force": true\} to provision it anyway \(recorded and alerted\)$/,
+    );
+    await logged(/provisioning of gate A1 by leroy refused: the gate is online/, "the refusal logged");
+    expect(server().store.gate("A1")?.publicKey).toBe(key);
+    expect((await venue.present(venue.lane("A1"), venue.holder(1))).result).toBe("passed");
+  }, 60_000);
+
+  it("forced: done, recorded and alerted; the old key is replaced in B1's gate list, which refuses admissions signed with it", async () => {
+    onTestFailed(() => console.log(venue.logTail()));
+    const oldSeed = Buffer.from(venue.provisioningOf("A1").gateSigningSeed, "hex");
+    const oldKey = venue.provisioningOf("A1").gatePublicKey;
+    const r = await provision("leroy", "A1", { force: true });
+    expect(r.status, r.text).toBe(200);
+    const fresh = r.json as { gatePublicKey: string; gateList: unknown };
+    expect(fresh.gatePublicKey).not.toBe(oldKey);
+
+    // Recorded: who, when, forced, in the API's gate table.
+    const listed = await http("GET", "/api/gates", { headers: { cookie: cookies.get("dupont") ?? "" } });
+    const a1 = (listed.json as { gates: Array<{ gateId: string; provisioning: unknown }> }).gates.find(
+      (g) => g.gateId === "A1",
+    );
+    expect(a1?.provisioning).toMatchObject({ by: "leroy", forced: true, at: expect.any(Number) });
+    await logged(/gate A1 provisioned by leroy, forced while online/, "the provisioning logged");
+    const [alert] = alertsOf("forced-provisioning");
+    expect(alert?.gates).toEqual(["A1"]);
+    expect(alert?.detail).toContain(`its key ${oldKey} revoked`);
+    await logged(/ALERT gate A1 provisioned by leroy while online/, "the alert logged");
+
+    // The old key is revoked in the gate list B1 now holds.
+    const list = parseGateList(fresh.gateList);
+    expect(list.revoked).toContainEqual(
+      expect.objectContaining({ gateId: "A1", publicKey: oldKey, by: "leroy" }),
+    );
+    const b1 = venue.gate("B1").node;
+    await eventually(() => {
+      const held = b1?.store.gateListJson();
+      return held !== undefined && parseGateList(JSON.parse(held)).version >= list.version;
+    }, "B1 holds the new gate list");
+
+    // An admission signed with A1's old key (the running A1 still signs with it, as would whoever
+    // kept its old provisioning): published on the fan-out, B1 refuses it.
+    const conn = await rawClient(server().brokerUrl, {
+      clientId: "intruder",
+      username: SERVER_USERNAME,
+      password: server().store.meta("mqtt_server_password") ?? "",
+    });
+    if (!conn.ok) throw new Error(`could not connect with the server's password: ${conn.error}`);
+    clients.push(conn.client);
+    const holder = venue.holder(2);
+    const event = new MemoryGateStore("A1", { firstGateSeq: 900_000 }).append({
+      kind: "entered",
+      ticketId: holder.ticketId,
+      session: 1,
+    });
+    const batch = signEventBatch("A1", event.gateSeq - 1, [event], oldSeed, venue.signer);
+    const payload = encodeAdmissions({
+      entries: [{ seq: server().store.admissionSeq() + 1, event, batch }],
+    });
+    expect(await publishBounded(conn.client, server().topics.admissions, payload)).toBe("acked");
+    await eventually(
+      () =>
+        venue
+          .gate("B1")
+          .lines.some(
+            (l) => l.includes("rejected") && l.includes(server().topics.admissions) && l.includes("A1"),
+          ),
+      "B1 refused the admission signed with A1's old key, logging topic and sender",
+    );
+    expect(b1?.store.facts().presence(holder.ticketId, 1)).toBe(undefined);
+    // The holder it named is admitted at B1 (0 false refusals).
+    expect((await venue.present(venue.lane("B1"), holder)).result).toBe("passed");
+    oneLineEach();
+  }, 60_000);
+});
