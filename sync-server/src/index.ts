@@ -62,4 +62,4 @@ export {
   type ThroughputMinute,
   wireEvent,
 } from "./store.js";
-export { csvObjects, type ImportRow, parseCsv, type RowRejection, validateImportRow } from "./tickets.js";
+export { csvObjects, type ImportRow, parseCsv, type RowRejection, validateImportRow } from "@sesame/venue";

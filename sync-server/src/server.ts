@@ -59,7 +59,7 @@ import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
 import { KeyDesk } from "./keys/trust-list.js";
 import type { RejectionRecord, ServerStore, StoredEvent } from "./store.js";
-import { controlCharacter, printable } from "./text.js";
+import { controlCharacter, printable } from "@sesame/venue";
 
 export type { CommandInput } from "./commands/commands.js";
 export { openServerStore } from "./db/open.js";

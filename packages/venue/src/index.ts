@@ -10,6 +10,7 @@ export {
   type DemoTicketRow,
   type DemoTicketState,
   type DemoVenue,
+  demoFaceValue,
   demoLayout,
   generateDemoVenue,
   type WalletEntry,
@@ -30,3 +31,22 @@ export {
   writeVenueDirectory,
 } from "./files.js";
 export * from "./model.js";
+export {
+  bundleTicketOf,
+  csvObjects,
+  type FaceValue,
+  faceValueOf,
+  holderName,
+  type ImportRow,
+  parseCsv,
+  type RowRejection,
+  validateImportRow,
+} from "./import-rows.js";
+export { controlCharacter, printable } from "./text.js";
+export {
+  type SignedTicketChange,
+  signTicketChange,
+  type TicketChangeVerification,
+  ticketChangeBytes,
+  verifyTicketChange,
+} from "./change-signature.js";

@@ -14,7 +14,7 @@ import {
   type ImportRow,
   type RowRejection,
   validateImportRow,
-} from "../tickets.js";
+} from "@sesame/venue";
 import type { FeedRepository } from "./repository.js";
 
 /*
