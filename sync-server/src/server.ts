@@ -32,7 +32,15 @@ import {
   type Ed25519Verifier,
   keyPairFromSeed,
 } from "@sesame/ticket";
-import { encodeGateBundle, readSecrets, signBundleBytes, type TicketChange, type Venue } from "@sesame/venue";
+import {
+  controlCharacter,
+  encodeGateBundle,
+  printable,
+  readSecrets,
+  signBundleBytes,
+  type TicketChange,
+  type Venue,
+} from "@sesame/venue";
 import { connect, type MqttClient } from "mqtt";
 import {
   type Alert,
@@ -59,7 +67,6 @@ import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
 import { KeyDesk } from "./keys/trust-list.js";
 import type { RejectionRecord, ServerStore, StoredEvent } from "./store.js";
-import { controlCharacter, printable } from "@sesame/venue";
 
 export type { CommandInput } from "./commands/commands.js";
 export { openServerStore } from "./db/open.js";

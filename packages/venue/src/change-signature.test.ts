@@ -13,12 +13,27 @@ const key: IssuerKey = {
 };
 const signer = createNodeSigner();
 const verifier = createNodeVerifier();
-const resale: TicketChange = { sequence: 9, type: "resale", ticketId: 42, generation: 2, holder: "Zoé Martin" };
+const resale: TicketChange = {
+  sequence: 9,
+  type: "resale",
+  ticketId: 42,
+  generation: 2,
+  holder: "Zoé Martin",
+};
 
 describe("ticket change signature", () => {
   it("verifies a change signed by a pinned issuer key, whatever the order of its fields", () => {
     const signed = signTicketChange("stade-demo", resale, { keyId: 3, seed }, signer);
-    const reordered = { ...signed, change: { holder: "Zoé Martin", generation: 2, ticketId: 42, type: "resale", sequence: 9 } as TicketChange };
+    const reordered = {
+      ...signed,
+      change: {
+        holder: "Zoé Martin",
+        generation: 2,
+        ticketId: 42,
+        type: "resale",
+        sequence: 9,
+      } as TicketChange,
+    };
     expect(verifyTicketChange(reordered, "stade-demo", new Map([[3, key]]), verifier)).toEqual({ ok: true });
   });
 
@@ -26,13 +41,21 @@ describe("ticket change signature", () => {
     const signed = signTicketChange("stade-demo", resale, { keyId: 3, seed }, signer);
     const keys = new Map([[3, key]]);
     const forged = { ...signed, change: { ...resale, holder: "Mallory" } };
-    expect(verifyTicketChange(forged, "stade-demo", keys, verifier)).toEqual({ ok: false, reason: "BAD_SIGNATURE" });
+    expect(verifyTicketChange(forged, "stade-demo", keys, verifier)).toEqual({
+      ok: false,
+      reason: "BAD_SIGNATURE",
+    });
     expect(verifyTicketChange({ ...signed, venue: "other" }, "stade-demo", keys, verifier)).toEqual({
       ok: false,
       reason: "WRONG_VENUE",
     });
-    expect(verifyTicketChange(signed, "stade-demo", new Map(), verifier)).toEqual({ ok: false, reason: "UNKNOWN_KEY" });
-    expect(verifyTicketChange(signed, "stade-demo", new Map([[3, { ...key, revoked: true }]]), verifier)).toEqual({
+    expect(verifyTicketChange(signed, "stade-demo", new Map(), verifier)).toEqual({
+      ok: false,
+      reason: "UNKNOWN_KEY",
+    });
+    expect(
+      verifyTicketChange(signed, "stade-demo", new Map([[3, { ...key, revoked: true }]]), verifier),
+    ).toEqual({
       ok: false,
       reason: "KEY_REVOKED",
     });

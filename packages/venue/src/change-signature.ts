@@ -68,7 +68,9 @@ export function verifyTicketChange(
   const key = keys.get(signed.keyId);
   if (key === undefined) return { ok: false, reason: "UNKNOWN_KEY" };
   if (key.revoked) return { ok: false, reason: "KEY_REVOKED" };
-  const signature = /^[0-9a-f]{128}$/.test(signed.signature) ? Buffer.from(signed.signature, "hex") : undefined;
+  const signature = /^[0-9a-f]{128}$/.test(signed.signature)
+    ? Buffer.from(signed.signature, "hex")
+    : undefined;
   if (
     signature === undefined ||
     !verifier.verify(ticketChangeBytes(venue, signed.keyId, signed.change), signature, key.publicKey)

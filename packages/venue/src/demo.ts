@@ -14,6 +14,7 @@ import {
   type TicketBody,
   type TicketKind,
 } from "@sesame/ticket";
+import type { FaceValue } from "./import-rows.js";
 import type {
   BundleTicket,
   Entrance,
@@ -25,7 +26,6 @@ import type {
   Venue,
   Zone,
 } from "./model.js";
-import type { FaceValue } from "./import-rows.js";
 import { GATE_BUNDLE_FORMAT } from "./model.js";
 import { FRENCH_FAMILY, FRENCH_GIVEN, INTERNATIONAL } from "./names.js";
 

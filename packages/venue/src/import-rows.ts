@@ -39,8 +39,9 @@ const MAX_FACE_VALUE_CENTS = 1_000_000_000;
  */
 export function faceValueOf(cents: unknown, currency: unknown): FaceValue | undefined | { problem: string } {
   if (cents === undefined && currency === undefined) return undefined;
+  if (cents === undefined) return { problem: "currency is given without face_value (cents)" };
   const n = toInt(cents);
-  if (n === undefined || n > MAX_FACE_VALUE_CENTS)
+  if (n === undefined || n < 0 || n > MAX_FACE_VALUE_CENTS)
     return { problem: `face_value must be a whole number of cents between 0 and ${MAX_FACE_VALUE_CENTS}` };
   if (typeof currency !== "string" || !/^[A-Z]{3}$/.test(currency.trim().toUpperCase()))
     return { problem: "currency must be a three-letter ISO 4217 code (EUR) beside face_value" };

@@ -6,6 +6,13 @@ export {
   TICKET_COLUMNS,
 } from "./bundle.js";
 export {
+  type SignedTicketChange,
+  signTicketChange,
+  type TicketChangeVerification,
+  ticketChangeBytes,
+  verifyTicketChange,
+} from "./change-signature.js";
+export {
   type DemoOptions,
   type DemoTicketRow,
   type DemoTicketState,
@@ -30,7 +37,6 @@ export {
   verifyBundleBytes,
   writeVenueDirectory,
 } from "./files.js";
-export * from "./model.js";
 export {
   bundleTicketOf,
   csvObjects,
@@ -42,11 +48,6 @@ export {
   type RowRejection,
   validateImportRow,
 } from "./import-rows.js";
+export * from "./model.js";
 export { controlCharacter, printable } from "./text.js";
-export {
-  type SignedTicketChange,
-  signTicketChange,
-  type TicketChangeVerification,
-  ticketChangeBytes,
-  verifyTicketChange,
-} from "./change-signature.js";
+export { ticketCredential } from "./ticket-credential.js";
