@@ -121,13 +121,18 @@ export class IssuerDesk {
   async importTickets(venueId: string, rows: readonly unknown[], rowOffset = 1) {
     const venue = await this.venue(venueId);
     const rejected: RowRejection[] = [];
-    const valid: Array<{ row: Exclude<ReturnType<typeof validateImportRow>, string>; faceValue: FaceValue }> =
-      [];
+    const valid: Array<{
+      row: Exclude<ReturnType<typeof validateImportRow>, string>;
+      faceValue: FaceValue;
+      line: number;
+    }> = [];
     const seen = new Set<number>();
     rows.forEach((raw, i) => {
       const line = i + rowOffset;
       const result = validateImportRow(raw, venue);
-      const id = (raw as { id?: unknown } | null)?.id;
+      // A CSV row's id is text: the report names the ticket all the same when the id is a number.
+      const rawId = (raw as { id?: unknown } | null)?.id;
+      const id = typeof rawId === "string" && /^\d{1,10}$/.test(rawId) ? Number(rawId) : rawId;
       const problem =
         typeof result === "string"
           ? result
@@ -145,7 +150,7 @@ export class IssuerDesk {
         return;
       }
       seen.add(result.id);
-      valid.push({ row: result, faceValue: result.faceValue });
+      valid.push({ row: result, faceValue: result.faceValue, line });
     });
     const credentials: Array<{ ticketId: number; credential: string }> = [];
     const issued = await this.deps.store.transaction(async (tx) => {
@@ -154,10 +159,10 @@ export class IssuerDesk {
         valid.map((v) => v.row.id),
       );
       let count = 0;
-      for (const { row, faceValue } of valid) {
+      for (const { row, faceValue, line } of valid) {
         if (existing.has(row.id)) {
           rejected.push({
-            row: 0,
+            row: line,
             ticketId: row.id,
             reason: `ticket ${row.id} already exists at ${venueId}`,
           });
@@ -197,12 +202,6 @@ export class IssuerDesk {
       }
       return count;
     });
-    // Rows refused inside the transaction carry their import row number too.
-    for (const r of rejected)
-      if (r.row === 0) {
-        const index = rows.findIndex((raw) => (raw as { id?: unknown } | null)?.id === r.ticketId);
-        Object.assign(r, { row: index + rowOffset });
-      }
     rejected.sort((a, b) => a.row - b.row);
     return { imported: issued, rejected, credentials };
   }

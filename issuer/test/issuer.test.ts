@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   IssuerKeyStore,
   KEY_FILE,
+  MIGRATIONS,
+  migrate,
   PLATFORM_TOKEN_FILE,
   type RunningIssuer,
   startIssuer,
@@ -196,6 +198,14 @@ describe("the issuer on PGlite", { timeout: 300_000 }, () => {
     const body = (await res.json()) as { imported: number; credentials: unknown[] };
     expect(body.imported).toBe(1);
     expect(body.credentials.length).toBe(1);
+    const again = await fetch(`${issuer.url}/venues/csv-venue/tickets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${issuer.platformToken}`, "content-type": "text/csv" },
+      body: csv,
+    });
+    expect(((await again.json()) as { rejected: unknown[] }).rejected).toEqual([
+      { row: 2, ticketId: r.id, reason: `ticket ${r.id} already exists at csv-venue` },
+    ]);
   });
 
   it("gives concurrent resales of one venue distinct, gap-free sequence numbers", async () => {
@@ -211,6 +221,21 @@ describe("the issuer on PGlite", { timeout: 300_000 }, () => {
     );
     const stream = await readStream(issuer, "concurrent", 7);
     expect(stream.map((s) => s.change.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+});
+
+describe("migrations", { timeout: 300_000 }, () => {
+  it("refuse a store newer than the software, and apply nothing twice", async () => {
+    const db = sharedIssuer.store.db;
+    expect(await migrate(db)).toEqual([]);
+    await db.query("INSERT INTO schema_migrations (version) VALUES ($1)", [MIGRATIONS.length + 1]);
+    try {
+      await expect(migrate(db)).rejects.toThrow(
+        `the issuer store is at schema version ${MIGRATIONS.length + 1}, newer than this software's ${MIGRATIONS.length}`,
+      );
+    } finally {
+      await db.query("DELETE FROM schema_migrations WHERE version = $1", [MIGRATIONS.length + 1]);
+    }
   });
 });
 
