@@ -59,6 +59,9 @@ function bundleTicketOf(t: IssuedTicket): BundleTicket {
 }
 
 export class IssuerDesk {
+  /** Venue descriptions read from the store, kept: every operation needs its venue's. */
+  private readonly venues = new Map<string, Venue>();
+
   constructor(private readonly deps: IssuerDeskDeps) {}
 
   private signingKey() {
@@ -68,7 +71,8 @@ export class IssuerDesk {
   }
 
   private async venue(id: string): Promise<Venue> {
-    const venue = await this.deps.store.venue(id);
+    const venue = this.venues.get(id) ?? (await this.deps.store.venue(id));
+    if (venue !== undefined) this.venues.set(id, venue);
     if (venue === undefined)
       throw new IssuerError(404, `venue ${JSON.stringify(id)} is not registered at the issuer`);
     return venue;
@@ -114,6 +118,7 @@ export class IssuerDesk {
           `session ${JSON.stringify(s.id)} needs a whole id and ISO doorsOpen, start and end`,
         );
     await this.deps.store.putVenue(v as Venue);
+    this.venues.delete(id);
     return { venue: id, registered: true };
   }
 
@@ -154,6 +159,7 @@ export class IssuerDesk {
     });
     const credentials: Array<{ ticketId: number; credential: string }> = [];
     const issued = await this.deps.store.transaction(async (tx) => {
+      await tx.lockVenue(venueId); // two imports of one id: the second sees the first's rows
       const existing = await tx.existingTicketIds(
         venueId,
         valid.map((v) => v.row.id),
@@ -235,7 +241,9 @@ export class IssuerDesk {
     } else if (body.price !== undefined)
       throw new IssuerError(400, "a transfer has no price (a sale is a resale)");
     const updated = await this.deps.store.transaction(async (tx) => {
-      const ticket = await tx.ticket(venueId, ticketId, true);
+      // The sequence first: its lock makes the ticket read below the latest (a refusal rolls it back).
+      const sequence = await tx.nextSequence(venueId);
+      const ticket = await tx.ticket(venueId, ticketId);
       if (!ticket) throw new IssuerError(404, `ticket ${ticketId} does not exist at ${venueId}`);
       if (ticket.status !== "valid") throw new IssuerError(409, `ticket ${ticketId} is ${ticket.status}`);
       if (ticket.generation >= 0xffff)
@@ -252,27 +260,14 @@ export class IssuerDesk {
             "resale is at face value only",
         );
       const generation = ticket.generation + 1;
-      const change = await this.commit(tx, venueId, (sequence) => ({
-        sequence,
-        type,
-        ticketId,
-        generation,
-        holder: checked.name,
-      }));
-      const next: IssuedTicket = {
-        ...ticket,
-        generation,
-        holder: checked.name,
-        issueSequence: change.sequence,
-      };
-      await tx.putTicket(next);
-      await tx.addGeneration(venueId, ticketId, {
-        generation,
-        how: type,
-        holder: checked.name,
-        ...(price ? { price } : {}),
-        sequence: change.sequence,
-      });
+      const change: TicketChange = { sequence, type, ticketId, generation, holder: checked.name };
+      const next: IssuedTicket = { ...ticket, generation, holder: checked.name, issueSequence: sequence };
+      await tx.recordReassignment(
+        next,
+        { generation, how: type, holder: checked.name, ...(price ? { price } : {}), sequence },
+        signTicketChange(venueId, change, this.signingKey(), this.deps.signer),
+        new Date(this.deps.now()),
+      );
       return next;
     });
     const credential = this.credential(venue, updated, device as string | undefined);
@@ -288,13 +283,19 @@ export class IssuerDesk {
   async cancel(venueId: string, ticketId: number) {
     await this.venue(venueId);
     return this.deps.store.transaction(async (tx) => {
-      const ticket = await tx.ticket(venueId, ticketId, true);
+      // The venue's lock first, as every write of its tickets takes it: one order, no deadlock.
+      const sequence = await tx.nextSequence(venueId);
+      const ticket = await tx.ticket(venueId, ticketId);
       if (!ticket) throw new IssuerError(404, `ticket ${ticketId} does not exist at ${venueId}`);
       if (ticket.status !== "valid")
         throw new IssuerError(409, `ticket ${ticketId} is already ${ticket.status}`);
-      const change = await this.commit(tx, venueId, (sequence) => ({ sequence, type: "cancel", ticketId }));
+      const change: TicketChange = { sequence, type: "cancel", ticketId };
+      await tx.appendChange(
+        signTicketChange(venueId, change, this.signingKey(), this.deps.signer),
+        new Date(this.deps.now()),
+      );
       await tx.putTicket({ ...ticket, status: "cancelled" });
-      return { ticketId, sequence: change.sequence };
+      return { ticketId, sequence };
     });
   }
 }

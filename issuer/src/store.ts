@@ -36,10 +36,23 @@ export interface GenerationRecord {
 
 /** Inside one store transaction: reads and writes that commit together. */
 export interface IssuerTransaction {
-  ticket(venue: string, id: number, forUpdate?: boolean): Promise<IssuedTicket | undefined>;
+  ticket(venue: string, id: number): Promise<IssuedTicket | undefined>;
   existingTicketIds(venue: string, ids: readonly number[]): Promise<Set<number>>;
-  /** The venue's next sequence number, taken under the venue row's lock (gap-free). */
+  /**
+   * The venue's next sequence number, taken under the venue row's lock (gap-free). The lock is
+   * held to the end of the transaction: every write of the venue's tickets takes it first, so a
+   * ticket read after it is the latest.
+   */
   nextSequence(venue: string): Promise<number>;
+  /** Takes the venue row's lock without a sequence number (an import checks ids under it). */
+  lockVenue(venue: string): Promise<void>;
+  /** A resale or transfer in one statement: its signed change, the new generation, the ticket row. */
+  recordReassignment(
+    ticket: IssuedTicket,
+    generation: GenerationRecord,
+    signed: SignedTicketChange,
+    committedAt: Date,
+  ): Promise<void>;
   putTicket(ticket: IssuedTicket): Promise<void>;
   addGeneration(venue: string, ticketId: number, g: GenerationRecord): Promise<void>;
   appendChange(signed: SignedTicketChange, committedAt: Date): Promise<void>;
@@ -82,11 +95,11 @@ const ticketOf = (r: TicketRow): IssuedTicket => ({
 
 function transactionOf(tx: SqlQueries): IssuerTransaction {
   return {
-    async ticket(venue, id, forUpdate = false) {
-      const rows = await tx.query<TicketRow>(
-        `SELECT * FROM tickets WHERE venue = $1 AND id = $2${forUpdate ? " FOR UPDATE" : ""}`,
-        [venue, id],
-      );
+    async ticket(venue, id) {
+      const rows = await tx.query<TicketRow>("SELECT * FROM tickets WHERE venue = $1 AND id = $2", [
+        venue,
+        id,
+      ]);
       return rows[0] === undefined ? undefined : ticketOf(rows[0]);
     },
     async existingTicketIds(venue, ids) {
@@ -105,6 +118,36 @@ function transactionOf(tx: SqlQueries): IssuerTransaction {
       const row = rows[0];
       if (row === undefined) throw new Error(`venue ${venue} is not registered`);
       return row.last_sequence;
+    },
+    async lockVenue(venue) {
+      const rows = await tx.query("SELECT 1 FROM venues WHERE id = $1 FOR UPDATE", [venue]);
+      if (rows.length === 0) throw new Error(`venue ${venue} is not registered`);
+    },
+    async recordReassignment(t, g, signed, committedAt) {
+      await tx.query(
+        `WITH change AS (
+           INSERT INTO changes (venue, sequence, type, change, key_id, signature, committed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ), generation AS (
+           INSERT INTO generations (venue, ticket_id, generation, how, holder, price_cents, currency, sequence)
+           VALUES ($1, $8, $9, $3, $10, $11, $12, $2)
+         )
+         UPDATE tickets SET generation = $9, holder = $10, issue_sequence = $2 WHERE venue = $1 AND id = $8`,
+        [
+          t.venue,
+          signed.change.sequence,
+          g.how,
+          JSON.stringify(signed.change),
+          signed.keyId,
+          signed.signature,
+          committedAt.toISOString(),
+          t.id,
+          g.generation,
+          g.holder,
+          g.price?.cents ?? null,
+          g.price?.currency ?? null,
+        ],
+      );
     },
     async putTicket(t) {
       await tx.query(

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { freePort, makeTempDir } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningIssuer, startIssuer } from "../src/index.js";
-import { demoVenue, platformScenario } from "./scenario.js";
+import { call, demoVenue, importRows, platformScenario, readStream } from "./scenario.js";
 
 /*
  * The issuer on a real PostgreSQL (Debian's `postgresql` package): a cluster of its own in a temp
@@ -80,6 +80,26 @@ describe.skipIf(bin === undefined)("the issuer on a real PostgreSQL", { timeout:
         engine: "postgresql",
       });
       await platformScenario(issuer, demoVenue("pg-a").venue, demoVenue("pg-b").venue);
+
+      // Concurrent transfers and cancels of the same tickets, through a pool of connections: each
+      // is done or refused (409), none deadlocks or fails, and the stream has no hole.
+      const demo = demoVenue("pg-race", 60);
+      const running = issuer;
+      await call(running, "PUT", "/venues/pg-race", demo.venue);
+      const rows = importRows(demo, 10);
+      await call(running, "POST", "/venues/pg-race/tickets", rows);
+      const answers = await Promise.all(
+        rows.flatMap((r) => [
+          call(running, "POST", `/venues/pg-race/tickets/${r.id}/transfer`, { holder: "Noé Fabre" }),
+          call(running, "POST", `/venues/pg-race/tickets/${r.id}/cancel`),
+          call(running, "POST", `/venues/pg-race/tickets/${r.id}/transfer`, { holder: "Zoé Fabre" }),
+        ]),
+      );
+      // A transfer is refused when the cancel came first; a cancel always passes (transfers keep it valid).
+      expect(answers.every((a) => a.status === 200 || a.status === 409)).toBe(true);
+      const stream = await readStream(running, "pg-race", 50);
+      expect(stream.length).toBe(10 + answers.filter((a) => a.status === 200).length);
+      expect(stream.filter((s) => s.change.type === "cancel").length).toBe(10);
     } finally {
       await issuer?.close();
       issuer = undefined;
