@@ -30,6 +30,8 @@ const system = [
   "hardware-sim/test/**/*.test.ts",
   "sync-server/src/**/*.test.ts",
   "sync-server/test/**/*.test.ts",
+  "issuer/src/**/*.test.ts",
+  "issuer/test/**/*.test.ts",
   "apps/*/src/**/*.test.ts",
   "apps/*/test/**/*.test.ts",
   "test/**/*.test.ts",

@@ -1,3 +1,4 @@
+export { csvObjects, type ImportRow, parseCsv, type RowRejection, validateImportRow } from "@sesame/venue";
 export { TECH_ALERTS } from "./alerts/policy.js";
 export {
   type BrokerAudit,
@@ -69,4 +70,3 @@ export {
   type ThroughputMinute,
   wireEvent,
 } from "./store.js";
-export { csvObjects, type ImportRow, parseCsv, type RowRejection, validateImportRow } from "./tickets.js";

@@ -41,7 +41,10 @@ import {
   keyPairFromSeed,
 } from "@sesame/ticket";
 import {
+  controlCharacter,
   encodeGateBundle,
+  isWeakDeviceKeyRefusal,
+  printable,
   readSecrets,
   type SignedTicketChange,
   signBundleBytes,
@@ -82,8 +85,6 @@ import {
 } from "./keys/operations.js";
 import { KeyDesk } from "./keys/trust-list.js";
 import type { GateRecord, RejectionRecord, ServerStore, StoredEvent } from "./store.js";
-import { controlCharacter, printable } from "./text.js";
-import { isWeakDeviceKeyRefusal } from "./tickets.js";
 
 export type { CommandInput } from "./commands/commands.js";
 export { openServerStore } from "./db/open.js";

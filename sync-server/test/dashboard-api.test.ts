@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { GateSync } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
+import { parseCsv } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENTRY_CSV_COLUMNS } from "../src/http/export.js";
 import type { Alert, Counts } from "../src/store.js";
-import { parseCsv } from "../src/tickets.js";
 import { dashboardWorld, rawGet, SUPERVISOR, send, signIn, TECH, testUsers } from "./dashboard-harness.js";
 import { FAST_GATE, TOKENS, type World, waitFor } from "./harness.js";
 

@@ -1,8 +1,8 @@
 import { verifyBundleSignature } from "@sesame/sync";
 import { createNodeVerifier } from "@sesame/ticket";
+import type { RowRejection } from "@sesame/venue";
 import { decodeGateBundle } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RowRejection } from "../src/tickets.js";
 import { TOKENS, World } from "./harness.js";
 
 /*

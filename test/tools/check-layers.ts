@@ -13,7 +13,7 @@ import ts from "typescript";
  * a peer of its own layer. In four tiers:
  *   core           0 ticket  <  1 venue  <  2 gate-core
  *   adapters       3 cache, sync, scanner, bridge, testing  <  4 hardware-sim (the bridge's simulated peers)
- *   composition    5 gate, sync-server
+ *   composition    5 gate, sync-server, issuer
  *   apps           6 kiosk, supervisor  <  7 cli (composes the whole venue)
  * Besides:
  *   - a non-test source never reaches into another package by relative path, and never imports a
@@ -37,6 +37,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   "@sesame/hardware-sim": 4,
   "@sesame/gate": 5,
   "@sesame/sync-server": 5,
+  "@sesame/issuer": 5,
   "@sesame/kiosk": 6,
   "@sesame/supervisor": 6,
   "@sesame/cli": 7,

@@ -14,6 +14,7 @@ import { CREDENTIAL_INSPECT_USAGE, credentialInspect } from "./commands/credenti
 import { GATE_LOOKUP_USAGE, gateLookup } from "./commands/gate-lookup.js";
 import { GATE_VERIFY_USAGE, gateVerify } from "./commands/gate-verify.js";
 import { DECODE_IMAGE_USAGE, decodeImage, SIM_LANE_USAGE, simLane } from "./commands/hardware.js";
+import { ISSUER_USAGE, issuerCommand } from "./commands/issuer.js";
 import { SIM_VENUE_USAGE, simVenue } from "./commands/sim-venue.js";
 import { UP_USAGE, up } from "./commands/up.js";
 import { VENUE_DEMO_USAGE, venueDemo } from "./commands/venue-demo.js";
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
     usage: SYNC_SERVER_USAGE,
     run: (argv, io) => runSyncServerCommand(argv, io, { defaultDashboardDir: dashboardDir }),
   },
+  issuer: { usage: ISSUER_USAGE, run: issuerCommand },
   "dashboard-user": { usage: DASHBOARD_USER_USAGE, run: runDashboardUserCommand },
   "mosquitto-config": {
     usage: MOSQUITTO_CONFIG_USAGE,

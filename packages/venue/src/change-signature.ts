@@ -97,3 +97,43 @@ export function verifyTicketChange(
     };
   return { ok: true };
 }
+
+/**
+ * A change as the issuer serves it to a venue (its stream, docs/issuer.md): the change, the venue
+ * it is for, the issuer key and the signature a gate checks (the feed's, changeSigningBytes).
+ */
+export interface IssuedTicketChange {
+  readonly venue: string;
+  readonly keyId: number;
+  readonly change: TicketChange;
+  /** Hex of the Ed25519 signature over changeSigningBytes(venue, change + keyId). */
+  readonly signature: string;
+}
+
+/** Signs one ticket change of `venue` at the issuer, with the issuer key `keyId` (its 32-byte seed). */
+export function signTicketChange(
+  venue: string,
+  change: TicketChange,
+  key: { readonly keyId: number; readonly seed: Uint8Array },
+  signer: Ed25519Signer,
+): IssuedTicketChange {
+  const signed = issuerChangeSigner(venue, key, signer).sign(change);
+  return { venue, keyId: key.keyId, change, signature: signed.sig };
+}
+
+/** The change as a venue's feed carries it to the gates: the same signature, flattened. */
+export function feedChangeOf(issued: IssuedTicketChange): SignedTicketChange {
+  return { ...issued.change, keyId: issued.keyId, sig: issued.signature } as SignedTicketChange;
+}
+
+/** Checks a change the issuer served: meant for `venue`, and signed as a gate will check it. */
+export function verifyIssuedChange(
+  issued: IssuedTicketChange,
+  venue: string,
+  issuerKeys: ReadonlyMap<number, IssuerKey>,
+  verifier: Ed25519Verifier,
+): ChangeVerdict | { readonly ok: false; readonly reason: "wrong-venue"; readonly detail: string } {
+  if (issued.venue !== venue)
+    return { ok: false, reason: "wrong-venue", detail: `change for venue ${issued.venue}, not ${venue}` };
+  return verifyTicketChange(venue, feedChangeOf(issued), issuerKeys, verifier);
+}

@@ -15,6 +15,7 @@ import {
   type TicketKind,
 } from "@sesame/ticket";
 import { issuerChangeSigner } from "./change-signature.js";
+import type { FaceValue } from "./import-rows.js";
 import type {
   BundleTicket,
   Entrance,
@@ -65,6 +66,8 @@ export interface DemoTicketRow {
   readonly seat: string;
   readonly categories: readonly CategoryName[];
   readonly kind: TicketKind;
+  /** The price printed on the ticket (resale is only at this price). */
+  readonly faceValue: FaceValue;
   readonly state: DemoTicketState;
   /** Sold after the gate bundle was cut. */
   readonly late: boolean;
@@ -128,6 +131,20 @@ function orderReference(random: RandomSource): string {
   let s = "P24-";
   for (let i = 0; i < 6; i++) s += ORDER_ALPHABET.charAt(randomInt(random, ORDER_ALPHABET.length));
   return s;
+}
+
+/**
+ * The demo's price list, in EUR cents, close to a Games football or athletics session: the lower
+ * ring dearest, standing places cheapest, children and spectators with a disability at the
+ * reduced price, staff passes free. Drawn from the seat, never from the random source, so adding
+ * prices changes no other value of a demo made from the same seed.
+ */
+export function demoFaceValue(zoneCode: string, standing: boolean, categories: number): FaceValue {
+  const euros = (n: number): FaceValue => ({ cents: n * 100, currency: "EUR" });
+  if (categories & (1 << 2)) return euros(0); // STAFF
+  if (categories & ((1 << 0) | (1 << 1))) return euros(24); // ACCESSIBILITY, CHILD
+  if (standing) return euros(50);
+  return zoneCode.endsWith("1") ? euros(125) : euros(85);
 }
 
 function categoriesFor(random: RandomSource): number {
@@ -317,6 +334,7 @@ export function generateDemoVenue(options: DemoOptions): DemoVenue {
           seat,
           categories: categoryNames(categories),
           kind,
+          faceValue: demoFaceValue(zone.code, standing, categories),
           state,
           late,
         });

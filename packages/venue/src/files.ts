@@ -92,6 +92,8 @@ export function writeVenueDirectory(dir: string, demo: DemoVenue, signer: Ed2551
         "kind",
         "state",
         "late",
+        "face_value",
+        "currency",
       ],
       demo.rows.map((r: DemoTicketRow) => [
         r.id,
@@ -106,6 +108,8 @@ export function writeVenueDirectory(dir: string, demo: DemoVenue, signer: Ed2551
         r.kind,
         r.state,
         r.late,
+        r.faceValue.cents,
+        r.faceValue.currency,
       ]),
     ),
   );

@@ -11,7 +11,11 @@ export {
   type ChangeVerdict,
   canonicalJson,
   changeSigningBytes,
+  feedChangeOf,
+  type IssuedTicketChange,
   issuerChangeSigner,
+  signTicketChange,
+  verifyIssuedChange,
   verifyTicketChange,
 } from "./change-signature.js";
 export {
@@ -19,6 +23,7 @@ export {
   type DemoTicketRow,
   type DemoTicketState,
   type DemoVenue,
+  demoFaceValue,
   demoLayout,
   generateDemoVenue,
   type WalletEntry,
@@ -38,6 +43,19 @@ export {
   verifyBundleBytes,
   writeVenueDirectory,
 } from "./files.js";
+export {
+  bundleTicketOf,
+  csvObjects,
+  devicePublicKeyProblem,
+  type FaceValue,
+  faceValueOf,
+  holderName,
+  type ImportRow,
+  isWeakDeviceKeyRefusal,
+  parseCsv,
+  type RowRejection,
+  validateImportRow,
+} from "./import-rows.js";
 export * from "./model.js";
 export {
   checkSupervisors,
@@ -48,3 +66,5 @@ export {
   SupervisorCodeError,
   verifyOverrideCode,
 } from "./supervisors.js";
+export { controlCharacter, printable } from "./text.js";
+export { ticketCredential } from "./ticket-credential.js";

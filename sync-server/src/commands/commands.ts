@@ -1,8 +1,8 @@
 import type { Command, CommandType } from "@sesame/sync";
 import type { Venue } from "@sesame/venue";
+import { controlCharacter } from "@sesame/venue";
 import { ApiError } from "../errors.js";
 import type { GateRecord } from "../gates/repository.js";
-import { controlCharacter } from "../text.js";
 
 /*
  * Supervisor commands: what the API accepts (every field checked, a specific reason when refused),

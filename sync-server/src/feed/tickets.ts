@@ -1,28 +1,21 @@
-import {
-  Category,
-  type Ed25519Signer,
-  encodeCredentialText,
-  issueCredential,
-  type TicketBody,
-} from "@sesame/ticket";
+import type { Ed25519Signer } from "@sesame/ticket";
 import {
   type BundleTicket,
-  type ChangeSigner,
-  issuerChangeSigner,
-  type SignedTicketChange,
-  type TicketChange,
-  type Venue,
-} from "@sesame/venue";
-import { ApiError } from "../errors.js";
-import type { IssuerKeyRecord, KeyRepository } from "../keys/repository.js";
-import {
   bundleTicketOf,
+  type ChangeSigner,
   devicePublicKeyProblem,
   holderName,
   type ImportRow,
+  issuerChangeSigner,
   type RowRejection,
+  type SignedTicketChange,
+  type TicketChange,
+  ticketCredential,
+  type Venue,
   validateImportRow,
-} from "../tickets.js";
+} from "@sesame/venue";
+import { ApiError } from "../errors.js";
+import type { IssuerKeyRecord, KeyRepository } from "../keys/repository.js";
 import type { FeedRepository } from "./repository.js";
 
 /*
@@ -70,26 +63,13 @@ export class TicketDesk {
   private credentialFor(ticket: BundleTicket, devicePublicKey: string | undefined): string | undefined {
     if (ticket.kind === "mobile" && devicePublicKey === undefined) return undefined;
     const key = this.signingKey();
-    const sessions = ticket.sessions.map((id) => this.deps.venue.sessions.find((s) => s.id === id));
-    const doors = Math.min(...sessions.map((s) => (s ? Date.parse(s.doorsOpen) : Number.POSITIVE_INFINITY)));
-    const end = Math.max(...sessions.map((s) => (s ? Date.parse(s.end) : 0)));
-    const HOUR = 3_600_000;
-    const body: TicketBody = {
-      kind: ticket.kind,
-      keyId: key.keyId,
-      ticketId: ticket.id,
-      generation: ticket.generation,
-      issueSequence: ticket.issueSequence,
-      sessions: ticket.sessions,
-      entrance: ticket.entrance,
-      zone: ticket.zone,
-      seat: ticket.seat,
-      categories: ticket.categories.reduce((flags, name) => flags | Category[name], 0),
-      validFrom: Math.floor((doors - 2 * HOUR) / 1000),
-      validUntil: Math.floor((end + 2 * HOUR) / 1000),
-      ...(devicePublicKey ? { devicePublicKey: Uint8Array.from(Buffer.from(devicePublicKey, "hex")) } : {}),
-    };
-    return encodeCredentialText(issueCredential(body, Buffer.from(key.seed, "hex"), this.deps.signer));
+    return ticketCredential(
+      this.deps.venue,
+      ticket,
+      { keyId: key.keyId, seed: Buffer.from(key.seed, "hex") },
+      devicePublicKey,
+      this.deps.signer,
+    );
   }
 
   importTickets(

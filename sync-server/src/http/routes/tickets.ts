@@ -1,5 +1,5 @@
+import { csvObjects } from "@sesame/venue";
 import { ApiError } from "../../errors.js";
-import { csvObjects } from "../../tickets.js";
 import { asObject, contentType, MAX_IMPORT_BODY, readBody, readJson, send } from "../request.js";
 import { READ_ROLES, type RouteModule } from "./route.js";
 

@@ -1,5 +1,5 @@
 import { Category, type CategoryName, publicKeyProblem } from "@sesame/ticket";
-import type { BundleTicket, Venue } from "@sesame/venue";
+import type { BundleTicket, Venue } from "./model.js";
 import { controlCharacter } from "./text.js";
 
 /*
@@ -20,6 +20,32 @@ export interface ImportRow {
   readonly kind: "mobile" | "printed";
   /** Hex of the holder's device key (mobile): when given, the server returns the signed credential. */
   readonly devicePublicKey?: string;
+  /** The price printed on the ticket; a row may omit it (files written before prices were kept). */
+  readonly faceValue?: FaceValue;
+}
+
+/** A ticket's face value: whole cents of an ISO 4217 currency (resale is only at this price). */
+export interface FaceValue {
+  readonly cents: number;
+  readonly currency: string;
+}
+
+/** Largest face value accepted, in cents: 10 million of the currency, far above any seat. */
+const MAX_FACE_VALUE_CENTS = 1_000_000_000;
+
+/**
+ * A face value from its two fields (`face_value` in cents, `currency`), or why it is refused; both
+ * absent is `undefined` (the row carries no price).
+ */
+export function faceValueOf(cents: unknown, currency: unknown): FaceValue | undefined | { problem: string } {
+  if (cents === undefined && currency === undefined) return undefined;
+  if (cents === undefined) return { problem: "currency is given without face_value (cents)" };
+  const n = toInt(cents);
+  if (n === undefined || n < 0 || n > MAX_FACE_VALUE_CENTS)
+    return { problem: `face_value must be a whole number of cents between 0 and ${MAX_FACE_VALUE_CENTS}` };
+  if (typeof currency !== "string" || !/^[A-Z]{3}$/.test(currency.trim().toUpperCase()))
+    return { problem: "currency must be a three-letter ISO 4217 code (EUR) beside face_value" };
+  return { cents: n, currency: currency.trim().toUpperCase() };
 }
 
 export interface RowRejection {
@@ -136,6 +162,8 @@ export function validateImportRow(raw: unknown, venue: Venue): ImportRow | strin
     const problem = devicePublicKeyProblem(device);
     if (problem) return problem;
   }
+  const faceValue = faceValueOf(field(o, "faceValue", "face_value"), field(o, "currency"));
+  if (faceValue !== undefined && "problem" in faceValue) return faceValue.problem;
   return {
     id,
     holder: holder.name,
@@ -147,6 +175,7 @@ export function validateImportRow(raw: unknown, venue: Venue): ImportRow | strin
     categories,
     kind,
     ...(typeof device === "string" ? { devicePublicKey: device.toLowerCase() } : {}),
+    ...(faceValue !== undefined ? { faceValue } : {}),
   };
 }
 
