@@ -4,6 +4,7 @@ import {
   type FaceValue,
   faceValueOf,
   holderName,
+  bundleTicketOf as importedTicketOf,
   type RowRejection,
   signTicketChange,
   type TicketChange,
@@ -176,23 +177,10 @@ export class IssuerDesk {
         }
         let ticket: IssuedTicket | undefined;
         await this.commit(tx, venueId, (sequence) => {
-          ticket = {
-            venue: venueId,
-            id: row.id,
-            generation: 1,
-            kind: row.kind,
-            status: "valid",
-            sessions: row.sessions,
-            entrance: row.entrance,
-            zone: row.zone,
-            seat: row.seat,
-            categories: row.categories,
-            holder: row.holder,
-            orderReference: row.orderReference,
-            issueSequence: sequence,
-            faceValue,
-          };
-          return { sequence, type: "issue", ticket: bundleTicketOf(ticket) };
+          // The venue's own mapping of an import row (as the venue server imports it), plus the issuer's fields.
+          const issued = importedTicketOf(row, sequence);
+          ticket = { ...issued, venue: venueId, faceValue };
+          return { sequence, type: "issue", ticket: issued };
         });
         if (ticket === undefined) continue;
         await tx.putTicket(ticket);

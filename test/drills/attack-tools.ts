@@ -1,4 +1,6 @@
 import { request } from "node:http";
+import type { SyncServer } from "@sesame/sync-server";
+import { type DrillVenue, eventually } from "./harness.js";
 
 /*
  * What the attack drills (attacks-*.test.ts) throw at a venue's HTTP endpoints and text fields,
@@ -119,3 +121,25 @@ export const INJECTIONS = {
   loneSurrogate: "ab\uD800cd",
   long: "x".repeat(10_000),
 } as const;
+
+/**
+ * What the drills against an in-process sync-server use on it: the server, its HTTP API, and a
+ * wait for a line of its log. `venue` is read at each call (the drill sets it up in beforeAll).
+ */
+export function serverTools(venue: () => DrillVenue): {
+  server: () => SyncServer;
+  http: (method: string, path: string, options?: Parameters<typeof call>[3]) => Promise<Reply>;
+  logged: (pattern: RegExp, what: string) => Promise<void>;
+} {
+  const server = () => {
+    const s = venue().server;
+    if (!s) throw new Error("the sync-server is not in this process");
+    return s;
+  };
+  return {
+    server,
+    http: (method, path, options = {}) =>
+      call(`http://127.0.0.1:${server().httpPort}`, method, path, options),
+    logged: (pattern, what) => eventually(() => venue().logLines.some((l) => pattern.test(l)), what, 10_000),
+  };
+}

@@ -2,7 +2,7 @@ import { encodeAdmissions, parseGateList, SERVER_USERNAME, signEventBatch } from
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { call, errorOf } from "./attack-tools.js";
+import { errorOf, serverTools } from "./attack-tools.js";
 import { DrillVenue, eventually, USERS } from "./harness.js";
 
 /*
@@ -37,14 +37,7 @@ describe.each(["embedded", "mosquitto"] as const)("drill: taking a gate's identi
     await venue?.stop();
   });
 
-  const server = () => {
-    if (!venue.server) throw new Error("the sync-server is not in this process");
-    return venue.server;
-  };
-  const http = (method: string, path: string, options: Parameters<typeof call>[3] = {}) =>
-    call(`http://127.0.0.1:${server().httpPort}`, method, path, options);
-  const logged = (pattern: RegExp, what: string) =>
-    eventually(() => venue.logLines.some((l) => pattern.test(l)), what, 10_000);
+  const { server, http, logged } = serverTools(() => venue);
   const signIn = async (name: string): Promise<string> => {
     const user = USERS.find((u) => u.name === name);
     const r = await http("POST", "/api/session", {

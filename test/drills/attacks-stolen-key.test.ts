@@ -2,7 +2,7 @@ import { encodeEventBatch, type GateProvisioning, signEventBatch } from "@sesame
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { call, errorOf } from "./attack-tools.js";
+import { errorOf, serverTools } from "./attack-tools.js";
 import { audit, DrillVenue, eventually, type Holder, TOKENS } from "./harness.js";
 
 /*
@@ -45,14 +45,7 @@ describe.each(["embedded", "mosquitto"] as const)("drill: a stolen gate key (%s 
     await venue?.stop();
   });
 
-  const server = () => {
-    if (!venue.server) throw new Error("the sync-server is not in this process");
-    return venue.server;
-  };
-  const http = (method: string, path: string, options: Parameters<typeof call>[3] = {}) =>
-    call(`http://127.0.0.1:${server().httpPort}`, method, path, options);
-  const logged = (pattern: RegExp, what: string) =>
-    eventually(() => venue.logLines.some((l) => pattern.test(l)), what, 10_000);
+  const { server, http, logged } = serverTools(() => venue);
 
   /** Connects with A2's stolen credentials. */
   const asA2 = async (p: GateProvisioning): Promise<MqttClient> => {
