@@ -410,6 +410,7 @@ function prepareStatements(db: Database.Database) {
          last_at = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.last_at ELSE seen.last_at END,
          last_gate = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.last_gate ELSE seen.last_gate END`,
     ),
+    ticketEntrance: prepare("SELECT entrance FROM tickets WHERE id = ?").pluck(),
     ticket: prepare(
       "SELECT id, generation, kind, status, sessions, entrance, zone, seat, categories, holder, order_ref FROM tickets WHERE id = ?",
     ),
@@ -527,6 +528,11 @@ export class GateStore {
       throw new CacheFileError(path, `cannot be opened (${error instanceof Error ? error.message : error})`);
     }
     try {
+      // The gate process is the cache's only user: holding its lock for the whole session spares
+      // every statement and commit the lock and shared-memory round trips (the WAL index lives in
+      // the process's memory), and a second process opening the same cache is refused at once
+      // instead of numbering events alongside it. Set before the first read so the WAL opens so.
+      db.pragma("locking_mode = EXCLUSIVE");
       const kind = identify(db, path);
       if (options.checkIntegrity !== false && kind === "ours") {
         const problems = (db.pragma("quick_check") as Array<{ quick_check: string }>)
@@ -591,6 +597,11 @@ export class GateStore {
         );
       if (code === "SQLITE_CORRUPT")
         throw new CacheFileError(path, `is damaged (${message}); start a new cache`);
+      if (code === "SQLITE_BUSY")
+        throw new CacheFileError(
+          path,
+          "is in use by another process (a gate holds its cache for as long as it runs); stop that gate first",
+        );
       throw new CacheFileError(path, `cannot be used (${code ?? ""} ${message})`);
     }
   }
@@ -888,7 +899,7 @@ export class GateStore {
 
   /** The entrance of a ticket held, or undefined (the admissions plausibility check). */
   ticketEntrance(ticketId: number): number | undefined {
-    return (this.stmt.ticket.get(ticketId) as TicketRow | undefined)?.entrance;
+    return this.stmt.ticketEntrance.get(ticketId) as number | undefined;
   }
 
   private checkTrustVersion(list: TrustList): void {

@@ -74,6 +74,17 @@ describe("bad input: clear errors, nothing half-applied", () => {
       expect(() => open(p)).toThrow(/damaged|not a SQLite database/);
     });
 
+    it("a cache another gate process holds open", () => {
+      const p = path();
+      const first = open(p);
+      first.importBundle(v.dir);
+      // Two processes numbering events in one cache would break the log: the second is refused.
+      expect(() => open(p)).toThrow(/is in use by another process .*stop that gate first/);
+      expect(first.lastGateSeq()).toBe(0);
+      first.close();
+      open(p).close();
+    });
+
     it("a cache of another venue root key or another gate, or a directory", () => {
       const p = path();
       open(p, "A1").close();
