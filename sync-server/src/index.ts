@@ -37,6 +37,7 @@ export {
 export { csvField, ENTRY_CSV_COLUMNS } from "./http/export.js";
 export { DASHBOARD_CSP } from "./http/static.js";
 export { type BatchOutcome, type BatchStore, handleEventBatch } from "./ingest/batch.js";
+export { AdmissionsFanOut, FAN_OUT_WINDOW_MS } from "./ingest/fan-out.js";
 export {
   certifyOperationsKey,
   currentGateList,

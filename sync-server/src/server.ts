@@ -76,6 +76,7 @@ import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore, SET_UP } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
+import { AdmissionsFanOut, FAN_OUT_WINDOW_MS } from "./ingest/fan-out.js";
 import {
   changeGateList,
   currentGateList,
@@ -124,6 +125,8 @@ export interface SyncServerTuning {
   readonly brokerHeartbeatMs?: number;
   /** Overrides the QoS of the server's uplink subscription (see subscriptionQos()). */
   readonly subscriptionQos?: 0 | 1;
+  /** At most one admissions message per window while admissions keep coming (ingest/fan-out.ts). */
+  readonly fanOutWindowMs: number;
 }
 
 export const DEFAULT_SERVER_TUNING: SyncServerTuning = {
@@ -134,6 +137,7 @@ export const DEFAULT_SERVER_TUNING: SyncServerTuning = {
   gateSilenceMs: 20_000,
   snapshotThreshold: 20_000,
   commandTtlMs: 60_000,
+  fanOutWindowMs: FAN_OUT_WINDOW_MS,
 };
 
 export interface SyncServerOptions {
@@ -177,6 +181,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   readonly commandPublicKey: string;
   private client: MqttClient | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly fanOut: AdmissionsFanOut;
+  private fanOutTimer: NodeJS.Timeout | undefined;
   private inProcessBroker: EmbeddedBroker | undefined;
   /** The embedded broker's child process (tests kill it to simulate a crash). */
   brokerProcess: BrokerProcess | undefined;
@@ -210,6 +216,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.venue = store.venue();
     this.topics = venueTopics(this.venue.id);
     this.tuning = { ...DEFAULT_SERVER_TUNING, ...options.tuning };
+    this.fanOut = new AdmissionsFanOut(this.tuning.fanOutWindowMs);
     this.now = options.now ?? Date.now;
     const secrets = readSecrets(options.venueDir);
     this.rootSeed = Buffer.from(secrets.rootSeed, "hex");
@@ -458,6 +465,21 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     return this.client?.connected ?? false;
   }
 
+  /** Publishes the fan-out's messages, and wakes up when the admissions it holds are due. */
+  private sendAdmissions(messages: readonly string[]): void {
+    for (const m of messages) this.publish(this.topics.admissions, m);
+    const due = this.fanOut.dueAt;
+    if (due === undefined || this.fanOutTimer !== undefined || this.stopped) return;
+    this.fanOutTimer = setTimeout(
+      () => {
+        this.fanOutTimer = undefined;
+        const message = this.fanOut.take(this.now());
+        this.sendAdmissions(message === undefined ? [] : [message]);
+      },
+      Math.max(0, due - this.now()),
+    );
+  }
+
   private publish(topic: string, payload: string, retain = false, qos: 0 | 1 = 1): void {
     this.client?.publish(topic, payload, { qos, retain });
   }
@@ -602,7 +624,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         detail: `gateSeq ${r.gateSeq}: ${r.detail}`,
       });
     }
-    if (outcome.admissions !== undefined) this.publish(this.topics.admissions, outcome.admissions);
+    this.sendAdmissions(this.fanOut.add(outcome.admissions, now));
     if (result.stored.length > 0) this.emit("entries", result.stored);
     for (const alert of result.alerts) {
       this.log(`ALERT ${alert.detail}`);
@@ -1055,6 +1077,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.fanOutTimer);
+    // Admissions held by the fan-out are stored and numbered: send them before going (a gate that
+    // misses them asks for them again from the heartbeat's admission sequence).
+    const held = this.fanOut.take(this.now(), true);
+    if (held !== undefined) this.publish(this.topics.admissions, held);
     this.stopBrokerLog?.();
     await this.closeHttp?.();
     const client = this.client;

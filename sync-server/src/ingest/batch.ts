@@ -2,7 +2,7 @@ import {
   decodeBatchEvents,
   decodeEventBatch,
   encodeAck,
-  encodeAdmissions,
+  type FannedOutAdmission,
   type RejectReason,
   verifyEventBatch,
 } from "@sesame/sync";
@@ -41,8 +41,8 @@ export type BatchOutcome =
       readonly kind: "stored";
       readonly ack: string;
       readonly result: Extract<IngestResult, { kind: "stored" }>;
-      /** The admissions message for every gate, when the batch admitted or let out anyone. */
-      readonly admissions: string | undefined;
+      /** What goes to every gate (fan-out.ts paces it): each admission with the batch its gate signed. */
+      readonly admissions: readonly FannedOutAdmission[];
     };
 
 export function handleEventBatch(
@@ -92,9 +92,6 @@ export function handleEventBatch(
     }),
     result,
     // Each admission travels with the batch its gate signed: the receiving gates verify it.
-    admissions:
-      result.admissions.length > 0
-        ? encodeAdmissions({ entries: result.admissions.map((a) => ({ ...a, batch: batch.value })) })
-        : undefined,
+    admissions: result.admissions.map((a) => ({ ...a, batch: batch.value })),
   };
 }

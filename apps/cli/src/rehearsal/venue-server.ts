@@ -1,6 +1,6 @@
 import type { Random } from "@sesame/hardware-sim";
 import { encodeFeed, MAX_REPLAY_ITEMS } from "@sesame/sync";
-import { handleEventBatch, type ServerStore } from "@sesame/sync-server";
+import { AdmissionsFanOut, handleEventBatch, type ServerStore } from "@sesame/sync-server";
 import { createNodeVerifier, type Ed25519Verifier } from "@sesame/ticket";
 import { HOP_MAX_MS, HOP_MIN_MS, HOP_TAIL_MS, type Inbound } from "./messages.js";
 import type { PersonSpec } from "./population.js";
@@ -51,6 +51,8 @@ export class VenueServer {
   private readonly downFreeAt = new Map<string, number>();
   // As SyncServer: node:crypto, with room for every gate's key.
   private readonly verifier: Ed25519Verifier = createNodeVerifier(1024);
+  // As SyncServer: the fan-out paced on the virtual clock (at most one message per window).
+  private readonly fanOut = new AdmissionsFanOut();
   readonly stats: ServerStats = {
     batches: 0,
     rejectedBatches: 0,
@@ -72,7 +74,9 @@ export class VenueServer {
   }
 
   get pending(): boolean {
-    return this.arrivals.length > 0 || this.deliveries.some((d) => d.length > 0);
+    return (
+      this.arrivals.length > 0 || this.fanOut.dueAt !== undefined || this.deliveries.some((d) => d.length > 0)
+    );
   }
 
   /** A gate's batch, reaching the server at `at`. */
@@ -101,17 +105,33 @@ export class VenueServer {
 
   /** Handles every batch that reaches the server before `bound`, in arrival order. */
   process(bound: number): void {
-    if (this.arrivals.length === 0) return;
     this.arrivals.sort((a, b) => a.at - b.at || a.seq - b.seq);
     let i = 0;
     const t = performance.now();
     for (; i < this.arrivals.length; i++) {
       const a = this.arrivals[i];
       if (!a || a.at >= bound) break;
+      this.sendHeldAdmissions(a.at + 1);
       this.ingest(a.at, a.gateId, a.payload);
     }
+    this.sendHeldAdmissions(bound);
     this.arrivals = this.arrivals.slice(i);
     this.stats.wallMsIngest += performance.now() - t;
+  }
+
+  /** The admissions the fan-out holds, sent when they were due if that is before `bound`. */
+  private sendHeldAdmissions(bound: number): void {
+    const due = this.fanOut.dueAt;
+    if (due === undefined || due >= bound) return;
+    const message = this.fanOut.take(due);
+    if (message !== undefined) this.sendAdmissions(due, message);
+  }
+
+  private sendAdmissions(at: number, message: string): void {
+    this.stats.admissionMessages++;
+    const text = { text: message };
+    for (const g of this.sectorOf.keys())
+      this.deliver(g, at, (when) => ({ kind: "admissions", at: when, gateId: g, payload: text }));
   }
 
   /** The sync-server's own handling of a batch (handleEventBatch, as SyncServer.onEvents). */
@@ -134,12 +154,7 @@ export class VenueServer {
     this.stats.rejectedEvents += outcome.result.rejected.length;
     for (const alert of outcome.result.alerts)
       this.stats.alerts[alert.type] = (this.stats.alerts[alert.type] ?? 0) + 1;
-    if (outcome.admissions !== undefined) {
-      this.stats.admissionMessages++;
-      const text = { text: outcome.admissions };
-      for (const g of this.sectorOf.keys())
-        this.deliver(g, now, (at) => ({ kind: "admissions", at, gateId: g, payload: text }));
-    }
+    for (const message of this.fanOut.add(outcome.admissions, now)) this.sendAdmissions(now, message);
   }
 
   /** The ticket feed: the changes the server holds after the gates' bundle, to every gate at `at`. */

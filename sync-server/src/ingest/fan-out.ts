@@ -1,0 +1,74 @@
+import { encodeAdmissions, type FannedOutAdmission, MAX_BATCH_BYTES, MAX_REPLAY_ITEMS } from "@sesame/sync";
+
+/*
+ * The admissions fan-out, paced: every gate commits each admissions message it receives in a
+ * transaction of its own, so at match-day peak (dozens of admissions a second, each sent to every
+ * gate) one message per batch costs each gate a commit per admission. An admission ingested when
+ * nothing went out for `windowMs` leaves at once; one that follows closer waits for the window to
+ * end, with every other admission of that window, in one message. So a quiet venue adds no delay,
+ * a busy one at most `windowMs` (the budget from gate A to gate B is 250 ms, p99), and a gate's
+ * commits per second are bounded by 1000 / windowMs whatever the crowd. Pure: the caller brings the
+ * time and publishes (SyncServer on its timer, the rehearsal on its virtual clock).
+ */
+
+/** The fan-out's pacing window (ms): at most one admissions message per window, except when full. */
+export const FAN_OUT_WINDOW_MS = 50;
+
+/** A message holds at most this much of the gates' signed batch text (well under a message's limit). */
+const MESSAGE_BATCH_BYTES = MAX_BATCH_BYTES;
+
+export class AdmissionsFanOut {
+  private held: FannedOutAdmission[] = [];
+  private heldBatches = new Set<string>();
+  private heldBytes = 0;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly windowMs: number = FAN_OUT_WINDOW_MS) {}
+
+  /** When the held admissions are due to leave, or undefined when none are held. */
+  get dueAt(): number | undefined {
+    return this.held.length > 0 ? this.lastSentAt + this.windowMs : undefined;
+  }
+
+  /**
+   * One ingested batch's admissions (in admission order), at `now`: the messages to publish now,
+   * possibly none (they are held until `dueAt`).
+   */
+  add(admissions: readonly FannedOutAdmission[], now: number): string[] {
+    const out: string[] = [];
+    for (const a of admissions) {
+      const newBatch = !this.heldBatches.has(a.batch.sig);
+      const bytes = newBatch ? a.batch.events.length : 0;
+      // A message never outgrows what a gate accepts: send what is held first.
+      if (
+        this.held.length >= MAX_REPLAY_ITEMS ||
+        (newBatch && this.heldBatches.size > 0 && this.heldBytes + bytes > MESSAGE_BATCH_BYTES)
+      )
+        out.push(this.send(now));
+      this.held.push(a);
+      if (newBatch) {
+        this.heldBatches.add(a.batch.sig);
+        this.heldBytes += bytes;
+      }
+    }
+    const due = this.dueAt;
+    if (due !== undefined && now >= due) out.push(this.send(now));
+    return out;
+  }
+
+  /** The held admissions as one message if they are due at `now` (or whenever, with `force`). */
+  take(now: number, force = false): string | undefined {
+    const due = this.dueAt;
+    if (due === undefined || (!force && now < due)) return undefined;
+    return this.send(now);
+  }
+
+  private send(now: number): string {
+    const message = encodeAdmissions({ entries: this.held });
+    this.held = [];
+    this.heldBatches = new Set();
+    this.heldBytes = 0;
+    this.lastSentAt = now;
+    return message;
+  }
+}
