@@ -18,6 +18,7 @@ import {
   encodeStatus,
   encodeTrustList,
   encodeTrustListReply,
+  type GateKeyRequest,
   type GateProvisioning,
   gateIdOfUsername,
   gateUsername,
@@ -871,13 +872,18 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // Gates
 
   /**
-   * Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working and
-   * the old key is revoked in the gate list. A gate that is online (its presence says so, or it was
+   * Gives a gate (new) credentials for the key it made (`key`: its public key and proof of
+   * possession): the key goes in the gate list, an MQTT password and HTTP token come back. Old ones
+   * stop working and the old key is revoked in the gate list. A gate that is online (its presence says so, or it was
    * heard within the silence window) is refused unless `force`: provisioning it would cut the real
    * gate off, so a forced one is recorded as such and alerted. `by` is the admin (HTTP API) or
    * "set-up" (the venue's own set-up, in this process).
    */
-  provisionGate(gateId: string, options: { by?: string; force?: boolean } = {}): GateProvisioning {
+  provisionGate(
+    gateId: string,
+    key: GateKeyRequest,
+    options: { by?: string; force?: boolean } = {},
+  ): GateProvisioning {
     const by = options.by ?? SET_UP;
     const gate = this.store.gate(gateId);
     const online = gate ? this.onlineSince(gate) : undefined;
@@ -893,6 +899,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const provisioning = provisionGateInStore(
       this.store,
       gateId,
+      key,
       this.now(),
       this.provisioningUrls(),
       by,
@@ -901,7 +908,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (provisioning.gateList) this.publishGateList(provisioning.gateList);
     this.log(
       printable(
-        `gate ${gateId} provisioned by ${by}${forced ? `, forced while online (${online})` : ""}: key ${provisioning.gatePublicKey}${gate?.publicKey ? `, key ${gate.publicKey} revoked` : ""}`,
+        `gate ${gateId} provisioned by ${by}${forced ? `, forced while online (${online})` : ""}: key ${provisioning.gatePublicKey}${gate?.publicKey && gate.publicKey !== provisioning.gatePublicKey ? `, key ${gate.publicKey} revoked` : ""}`,
       ),
     );
     if (forced)
