@@ -76,7 +76,7 @@ import { ApiError } from "./errors.js";
 import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore, SET_UP } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
-import { handleEventBatch } from "./ingest/batch.js";
+import { handleEventBatch, revokedKeyOfBatch } from "./ingest/batch.js";
 import {
   changeGateList,
   currentGateList,
@@ -582,6 +582,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const now = this.now();
     const outcome = handleEventBatch(this.store, this.verifier, gateId, publicKey, payload, now);
     if (outcome.kind === "refused") {
+      if (outcome.reason === "bad-signature")
+        return this.unsignedBatch(gateId, topic, payload, outcome.detail);
       this.reject(gateId, topic, outcome.reason, outcome.detail, payload);
       if (outcome.reason === "quarantined") this.quarantinedBatch(gateId);
       return;
@@ -655,6 +657,26 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS, MAX_BATCH_BYTES);
     const last = entries[entries.length - 1];
     this.publish(out, encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }));
+  }
+
+  /**
+   * A batch on a gate's topic that its key did not sign: refused, logged, and alerted (one open
+   * alert per gate), saying so when it is signed with one of the gate's revoked keys (the gate was
+   * provisioned again: its old key file, or the old gate itself, is still sending).
+   */
+  private unsignedBatch(gateId: string, topic: string, payload: Buffer, detail: string): undefined {
+    const revoked = revokedKeyOfBatch(
+      payload,
+      gateId,
+      currentGateList(this.store)?.revoked ?? [],
+      this.verifier,
+    );
+    const why = revoked
+      ? `batch is signed with gate ${gateId}'s revoked key ${revoked.publicKey} (revoked ${new Date(revoked.at).toISOString()} by ${revoked.by}: ${revoked.reason})`
+      : detail;
+    this.reject(gateId, topic, "bad-signature", why, payload);
+    this.raiseGateAlert("forged-message", gateId, printable(`gate ${gateId}'s topic ${topic}: ${why}`));
+    return undefined;
   }
 
   // -------------------------------------------------------------------------------------------
