@@ -7,6 +7,7 @@ import {
   PROVISIONING_FORMAT,
 } from "@sesame/sync";
 import { createNodeSigner, nodeVerifierNoCache } from "@sesame/ticket";
+import type { Gate, Venue } from "@sesame/venue";
 import { ApiError } from "../errors.js";
 import { changeGateList, currentGateList, operationsCertificate } from "../keys/operations.js";
 import { mosquittoHash, randomSecret, tokenHash } from "../secrets.js";
@@ -28,6 +29,15 @@ import type { ServerStore } from "../store.js";
 /** Who a provisioning made at set-up is recorded as (no dashboard account is involved). */
 export const SET_UP = "set-up";
 
+/** The venue's gate of this id: 400 for an id no gate can have, 404 for a gate the venue lacks. */
+export function venueGate(store: ServerStore, gateId: string): { venue: Venue; gate: Gate } {
+  if (!isValidId(gateId)) throw new ApiError(400, "a gate id is 1 to 32 letters, digits, '-' or '_'");
+  const venue = store.venue();
+  const gate = venue.gates.find((g) => g.id === gateId);
+  if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${venue.id}'s gate list`);
+  return { venue, gate };
+}
+
 /** Provisioning without a running server (`sesame mosquitto-config --provision`, tests). */
 export function provisionGateInStore(
   store: ServerStore,
@@ -38,10 +48,7 @@ export function provisionGateInStore(
   by = SET_UP,
   forced = false,
 ): GateProvisioning {
-  if (!isValidId(gateId)) throw new ApiError(400, "a gate id is 1 to 32 letters, digits, '-' or '_'");
-  const venue = store.venue();
-  const gate = venue.gates.find((g) => g.id === gateId);
-  if (!gate) throw new ApiError(404, `gate ${gateId} is not in venue ${venue.id}'s gate list`);
+  const { venue, gate } = venueGate(store, gateId);
   const problem = keyRequestProblem(key, venue.id, gateId, nodeVerifierNoCache);
   if (problem) throw new ApiError(400, `gate ${gateId}'s key request is refused: ${problem}`);
   const publicKey = key.publicKey.toLowerCase();

@@ -1,5 +1,6 @@
 import { type GateKeyRequest, MAX_REPLAY_ITEMS, parseGateKeyRequest } from "@sesame/sync";
 import { ApiError } from "../../errors.js";
+import { venueGate } from "../../gates/provisioning.js";
 import { asObject, intParam, MAX_SMALL_BODY, readJson, send } from "../request.js";
 import { READ_ROLES, type RouteModule } from "./route.js";
 
@@ -18,6 +19,7 @@ export const gateRoutes: RouteModule = async (
     const body = asObject(await readJson(req, MAX_SMALL_BODY));
     if (body.force !== undefined && typeof body.force !== "boolean")
       throw new ApiError(400, "force must be true or false");
+    venueGate(store, gateId);
     // The gate made its key pair: only its public key and the proof that it holds the private key come.
     let key: GateKeyRequest;
     try {
