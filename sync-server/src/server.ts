@@ -918,15 +918,23 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       );
     }
     const forced = online !== undefined;
-    const provisioning = provisionGateInStore(
-      this.store,
-      gateId,
-      key,
-      this.now(),
-      this.provisioningUrls(),
-      by,
-      forced,
-    );
+    let provisioning: GateProvisioning;
+    try {
+      provisioning = provisionGateInStore(
+        this.store,
+        gateId,
+        key,
+        this.now(),
+        this.provisioningUrls(),
+        by,
+        forced,
+      );
+    } catch (error) {
+      // A key request refused (a proof that fails, another gate's or a revoked key): one line.
+      if (error instanceof ApiError)
+        this.log(printable(`provisioning of gate ${gateId} by ${by} refused: ${error.message}`));
+      throw error;
+    }
     if (provisioning.gateList) this.publishGateList(provisioning.gateList);
     this.log(
       printable(

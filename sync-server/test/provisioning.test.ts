@@ -168,6 +168,13 @@ describe("provisioning a gate", () => {
       body: first.request,
     });
     expect(replayed.status, replayed.text).toBe(409);
+    expect(
+      world.serverLog.filter((l) =>
+        l.startsWith(
+          `provisioning of gate B1 by leroy refused: gate B1's key request is refused: the key ${first.publicKey} was gate B1's`,
+        ),
+      ),
+    ).toHaveLength(1);
     expect((replayed.json as { error: string }).error).toMatch(
       new RegExp(
         `^gate B1's key request is refused: the key ${first.publicKey} was gate B1's and is revoked`,
