@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { type GateKeyRequest, parseGateKeyRequest } from "@sesame/sync";
 import { createNodeSigner } from "@sesame/ticket";
 import { VENUE_FILES } from "@sesame/venue";
 import type { ApiToken } from "./http/api.js";
@@ -38,7 +39,7 @@ export const SYNC_SERVER_USAGE =
 export const DASHBOARD_USER_USAGE =
   "sesame dashboard-user --name NAME (--role admin|supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
 export const MOSQUITTO_CONFIG_USAGE =
-  "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--user NAME] [--provision]";
+  "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--user NAME] [--provision GATE-REQUEST.json]...";
 
 class UsageError extends Error {}
 
@@ -232,6 +233,27 @@ export function runSyncServerCommand(
   });
 }
 
+/** A gate's provisioning-request.json (written by the gate at its first start), checked for this venue. */
+function readKeyRequest(file: string, venueId: string): { gateId: string; key: GateKeyRequest } {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(`--provision ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const o = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  if (o.venueId !== venueId)
+    throw new UsageError(
+      `--provision ${file}: the request is for venue ${String(o.venueId)}, not ${venueId}`,
+    );
+  if (typeof o.gateId !== "string") throw new UsageError(`--provision ${file}: no gateId`);
+  try {
+    return { gateId: o.gateId, key: parseGateKeyRequest(o, "request") };
+  } catch (error) {
+    throw new UsageError(`--provision ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promise<number> {
   return guarded(io, async () => {
     const v = parse(
@@ -243,7 +265,7 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
         host: { type: "string" },
         port: { type: "string" },
         user: { type: "string" },
-        provision: { type: "boolean" },
+        provision: { type: "string", multiple: true },
       },
       MOSQUITTO_CONFIG_USAGE,
     );
@@ -260,16 +282,16 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
     const store = openServerStore(venueDir, dataDir, io.now());
     try {
       const provisioned: string[] = [];
-      if (v.provision === true) {
-        mkdirSync(join(outDir, "gates"), { recursive: true });
-        for (const g of store.gates()) {
-          if (g.mqttHash !== null) continue;
-          const p = provisionGateInStore(store, g.gateId, io.now(), { mqttUrl: `mqtt://${host}:${port}` });
-          writeFileSync(join(outDir, "gates", `${g.gateId}.json`), `${JSON.stringify(p, null, 2)}\n`, {
-            mode: 0o600,
-          });
-          provisioned.push(g.gateId);
-        }
+      const requests = Array.isArray(v.provision) ? v.provision.map(String) : [];
+      if (requests.length > 0) mkdirSync(join(outDir, "gates"), { recursive: true });
+      for (const file of requests) {
+        // Each gate made its own key: its request (public key and proof) names the gate.
+        const { gateId, key } = readKeyRequest(file, store.venue().id);
+        const p = provisionGateInStore(store, gateId, key, io.now(), { mqttUrl: `mqtt://${host}:${port}` });
+        writeFileSync(join(outDir, "gates", `${gateId}.json`), `${JSON.stringify(p, null, 2)}\n`, {
+          mode: 0o600,
+        });
+        provisioned.push(gateId);
       }
       const files = writeMosquittoConfig(store, {
         outDir,

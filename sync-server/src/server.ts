@@ -18,6 +18,7 @@ import {
   encodeStatus,
   encodeTrustList,
   encodeTrustListReply,
+  type GateKeyRequest,
   type GateProvisioning,
   gateIdOfUsername,
   gateUsername,
@@ -75,7 +76,7 @@ import { ApiError } from "./errors.js";
 import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore, SET_UP } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
-import { handleEventBatch } from "./ingest/batch.js";
+import { handleEventBatch, revokedKeyOfBatch } from "./ingest/batch.js";
 import { AdmissionsFanOut, FAN_OUT_WINDOW_MS } from "./ingest/fan-out.js";
 import {
   changeGateList,
@@ -603,6 +604,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const now = this.now();
     const outcome = handleEventBatch(this.store, this.verifier, gateId, publicKey, payload, now);
     if (outcome.kind === "refused") {
+      if (outcome.reason === "bad-signature")
+        return this.unsignedBatch(gateId, topic, payload, outcome.detail);
       this.reject(gateId, topic, outcome.reason, outcome.detail, payload);
       if (outcome.reason === "quarantined") this.quarantinedBatch(gateId);
       return;
@@ -676,6 +679,26 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS, MAX_BATCH_BYTES);
     const last = entries[entries.length - 1];
     this.publish(out, encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }));
+  }
+
+  /**
+   * A batch on a gate's topic that its key did not sign: refused, logged, and alerted (one open
+   * alert per gate), saying so when it is signed with one of the gate's revoked keys (the gate was
+   * provisioned again: its old key file, or the old gate itself, is still sending).
+   */
+  private unsignedBatch(gateId: string, topic: string, payload: Buffer, detail: string): undefined {
+    const revoked = revokedKeyOfBatch(
+      payload,
+      gateId,
+      currentGateList(this.store)?.revoked ?? [],
+      this.verifier,
+    );
+    const why = revoked
+      ? `batch is signed with gate ${gateId}'s revoked key ${revoked.publicKey} (revoked ${new Date(revoked.at).toISOString()} by ${revoked.by}: ${revoked.reason})`
+      : detail;
+    this.reject(gateId, topic, "bad-signature", why, payload);
+    this.raiseGateAlert("forged-message", gateId, printable(`gate ${gateId}'s topic ${topic}: ${why}`));
+    return undefined;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -893,13 +916,18 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // Gates
 
   /**
-   * Gives a gate (new) credentials: signing key, MQTT password, HTTP token. Old ones stop working and
-   * the old key is revoked in the gate list. A gate that is online (its presence says so, or it was
+   * Gives a gate (new) credentials for the key it made (`key`: its public key and proof of
+   * possession): the key goes in the gate list, an MQTT password and HTTP token come back. Old ones
+   * stop working and the old key is revoked in the gate list. A gate that is online (its presence says so, or it was
    * heard within the silence window) is refused unless `force`: provisioning it would cut the real
    * gate off, so a forced one is recorded as such and alerted. `by` is the admin (HTTP API) or
    * "set-up" (the venue's own set-up, in this process).
    */
-  provisionGate(gateId: string, options: { by?: string; force?: boolean } = {}): GateProvisioning {
+  provisionGate(
+    gateId: string,
+    key: GateKeyRequest,
+    options: { by?: string; force?: boolean } = {},
+  ): GateProvisioning {
     const by = options.by ?? SET_UP;
     const gate = this.store.gate(gateId);
     const online = gate ? this.onlineSince(gate) : undefined;
@@ -912,18 +940,27 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       );
     }
     const forced = online !== undefined;
-    const provisioning = provisionGateInStore(
-      this.store,
-      gateId,
-      this.now(),
-      this.provisioningUrls(),
-      by,
-      forced,
-    );
+    let provisioning: GateProvisioning;
+    try {
+      provisioning = provisionGateInStore(
+        this.store,
+        gateId,
+        key,
+        this.now(),
+        this.provisioningUrls(),
+        by,
+        forced,
+      );
+    } catch (error) {
+      // A key request refused (a proof that fails, another gate's or a revoked key): one line.
+      if (error instanceof ApiError)
+        this.log(printable(`provisioning of gate ${gateId} by ${by} refused: ${error.message}`));
+      throw error;
+    }
     if (provisioning.gateList) this.publishGateList(provisioning.gateList);
     this.log(
       printable(
-        `gate ${gateId} provisioned by ${by}${forced ? `, forced while online (${online})` : ""}: key ${provisioning.gatePublicKey}${gate?.publicKey ? `, key ${gate.publicKey} revoked` : ""}`,
+        `gate ${gateId} provisioned by ${by}${forced ? `, forced while online (${online})` : ""}: key ${provisioning.gatePublicKey}${gate?.publicKey && gate.publicKey !== provisioning.gatePublicKey ? `, key ${gate.publicKey} revoked` : ""}`,
       ),
     );
     if (forced)

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { MemoryGateStore } from "@sesame/sync/testing";
+import { MemoryGateStore, testGateKey } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
@@ -29,7 +29,7 @@ describe("ServerStore ingest", () => {
     const store = openServerStore(venueDir, join(dir.path, "data"), now);
     try {
       const gateId = demo.venue.gates[0]?.id ?? "A1";
-      provisionGateInStore(store, gateId, now);
+      provisionGateInStore(store, gateId, testGateKey(demo.venue.id, gateId).request, now);
       const gate = new MemoryGateStore(gateId);
       const events = [
         gate.append({ kind: "refused", at: now + MAX_EVENT_AHEAD_MS + 60_000 }),
@@ -74,7 +74,7 @@ describe("ServerStore ingest", () => {
     try {
       const [a, b] = demo.venue.gates.map((g) => g.id);
       if (!a || !b) throw new Error("two gates expected");
-      for (const g of [a, b]) provisionGateInStore(store, g, now);
+      for (const g of [a, b]) provisionGateInStore(store, g, testGateKey(demo.venue.id, g).request, now);
       const gates = { [a]: new MemoryGateStore(a), [b]: new MemoryGateStore(b) };
       const acked = { [a]: 0, [b]: 0 };
       const batch = (gateId: string, keys: number[], at: number) => {
@@ -142,7 +142,7 @@ describe("ServerStore ingest", () => {
     const store = openServerStore(venueDir, join(dir.path, "data-override"), now);
     try {
       const gateId = demo.venue.gates[0]?.id ?? "A1";
-      provisionGateInStore(store, gateId, now);
+      provisionGateInStore(store, gateId, testGateKey(demo.venue.id, gateId).request, now);
       const ticket = demo.bundle.tickets[0];
       if (!ticket) throw new Error("demo venue without tickets");
       const gate = new MemoryGateStore(gateId);

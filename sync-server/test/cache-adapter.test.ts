@@ -42,6 +42,7 @@ describe.each(BROKERS)("sync over the real gate cache (%s)", (broker) => {
     cache.importBundle(w.venueDir);
     const sync = new GateSync({
       provisioning: w.provisioning("A1"),
+      signingSeed: w.gateSeed("A1"),
       store: new CacheSyncStore(cache),
       brokerUrl: w.brokerUrl,
       httpBaseUrl: `http://127.0.0.1:${server.httpPort}`,

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseProvisioning, verifyOperationsCertificate } from "@sesame/sync";
+import { testGateKey } from "@sesame/sync/testing";
 import { captureOutput, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, createNodeVerifier, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
@@ -37,14 +38,20 @@ describe("sesame sync-server / mosquitto-config commands", () => {
   );
   afterAll(() => dir.remove());
 
-  it("mosquitto-config --provision writes the config, password file, ACL and gate credentials", async () => {
+  it("mosquitto-config --provision writes the config, password file, ACL and the credentials of the gates whose key requests it is given", async () => {
     const out = join(dir.path, "mosq");
     const t = io();
+    // Each gate made its key pair and wrote its request (public key, proof): no private key here.
+    const requests = ["A1", "B1"].map((gateId) => {
+      const file = join(dir.path, `${gateId}-request.json`);
+      writeFileSync(file, JSON.stringify({ venueId: "SDF", gateId, ...testGateKey("SDF", gateId).request }));
+      return file;
+    });
     const code = await runMosquittoConfigCommand(
-      ["--venue", venueDir, "--out", out, "--port", "18883", "--provision"],
+      ["--venue", venueDir, "--out", out, "--port", "18883", ...requests.flatMap((f) => ["--provision", f])],
       t.io,
     );
-    expect(code).toBe(0);
+    expect(code, t.err()).toBe(0);
     const passwd = readFileSync(join(out, "passwd"), "utf8");
     expect(passwd).toMatch(/^sync-server:\$7\$/m);
     expect(passwd).toMatch(/^gate-A1:\$7\$/m);
@@ -52,6 +59,21 @@ describe("sesame sync-server / mosquitto-config commands", () => {
     expect(readFileSync(join(out, "mosquitto.conf"), "utf8")).toContain("listener 18883 127.0.0.1");
     const p = parseProvisioning(JSON.parse(readFileSync(join(out, "gates", "A1.json"), "utf8")));
     expect(p.mqtt.url).toBe("mqtt://127.0.0.1:18883");
+    expect(readFileSync(join(out, "gates", "A1.json"), "utf8")).not.toMatch(/seed/i);
+    // A request for another venue is refused, saying so.
+    const foreign = join(dir.path, "foreign-request.json");
+    writeFileSync(
+      foreign,
+      JSON.stringify({ venueId: "XYZ", gateId: "A1", ...testGateKey("XYZ", "A1").request }),
+    );
+    const refused = io();
+    expect(
+      await runMosquittoConfigCommand(
+        ["--venue", venueDir, "--out", out, "--provision", foreign],
+        refused.io,
+      ),
+    ).not.toBe(0);
+    expect(refused.err()).toContain("the request is for venue XYZ, not SDF");
   });
 
   it("operations-certificate certifies the server's operations key with the root seed, for the days asked", async () => {
@@ -71,11 +93,18 @@ describe("sesame sync-server / mosquitto-config commands", () => {
       expect(days).toBeGreaterThan(6.9);
       expect(days).toBeLessThanOrEqual(7);
       // A gate provisioned now carries it, and a gate list naming the gate's new key.
-      const p = provisionGateInStore(store, "A1", Date.now());
+      const p = provisionGateInStore(store, "A1", testGateKey("SDF", "A1").request, Date.now());
       expect(p.operationsCertificate).toEqual(certificate);
       expect(p.gateList?.gates.map((g) => g.publicKey)).toEqual([p.gatePublicKey]);
       // Provisioned again: the old key is revoked in the next version.
-      const again = provisionGateInStore(store, "A1", Date.now(), {}, "admin");
+      const again = provisionGateInStore(
+        store,
+        "A1",
+        testGateKey("SDF", "A1").request,
+        Date.now(),
+        {},
+        "admin",
+      );
       expect(again.gateList?.version).toBe((p.gateList?.version ?? 0) + 1);
       expect(again.gateList?.revoked).toMatchObject([
         { gateId: "A1", publicKey: p.gatePublicKey, by: "admin" },

@@ -252,6 +252,7 @@ describe("dashboard HTTP API", () => {
     // A gate whose clock is a minute behind the server's.
     const skewed = new GateSync({
       provisioning: world.provisioning("B1"),
+      signingSeed: world.gateSeed("B1"),
       store: new MemoryGateStore("B1"),
       brokerUrl: world.brokerUrl,
       httpBaseUrl: `http://127.0.0.1:${world.apiPort}`,

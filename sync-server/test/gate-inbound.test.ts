@@ -103,6 +103,7 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
     const executed: Command[] = [];
     const sync = new GateSync({
       provisioning: venue.provisioning("A1", { gateList: venue.gateList() }),
+      signingSeed: venue.gate("A1").seed,
       store,
       brokerUrl: url,
       tuning: FAST_GATE,

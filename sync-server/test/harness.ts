@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type GateProvisioning, GateSync, type GateSyncTuning, type SyncLogEntry } from "@sesame/sync";
-import { MemoryGateStore } from "@sesame/sync/testing";
+import { MemoryGateStore, testGateKey } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
@@ -57,6 +57,24 @@ export class World {
   readonly gates: TestGate[] = [];
   readonly serverLog: string[] = [];
   private provisioned = new Map<string, GateProvisioning>();
+  /** Each gate's own key, made as the gate makes it: the server only ever sees its public key. */
+  private readonly gateKeys = new Map<string, ReturnType<typeof testGateKey>>();
+
+  /** The gate's key pair and key request (a new one once `renew`: the gate made a new key). */
+  gateKey(gateId: string, renew = false): ReturnType<typeof testGateKey> {
+    let key = this.gateKeys.get(gateId);
+    if (!key || renew) {
+      if (!this.demo) throw new Error("the world has no venue yet");
+      key = testGateKey(this.demo.venue.id, gateId);
+      this.gateKeys.set(gateId, key);
+    }
+    return key;
+  }
+
+  /** The seed gate `gateId` signs its batches with. */
+  gateSeed(gateId: string): Buffer {
+    return Buffer.from(this.gateKey(gateId).seed);
+  }
 
   constructor(readonly broker: BrokerKind) {}
 
@@ -126,7 +144,7 @@ export class World {
       const port = await freePort();
       const store = openServerStore(this.venueDir, this.dataDir, Date.now());
       for (const g of demo.venue.gates)
-        this.provisioned.set(g.id, provisionGateInStore(store, g.id, Date.now()));
+        this.provisioned.set(g.id, provisionGateInStore(store, g.id, this.gateKey(g.id).request, Date.now()));
       const files = writeMosquittoConfig(store, {
         outDir: join(this.dir.path, "mosquitto"),
         port,
@@ -149,7 +167,7 @@ export class World {
       await this.startServerProcess();
       if (broker === "aedes") {
         for (const g of demo.venue.gates) {
-          const r = await this.api("POST", `/api/gates/${g.id}/provision`);
+          const r = await this.api("POST", `/api/gates/${g.id}/provision`, this.gateKey(g.id).request);
           this.provisioned.set(g.id, r.json as GateProvisioning);
         }
       }
@@ -158,7 +176,8 @@ export class World {
     await this.startServer(options.serverOptions);
     if (broker === "aedes") {
       const server = this.requireServer();
-      for (const g of demo.venue.gates) this.provisioned.set(g.id, server.provisionGate(g.id));
+      for (const g of demo.venue.gates)
+        this.provisioned.set(g.id, server.provisionGate(g.id, this.gateKey(g.id).request));
     }
   }
 
@@ -258,6 +277,7 @@ export class World {
     const provisioning = this.provisioning(gateId);
     const sync = new GateSync({
       provisioning,
+      signingSeed: this.gateKey(gateId).seed,
       store,
       brokerUrl: this.brokerUrl,
       httpBaseUrl: `http://127.0.0.1:${this.apiPort}`,

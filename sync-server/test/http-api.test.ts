@@ -234,13 +234,22 @@ describe("sync-server HTTP API", () => {
   });
 
   it("provisions gates (admin only) with fresh credentials each time", async () => {
-    const first = await world.api("POST", "/api/gates/A1/provision", undefined, ADMIN);
+    // The gate's key request: its public key and proof; a gate provisioned again keeps or renews its key.
+    const key = world.gateKey("A1", true);
+    const first = await world.api("POST", "/api/gates/A1/provision", key.request, ADMIN);
     expect(first.status).toBe(200);
-    const second = await world.api("POST", "/api/gates/A1/provision", undefined, ADMIN);
+    expect(first.json).toMatchObject({ gatePublicKey: key.publicKey });
+    expect(JSON.stringify(first.json)).not.toMatch(/seed|private/i);
+    const second = await world.api("POST", "/api/gates/A1/provision", key.request, ADMIN);
     expect((first.json as { mqtt: { password: string } }).mqtt.password).not.toBe(
       (second.json as { mqtt: { password: string } }).mqtt.password,
     );
-    expect((await world.api("POST", "/api/gates/ZZ9/provision", undefined, ADMIN)).status).toBe(404);
+    // Without a key request: 400, saying what is missing.
+    const bare = await world.api("POST", "/api/gates/A1/provision", undefined, ADMIN);
+    expect(bare.status).toBe(400);
+    expect((bare.json as { error: string }).error).toMatch(/^body\.publicKey: must be a string/);
+    const unknown = world.gateKey("ZZ9").request;
+    expect((await world.api("POST", "/api/gates/ZZ9/provision", unknown, ADMIN)).status).toBe(404);
     expect((await world.api("POST", "/api/gates/A1/provision", undefined, SUPERVISOR)).status).toBe(403);
     expect((await world.api("POST", "/api/gates/A1/provision", undefined, TECH)).status).toBe(403);
     const gates = await world.api("GET", "/api/gates", undefined, SUPERVISOR);

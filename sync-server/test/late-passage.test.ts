@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { EntryLogEvent } from "@sesame/gate-core";
+import { testGateKey } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
@@ -37,7 +38,8 @@ describe("sync-server ingest: an entry recorded after its authorization was annu
   let n = 0;
   const open = () => {
     const store = openServerStore(venueDir, join(dir.path, `server-${++n}`), Date.now());
-    for (const gateId of ["A1", "A2"]) provisionGateInStore(store, gateId, Date.now());
+    for (const gateId of ["A1", "A2"])
+      provisionGateInStore(store, gateId, testGateKey(demo.venue.id, gateId).request, Date.now());
     return store;
   };
   /** One gate's journal, numbered from 1, as its outbox sends it. */

@@ -6,7 +6,8 @@ import { TOKENS, type World, waitFor } from "./harness.js";
 /*
  * Provisioning rules (issue 15, item 6): an admin's act, recorded with who and when; refused to techs
  * and supervisors (403, logged on one line, alerted); refused for an online gate unless forced, and a
- * forced one recorded and alerted, the old key revoked in the gate list.
+ * forced one recorded and alerted, the old key revoked in the gate list. The gate makes its own key:
+ * the request carries its public key and a proof of possession, never a private key.
  */
 
 describe("provisioning a gate", () => {
@@ -22,11 +23,12 @@ describe("provisioning a gate", () => {
     await world.close();
   });
 
-  const provision = (who: string, gateId: string, body?: unknown) =>
+  /** As the dashboard asks it, with the key request of a key the gate just made (unless `body` says). */
+  const provision = (who: string, gateId: string, body?: Record<string, unknown>) =>
     send(world, "POST", `/api/gates/${gateId}/provision`, {
       cookie: cookies[who] ?? "",
       headers: { "x-sesame": "1" },
-      ...(body === undefined ? {} : { body }),
+      body: { ...world.gateKey(gateId, true).request, ...body },
     });
   const server = () => world.requireServer();
   const alertsOf = (type: string) =>
@@ -125,5 +127,58 @@ describe("provisioning a gate", () => {
       }),
     );
     await a1.sync.stop();
+  });
+
+  it("takes only a key the gate proves it holds, and never a key that is revoked or another gate's", async () => {
+    const before = server().store.gate("B1")?.publicKey;
+    const refuse = async (body: Record<string, unknown>, status: number, error: RegExp) => {
+      const r = await provision("admin", "B1", body);
+      expect(r.status, r.text).toBe(status);
+      expect((r.json as { error: string }).error).toMatch(error);
+    };
+    await refuse({ publicKey: undefined, proof: undefined }, 400, /^body\.publicKey: must be a string/);
+    // A1's request (its key, its proof) replayed for B1: the proof names A1.
+    await refuse(
+      { ...world.gateKey("A1").request },
+      400,
+      /^gate B1's key request is refused: the proof is not a signature by that key of gate B1's request/,
+    );
+    // A small-order public key (the identity point): anyone could sign for it.
+    await refuse(
+      { publicKey: `01${"00".repeat(31)}`, proof: "00".repeat(64) },
+      400,
+      /the public key is a point of small order/,
+    );
+    expect(server().store.gate("B1")?.publicKey).toBe(before);
+    expect(world.serverLog.filter((l) => /[\r\n]/.test(l))).toEqual([]);
+  });
+
+  it("refuses a key request replayed after its key was revoked (409)", async () => {
+    const first = world.gateKey("B1", true);
+    const r1 = await send(world, "POST", "/api/gates/B1/provision", {
+      cookie: cookies.admin ?? "",
+      headers: { "x-sesame": "1" },
+      body: first.request,
+    });
+    expect(r1.status, r1.text).toBe(200);
+    expect((await provision("admin", "B1")).status).toBe(200);
+    const replayed = await send(world, "POST", "/api/gates/B1/provision", {
+      cookie: cookies.admin ?? "",
+      headers: { "x-sesame": "1" },
+      body: first.request,
+    });
+    expect(replayed.status, replayed.text).toBe(409);
+    expect(
+      world.serverLog.filter((l) =>
+        l.startsWith(
+          `provisioning of gate B1 by leroy refused: gate B1's key request is refused: the key ${first.publicKey} was gate B1's`,
+        ),
+      ),
+    ).toHaveLength(1);
+    expect((replayed.json as { error: string }).error).toMatch(
+      new RegExp(
+        `^gate B1's key request is refused: the key ${first.publicKey} was gate B1's and is revoked`,
+      ),
+    );
   });
 });

@@ -61,7 +61,7 @@ describe.each(BROKERS)("security (%s)", (broker) => {
     if (!conn.ok) return;
     // A1's credentials, B1's topic, a batch that even claims to be B1's (signed with A1's key).
     const forged = new MemoryGateStore("B1").append({ kind: "entered", ticketId: 100_001, session: 1 });
-    const batch = signEventBatch("B1", 0, [forged], Buffer.from(a.gateSigningSeed, "hex"), signer);
+    const batch = signEventBatch("B1", 0, [forged], world.gateSeed("A1"), signer);
     const outcome = await publishBounded(conn.client, topics.gate("B1", "events"), encodeEventBatch(batch));
     // aedes closes the connection; Mosquitto (3.1.1) acks and drops silently. Neither hangs.
     expect(broker === "aedes" ? ["closed", "error", "timeout"] : ["acked"]).toContain(outcome);
@@ -141,7 +141,7 @@ describe.each(BROKERS)("security (%s)", (broker) => {
     const server = world.requireServer();
     const topics = venueTopics(server.venue.id);
     const a = world.provisioning("A1");
-    const seed = Buffer.from(a.gateSigningSeed, "hex");
+    const seed = world.gateSeed("A1");
     const conn = await rawClient(world.brokerUrl, {
       clientId: a.mqtt.clientId,
       username: a.mqtt.username,

@@ -1,5 +1,11 @@
-import { encodeAdmissions, parseGateList, SERVER_USERNAME, signEventBatch } from "@sesame/sync";
-import { MemoryGateStore } from "@sesame/sync/testing";
+import {
+  encodeAdmissions,
+  encodeEventBatch,
+  parseGateList,
+  SERVER_USERNAME,
+  signEventBatch,
+} from "@sesame/sync";
+import { MemoryGateStore, testGateKey } from "@sesame/sync/testing";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { errorOf, serverTools } from "./attack-tools.js";
@@ -12,7 +18,9 @@ import { DrillVenue, eventually, USERS } from "./harness.js";
  * provision A1: refused 403, logged on one line, alerted, A1's key unchanged. An admin asks while
  * A1 is online: refused 409 (saying how to force), A1 still admits. The admin forces it: done,
  * recorded (who, when, forced) in the gate table of the API, alerted; A1's old key is replaced in
- * the venue gate list that B1 holds, so that B1 refuses an admission signed with the old key.
+ * the venue gate list that B1 holds, so that B1 refuses an admission signed with the old key, and
+ * the server refuses (logs and alerts) a batch signed with it. A1 made its own key pair in its data
+ * directory: provisioning took only its public key; the admin's forced provisioning brings a new one.
  */
 
 describe.each(["embedded", "mosquitto"] as const)("drill: taking a gate's identity (%s broker)", (broker) => {
@@ -47,13 +55,17 @@ describe.each(["embedded", "mosquitto"] as const)("drill: taking a gate's identi
     expect(r.status, r.text).toBe(200);
     return String(r.headers["set-cookie"]).split(";")[0] ?? "";
   };
-  /** As the dashboard asks it: the session cookie and the CSRF header. */
-  const provision = async (name: string, gateId: string, body?: unknown) => {
+  /**
+   * As the dashboard asks it (the session cookie and the CSRF header), with the key request of a key
+   * pair made for the gate (the insider's own: the gate's private key never left the gate).
+   */
+  const provision = async (name: string, gateId: string, body?: Record<string, unknown>) => {
     const cookie = cookies.get(name) ?? (await signIn(name));
     cookies.set(name, cookie);
+    const key = testGateKey(server().venue.id, gateId);
     return http("POST", `/api/gates/${gateId}/provision`, {
       headers: { cookie, "x-sesame": "1", "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      body: JSON.stringify({ ...key.request, ...body }),
     });
   };
   const alertsOf = (type: string) =>
@@ -110,11 +122,15 @@ describe.each(["embedded", "mosquitto"] as const)("drill: taking a gate's identi
 
   it("forced: done, recorded and alerted; the old key is replaced in B1's gate list, which refuses admissions signed with it", async () => {
     onTestFailed(() => console.log(venue.logTail()));
-    const oldSeed = Buffer.from(venue.provisioningOf("A1").gateSigningSeed, "hex");
+    const oldSeed = venue.gateSeedOf("A1");
     const oldKey = venue.provisioningOf("A1").gatePublicKey;
     const r = await provision("leroy", "A1", { force: true });
     expect(r.status, r.text).toBe(200);
-    const fresh = r.json as { gatePublicKey: string; gateList: unknown };
+    const fresh = r.json as {
+      gatePublicKey: string;
+      gateList: unknown;
+      mqtt: { username: string; password: string; clientId: string };
+    };
     expect(fresh.gatePublicKey).not.toBe(oldKey);
 
     // Recorded: who, when, forced, in the API's gate table.
@@ -170,6 +186,44 @@ describe.each(["embedded", "mosquitto"] as const)("drill: taking a gate's identi
       "B1 refused the admission signed with A1's old key, logging topic and sender",
     );
     expect(b1?.store.facts().presence(holder.ticketId, 1)).toBe(undefined);
+
+    // A batch signed with A1's old key, on A1's topic: the server refuses it whole (naming the revoked
+    // key), logs it on one line and alerts. The embedded broker took A1's old MQTT credentials away
+    // at once: the batch comes with the new ones. Mosquitto still takes the old ones until its
+    // password file is written again (`sesame mosquitto-config`): the old gate itself sends it.
+    const credentials = broker === "embedded" ? fresh.mqtt : venue.provisioningOf("A1").mqtt;
+    const asA1 = await rawClient(server().brokerUrl, {
+      clientId: credentials.clientId,
+      username: credentials.username,
+      password: credentials.password,
+    });
+    if (!asA1.ok) throw new Error(`could not connect with A1's credentials: ${asA1.error}`);
+    clients.push(asA1.client);
+    const ackedBefore = server().store.gate("A1")?.ackedSeq ?? 0;
+    const entered = new MemoryGateStore("A1", { firstGateSeq: ackedBefore + 1 }).append({
+      kind: "entered",
+      ticketId: holder.ticketId,
+      session: 1,
+    });
+    const oldBatch = signEventBatch("A1", ackedBefore, [entered], oldSeed, venue.signer);
+    const eventsTopic = server().topics.gate("A1", "events");
+    expect(await publishBounded(asA1.client, eventsTopic, encodeEventBatch(oldBatch))).toBe("acked");
+    await logged(
+      new RegExp(
+        `rejected from A1 on ${eventsTopic}: bad-signature: batch is signed with gate A1's revoked key ${oldKey}`,
+      ),
+      "the server refused the batch signed with the old key, logging it",
+    );
+    expect(alertsOf("forged-message").find((a) => a.gates.join() === "A1")?.detail).toContain(
+      `signed with gate A1's revoked key ${oldKey}`,
+    );
+    expect(
+      server()
+        .store.eventsOfGate("A1")
+        .some((e) => e.eventId === entered.eventId),
+    ).toBe(false);
+    expect(server().store.gate("A1")?.ackedSeq).toBe(ackedBefore);
+
     // The holder it named is admitted at B1 (0 false refusals).
     expect((await venue.present(venue.lane("B1"), holder)).result).toBe("passed");
     oneLineEach();

@@ -157,7 +157,7 @@ describe.each(["embedded", "mosquitto"] as const)(
       onTestFailed(() => console.log(venue.logTail()));
       const topics = server().topics;
       const a2 = venue.provisioningOf("A2");
-      const seed = Buffer.from(a2.gateSigningSeed, "hex");
+      const seed = venue.gateSeedOf("A2");
       const forged = new MemoryGateStore("B1", { firstGateSeq: 1 }).append({
         kind: "entered",
         ticketId: FORGED_TICKET,
@@ -240,7 +240,7 @@ describe.each(["embedded", "mosquitto"] as const)(
           ticketId: holder.ticketId,
           session: 1,
         });
-      const a2Seed = Buffer.from(venue.provisioningOf("A2").gateSigningSeed, "hex");
+      const a2Seed = venue.gateSeedOf("A2");
       const forgeries = [
         // "A1 admitted the holder", signed by a key that is not A1's.
         { event: claimed("A1"), seed: Buffer.alloc(32, 0x5a) },
@@ -288,7 +288,7 @@ describe.each(["embedded", "mosquitto"] as const)(
       onTestFailed(() => console.log(venue.logTail()));
       const topic = server().topics.gate("A2", "events");
       const a2 = venue.provisioningOf("A2");
-      const seed = Buffer.from(a2.gateSigningSeed, "hex");
+      const seed = venue.gateSeedOf("A2");
       const own = new MemoryGateStore("A2");
       const event = (extra: Record<string, unknown> = {}) => ({
         ...own.append({ kind: "entered", ticketId: FORGED_TICKET, session: 1 }),

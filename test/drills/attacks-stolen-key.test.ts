@@ -7,8 +7,8 @@ import { audit, DrillVenue, eventually, type Holder, TOKENS } from "./harness.js
 
 /*
  * Attack drill (issue 15, item 5): a spare gate's key is stolen. Gate A2 (entrance A) was
- * provisioned and switched off; the intruder has its provisioning: MQTT credentials and the gate's
- * signing seed. It signs `entered` batches for tickets of entrance B — with no authorization before
+ * provisioned and switched off; the intruder has its provisioning (MQTT credentials) and the key
+ * file of its data directory (the gate's signing key). It signs `entered` batches for tickets of entrance B — with no authorization before
  * them, or with an authorization of its own — to have every real holder refused ALREADY_ENTERED.
  * The server stores them as rejected (implausible), acknowledges them, counts and fans out none,
  * and raises one "gate sends implausible events" alert with the count; B1 then admits those very
@@ -62,11 +62,8 @@ describe.each(["embedded", "mosquitto"] as const)("drill: a stolen gate key (%s 
   /** The intruder's journal for A2: numbered as A2's would be, signed with A2's seed. */
   const forger = new MemoryGateStore("A2");
   const signedBatch = (after: number) => {
-    const p = venue.provisioningOf("A2");
     const events = forger.outboxPending(after, 1000);
-    return encodeEventBatch(
-      signEventBatch("A2", after, events, Buffer.from(p.gateSigningSeed, "hex"), venue.signer),
-    );
+    return encodeEventBatch(signEventBatch("A2", after, events, venue.gateSeedOf("A2"), venue.signer));
   };
 
   it("forged entries signed with A2's key: rejected as implausible, acknowledged, not counted, not fanned out, one alert", async () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GateStore } from "@sesame/cache";
 import { type CrowdMix, spectatorsOf } from "@sesame/cli";
-import type { LaneView } from "@sesame/gate";
+import { type LaneView, loadOrCreateGateKey, provisioningRequestOf } from "@sesame/gate";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import {
   Crowd,
@@ -16,7 +16,7 @@ import {
   startSimLane,
 } from "@sesame/hardware-sim";
 import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
-import type { GateProvisioning, GateSyncTuning } from "@sesame/sync";
+import type { GateKeyRequest, GateProvisioning, GateSyncTuning } from "@sesame/sync";
 import {
   type ApiToken,
   type DashboardRole,
@@ -451,7 +451,7 @@ export class DrillVenue {
         for (const g of this.demo.venue.gates)
           this.provisioning.set(
             g.id,
-            provisionGateInStore(store, g.id, Date.now(), {
+            provisionGateInStore(store, g.id, this.gateKeyRequest(g.id), Date.now(), {
               mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
               httpUrl: `http://127.0.0.1:${httpPort}`,
             }),
@@ -492,7 +492,8 @@ export class DrillVenue {
       });
       this.server = server;
       this.stops.push(() => server.stop());
-      for (const g of this.demo.venue.gates) this.provisioning.set(g.id, server.provisionGate(g.id));
+      for (const g of this.demo.venue.gates)
+        this.provisioning.set(g.id, server.provisionGate(g.id, this.gateKeyRequest(g.id)));
       if (mosquittoPort !== undefined) {
         // Its password and ACL files hold the gates just provisioned: written, then Mosquitto started.
         const files = writeMosquittoConfig(server.store, {
@@ -573,6 +574,24 @@ export class DrillVenue {
     return h;
   }
 
+  /** The gate's data directory: its cache, and the key pair it makes at first start. */
+  gateDataDir(gateId: string): string {
+    return join(this.dir.path, "gates", gateId, "data");
+  }
+
+  /**
+   * The key request of the gate's key pair, made in its data directory as the gate makes it (its
+   * first start would find it there); the server gets only this.
+   */
+  gateKeyRequest(gateId: string): GateKeyRequest {
+    return provisioningRequestOf(this.demo.venue.id, gateId, loadOrCreateGateKey(this.gateDataDir(gateId)));
+  }
+
+  /** The gate's private key, as read from its data directory (what a thief of the gate would hold). */
+  gateSeedOf(gateId: string): Buffer {
+    return Buffer.from(loadOrCreateGateKey(this.gateDataDir(gateId)).seed);
+  }
+
   /** A gate's credentials as handed out at provisioning (an idle gate's too). */
   provisioningOf(gateId: string): GateProvisioning {
     const p = this.provisioning.get(gateId);
@@ -622,7 +641,7 @@ export class DrillVenue {
     }
     const raw = {
       gateId,
-      dataDir: join(dir, "data"),
+      dataDir: this.gateDataDir(gateId),
       venueDir: this.venueDir,
       provisioning: provisioningFile,
       lanes: lanes.map(({ lane, sim }) => ({

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { GateStore } from "@sesame/cache";
-import { GateBackend } from "@sesame/gate";
+import { GateBackend, newGateKey, provisioningRequestOf } from "@sesame/gate";
 import { decideScan } from "@sesame/gate-core";
 import { CacheSyncStore, type GateProvisioning, GateSync } from "@sesame/sync";
 import { SyncServer } from "@sesame/sync-server";
@@ -44,6 +44,8 @@ const BUDGET_MS = Number(process.env.SESAME_SYNC_BUDGET_MS ?? 25_000);
 interface Gate {
   readonly id: GateId;
   readonly provisioning: GateProvisioning;
+  /** The gate's own key (its public half is in the provisioning). */
+  readonly signingSeed: Uint8Array;
   store: GateStore;
   backend: GateBackend;
   sync: GateSync;
@@ -80,7 +82,7 @@ async function startServer(world: { dir: { path: string }; mqttPort: number }, l
   return server;
 }
 
-function openGate(world: World, id: GateId, provisioning: GateProvisioning): Gate {
+function openGate(world: World, id: GateId, provisioning: GateProvisioning, signingSeed: Uint8Array): Gate {
   const store = GateStore.open(join(world.dir.path, `${id}.sqlite`), {
     rootPublicKey: Uint8Array.from(Buffer.from(demo.venue.rootPublicKey, "hex")),
     gateId: id,
@@ -88,6 +90,7 @@ function openGate(world: World, id: GateId, provisioning: GateProvisioning): Gat
   if (!store.imported) store.importBundle(venueDir);
   const sync = new GateSync({
     provisioning,
+    signingSeed,
     store: new CacheSyncStore(store),
     brokerUrl: `mqtt://127.0.0.1:${world.mqttPort}`,
     tuning: FAST_SYNC,
@@ -108,7 +111,7 @@ function openGate(world: World, id: GateId, provisioning: GateProvisioning): Gat
     { onRecorded: () => sync.notifyOutbox() },
   );
   sync.start();
-  return { id, provisioning, store, backend, sync };
+  return { id, provisioning, signingSeed, store, backend, sync };
 }
 
 async function startWorld(): Promise<World> {
@@ -117,7 +120,11 @@ async function startWorld(): Promise<World> {
   const log: string[] = [];
   const server = await startServer({ dir, mqttPort }, log);
   const world: World = { dir, mqttPort, server, gates: new Map(), log };
-  for (const id of GATES) world.gates.set(id, openGate(world, id, server.provisionGate(id)));
+  for (const id of GATES) {
+    const key = newGateKey();
+    const provisioning = server.provisionGate(id, provisioningRequestOf(demo.venue.id, id, key));
+    world.gates.set(id, openGate(world, id, provisioning, key.seed));
+  }
   await eventually(
     () => [...world.gates.values()].every((g) => g.sync.status().connected),
     "every gate connected",
@@ -223,7 +230,7 @@ class RestartGate implements Cmd {
     await g.sync.stop();
     g.backend.close();
     g.store.close();
-    w.gates.set(this.gate, openGate(w, this.gate, g.provisioning));
+    w.gates.set(this.gate, openGate(w, this.gate, g.provisioning, g.signingSeed));
     m.connected.add(this.gate);
   }
   toString = () => `restart-gate(${this.gate})`;

@@ -74,6 +74,11 @@ export interface GateSetup {
   readonly venueDir?: string;
   /** What the sync-server handed out; absent: the gate runs alone (no sync, no commands). */
   readonly provisioning?: GateProvisioning;
+  /**
+   * The gate's own event-signing key (loadOrCreateGateKey), whose public half is
+   * provisioning.gatePublicKey; required with provisioning.
+   */
+  readonly signingSeed?: Uint8Array;
   /** Override provisioning.mqtt.url / provisioning.http.baseUrl. */
   readonly brokerUrl?: string;
   readonly httpBaseUrl?: string;
@@ -391,8 +396,11 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
 
   private openSync(provisioning: GateProvisioning): void {
     const { setup, ports } = this;
+    if (!setup.signingSeed)
+      throw new Error(`gate ${setup.gateId} is provisioned but has no signing key (signingSeed)`);
     const sync = new GateSync({
       provisioning,
+      signingSeed: setup.signingSeed,
       store: new CacheSyncStore(this.store),
       ...(setup.brokerUrl ? { brokerUrl: setup.brokerUrl } : {}),
       ...(setup.httpBaseUrl ? { httpBaseUrl: setup.httpBaseUrl } : {}),
@@ -482,6 +490,8 @@ export async function createGate(setup: GateSetup, ports: GatePorts = {}): Promi
       `the provisioning is for gate ${setup.provisioning.gateId}, this configuration is gate ${setup.gateId}`,
     );
   }
+  if (setup.provisioning && !setup.signingSeed)
+    throw new Error(`gate ${setup.gateId} is provisioned but has no signing key (signingSeed)`);
   const store = GateStore.open(setup.cacheFile, { rootPublicKey: setup.rootPublicKey, gateId: setup.gateId });
   const gate = new AssembledGate(setup, ports, store, ports.clock ?? systemSyncClock, log);
   try {

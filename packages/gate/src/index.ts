@@ -25,3 +25,10 @@ export {
   type ScanOutcome,
   type VerifiedOverride,
 } from "./gate-backend.js";
+export {
+  GATE_KEY_FILE,
+  gateKeyFile,
+  loadOrCreateGateKey,
+  newGateKey,
+  provisioningRequestOf,
+} from "./gate-key.js";

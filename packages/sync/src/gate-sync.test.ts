@@ -61,6 +61,7 @@ function gate(options: {
   const logs: SyncLogEntry[] = [];
   const sync = new GateSync({
     provisioning: venue.provisioning("A1", options.withoutGateList ? {} : { gateList: listV1 }),
+    signingSeed: venue.gate("A1").seed,
     store,
     brokerUrl: "memory://venue",
     clock,

@@ -6,6 +6,7 @@ import {
   createSodiumVerifier,
   type Ed25519Signer,
   type Ed25519Verifier,
+  keyPairFromSeed,
   type SignedTrustListJson,
   verifyTrustList,
 } from "@sesame/ticket";
@@ -167,6 +168,8 @@ export const systemSyncClock: SyncClock = {
 
 export interface GateSyncOptions {
   readonly provisioning: GateProvisioning;
+  /** The gate's own event-signing key (made by the gate; its public half is provisioning.gatePublicKey). */
+  readonly signingSeed: Uint8Array;
   readonly store: GateSyncStore;
   /** Overrides provisioning.mqtt.url. */
   readonly brokerUrl?: string;
@@ -282,7 +285,12 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     // libsodium where its binding loads (~0.1 ms a check, no key import: the feed's budget is one
     // check per change); else node:crypto, with room for every gate key of a venue (admissions).
     this.verifier = options.verifier ?? createSodiumVerifier() ?? createNodeVerifier(1024);
-    this.seed = Buffer.from(p.gateSigningSeed, "hex");
+    this.seed = Buffer.from(options.signingSeed);
+    const held = Buffer.from(keyPairFromSeed(this.seed).publicKey).toString("hex");
+    if (held !== p.gatePublicKey.toLowerCase())
+      throw new Error(
+        `provisioning: it is for key ${p.gatePublicKey}, but this gate's key is ${held}: provision the gate again with its key`,
+      );
     this.rootKey = Buffer.from(p.rootPublicKey, "hex");
     const certificate = verifyOperationsCertificate(
       p.operationsCertificate,

@@ -33,7 +33,15 @@ export {
 export { MemoryMqttClient } from "./memory-mqtt.js";
 export * from "./operations.js";
 export * from "./protocol.js";
-export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
+export {
+  type GateKeyRequest,
+  type GateProvisioning,
+  gateKeyRequest,
+  keyRequestProblem,
+  PROVISIONING_FORMAT,
+  parseGateKeyRequest,
+  parseProvisioning,
+} from "./provisioning.js";
 export {
   bundleSigner,
   eventBatchSigningBytes,

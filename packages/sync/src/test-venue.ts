@@ -1,8 +1,14 @@
+import { randomBytes } from "node:crypto";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
 import { type SignedGateList, signGateList, signOperationsCertificate } from "./operations.js";
 import { encodeAdmissions } from "./protocol.js";
-import { type GateProvisioning, PROVISIONING_FORMAT } from "./provisioning.js";
+import {
+  type GateKeyRequest,
+  type GateProvisioning,
+  gateKeyRequest,
+  PROVISIONING_FORMAT,
+} from "./provisioning.js";
 import { signEventBatch } from "./signing.js";
 
 /*
@@ -90,7 +96,6 @@ export class TestVenueKeys {
         signer,
       ),
       ...(options.gateList ? { gateList: options.gateList } : {}),
-      gateSigningSeed: hex(g.seed),
       gatePublicKey: hex(keyPairFromSeed(g.seed).publicKey),
       mqtt: { username: `gate-${gateId}`, password: "x", clientId: `gate-${gateId}` },
       http: { token: "t" },
@@ -113,4 +118,22 @@ export class TestVenueKeys {
     );
     return encodeAdmissions({ entries: events.map((event, i) => ({ seq: firstSeq + i, event, batch })) });
   }
+}
+
+/**
+ * A gate's key pair as the gate would make it (random unless `seed`), with its key request: what a
+ * test provisions a gate with (provisionGateInStore, SyncServer.provisionGate), keeping the seed to
+ * sign as that gate.
+ */
+export function testGateKey(
+  venueId: string,
+  gateId: string,
+  seed: Uint8Array = randomBytes(32),
+): { readonly seed: Uint8Array; readonly publicKey: string; readonly request: GateKeyRequest } {
+  const key = keyPairFromSeed(seed);
+  return {
+    seed: key.seed,
+    publicKey: hex(key.publicKey),
+    request: gateKeyRequest(venueId, gateId, key, signer),
+  };
 }

@@ -4,6 +4,7 @@ import {
   encodeAck,
   type FannedOutAdmission,
   type RejectReason,
+  type RevokedGateKey,
   verifyEventBatch,
 } from "@sesame/sync";
 import type { Ed25519Verifier } from "@sesame/ticket";
@@ -94,4 +95,22 @@ export function handleEventBatch(
     // Each admission travels with the batch its gate signed: the receiving gates verify it.
     admissions: result.admissions.map((a) => ({ ...a, batch: batch.value })),
   };
+}
+
+/**
+ * Which of the gate's revoked keys signed a batch its current key did not (a gate provisioned again
+ * or quarantined, or whoever kept its old key file): said in the refusal and its alert. Only run on
+ * a refused batch, and only over that gate's revoked keys.
+ */
+export function revokedKeyOfBatch(
+  payload: Buffer | string,
+  gateId: string,
+  revoked: readonly RevokedGateKey[],
+  verifier: Ed25519Verifier,
+): RevokedGateKey | undefined {
+  const batch = decodeEventBatch(payload);
+  if (!batch.ok || batch.value.gateId !== gateId) return undefined;
+  return revoked.find(
+    (r) => r.gateId === gateId && verifyEventBatch(batch.value, Buffer.from(r.publicKey, "hex"), verifier),
+  );
 }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { LATE_PASSAGE } from "@sesame/cache";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { encodeEventBatch, signEventBatch } from "@sesame/sync";
-import { MemoryGateStore } from "@sesame/sync/testing";
+import { MemoryGateStore, testGateKey } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, createNodeVerifier, seededRandom } from "@sesame/ticket";
 import { type BundleTicket, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
@@ -64,7 +64,8 @@ describe("the server checks what a gate says", () => {
     const venueDir = join(dir.path, "venue");
     writeVenueDirectory(venueDir, demo, createNodeSigner());
     store = openServerStore(venueDir, join(dir.path, "data"), now);
-    for (const g of demo.venue.gates) provisionGateInStore(store, g.id, now);
+    for (const g of demo.venue.gates)
+      provisionGateInStore(store, g.id, testGateKey(demo.venue.id, g.id).request, now);
   });
   afterAll(() => {
     store?.close();
@@ -207,38 +208,24 @@ describe("the server checks what a gate says", () => {
     const acked = store.gate("B1")?.ackedSeq ?? 0;
     const g = new MemoryGateStore("B1", { firstGateSeq: acked + 1 });
     g.admit({ ticketId: pick("another ticket of entrance B", (t) => t.entrance === 2, 1), session: 1 });
-    const batchOf = (seed: string) =>
-      encodeEventBatch(
-        signEventBatch("B1", acked, g.outboxPending(acked, 10), Buffer.from(seed, "hex"), signer),
-      );
-    const first = provisionGateInStore(store, "B1", now);
+    const batchOf = (seed: Uint8Array) =>
+      encodeEventBatch(signEventBatch("B1", acked, g.outboxPending(acked, 10), seed, signer));
+    const firstKey = testGateKey(demo.venue.id, "B1");
+    const first = provisionGateInStore(store, "B1", firstKey.request, now);
     expect(store.areas.gates.quarantine("B1", { at: now, by: "Dupont", reason: "stolen" })).toBe(true);
     // The first quarantine stands.
     expect(store.areas.gates.quarantine("B1", { at: now, by: "Martin", reason: "again" })).toBe(false);
     expect(store.gate("B1")?.quarantine).toEqual({ at: now, by: "Dupont", reason: "stolen" });
-    const refused = handleEventBatch(
-      store,
-      verifier,
-      "B1",
-      first.gatePublicKey,
-      batchOf(first.gateSigningSeed),
-      now,
-    );
+    const refused = handleEventBatch(store, verifier, "B1", first.gatePublicKey, batchOf(firstKey.seed), now);
     expect(refused).toMatchObject({ kind: "refused", reason: "quarantined" });
     if (refused.kind === "refused") expect(refused.detail).toMatch(/quarantined by Dupont .*\(stolen\)/);
     expect(store.eventsOfGate("B1")).toEqual([]);
     expect(store.gate("B1")?.ackedSeq).toBe(acked);
     // Provisioned again (new keys): the quarantine ends.
-    const again = provisionGateInStore(store, "B1", now);
+    const againKey = testGateKey(demo.venue.id, "B1");
+    const again = provisionGateInStore(store, "B1", againKey.request, now);
     expect(store.gate("B1")?.quarantine).toBeNull();
-    const stored = handleEventBatch(
-      store,
-      verifier,
-      "B1",
-      again.gatePublicKey,
-      batchOf(again.gateSigningSeed),
-      now,
-    );
+    const stored = handleEventBatch(store, verifier, "B1", again.gatePublicKey, batchOf(againKey.seed), now);
     expect(stored).toMatchObject({ kind: "stored", result: { rejected: [] } });
     expect(store.eventsOfGate("B1")).toHaveLength(2);
   });

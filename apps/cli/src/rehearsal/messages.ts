@@ -69,6 +69,8 @@ export interface SectorConfig {
   readonly gates: ReadonlyArray<{ readonly gate: Gate; readonly firstLane: number }>;
   /** Each gate's provisioning, as the sync-server handed it out (its GateSync runs on it). */
   readonly provisioning: Readonly<Record<string, GateProvisioning>>;
+  /** Each gate's own signing key (hex seed), made for it as the gate would: the server never saw it. */
+  readonly gateKeys: Readonly<Record<string, string>>;
   readonly rootPublicKey: string;
   readonly people: readonly PersonSpec[];
   readonly sharers: readonly number[];

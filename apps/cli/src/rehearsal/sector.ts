@@ -147,7 +147,8 @@ export class Sector {
     const verifier = createSharedVerifier();
     for (const { gate, firstLane } of config.gates) {
       const provisioning = config.provisioning[gate.id];
-      if (!provisioning) throw new Error(`gate ${gate.id} is not provisioned`);
+      const gateKey = config.gateKeys[gate.id];
+      if (!provisioning || !gateKey) throw new Error(`gate ${gate.id} is not provisioned`);
       const topics = venueTopics(provisioning.venueId);
       const events = topics.gate(gate.id, "events");
       const replay = topics.gate(gate.id, "replay");
@@ -156,6 +157,7 @@ export class Sector {
       const g = await VirtualGate.open({
         sync: {
           provisioning,
+          signingSeed: Buffer.from(gateKey, "hex"),
           connect: () => {
             const client = new MemoryMqttClient(s.clock, (topic, payload) => {
               if (topic === events && link) s.uplink(link, String(payload));

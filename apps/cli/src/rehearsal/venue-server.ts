@@ -9,7 +9,7 @@ import { exponential } from "./timing.js";
 /*
  * The sync-server's side of a virtual rehearsal, in the main thread: gate batches are handled, in
  * the order they reach the server, by the function the sync-server itself runs on every batch
- * (handleEventBatch: decode, the gate's key as the server provisioned it, ServerStore.ingest —
+ * (handleEventBatch: decode, the gate's key as provisioned in the gate list, ServerStore.ingest —
  * idempotent by event id, in order per gate, presence and double-entry, forgery and clock alerts),
  * and its answers go back over the modeled network: the ack to the gate, the admissions to every
  * gate, the ticket feed (encodeFeed). The MQTT broker is the modeled link.

@@ -102,6 +102,8 @@ export class VirtualGate {
     /** The gate's GateSync: its provisioning, its MQTT connection, a meter for its outbox work. */
     sync: {
       provisioning: GateProvisioning;
+      /** The gate's own key (its public half is in the provisioning). */
+      signingSeed: Uint8Array;
       connect: () => SyncMqttClient;
       outboxWork: (work: () => void) => void;
       /** The signature checks, shared by the sector's gates (shared-verifier.ts). */
@@ -118,6 +120,7 @@ export class VirtualGate {
         rootPublicKey: options.rootPublicKey,
         venueDir: options.venueDir,
         provisioning: sync.provisioning,
+        signingSeed: sync.signingSeed,
         brokerUrl: "memory://venue",
         lanes: [...sims.keys()].map((lane) => ({
           lane,

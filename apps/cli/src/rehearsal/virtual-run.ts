@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { newGateKey, provisioningRequestOf } from "@sesame/gate";
 import { seededRandom } from "@sesame/hardware-sim";
 import type { GateProvisioning } from "@sesame/sync";
 import { openServerStore, provisionGateInStore } from "@sesame/sync-server";
@@ -71,7 +72,7 @@ export const REAL_VIRTUAL: readonly string[] = [
   "Lanes: the bridge's OSDP ControlPanel and Lane per lane, talking real OSDP frames (CRC-16, sequence numbers, POLL, OUT, LED, BUZ, RAW, ISTATR) over an in-memory byte link to @sesame/hardware-sim's LaneController, Turnstile and SimReader on a SimBus.",
   "Scanner input: the gate's own scan intake (reader RAW reports → normalizeScanBytes → ScanDebouncer → GateBackend.scan).",
   "Sync: each gate's own GateSync (outbox window, signed batches, ack timeouts, replays, heartbeats, admissions and ticket feed into the cache) on the virtual clock, over an in-memory MQTT client; the sync-server's decodeEventBatch, verifyEventBatch, decodeBatchEvents and ServerStore.ingest (idempotent by event id, in order per gate, presence, double-entry and forgery alerts); its acknowledgements (encodeAck), admission fan-out to every gate (encodeAdmissions) and ticket feed (encodeFeed).",
-  "Venue data: a demo venue from @sesame/venue (keys, signed trust list and gate bundle, resales, transfers, cancellations, printed confirmations, late sales), provisioned gates (provisionGateInStore).",
+  "Venue data: a demo venue from @sesame/venue (keys, signed trust list and gate bundle, resales, transfers, cancellations, printed confirmations, late sales), provisioned gates (each makes its key pair; provisionGateInStore gets its public key).",
 ];
 
 export const MODELED_VIRTUAL: readonly string[] = [
@@ -211,7 +212,14 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
     writeVenueDirectory(venueDir, demo, signer);
     const store = openServerStore(venueDir, join(dir, "server"), startAt);
     const provisioning: Record<string, GateProvisioning> = {};
-    for (const g of demo.venue.gates) provisioning[g.id] = provisionGateInStore(store, g.id, startAt);
+    const gateKeys: Record<string, string> = {};
+    for (const g of demo.venue.gates) {
+      // Each gate makes its key pair (~50 µs); the server gets only its public key and proof.
+      const key = newGateKey();
+      gateKeys[g.id] = Buffer.from(key.seed).toString("hex");
+      const request = provisioningRequestOf(demo.venue.id, g.id, key);
+      provisioning[g.id] = provisionGateInStore(store, g.id, request, startAt);
+    }
     // Each gate is handed the venue gate list as it stood when it was provisioned; the last one
     // names every gate (a real venue sends the newer lists over MQTT, which the modeled network lacks).
     const gateList = Object.values(provisioning).at(-1)?.gateList;
@@ -251,6 +259,7 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
           .filter((g) => es.includes(g.entrance))
           .map((gate) => ({ gate, firstLane: laneStart.get(gate.id) ?? 0 })),
         provisioning,
+        gateKeys,
         rootPublicKey: demo.venue.rootPublicKey,
         people,
         sharers: people.filter((p) => sharers.has(p.id)).map((p) => p.id),

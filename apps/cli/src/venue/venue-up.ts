@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadOrCreateGateKey, provisioningRequestOf } from "@sesame/gate";
 import {
   Crowd,
   type CrowdLane,
@@ -211,7 +212,11 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
       const gateDir = join(options.dir, "gates", gate.id);
       mkdirSync(gateDir, { recursive: true });
       const provisioningFile = join(gateDir, "provisioning.json");
-      writeFileSync(provisioningFile, JSON.stringify(server.provisionGate(gate.id), null, 2), {
+      // The gate makes its key pair in its own data directory (as the kiosk does at first start);
+      // the server gets only its public key and proof of possession.
+      const gateKey = loadOrCreateGateKey(join(gateDir, "data"));
+      const request = provisioningRequestOf(demo.venue.id, gate.id, gateKey);
+      writeFileSync(provisioningFile, JSON.stringify(server.provisionGate(gate.id, request), null, 2), {
         mode: 0o600,
       });
       chmodSync(provisioningFile, 0o600);

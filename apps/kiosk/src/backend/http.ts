@@ -149,7 +149,7 @@ export interface KioskHttpOptions {
   readonly wedgeLane?: number;
   /** A steward is signed out after this long without a steward request (default 30 min). */
   readonly stewardIdleMs?: number;
-  /** Where an unexpected failure (a bug, not a refusal) is logged for the tech. */
+  /** Where an unexpected failure (a bug) and a refused manual admission are logged for the tech. */
   readonly log?: (line: string) => void;
 }
 
@@ -728,6 +728,11 @@ export class KioskHttp {
         }
       } catch (error) {
         if (!(error instanceof ManualAdmissionError || error instanceof CacheError)) throw error;
+        // A steward's admission the rules refuse (another entrance's ticket, a phone ticket without a
+        // supervisor): on one line in the gate's log, for the supervisors' review.
+        this.options.log?.(
+          `manual admission refused at lane ${lane}: steward ${steward.id}, ticket ${ticketId} session ${session}: ${error instanceof ManualAdmissionError ? `${error.reason}${error.needsSupervisor ? " (needs a supervisor's override)" : ""}: ` : ""}${error.message.replace(/[\r\n]+/g, " ")}`,
+        );
         results.push({
           ticketId,
           session,

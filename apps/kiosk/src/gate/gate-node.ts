@@ -1,9 +1,16 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Lane, TransportFactory } from "@sesame/bridge";
 import type { GateStore } from "@sesame/cache";
-import { createGate, type GateBackend, type GateLaneSetup, osdpTransport } from "@sesame/gate";
+import {
+  createGate,
+  type GateBackend,
+  type GateLaneSetup,
+  loadOrCreateGateKey,
+  osdpTransport,
+  provisioningRequestOf,
+} from "@sesame/gate";
 import type { SerialLinkOpener } from "@sesame/scanner";
 import { type GateSync, type GateSyncTuning, parseProvisioning, systemSyncClock } from "@sesame/sync";
 import { readVenue } from "@sesame/venue";
@@ -76,6 +83,18 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
   const provisioning = config.provisioning
     ? parseProvisioning(JSON.parse(readFileSync(config.provisioning, "utf8")))
     : undefined;
+  // The gate's own key: made here at first start, it never leaves this data directory.
+  const key = loadOrCreateGateKey(config.dataDir);
+  const venueId = provisioning?.venueId ?? (config.venueDir ? readVenue(config.venueDir).id : undefined);
+  if (!provisioning && venueId) {
+    // What an admin sends to provision this gate (POST /api/gates/<id>/provision): no secret in it.
+    const requestFile = join(config.dataDir, "provisioning-request.json");
+    writeFileSync(
+      requestFile,
+      `${JSON.stringify({ venueId, gateId: config.gateId, ...provisioningRequestOf(venueId, config.gateId, key) }, null, 2)}\n`,
+    );
+    log(`not provisioned: this gate's key request is in ${requestFile}`);
+  }
   const now = options.now;
   // A skewed wall clock (a drill's) keeps the system's timers.
   const clock = now ? { ...systemSyncClock, now } : undefined;
@@ -86,7 +105,7 @@ export async function startGateNode(config: GateConfig, options: GateNodeOptions
       cacheFile: join(config.dataDir, "gate.sqlite"),
       rootPublicKey: rootKeyOf(config, provisioning?.rootPublicKey),
       ...(config.venueDir ? { venueDir: config.venueDir } : {}),
-      ...(provisioning ? { provisioning } : {}),
+      ...(provisioning ? { provisioning, signingSeed: key.seed } : {}),
       ...(config.brokerUrl ? { brokerUrl: config.brokerUrl } : {}),
       ...(config.httpBaseUrl ? { httpBaseUrl: config.httpBaseUrl } : {}),
       lanes: laneSetups(config),

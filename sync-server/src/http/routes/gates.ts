@@ -1,5 +1,6 @@
-import { MAX_REPLAY_ITEMS } from "@sesame/sync";
+import { type GateKeyRequest, MAX_REPLAY_ITEMS, parseGateKeyRequest } from "@sesame/sync";
 import { ApiError } from "../../errors.js";
+import { venueGate } from "../../gates/provisioning.js";
 import { asObject, intParam, MAX_SMALL_BODY, readJson, send } from "../request.js";
 import { READ_ROLES, type RouteModule } from "./route.js";
 
@@ -18,8 +19,23 @@ export const gateRoutes: RouteModule = async (
     const body = asObject(await readJson(req, MAX_SMALL_BODY));
     if (body.force !== undefined && typeof body.force !== "boolean")
       throw new ApiError(400, "force must be true or false");
+    venueGate(store, gateId);
+    // The gate made its key pair: only its public key and the proof that it holds the private key come.
+    let key: GateKeyRequest;
+    try {
+      key = parseGateKeyRequest({ publicKey: body.publicKey, proof: body.proof }, "body");
+    } catch (error) {
+      throw new ApiError(
+        400,
+        `${error instanceof Error ? error.message : String(error)}: the gate's key request (its provisioning-request.json) gives publicKey and proof`,
+      );
+    }
     // Who provisioned is recorded with the gate and beside the previous key it revokes in the gate list.
-    send(res, 200, server.provisionGate(gateId, { by: who.name.slice(0, 64), force: body.force === true }));
+    send(
+      res,
+      200,
+      server.provisionGate(gateId, key, { by: who.name.slice(0, 64), force: body.force === true }),
+    );
     return true;
   }
   if (method === "POST" && parts[1] === "gates" && parts[3] === "quarantine" && parts.length === 4) {
