@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { seededRandom } from "@sesame/hardware-sim";
 import type { GateProvisioning } from "@sesame/sync";
-import { openServerStore, provisionGateInStore } from "@sesame/sync-server";
+import { provisionGateInStore, setUpServerStore } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type Gate, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import {
@@ -209,7 +209,7 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
     const startAt = windowStart - MINUTE;
     const venueDir = join(dir, "venue");
     writeVenueDirectory(venueDir, demo, signer);
-    const store = openServerStore(venueDir, join(dir, "server"), startAt);
+    const store = setUpServerStore(venueDir, join(dir, "server"), { now: startAt });
     const provisioning: Record<string, GateProvisioning> = {};
     for (const g of demo.venue.gates) provisioning[g.id] = provisionGateInStore(store, g.id, startAt);
     // Each gate is handed the venue gate list as it stood when it was provisioned; the last one
