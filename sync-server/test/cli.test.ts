@@ -111,7 +111,10 @@ describe("sesame sync-server / mosquitto-config commands", () => {
     }
     const bad = io();
     expect(
-      await runOperationsCertificateCommand(["--venue", venueDir, "--root", rootKeyFile, "--days", "0"], bad.io),
+      await runOperationsCertificateCommand(
+        ["--venue", venueDir, "--root", rootKeyFile, "--days", "0"],
+        bad.io,
+      ),
     ).toBe(2);
     expect(bad.err()).toMatch(/--days/);
     const noRoot = io();
