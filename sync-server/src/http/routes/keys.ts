@@ -1,4 +1,4 @@
-import { readJson, send } from "../request.js";
+import { asObject, readJson, send } from "../request.js";
 import type { RouteModule } from "./route.js";
 
 /*
@@ -17,7 +17,7 @@ export const keyRoutes: RouteModule = async ({ server, require }, { req, res, me
   }
   if (method === "POST" && path === "/api/keys/trust-list") {
     const admin = require(caller, ["admin"]);
-    const body = await readJson(req);
+    const body = asObject(await readJson(req));
     send(res, 200, server.acceptTrustList(body, `admin ${admin.name}`));
     return true;
   }
