@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { dirname, join, resolve } from "node:path";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { type GateKeyRequest, parseGateKeyRequest } from "@sesame/sync";
-import { createNodeSigner } from "@sesame/ticket";
-import { VENUE_FILES } from "@sesame/venue";
+import { createNodeVerifier } from "@sesame/ticket";
 import type { ApiToken } from "./http/api.js";
 import {
   type DashboardUser,
@@ -14,10 +13,18 @@ import {
   validateUsers,
   validUserName,
 } from "./http/auth.js";
-import { certifyOperationsKey, DEFAULT_OPERATIONS_DAYS } from "./keys/operations.js";
+import {
+  installOperationsCertificate,
+  operationsCertificate,
+  operationsCertificateSteps,
+  operationsPublicKey,
+} from "./keys/operations.js";
 import { writeMosquittoConfig } from "./mosquitto.js";
+import { DEFAULT_OPERATIONS_DAYS, MAX_OPERATIONS_DAYS } from "./root/root-signing.js";
+import { setUpServerStore } from "./root/set-up.js";
 import { randomSecret } from "./secrets.js";
 import { openServerStore, provisionGateInStore, SyncServer } from "./server.js";
+import type { ServerStore } from "./store.js";
 
 /*
  * The `sesame sync-server` and `sesame mosquitto-config` commands, written against a small io
@@ -41,9 +48,9 @@ export const DASHBOARD_USER_USAGE =
 export const MOSQUITTO_CONFIG_USAGE =
   "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--user NAME] [--provision GATE-REQUEST.json]...";
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-function parse(argv: string[], options: ParseArgsOptionsConfig, usage: string) {
+export function parse(argv: string[], options: ParseArgsOptionsConfig, usage: string) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
   } catch (error) {
@@ -116,7 +123,7 @@ async function readPassword(io: CommandIo): Promise<string> {
   return text.split(/\r?\n/)[0] ?? "";
 }
 
-async function guarded(io: CommandIo, run: () => Promise<number>): Promise<number> {
+export async function guarded(io: CommandIo, run: () => Promise<number>): Promise<number> {
   try {
     return await run();
   } catch (error) {
@@ -321,12 +328,13 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
 }
 
 export const OPERATIONS_CERTIFICATE_USAGE =
-  "sesame operations-certificate --venue DIR [--data DIR] [--root FILE] [--days N]";
+  "sesame operations-certificate --venue DIR [--data DIR] [--install FILE | --root FILE [--days N]]";
 
 /**
- * Certifies the venue server's operations key with the venue root key, for --days (default 30).
- * Run at set-up and before the certificate ends, on the machine that holds the root seed (--root:
- * a keys.json with `rootSeed`; default: the venue's secrets/keys.json). The server never reads it.
+ * The venue server's side of its operations certificate. Without option: shows the operations
+ * public key (the server made it) and the steps. --install FILE: takes a certificate the root
+ * signed offline (`sesame root operations-certificate`). --root FILE: both steps at once, where the
+ * root key file is at hand at set-up (the demo). The server itself never reads the root key.
  */
 export function runOperationsCertificateCommand(argv: string[], io: CommandIo): Promise<number> {
   return guarded(io, async () => {
@@ -335,6 +343,7 @@ export function runOperationsCertificateCommand(argv: string[], io: CommandIo): 
       {
         venue: { type: "string" },
         data: { type: "string" },
+        install: { type: "string" },
         root: { type: "string" },
         days: { type: "string" },
       },
@@ -342,29 +351,55 @@ export function runOperationsCertificateCommand(argv: string[], io: CommandIo): 
     );
     if (typeof v.venue !== "string")
       throw new UsageError(`missing --venue\n\nusage: ${OPERATIONS_CERTIFICATE_USAGE}`);
+    if (v.install !== undefined && v.root !== undefined)
+      throw new UsageError(
+        `--install and --root exclude each other\n\nusage: ${OPERATIONS_CERTIFICATE_USAGE}`,
+      );
+    if (v.days !== undefined && v.root === undefined)
+      throw new UsageError(`--days goes with --root\n\nusage: ${OPERATIONS_CERTIFICATE_USAGE}`);
     const venueDir = resolve(v.venue);
     const dataDir = resolve(typeof v.data === "string" ? v.data : join(venueDir, "sync-data"));
-    const rootFile = resolve(typeof v.root === "string" ? v.root : join(venueDir, VENUE_FILES.secrets));
     const days = v.days === undefined ? DEFAULT_OPERATIONS_DAYS : Number(v.days);
-    if (!Number.isInteger(days) || days < 1 || days > 366)
+    if (!Number.isInteger(days) || days < 1 || days > MAX_OPERATIONS_DAYS)
       throw new UsageError(
-        `--days: a whole number of days from 1 to 366\n\nusage: ${OPERATIONS_CERTIFICATE_USAGE}`,
+        `--days: a whole number of days from 1 to ${MAX_OPERATIONS_DAYS}\n\nusage: ${OPERATIONS_CERTIFICATE_USAGE}`,
       );
-    if (!existsSync(rootFile)) throw new UsageError(`no root key file ${rootFile}`);
-    const rootSeed = (JSON.parse(readFileSync(rootFile, "utf8")) as { rootSeed?: unknown }).rootSeed;
-    if (typeof rootSeed !== "string" || !/^[0-9a-f]{64}$/i.test(rootSeed))
-      throw new UsageError(`${rootFile} holds no rootSeed (64 hex digits)`);
-    const store = openServerStore(venueDir, dataDir, io.now());
-    try {
-      const c = certifyOperationsKey(store, Buffer.from(rootSeed, "hex"), {
-        now: io.now(),
-        days,
-        signer: createNodeSigner(),
-      });
+    const done = (store: ServerStore) => {
+      const c = operationsCertificate(store);
       io.stdout.write(
-        `operations key ${c.publicKey} of venue ${c.venue} certified until ${new Date(c.notAfter).toISOString()} (restart the sync-server; gates provisioned from now on carry this certificate)\n`,
+        c
+          ? `operations key ${c.publicKey} of venue ${c.venue} certified until ${new Date(c.notAfter).toISOString()} (restart the sync-server; gates provisioned from now on carry this certificate)\n`
+          : `operations key ${operationsPublicKey(store)} of venue ${store.venue().id} has no certificate yet: ${operationsCertificateSteps(store, venueDir, dataDir)}\n`,
       );
       return 0;
+    };
+    if (typeof v.root === "string") {
+      const store = setUpServerStore(venueDir, dataDir, {
+        now: io.now(),
+        rootKeyFile: resolve(v.root),
+        days,
+        renew: true,
+      });
+      try {
+        return done(store);
+      } finally {
+        store.close();
+      }
+    }
+    const store = openServerStore(venueDir, dataDir, io.now());
+    try {
+      if (typeof v.install === "string") {
+        const file = resolve(v.install);
+        if (!existsSync(file)) throw new UsageError(`--install ${file}: no such file`);
+        let certificate: unknown;
+        try {
+          certificate = JSON.parse(readFileSync(file, "utf8"));
+        } catch {
+          throw new UsageError(`--install ${file}: not JSON`);
+        }
+        installOperationsCertificate(store, certificate, { now: io.now(), verifier: createNodeVerifier() });
+      }
+      return done(store);
     } finally {
       store.close();
     }

@@ -39,11 +39,29 @@ export { DASHBOARD_CSP } from "./http/static.js";
 export { type BatchOutcome, type BatchStore, handleEventBatch } from "./ingest/batch.js";
 export { AdmissionsFanOut, FAN_OUT_WINDOW_MS } from "./ingest/fan-out.js";
 export {
-  certifyOperationsKey,
   currentGateList,
+  installOperationsCertificate,
   operationsCertificate,
+  operationsPublicKey,
 } from "./keys/operations.js";
 export { type MosquittoConfigOptions, type MosquittoFiles, writeMosquittoConfig } from "./mosquitto.js";
+export {
+  MIGRATE_ROOT_USAGE,
+  ROOT_OPERATIONS_CERTIFICATE_USAGE,
+  ROOT_TRUST_LIST_USAGE,
+  runMigrateRootCommand,
+  runRootOperationsCertificateCommand,
+  runRootTrustListCommand,
+} from "./root/cli.js";
+export {
+  certifyOperationsKey,
+  DEFAULT_OPERATIONS_DAYS,
+  MAX_OPERATIONS_DAYS,
+  type NewIssuerKey,
+  signNextTrustList,
+  type TrustListChange,
+} from "./root/root-signing.js";
+export { demoRootKeyFile, type SetUpOptions, setUpServer, setUpServerStore } from "./root/set-up.js";
 export { mosquittoHash, verifyMosquittoHash } from "./secrets.js";
 export {
   type BrokerChoice,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Command,
@@ -39,16 +40,15 @@ import {
   createNodeVerifier,
   type Ed25519Signer,
   type Ed25519Verifier,
-  keyPairFromSeed,
 } from "@sesame/ticket";
 import {
   controlCharacter,
   encodeGateBundle,
   isWeakDeviceKeyRefusal,
   printable,
-  readSecrets,
   type SignedTicketChange,
   signBundleBytes,
+  VENUE_FILES,
   type Venue,
 } from "@sesame/venue";
 import { connect, type MqttClient } from "mqtt";
@@ -81,11 +81,11 @@ import { AdmissionsFanOut, FAN_OUT_WINDOW_MS } from "./ingest/fan-out.js";
 import {
   changeGateList,
   currentGateList,
-  operationsCertificate,
+  operationsCertificateProblem,
   operationsPublicKey,
   operationsSeed,
 } from "./keys/operations.js";
-import { KeyDesk } from "./keys/trust-list.js";
+import { TrustListDesk } from "./keys/trust-list.js";
 import type { GateRecord, RejectionRecord, ServerStore, StoredEvent } from "./store.js";
 
 export type { CommandInput } from "./commands/commands.js";
@@ -177,7 +177,6 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   readonly now: () => number;
   private readonly signer: Ed25519Signer = createNodeSigner();
   private readonly verifier: Ed25519Verifier = createNodeVerifier(1024);
-  private readonly rootSeed: Uint8Array;
   private readonly commandSeed: Uint8Array;
   readonly commandPublicKey: string;
   private client: MqttClient | undefined;
@@ -205,7 +204,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private closeHttp: (() => Promise<void>) | undefined;
   private stopBrokerLog: (() => void) | undefined;
   private readonly tickets: TicketDesk;
-  private readonly keys: KeyDesk;
+  private readonly trustLists: TrustListDesk;
   private stopped = false;
 
   private constructor(
@@ -219,24 +218,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.tuning = { ...DEFAULT_SERVER_TUNING, ...options.tuning };
     this.fanOut = new AdmissionsFanOut(this.tuning.fanOutWindowMs);
     this.now = options.now ?? Date.now;
-    const secrets = readSecrets(options.venueDir);
-    this.rootSeed = Buffer.from(secrets.rootSeed, "hex");
-    if (
-      Buffer.from(keyPairFromSeed(this.rootSeed).publicKey).toString("hex") !==
-      this.venue.rootPublicKey.toLowerCase()
-    )
-      throw new Error("secrets/keys.json: the root seed does not match the venue's root public key");
-
-    // The operations key signs commands and the gate list; gates accept it through its certificate.
+    // The operations key signs commands and the gate list; gates accept it through its certificate,
+    // which the root signed offline: the server holds no root key (docs/design.md §9).
     this.commandSeed = operationsSeed(store);
     this.commandPublicKey = operationsPublicKey(store);
-    const certificate = operationsCertificate(store);
-    if (!certificate)
-      throw new Error("the operations key has no certificate: run `sesame operations-certificate` at set-up");
-    if (certificate.notAfter < this.now())
-      throw new Error(
-        `the operations certificate expired ${new Date(certificate.notAfter).toISOString()}: run \`sesame operations-certificate\``,
-      );
+    const problem = operationsCertificateProblem(store, this.now(), options);
+    if (problem) throw new Error(problem);
     const publishChanges = (changes: readonly SignedTicketChange[]) => this.publishChanges(changes);
     const areas = store.areas;
     this.tickets = new TicketDesk({
@@ -247,12 +234,10 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       now: this.now,
       publishChanges,
     });
-    this.keys = new KeyDesk({
+    this.trustLists = new TrustListDesk({
       keys: areas.keys,
       venue: this.venue,
-      rootSeed: this.rootSeed,
-      signer: this.signer,
-      now: this.now,
+      verifier: this.verifier,
       publishTrustList: (list) => this.publish(this.topics.trustList, encodeTrustList(list), true),
     });
   }
@@ -262,6 +247,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const store = openServerStore(options.venueDir, options.dataDir, now());
     const server = new SyncServer(store, options);
     try {
+      server.takeVenueTrustList();
       await server.startBroker();
       server.connectMqtt();
       if (options.http) {
@@ -904,12 +890,49 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // -------------------------------------------------------------------------------------------
   // Keys (keys/trust-list.ts)
 
-  rotateKey(validDays: unknown) {
-    return this.keys.rotateKey(validDays);
+  /**
+   * The venue directory's trust-list.json, where the root holder puts a new list: taken at start
+   * when its version is above the one held (refused and alerted when the root did not sign it).
+   */
+  private takeVenueTrustList(): void {
+    const path = join(this.options.venueDir, VENUE_FILES.trustList);
+    if (!existsSync(path)) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(path, "utf8"));
+    } catch {
+      value = undefined;
+    }
+    const version = (value as { version?: unknown } | undefined)?.version;
+    // The list the venue was set up with, or one taken before: nothing new, nothing to say.
+    if (typeof version === "number" && version <= this.store.trustList().version) return;
+    try {
+      this.acceptTrustList(value, `venue directory (${VENUE_FILES.trustList})`);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      // Refused, logged and alerted: the server runs on with the list it held.
+    }
   }
 
-  revokeKey(keyId: number) {
-    return this.keys.revokeKey(keyId);
+  /**
+   * A new trust list, signed offline by the venue root (`sesame root trust-list`): stored and
+   * published when the root signed it and its version rises; otherwise refused (one line, an alert)
+   * and nothing changes. `source` says where it came from (an account, the venue directory).
+   */
+  acceptTrustList(value: unknown, source: string): { readonly version: number } {
+    const verdict = this.trustLists.accept(value);
+    if (verdict.ok) {
+      this.log(`trust list version ${verdict.trustList.version} from ${source} published`);
+      return { version: verdict.trustList.version };
+    }
+    this.reject(source, this.topics.trustList, verdict.reason, `trust list refused: ${verdict.detail}`);
+    this.raiseAlert({
+      type: "forged-message",
+      at: this.now(),
+      gates: [],
+      detail: printable(`trust list from ${source} refused (${verdict.reason}): ${verdict.detail}`),
+    });
+    throw new ApiError(verdict.reason === "invalid" ? 400 : 409, `trust list refused: ${verdict.detail}`);
   }
 
   // -------------------------------------------------------------------------------------------

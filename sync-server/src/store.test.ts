@@ -4,7 +4,8 @@ import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
-import { openServerStore, provisionGateInStore } from "./server.js";
+import { setUpServerStore } from "./root/set-up.js";
+import { provisionGateInStore } from "./server.js";
 import { MAX_EVENT_AGE_MS, MAX_EVENT_AHEAD_MS } from "./store.js";
 
 /* The event store's ingest on its own (no broker): what it refuses and how it says so. */
@@ -26,7 +27,7 @@ describe("ServerStore ingest", () => {
     });
     const venueDir = join(dir.path, "venue");
     writeVenueDirectory(venueDir, demo, signer);
-    const store = openServerStore(venueDir, join(dir.path, "data"), now);
+    const store = setUpServerStore(venueDir, join(dir.path, "data"), { now });
     try {
       const gateId = demo.venue.gates[0]?.id ?? "A1";
       provisionGateInStore(store, gateId, testGateKey(demo.venue.id, gateId).request, now);
@@ -70,7 +71,7 @@ describe("ServerStore ingest", () => {
     });
     const venueDir = join(dir.path, "venue-revoked");
     writeVenueDirectory(venueDir, demo, signer);
-    const store = openServerStore(venueDir, join(dir.path, "data-revoked"), now);
+    const store = setUpServerStore(venueDir, join(dir.path, "data-revoked"), { now });
     try {
       const [a, b] = demo.venue.gates.map((g) => g.id);
       if (!a || !b) throw new Error("two gates expected");
@@ -139,7 +140,7 @@ describe("ServerStore ingest", () => {
     });
     const venueDir = join(dir.path, "venue-override");
     writeVenueDirectory(venueDir, demo, signer);
-    const store = openServerStore(venueDir, join(dir.path, "data-override"), now);
+    const store = setUpServerStore(venueDir, join(dir.path, "data-override"), { now });
     try {
       const gateId = demo.venue.gates[0]?.id ?? "A1";
       provisionGateInStore(store, gateId, testGateKey(demo.venue.id, gateId).request, now);

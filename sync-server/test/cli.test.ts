@@ -4,7 +4,7 @@ import { parseProvisioning, verifyOperationsCertificate } from "@sesame/sync";
 import { testGateKey } from "@sesame/sync/testing";
 import { captureOutput, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, createNodeVerifier, seededRandom } from "@sesame/ticket";
-import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
+import { generateDemoVenue, VENUE_FILES, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   runMosquittoConfigCommand,
@@ -14,6 +14,7 @@ import {
 import { openServerStore } from "../src/db/open.js";
 import { provisionGateInStore } from "../src/gates/provisioning.js";
 import { changeGateList, operationsCertificate } from "../src/keys/operations.js";
+import { setUpServer } from "../src/root/set-up.js";
 import { waitFor } from "./harness.js";
 
 function io(interrupted: Promise<void> = new Promise(() => {})) {
@@ -36,6 +37,9 @@ describe("sesame sync-server / mosquitto-config commands", () => {
     }),
     createNodeSigner(),
   );
+  const rootKeyFile = join(venueDir, VENUE_FILES.rootKey);
+  // The demo's set-up: the root certifies the default data directory's operations key.
+  setUpServer(venueDir, join(venueDir, "sync-data"), { now: Date.now() });
   afterAll(() => dir.remove());
 
   it("mosquitto-config --provision writes the config, password file, ACL and the credentials of the gates whose key requests it is given", async () => {
@@ -76,11 +80,14 @@ describe("sesame sync-server / mosquitto-config commands", () => {
     expect(refused.err()).toContain("the request is for venue XYZ, not SDF");
   });
 
-  it("operations-certificate certifies the server's operations key with the root seed, for the days asked", async () => {
+  it("operations-certificate certifies the server's operations key with the root key file, for the days asked", async () => {
     const data = join(dir.path, "ops-data");
     const t = io();
     expect(
-      await runOperationsCertificateCommand(["--venue", venueDir, "--data", data, "--days", "7"], t.io),
+      await runOperationsCertificateCommand(
+        ["--venue", venueDir, "--data", data, "--root", rootKeyFile, "--days", "7"],
+        t.io,
+      ),
     ).toBe(0);
     expect(t.out()).toMatch(/operations key [0-9a-f]{64} of venue SDF certified until/);
     const store = openServerStore(venueDir, data, Date.now());
@@ -132,7 +139,12 @@ describe("sesame sync-server / mosquitto-config commands", () => {
       store.close();
     }
     const bad = io();
-    expect(await runOperationsCertificateCommand(["--venue", venueDir, "--days", "0"], bad.io)).toBe(2);
+    expect(
+      await runOperationsCertificateCommand(
+        ["--venue", venueDir, "--root", rootKeyFile, "--days", "0"],
+        bad.io,
+      ),
+    ).toBe(2);
     expect(bad.err()).toMatch(/--days/);
     const noRoot = io();
     expect(
@@ -140,7 +152,7 @@ describe("sesame sync-server / mosquitto-config commands", () => {
         ["--venue", venueDir, "--root", join(dir.path, "nowhere.json")],
         noRoot.io,
       ),
-    ).toBe(2);
+    ).toBe(1);
     expect(noRoot.err()).toMatch(/no root key file/);
   });
 
@@ -163,6 +175,7 @@ describe("sesame sync-server / mosquitto-config commands", () => {
     });
     const t = io(interrupted);
     const dataDir = join(dir.path, "data-run");
+    setUpServer(venueDir, dataDir, { now: Date.now() });
     const running = runSyncServerCommand(
       ["--venue", venueDir, "--data", dataDir, "--http-port", "0", "--mqtt-port", "0"],
       t.io,

@@ -7,6 +7,7 @@ import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadUsers, runDashboardUserCommand, runSyncServerCommand } from "../src/cli.js";
 import { verifyPassword } from "../src/http/auth.js";
+import { setUpServer } from "../src/root/set-up.js";
 import { waitFor } from "./harness.js";
 
 /* `sesame dashboard-user` and the dashboard options of `sesame sync-server`. */
@@ -35,6 +36,8 @@ describe("dashboard users and serving from the command line", () => {
     }),
     createNodeSigner(),
   );
+  // Set-up, as the demo's: the root (its own file) certifies the server's operations key.
+  setUpServer(venueDir, dataDir, { now: Date.now() });
   afterAll(() => dir.remove());
 
   it("adds, updates and removes users; the password comes from standard input and is stored hashed", async () => {

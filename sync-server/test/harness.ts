@@ -10,6 +10,7 @@ import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/
 import { tsxImportArgs } from "../src/broker/supervisor.js";
 import type { ApiToken } from "../src/http/api.js";
 import { writeMosquittoConfig } from "../src/mosquitto.js";
+import { setUpServer } from "../src/root/set-up.js";
 import { openServerStore, provisionGateInStore, SyncServer, type SyncServerOptions } from "../src/server.js";
 
 /*
@@ -139,6 +140,8 @@ export class World {
       lateSales: 3,
     });
     writeVenueDirectory(this.venueDir, demo, createNodeSigner());
+    // Set-up, as the demo's: the root (its own file) certifies the server's operations key.
+    setUpServer(this.venueDir, this.dataDir, { now: Date.now() });
     this.demo = demo;
     if (broker === "mosquitto") {
       const port = await freePort();

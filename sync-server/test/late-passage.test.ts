@@ -6,7 +6,8 @@ import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
-import { openServerStore, provisionGateInStore } from "../src/server.js";
+import { setUpServerStore } from "../src/root/set-up.js";
+import { provisionGateInStore } from "../src/server.js";
 
 /*
  * A gate that annulled an authorization while it could not hear its lane controller, then heard
@@ -37,7 +38,7 @@ describe("sync-server ingest: an entry recorded after its authorization was annu
 
   let n = 0;
   const open = () => {
-    const store = openServerStore(venueDir, join(dir.path, `server-${++n}`), Date.now());
+    const store = setUpServerStore(venueDir, join(dir.path, `server-${++n}`), { now: Date.now() });
     for (const gateId of ["A1", "A2"])
       provisionGateInStore(store, gateId, testGateKey(demo.venue.id, gateId).request, Date.now());
     return store;

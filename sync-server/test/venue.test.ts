@@ -1,6 +1,7 @@
 import type { Command } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { revokeIssuerKeyOffline, rotateIssuerKeyOffline } from "../src/root/testing.js";
 import type { Alert, StoredEvent } from "../src/store.js";
 import { BROKERS, TOKENS, World, waitFor } from "./harness.js";
 import { SseClient } from "./sse-client.js";
@@ -107,14 +108,20 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     world = await World.create(broker);
     const a = world.gate("A1");
     await waitFor(() => a.store.trustListVersion() === 1, 15_000, "trust list from the snapshot");
-    const rotated = await world.api("POST", "/api/keys/rotate", { validDays: 30 });
+    const server = world.requireServer();
+    // The issuer makes a key; the root holder signs, offline, the list that adds it; an admin uploads it.
+    const rotation = rotateIssuerKeyOffline(server.store, world.venueDir, { now: Date.now() });
+    const rotated = await world.api("POST", "/api/keys/trust-list", rotation.trustList);
     expect(rotated.status).toBe(200);
     await waitFor(() => a.store.trustListVersion() === 2, 10_000, "rotated trust list at the gate");
-    const revoked = await world.api("POST", "/api/keys/1/revoke");
+    const revoked = await world.api(
+      "POST",
+      "/api/keys/trust-list",
+      revokeIssuerKeyOffline(server.store, world.venueDir, 1, Date.now()),
+    );
     expect(revoked.status).toBe(200);
     await waitFor(() => a.store.trustListVersion() === 3, 10_000, "revoking trust list at the gate");
     expect(a.store.issuerKeys().get(1)?.revoked).toBe(true);
-    const server = world.requireServer();
     const feedBefore = server.store.feedSequence();
     expect(revoked.json).not.toHaveProperty("sequence");
     // New tickets, and their feed changes, are signed with the new key; the gate applies them.

@@ -7,6 +7,7 @@ import { BundleError, CacheError } from "@sesame/cache";
 import type { EntryLogEvent, ReasonCode } from "@sesame/gate-core";
 import { SerialCable, SimulatedSerialScanner } from "@sesame/hardware-sim";
 import { encodeFeed, encodeTrustList, SERVER_USERNAME } from "@sesame/sync";
+import { revokeIssuerKeyOffline, rotateIssuerKeyOffline } from "@sesame/sync-server/testing";
 import { type MqttClient, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
 import {
   type Credential,
@@ -407,12 +408,12 @@ describe("drill: attacks at the gate", () => {
   it("a revoked key, a tampered trust list and a replayed old one: refused, logged, the gate keeps its list", async () => {
     onTestFailed(() => console.log(venue.logTail()));
     const lane = venue.lane("A1");
-    const rotated = await api("POST", "/api/keys/rotate", { validDays: 30 });
+    // The issuer makes a key, the root holder signs the list that adds it offline, an admin uploads it.
+    const { keyId, trustList: listWithKey } = rotateIssuerKeyOffline(server().store, venue.venueDir, {
+      now: Date.now(),
+    });
+    const rotated = await api("POST", "/api/keys/trust-list", listWithKey);
     expect(rotated.status, rotated.text).toBe(200);
-    const { keyId, trustList: listWithKey } = rotated.json as {
-      keyId: number;
-      trustList: SignedTrustListJson;
-    };
     await trustAt(listWithKey.version);
     // Two new tickets signed with the new key; then the key is revoked.
     const zone = venue.demo.venue.entrances.find((e) => e.id === lane.entrance)?.zones[0] ?? 1;
@@ -443,9 +444,9 @@ describe("drill: attacks at the gate", () => {
       );
     expect(issuedPart(credentials[0]?.credential ?? "").body.keyId).toBe(keyId);
     await admitted(lane, { ticketId: 900_001, entrance: lane.entrance, code: codeOf(0) });
-    const revoked = await api("POST", `/api/keys/${keyId}/revoke`);
+    const current = revokeIssuerKeyOffline(server().store, venue.venueDir, keyId, Date.now());
+    const revoked = await api("POST", "/api/keys/trust-list", current);
     expect(revoked.status, revoked.text).toBe(200);
-    const current = (revoked.json as { trustList: SignedTrustListJson }).trustList;
     await trustAt(current.version);
     await refused(lane, codeOf(1)(Date.now()), "KEY_REVOKED", "code of a revoked issuer key");
 

@@ -458,13 +458,13 @@ describe.each(["embedded", "mosquitto"] as const)(
           "a gate's token",
         );
         expectRefusal(
-          await http("POST", "/api/keys/rotate", {
+          await http("POST", "/api/keys/trust-list", {
             headers: { cookie: supervisor, "x-sesame": "1", "content-type": "application/json" },
             body: "{}",
           }),
           403,
           "role supervisor may not do this (needs admin)",
-          "a supervisor rotating keys",
+          "a supervisor uploading a trust list",
         );
         // The lane was never locked.
         expect(venue.gate("A1").node?.backend.laneViews()[0]?.mode).toBe("normal");
@@ -628,12 +628,6 @@ describe.each(["embedded", "mosquitto"] as const)(
               : "a gate id is 1 to 32 letters, digits, '-' or '_'",
             `provision ${name}`,
           );
-          expectRefusal(
-            await admin("POST", `/api/keys/${q(text)}/revoke`),
-            400,
-            "key id must be a whole number",
-            `revoke ${name}`,
-          );
         }
         // An export filter that names a session, with its fields written as data, never formulas.
         const csv = await read("/api/export/entries.csv?session=ATH-S1");
@@ -719,7 +713,7 @@ describe.each(["embedded", "mosquitto"] as const)(
           ["/api/session", {}, 16 * 1024],
           ["/api/tickets/100001/resale", asAdmin, 1024 * 1024],
           ["/api/tickets/100001/transfer", asAdmin, 1024 * 1024],
-          ["/api/keys/rotate", asAdmin, 1024 * 1024],
+          ["/api/keys/trust-list", asAdmin, 1024 * 1024],
           [`/api/alerts/${alertId}/ack`, asSupervisor, 16 * 1024],
           ["/api/commands", asSupervisor, 16 * 1024],
           ["/api/tickets/import", asAdmin, 32 * 1024 * 1024],

@@ -26,6 +26,7 @@ import {
   ServerStore,
   type StoredEvent,
   SyncServer,
+  setUpServer,
   writeMosquittoConfig,
 } from "@sesame/sync-server";
 import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
@@ -439,6 +440,8 @@ export class DrillVenue {
       signer: this.signer,
     });
     writeVenueDirectory(this.venueDir, this.demo, this.signer);
+    // Set-up, as the demo's: the root (its own file) certifies the server's operations key.
+    setUpServer(this.venueDir, this.serverDir, { now: Date.now() });
     this.reserveHolders(o.reservedPerEntrance ?? 6);
 
     if (o.server === "process") {

@@ -3,7 +3,7 @@ import { GateStore } from "@sesame/cache";
 import { GateBackend, newGateKey, provisioningRequestOf } from "@sesame/gate";
 import { decideScan } from "@sesame/gate-core";
 import { CacheSyncStore, type GateProvisioning, GateSync } from "@sesame/sync";
-import { SyncServer } from "@sesame/sync-server";
+import { SyncServer, setUpServer } from "@sesame/sync-server";
 import { freePort, makeTempDir } from "@sesame/testing";
 import {
   Category,
@@ -70,6 +70,7 @@ const signer = createNodeSigner();
 let codes: Array<{ ticketId: number; code: () => string }> = [];
 
 async function startServer(world: { dir: { path: string }; mqttPort: number }, log: string[]) {
+  setUpServer(venueDir, join(world.dir.path, "server"), { now: Date.now() });
   const server = await SyncServer.start({
     venueDir,
     dataDir: join(world.dir.path, "server"),

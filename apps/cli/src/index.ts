@@ -1,11 +1,17 @@
 import { dashboardDir } from "@sesame/supervisor";
 import {
   DASHBOARD_USER_USAGE,
+  MIGRATE_ROOT_USAGE,
   MOSQUITTO_CONFIG_USAGE,
   OPERATIONS_CERTIFICATE_USAGE,
+  ROOT_OPERATIONS_CERTIFICATE_USAGE,
+  ROOT_TRUST_LIST_USAGE,
   runDashboardUserCommand,
+  runMigrateRootCommand,
   runMosquittoConfigCommand,
   runOperationsCertificateCommand,
+  runRootOperationsCertificateCommand,
+  runRootTrustListCommand,
   runSyncServerCommand,
   SYNC_SERVER_USAGE,
 } from "@sesame/sync-server";
@@ -50,6 +56,13 @@ const COMMANDS: Record<string, Command> = {
     run: runMosquittoConfigCommand,
   },
   "operations-certificate": { usage: OPERATIONS_CERTIFICATE_USAGE, run: runOperationsCertificateCommand },
+  // What the venue root key signs, offline (docs/design.md §9).
+  "root trust-list": { usage: ROOT_TRUST_LIST_USAGE, run: runRootTrustListCommand },
+  "root operations-certificate": {
+    usage: ROOT_OPERATIONS_CERTIFICATE_USAGE,
+    run: runRootOperationsCertificateCommand,
+  },
+  "venue migrate-root": { usage: MIGRATE_ROOT_USAGE, run: runMigrateRootCommand },
 };
 
 function help(): string {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createNodeVerifier,
@@ -10,6 +10,7 @@ import {
 import { BundleFormatError, decodeGateBundle, encodeGateBundle } from "./bundle.js";
 import type { DemoTicketRow, DemoVenue, WalletEntry } from "./demo.js";
 import type { GateBundle, SignedTicketChange, Venue } from "./model.js";
+import { writeRootKeyFile } from "./root-key.js";
 
 /*
  * The venue directory (docs/venue-files.md): what `sesame venue demo` writes and gates, the
@@ -27,6 +28,8 @@ export const VENUE_FILES = {
   gates: "gates.csv",
   wallets: "wallets.jsonl",
   secrets: "secrets/keys.json",
+  /** The demo's venue root key (its own file, 0600; no server opens it): demo only, see root-key.ts. */
+  rootKey: "secrets/root-key.json",
 } as const;
 
 const BUNDLE_DOMAIN = Buffer.from("SESAME-BUNDLE-1");
@@ -75,7 +78,11 @@ export function writeVenueDirectory(dir: string, demo: DemoVenue, signer: Ed2551
   );
   write(VENUE_FILES.changes, demo.changes.map((c) => `${JSON.stringify(c)}\n`).join(""));
   write(VENUE_FILES.wallets, demo.wallets.map((w) => `${JSON.stringify(w)}\n`).join(""));
-  write(VENUE_FILES.secrets, `${JSON.stringify(demo.secrets, null, 2)}\n`);
+  // The root seed goes to a file of its own, which the venue server never opens (docs/design.md §9).
+  const { rootSeed, ...secrets } = demo.secrets;
+  writeFileSync(join(dir, VENUE_FILES.secrets), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(join(dir, VENUE_FILES.secrets), 0o600);
+  writeRootKeyFile(join(dir, VENUE_FILES.rootKey), demo.venue.id, Buffer.from(rootSeed, "hex"));
   write(
     VENUE_FILES.tickets,
     toCsv(
@@ -242,6 +249,9 @@ export function readWallets(dir: string): WalletEntry[] {
     });
 }
 
-export function readSecrets(dir: string): DemoVenue["secrets"] {
-  return parseJson(VENUE_FILES.secrets, readText(dir, VENUE_FILES.secrets)) as DemoVenue["secrets"];
+/** What secrets/keys.json holds: the issuer seeds and override codes, never the root seed. */
+export type VenueSecrets = Omit<DemoVenue["secrets"], "rootSeed">;
+
+export function readSecrets(dir: string): VenueSecrets {
+  return parseJson(VENUE_FILES.secrets, readText(dir, VENUE_FILES.secrets)) as VenueSecrets;
 }

@@ -39,6 +39,7 @@ export {
   toCsv,
   VENUE_FILES,
   VenueFileError,
+  type VenueSecrets,
   type VerifiedBundle,
   verifyBundleBytes,
   writeVenueDirectory,
@@ -57,6 +58,13 @@ export {
   validateImportRow,
 } from "./import-rows.js";
 export * from "./model.js";
+export {
+  ROOT_KEY_FORMAT,
+  RootKeyError,
+  type RootKeyFile,
+  readRootKeyFile,
+  writeRootKeyFile,
+} from "./root-key.js";
 export {
   checkSupervisors,
   hashOverrideCode,

@@ -1,16 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createNodeSigner } from "@sesame/ticket";
-import { readChanges, readGateBundle, readSecrets, readVenue, VENUE_FILES } from "@sesame/venue";
-import { certifyOperationsKey, operationsCertificate } from "../keys/operations.js";
+import { readChanges, readGateBundle, readSecrets, readVenue } from "@sesame/venue";
 import { mosquittoHash, randomSecret } from "../secrets.js";
 import { type IssuerKeyRecord, ServerStore } from "../store.js";
 
 /** Where a data directory keeps what: the store, the embedded broker's persistence. */
 export const SERVER_DATA = { db: "sync.db", brokerDir: "broker" } as const;
 
-/** Opens (and on first use initialises) the store of a data directory from a venue directory. */
+/**
+ * Opens (and on first use initialises) the store of a data directory from a venue directory. On
+ * first use the server makes its own operations key; the root certifies it offline (root/set-up.ts).
+ */
 export function openServerStore(venueDir: string, dataDir: string, now: number): ServerStore {
   mkdirSync(dataDir, { recursive: true });
   const store = new ServerStore(join(dataDir, SERVER_DATA.db));
@@ -19,7 +20,6 @@ export function openServerStore(venueDir: string, dataDir: string, now: number):
   if (existing) {
     if (existing.id !== venue.id)
       throw new Error(`data directory ${dataDir} belongs to venue ${existing.id}, not ${venue.id}`);
-    certifyIfNone(store, venueDir, now);
     return store;
   }
   const rootKey = Buffer.from(venue.rootPublicKey, "hex");
@@ -44,18 +44,5 @@ export function openServerStore(venueDir: string, dataDir: string, now: number):
   const password = randomSecret();
   store.setMeta("mqtt_server_password", password);
   store.setMeta("mqtt_server_hash", mosquittoHash(password));
-  certifyIfNone(store, venueDir, now);
   return store;
-}
-
-/**
- * Set-up of a venue whose root seed is at hand (the demo, `npm start`, tests): the operations key is
- * certified as `sesame operations-certificate` would. Where the root is offline (no seed in the
- * venue's secrets), the store waits for that command.
- */
-function certifyIfNone(store: ServerStore, venueDir: string, now: number): void {
-  if (operationsCertificate(store)) return;
-  if (!existsSync(join(venueDir, VENUE_FILES.secrets))) return;
-  const { rootSeed } = readSecrets(venueDir);
-  certifyOperationsKey(store, Buffer.from(rootSeed, "hex"), { now, signer: createNodeSigner() });
 }

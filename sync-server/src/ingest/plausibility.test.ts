@@ -7,7 +7,8 @@ import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, createNodeVerifier, seededRandom } from "@sesame/ticket";
 import { type BundleTicket, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openServerStore, provisionGateInStore } from "../server.js";
+import { setUpServerStore } from "../root/set-up.js";
+import { provisionGateInStore } from "../server.js";
 import type { ServerStore } from "../store.js";
 import { handleEventBatch } from "./batch.js";
 import { checkPlausible, LATE_PASSAGE_DETAIL, type PlausibilityFacts } from "./rules.js";
@@ -63,7 +64,7 @@ describe("the server checks what a gate says", () => {
   beforeAll(() => {
     const venueDir = join(dir.path, "venue");
     writeVenueDirectory(venueDir, demo, createNodeSigner());
-    store = openServerStore(venueDir, join(dir.path, "data"), now);
+    store = setUpServerStore(venueDir, join(dir.path, "data"), { now });
     for (const g of demo.venue.gates)
       provisionGateInStore(store, g.id, testGateKey(demo.venue.id, g.id).request, now);
   });

@@ -7,24 +7,21 @@ import {
   type SignedGateList,
   type SignedOperationsCertificate,
   signGateList,
-  signOperationsCertificate,
+  verifyOperationsCertificate,
 } from "@sesame/sync";
-import { type Ed25519Signer, keyPairFromSeed } from "@sesame/ticket";
+import { type Ed25519Signer, type Ed25519Verifier, keyPairFromSeed } from "@sesame/ticket";
 import type { ServerStore } from "../store.js";
 
 /*
  * The venue server's operations key (docs/design.md §9): its seed lives in the store (mode 0600),
- * its certificate is signed by the venue root at set-up (`sesame operations-certificate`, which is
- * the only reader of the root seed for this), and it signs the venue gate list and commands.
+ * its certificate is signed offline by the venue root (`sesame root operations-certificate`) and
+ * installed here; the server never holds the root. It signs the venue gate list and commands.
  */
 
 /** Stored as "command_seed" since before the certificate: the same key, now certified. */
 const SEED_META = "command_seed";
 const CERTIFICATE_META = "operations_certificate";
 const GATE_LIST_META = "gate_list";
-
-/** How long a certificate made by `sesame operations-certificate` is valid by default. */
-export const DEFAULT_OPERATIONS_DAYS = 30;
 
 export function operationsSeed(store: ServerStore): Uint8Array {
   const seed = store.meta(SEED_META);
@@ -43,33 +40,56 @@ export function operationsCertificate(store: ServerStore): SignedOperationsCerti
 }
 
 /**
- * Certifies the store's operations key with the venue root seed, from `now` for `days` days (an
- * hour back: a gate whose clock is behind is alerted for its skew, not cut off from commands and
- * gate lists). Set-up only: the caller holds the root seed.
+ * Takes a certificate the root signed offline (`sesame root operations-certificate`): it must be
+ * signed by the venue's root, for this venue and this store's operations key, and not yet ended.
+ * Throws a specific error otherwise, and then nothing is stored.
  */
-export function certifyOperationsKey(
+export function installOperationsCertificate(
   store: ServerStore,
-  rootSeed: Uint8Array,
-  options: { readonly now: number; readonly days?: number; readonly signer: Ed25519Signer },
+  value: unknown,
+  options: { readonly now: number; readonly verifier: Ed25519Verifier },
 ): SignedOperationsCertificate {
   const venue = store.venue();
-  if (Buffer.from(keyPairFromSeed(rootSeed).publicKey).toString("hex") !== venue.rootPublicKey.toLowerCase())
-    throw new Error(`the root seed given is not venue ${venue.id}'s root key`);
-  const days = options.days ?? DEFAULT_OPERATIONS_DAYS;
-  if (!Number.isInteger(days) || days < 1 || days > 366)
-    throw new RangeError("an operations certificate is valid for 1 to 366 days");
-  const certificate = signOperationsCertificate(
-    {
-      venue: venue.id,
-      publicKey: operationsPublicKey(store),
-      notBefore: options.now - 3_600_000,
-      notAfter: options.now + days * 86_400_000,
-    },
-    rootSeed,
-    options.signer,
+  const check = verifyOperationsCertificate(
+    value,
+    Buffer.from(venue.rootPublicKey, "hex"),
+    options.verifier,
+    venue.id,
   );
+  if (!check.ok) throw new Error(`operations certificate refused (${check.reason}): ${check.detail}`);
+  const certificate = check.value;
+  if (certificate.publicKey.toLowerCase() !== operationsPublicKey(store))
+    throw new Error(
+      `operations certificate refused: it certifies key ${certificate.publicKey}, not this server's operations key ${operationsPublicKey(store)}`,
+    );
+  if (certificate.notAfter < options.now)
+    throw new Error(
+      `operations certificate refused: it expired ${new Date(certificate.notAfter).toISOString()}`,
+    );
   store.setMeta(CERTIFICATE_META, JSON.stringify(certificate));
   return certificate;
+}
+
+/** What to run when the operations certificate is missing or has ended, with this venue's paths. */
+export function operationsCertificateSteps(store: ServerStore, venueDir: string, dataDir: string): string {
+  return (
+    `on the machine holding the venue root key run \`sesame root operations-certificate --root ROOT-KEY-FILE --venue ${venueDir} --key ${operationsPublicKey(store)} --out operations-certificate.json\`, ` +
+    `then here \`sesame operations-certificate --venue ${venueDir} --data ${dataDir} --install operations-certificate.json\``
+  );
+}
+
+/** Why the server may not start with the certificate it holds (missing, ended), or undefined. */
+export function operationsCertificateProblem(
+  store: ServerStore,
+  now: number,
+  paths: { readonly venueDir: string; readonly dataDir: string },
+): string | undefined {
+  const certificate = operationsCertificate(store);
+  const steps = operationsCertificateSteps(store, paths.venueDir, paths.dataDir);
+  if (!certificate) return `the operations key has no certificate: ${steps}`;
+  if (certificate.notAfter < now)
+    return `the operations certificate expired ${new Date(certificate.notAfter).toISOString()}: ${steps}`;
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

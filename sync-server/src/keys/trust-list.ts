@@ -1,80 +1,102 @@
-import { randomBytes } from "node:crypto";
-import { type Ed25519Signer, keyPairFromSeed, type SignedTrustListJson, signTrustList } from "@sesame/ticket";
+import type { RejectReason } from "@sesame/sync";
+import {
+  type Ed25519Verifier,
+  type SignedTrustListJson,
+  TRUST_LIST_FORMAT,
+  type TrustList,
+  verifyTrustList,
+} from "@sesame/ticket";
 import type { Venue } from "@sesame/venue";
-import { ApiError } from "../errors.js";
-import type { IssuerKeyRecord, KeyRepository } from "./repository.js";
+import type { KeyRepository } from "./repository.js";
 
 /*
- * Issuer key rotation and revocation: each signs a new trust list with the venue root key (gates
- * pin the root, so they accept it, and refuse an older version). A revocation is that new list and
- * nothing else: the ticket feed carries ticket changes only, so that whoever can put a message on
- * the feed cannot make the gates refuse every ticket of a key.
+ * The trust list the server publishes: signed offline by the venue root (`sesame root trust-list`),
+ * never by the server, which holds no root key. The server takes a new one from an admin (HTTP) or
+ * from the venue directory at start, checks the root's signature and that its version rises, then
+ * stores and publishes it. Rotating or revoking an issuer key is such a new list; the ticket feed
+ * carries ticket changes only, so that whoever can put a message on the feed cannot make the gates
+ * refuse every ticket of a key.
  */
 
-export interface KeyDeskDeps {
+export type TrustListVerdict =
+  | { readonly ok: true; readonly trustList: SignedTrustListJson }
+  | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+const REASONS = {
+  MALFORMED: "invalid",
+  BAD_SIGNATURE: "bad-signature",
+  WRONG_VENUE: "wrong-target",
+  ROLLBACK: "rollback",
+} as const satisfies Record<string, RejectReason>;
+
+export interface TrustListDeskDeps {
   readonly keys: KeyRepository;
   readonly venue: Venue;
-  readonly rootSeed: Uint8Array;
-  readonly signer: Ed25519Signer;
-  now(): number;
+  readonly verifier: Ed25519Verifier;
   publishTrustList(list: SignedTrustListJson): void;
 }
 
-export class KeyDesk {
-  constructor(private readonly deps: KeyDeskDeps) {}
+export class TrustListDesk {
+  constructor(private readonly deps: TrustListDeskDeps) {}
 
-  private signAndStoreTrustList(keys: readonly IssuerKeyRecord[]): SignedTrustListJson {
-    const current = this.deps.keys.trustList();
-    const signed = signTrustList(
+  /**
+   * Checks a signed trust list against the root and the one held; stores and publishes it if its
+   * version is higher. Changes nothing otherwise (the caller logs and alerts the refusal).
+   */
+  accept(value: unknown): TrustListVerdict {
+    const held = this.deps.keys.trustList();
+    const check = verifyTrustList(
+      value,
+      Buffer.from(this.deps.venue.rootPublicKey, "hex"),
+      this.deps.verifier,
       {
         venue: this.deps.venue.id,
-        version: current.version + 1,
-        issuedAt: Math.floor(this.deps.now() / 1000),
-        keys: keys.map((k) => ({
-          keyId: k.keyId,
-          publicKey: Uint8Array.from(Buffer.from(k.publicKey, "hex")),
-          validFrom: k.validFrom,
-          validUntil: k.validUntil,
-          revoked: k.revoked,
-        })),
+        currentVersion: held.version,
       },
-      this.deps.rootSeed,
-      this.deps.signer,
     );
-    this.deps.keys.setTrustList(signed);
-    this.deps.publishTrustList(signed);
-    return signed;
+    if (!check.ok) return { ok: false, reason: REASONS[check.reason], detail: check.detail };
+    // verifyTrustList lets the same version through (a gate may hear it twice); a new list must rise.
+    if (check.list.version <= held.version)
+      return {
+        ok: false,
+        reason: "rollback",
+        detail: `trust list version ${check.list.version} does not rise above the one held (${held.version})`,
+      };
+    const trustList = canonical(
+      check.list,
+      (typeof value === "string" ? JSON.parse(value) : value) as SignedTrustListJson,
+    );
+    this.deps.keys.setTrustList(trustList);
+    this.markRevoked(check.list.keys.filter((k) => k.revoked).map((k) => k.keyId));
+    this.deps.publishTrustList(trustList);
+    return { ok: true, trustList };
   }
 
-  rotateKey(validDays: unknown) {
-    const days = validDays === undefined ? 90 : validDays;
-    if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650)
-      throw new ApiError(400, "validDays must be a whole number of days between 1 and 3650");
-    const keys = this.deps.keys.issuerKeys();
-    const keyId = Math.max(0, ...keys.map((k) => k.keyId)) + 1;
-    if (keyId > 0xffff) throw new ApiError(409, "no key id left");
-    const seed = randomBytes(32);
-    const nowS = Math.floor(this.deps.now() / 1000);
-    const key: IssuerKeyRecord = {
-      keyId,
-      seed: seed.toString("hex"),
-      publicKey: Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex"),
-      validFrom: nowS - 60,
-      validUntil: nowS + days * 86_400,
-      revoked: false,
-    };
-    this.deps.keys.putIssuerKey(key);
-    const trustList = this.signAndStoreTrustList(this.deps.keys.issuerKeys());
-    return { keyId, publicKey: key.publicKey, trustList };
+  /** The server's own issuer stops signing with a key the root revoked (until the issuer leaves it). */
+  private markRevoked(keyIds: readonly number[]): void {
+    for (const key of this.deps.keys.issuerKeys())
+      if (keyIds.includes(key.keyId) && !key.revoked) this.deps.keys.putIssuerKey({ ...key, revoked: true });
   }
+}
 
-  revokeKey(keyId: number) {
-    const keys = this.deps.keys.issuerKeys();
-    const key = keys.find((k) => k.keyId === keyId);
-    if (!key) throw new ApiError(404, `issuer key ${keyId} does not exist`);
-    if (key.revoked) throw new ApiError(409, `issuer key ${keyId} is already revoked`);
-    this.deps.keys.putIssuerKey({ ...key, revoked: true });
-    const trustList = this.signAndStoreTrustList(this.deps.keys.issuerKeys());
-    return { keyId, trustList };
-  }
+const iso = (s: number) => new Date(s * 1000).toISOString();
+
+/** The checked list in the form the server publishes: only its signed fields, times in ISO form. */
+function canonical(list: TrustList, received: SignedTrustListJson): SignedTrustListJson {
+  return {
+    format: TRUST_LIST_FORMAT,
+    venue: list.venue,
+    version: list.version,
+    issuedAt: iso(list.issuedAt),
+    keys: [...list.keys]
+      .sort((a, b) => a.keyId - b.keyId)
+      .map((k) => ({
+        keyId: k.keyId,
+        publicKey: Buffer.from(k.publicKey).toString("hex"),
+        validFrom: iso(k.validFrom),
+        validUntil: iso(k.validUntil),
+        revoked: k.revoked,
+      })),
+    signature: received.signature.toLowerCase(),
+  };
 }

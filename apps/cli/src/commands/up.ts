@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { VENUE_FILES } from "@sesame/venue";
 import { parse, parseInteger } from "../args.js";
 import { CliError } from "../cli-error.js";
 import type { Io } from "../io.js";
@@ -93,6 +94,8 @@ export async function up(argv: string[], io: Io): Promise<number> {
     venue.crowd
       ? `  Crowd: ${rate} person/s arriving, ${spectators.toLocaleString("en")} tickets; mostly good codes, some screenshots, resold, forged, wrong entrance, used twice`
       : "  Crowd: none (--rate 0)",
+    `  Venue root key: ${join(venue.venueDir, VENUE_FILES.rootKey)} (demo only: set-up signed the trust list and the`,
+    "      server's operations certificate with it; the sync-server never opens it, a real venue keeps it offline)",
     "",
     "Ctrl-C stops everything.",
     "",

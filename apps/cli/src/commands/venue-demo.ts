@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { setUpServer } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
-import { generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
+import { generateDemoVenue, VENUE_FILES, writeVenueDirectory } from "@sesame/venue";
 import { parse, parseInteger, parseTime, requireString } from "../args.js";
 import { CliError } from "../cli-error.js";
 import type { Io } from "../io.js";
@@ -55,6 +57,9 @@ export async function venueDemo(argv: string[], io: Io): Promise<number> {
     },
   });
   writeVenueDirectory(out, demo, createNodeSigner());
+  // Set-up of the server's default data directory: the root certifies its operations key, the
+  // offline step of a real venue (the demo keeps its root in secrets/root-key.json; no server opens it).
+  setUpServer(out, join(out, "sync-data"), { now: io.now() });
   const count = (state: string) => demo.rows.filter((r) => r.state === state).length;
   const s1 = demo.venue.sessions[0];
   io.stdout.write(
@@ -65,6 +70,8 @@ export async function venueDemo(argv: string[], io: Io): Promise<number> {
       `  tickets: ${demo.bundle.tickets.length} in the gate bundle (feed sequence ${demo.bundle.feedSequence}), ${demo.changes.length} sold later;`,
       `           ${demo.rows.filter((r) => r.kind === "printed").length} printed, ${count("resold-old")} resold, ${count("transferred-old")} transferred, ${count("cancelled")} cancelled`,
       `  supervisors: ${(demo.venue.supervisors ?? []).map((v) => `${v.id} ${v.name}`).join(", ")} (override codes in ${out}/secrets/keys.json, demo only)`,
+      `  venue root key: ${out}/${VENUE_FILES.rootKey} (demo only: a real venue keeps it offline; the sync-server never opens it)`,
+      `  operations key of ${join(out, "sync-data")} certified by the root for 30 days (\`sesame operations-certificate\` renews it)`,
       `  try: pnpm sesame wallet code --venue ${out} --ticket ${demo.rows.find((r) => r.state === "valid" && r.kind === "mobile" && !r.late && r.session === 1)?.id ?? 100001}`,
       s1 ? `  (doors of session 1 open ${s1.doorsOpen})` : "",
       "",

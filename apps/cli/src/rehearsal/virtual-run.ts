@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import { newGateKey, provisioningRequestOf } from "@sesame/gate";
 import { seededRandom } from "@sesame/hardware-sim";
 import type { GateProvisioning } from "@sesame/sync";
-import { openServerStore, provisionGateInStore } from "@sesame/sync-server";
+import { provisionGateInStore, setUpServerStore } from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type Gate, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import {
@@ -210,7 +210,7 @@ export async function runVirtualRehearsal(options: VirtualRehearsalOptions): Pro
     const startAt = windowStart - MINUTE;
     const venueDir = join(dir, "venue");
     writeVenueDirectory(venueDir, demo, signer);
-    const store = openServerStore(venueDir, join(dir, "server"), startAt);
+    const store = setUpServerStore(venueDir, join(dir, "server"), { now: startAt });
     const provisioning: Record<string, GateProvisioning> = {};
     const gateKeys: Record<string, string> = {};
     for (const g of demo.venue.gates) {

@@ -14,7 +14,13 @@ import {
 import type { GateConfig, Steward } from "@sesame/kiosk";
 import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
-import { type ApiToken, type DashboardRole, hashPassword, SyncServer } from "@sesame/sync-server";
+import {
+  type ApiToken,
+  type DashboardRole,
+  hashPassword,
+  SyncServer,
+  setUpServer,
+} from "@sesame/sync-server";
 import { createNodeSigner, seededRandom as ticketRandom } from "@sesame/ticket";
 import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { type CrowdMix, spectatorsOf } from "./spectators.js";
@@ -171,6 +177,10 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
   });
   const venueDir = join(options.dir, "venue");
   writeVenueDirectory(venueDir, demo, signer);
+  // The offline step of a real venue's set-up, done here because the demo holds its root (in its
+  // own file, secrets/root-key.json, which the server never opens): the root certifies the
+  // server's operations key.
+  setUpServer(venueDir, join(options.dir, "server"), { now: now() });
   const tokens = options.dashboardTokens ?? DEMO_TOKENS;
   const dashboardServed = dashboardBuilt();
 

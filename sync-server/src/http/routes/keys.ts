@@ -1,13 +1,12 @@
-import { ApiError } from "../../errors.js";
 import { asObject, readJson, send } from "../request.js";
 import type { RouteModule } from "./route.js";
 
-/* Issuer keys and the trust list: list (never the seeds), rotate, revoke. */
+/*
+ * Issuer keys and the trust list: list (never the seeds), and take a new trust list that the venue
+ * root signed offline (`sesame root trust-list`). The server signs none: it holds no root key.
+ */
 
-export const keyRoutes: RouteModule = async (
-  { server, require },
-  { req, res, method, path, parts, caller },
-) => {
+export const keyRoutes: RouteModule = async ({ server, require }, { req, res, method, path, caller }) => {
   if (method === "GET" && path === "/api/keys") {
     require(caller, ["admin", "tech"]);
     send(res, 200, {
@@ -16,17 +15,10 @@ export const keyRoutes: RouteModule = async (
     });
     return true;
   }
-  if (method === "POST" && path === "/api/keys/rotate") {
-    require(caller, ["admin"]);
+  if (method === "POST" && path === "/api/keys/trust-list") {
+    const admin = require(caller, ["admin"]);
     const body = asObject(await readJson(req));
-    send(res, 200, server.rotateKey(body.validDays));
-    return true;
-  }
-  if (method === "POST" && parts[1] === "keys" && parts[3] === "revoke" && parts.length === 4) {
-    require(caller, ["admin"]);
-    // Digits only: Number() would also read "0x1", "1e0" or " 1" as key 1.
-    if (!/^\d{1,5}$/.test(parts[2] ?? "")) throw new ApiError(400, "key id must be a whole number");
-    send(res, 200, server.revokeKey(Number(parts[2])));
+    send(res, 200, server.acceptTrustList(body, `admin ${admin.name}`));
     return true;
   }
   return false;
