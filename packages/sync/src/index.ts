@@ -36,6 +36,7 @@ export * from "./protocol.js";
 export { type GateProvisioning, PROVISIONING_FORMAT, parseProvisioning } from "./provisioning.js";
 export {
   bundleSigner,
+  checkSupervisorPart,
   eventBatchSigningBytes,
   signCommandText,
   signEventBatch,

@@ -58,6 +58,25 @@ export {
 } from "./import-rows.js";
 export * from "./model.js";
 export {
+  SUPERVISOR_COMMAND_DOMAIN,
+  supervisorCommandBytes,
+} from "./supervisor-command-domain.js";
+export {
+  parseSupervisorCertificate,
+  type SignedSupervisorCertificate,
+  SUPERVISOR_ACCOUNT,
+  SUPERVISOR_CERTIFICATE_FORMAT,
+  type SupervisorCertificate,
+  SupervisorCertificateError,
+  type SupervisorCheck,
+  type SupervisorSignature,
+  signSupervisorCertificate,
+  signSupervisorCommand,
+  supervisorKeyProblem,
+  verifySupervisorCertificate,
+  verifySupervisorCommand,
+} from "./supervisor-keys.js";
+export {
   checkSupervisors,
   hashOverrideCode,
   OVERRIDE_CODE,
