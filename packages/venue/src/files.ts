@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createNodeVerifier,
@@ -76,6 +76,8 @@ export function writeVenueDirectory(dir: string, demo: DemoVenue, signer: Ed2551
   write(VENUE_FILES.changes, demo.changes.map((c) => `${JSON.stringify(c)}\n`).join(""));
   write(VENUE_FILES.wallets, demo.wallets.map((w) => `${JSON.stringify(w)}\n`).join(""));
   write(VENUE_FILES.secrets, `${JSON.stringify(demo.secrets, null, 2)}\n`);
+  // The root seed: readable by its holder alone (`sesame supervisor-certificate` refuses it otherwise).
+  chmodSync(join(dir, VENUE_FILES.secrets), 0o600);
   write(
     VENUE_FILES.tickets,
     toCsv(

@@ -59,6 +59,7 @@ export {
 export * from "./model.js";
 export {
   SUPERVISOR_COMMAND_DOMAIN,
+  SUPERVISOR_KEY_REQUEST_FORMAT,
   supervisorCommandBytes,
 } from "./supervisor-command-domain.js";
 export {

@@ -9,3 +9,6 @@ export const SUPERVISOR_COMMAND_DOMAIN = "SESAME-SUPERVISOR-COMMAND-1\0";
 export function supervisorCommandBytes(commandJson: string): Uint8Array {
   return new TextEncoder().encode(SUPERVISOR_COMMAND_DOMAIN + commandJson);
 }
+
+/** What the dashboard exports at enrolment (the supervisor's account and browser-made public key). */
+export const SUPERVISOR_KEY_REQUEST_FORMAT = "sesame-supervisor-key-request/1";

@@ -14,7 +14,7 @@ const CERTIFICATE_DOMAIN = Buffer.from("SESAME-SUPERVISOR-CERT-1\0");
 export const SUPERVISOR_CERTIFICATE_FORMAT = "sesame-supervisor-certificate/1";
 
 /** The dashboard account a certificate speaks for (what a command's `by` names). */
-export const SUPERVISOR_ACCOUNT = /^[\p{L}\p{N} ._'-]{1,64}$/u;
+export const SUPERVISOR_ACCOUNT = /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]{0,63}$/u;
 
 export interface SupervisorCertificate {
   readonly venue: string;
