@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
 import {
   type SignedSupervisorCertificate,
@@ -50,4 +50,38 @@ export function certifiedSupervisor(options: {
     seed,
     sign: (commandJson) => ({ sig: signSupervisorCommand(commandJson, seed, signer), certificate }),
   };
+}
+
+/**
+ * The body of `POST /api/commands` for a lane-opening command, as the dashboard sends it: one
+ * command per target, each made and signed by the supervisor (`by` is their dashboard account).
+ */
+export function signedCommandsBody(
+  supervisor: TestSupervisor,
+  options: {
+    readonly type: string;
+    readonly targets: ReadonlyArray<{ readonly gate: string } | { readonly entrance: number }>;
+    readonly lane?: number;
+    readonly now?: number;
+    readonly ttlMs?: number;
+  },
+): {
+  type: string;
+  signed: Array<{ command: string; sig: string }>;
+  certificate: SignedSupervisorCertificate;
+} {
+  const issuedAt = options.now ?? Date.now();
+  const signed = options.targets.map((target) => {
+    const command = JSON.stringify({
+      id: randomUUID(),
+      type: options.type,
+      target,
+      ...(options.lane === undefined ? {} : { lane: options.lane }),
+      by: supervisor.certificate.supervisor,
+      issuedAt,
+      expiresAt: issuedAt + (options.ttlMs ?? 60_000),
+    });
+    return { command, sig: supervisor.sign(command).sig };
+  });
+  return { type: options.type, signed, certificate: supervisor.certificate };
 }
