@@ -41,6 +41,7 @@ export {
   certifyOperationsKey,
   currentGateList,
   operationsCertificate,
+  operationsSeed,
 } from "./keys/operations.js";
 export { type MosquittoConfigOptions, type MosquittoFiles, writeMosquittoConfig } from "./mosquitto.js";
 export { mosquittoHash, verifyMosquittoHash } from "./secrets.js";
