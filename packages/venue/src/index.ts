@@ -58,6 +58,7 @@ export {
 } from "./import-rows.js";
 export * from "./model.js";
 export {
+  SUPERVISOR_CERTIFICATE_FORMAT,
   SUPERVISOR_COMMAND_DOMAIN,
   SUPERVISOR_KEY_REQUEST_FORMAT,
   supervisorCommandBytes,
@@ -66,7 +67,6 @@ export {
   parseSupervisorCertificate,
   type SignedSupervisorCertificate,
   SUPERVISOR_ACCOUNT,
-  SUPERVISOR_CERTIFICATE_FORMAT,
   type SupervisorCertificate,
   SupervisorCertificateError,
   type SupervisorCheck,

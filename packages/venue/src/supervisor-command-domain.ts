@@ -12,3 +12,6 @@ export function supervisorCommandBytes(commandJson: string): Uint8Array {
 
 /** What the dashboard exports at enrolment (the supervisor's account and browser-made public key). */
 export const SUPERVISOR_KEY_REQUEST_FORMAT = "sesame-supervisor-key-request/1";
+
+/** The format of a supervisor certificate (the root's signature over a supervisor's key). */
+export const SUPERVISOR_CERTIFICATE_FORMAT = "sesame-supervisor-certificate/1";

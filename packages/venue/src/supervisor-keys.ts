@@ -1,5 +1,5 @@
 import { type Ed25519Signer, type Ed25519Verifier, publicKeyProblem } from "@sesame/ticket";
-import { supervisorCommandBytes } from "./supervisor-command-domain.js";
+import { SUPERVISOR_CERTIFICATE_FORMAT, supervisorCommandBytes } from "./supervisor-command-domain.js";
 
 /*
  * Supervisors' keys (docs/design.md §9): a command that opens lanes (free passage) carries, beside
@@ -11,7 +11,6 @@ import { supervisorCommandBytes } from "./supervisor-command-domain.js";
 
 const CERTIFICATE_DOMAIN = Buffer.from("SESAME-SUPERVISOR-CERT-1\0");
 
-export const SUPERVISOR_CERTIFICATE_FORMAT = "sesame-supervisor-certificate/1";
 
 /** The dashboard account a certificate speaks for (what a command's `by` names). */
 export const SUPERVISOR_ACCOUNT = /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]{0,63}$/u;
