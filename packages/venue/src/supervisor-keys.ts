@@ -11,7 +11,6 @@ import { SUPERVISOR_CERTIFICATE_FORMAT, supervisorCommandBytes } from "./supervi
 
 const CERTIFICATE_DOMAIN = Buffer.from("SESAME-SUPERVISOR-CERT-1\0");
 
-
 /** The dashboard account a certificate speaks for (what a command's `by` names). */
 export const SUPERVISOR_ACCOUNT = /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]{0,63}$/u;
 

@@ -85,3 +85,29 @@ export function signedCommandsBody(
   });
   return { type: options.type, signed, certificate: supervisor.certificate };
 }
+
+/** What the root holder does with a browser's key request (`sesame supervisor-certificate`), for tests. */
+export function certifyPublicKey(options: {
+  readonly rootSeed: string | Uint8Array;
+  readonly venueId: string;
+  readonly supervisor: string;
+  readonly publicKey: string;
+  readonly name?: string;
+  readonly now?: number;
+}): SignedSupervisorCertificate {
+  const now = options.now ?? Date.now();
+  const rootSeed =
+    typeof options.rootSeed === "string" ? Buffer.from(options.rootSeed, "hex") : options.rootSeed;
+  return signSupervisorCertificate(
+    {
+      venue: options.venueId,
+      supervisor: options.supervisor,
+      name: options.name ?? options.supervisor,
+      publicKey: options.publicKey,
+      notBefore: now - 60_000,
+      notAfter: now + 24 * 3600_000,
+    },
+    rootSeed,
+    createNodeSigner(),
+  );
+}
