@@ -4,6 +4,7 @@ import { type RunningGate, type RunningVenue, startVenue } from "@sesame/cli";
 import { DEFAULT_UI_DIR } from "@sesame/kiosk";
 import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
 import { buildDashboard } from "@sesame/supervisor/build";
+import { enrolSupervisorKey } from "@sesame/supervisor/testing";
 import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
 import { Category, createNodeSigner } from "@sesame/ticket";
 import { walletCode } from "@sesame/venue";
@@ -129,8 +130,13 @@ describe("the whole venue in a browser", () => {
     await laneOf(kioskA2, "refuse").getByText("Déjà entré").waitFor();
     expect(a2.controller.outputState[0]).toBe(false);
 
-    // The supervisor opens entrance B for free passage; B's turnstiles are held open.
-    await dashboard.getByTestId("tab-commands").click();
+    // The supervisor enrols this browser's signing key (the root holder certifies it), then opens
+    // entrance B for free passage; B's turnstiles are held open.
+    await enrolSupervisorKey(dashboard, {
+      venueDir: venue.venueDir,
+      venueId: venue.server.venue.id,
+      account: "dupont",
+    });
     await dashboard.locator("select[name=passage-target]").selectOption("2");
     await dashboard.getByRole("button", { name: "Ouvrir en passage libre" }).click();
     const dialog = dashboard.getByRole("dialog");
