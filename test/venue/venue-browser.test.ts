@@ -7,7 +7,8 @@ import { buildDashboard } from "@sesame/supervisor/build";
 import { enrolSupervisorKey } from "@sesame/supervisor/testing";
 import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
 import { Category, createNodeSigner } from "@sesame/ticket";
-import { walletCode } from "@sesame/venue";
+import { readSecrets, walletCode } from "@sesame/venue";
+import { certifyPublicKey } from "@sesame/venue/testing";
 import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,11 +133,14 @@ describe("the whole venue in a browser", () => {
 
     // The supervisor enrols this browser's signing key (the root holder certifies it), then opens
     // entrance B for free passage; B's turnstiles are held open.
-    await enrolSupervisorKey(dashboard, {
-      venueDir: venue.venueDir,
-      venueId: venue.server.venue.id,
-      account: "dupont",
-    });
+    await enrolSupervisorKey(dashboard, (publicKey) =>
+      certifyPublicKey({
+        rootSeed: readSecrets(venue.venueDir).rootSeed,
+        venueId: venue.server.venue.id,
+        supervisor: "dupont",
+        publicKey,
+      }),
+    );
     await dashboard.locator("select[name=passage-target]").selectOption("2");
     await dashboard.getByRole("button", { name: "Ouvrir en passage libre" }).click();
     const dialog = dashboard.getByRole("dialog");

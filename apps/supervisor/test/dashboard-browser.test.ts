@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "@sesame/sync";
 import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
+import { readSecrets } from "@sesame/venue";
+import { certifyPublicKey } from "@sesame/venue/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardWorld, SUPERVISOR, TECH } from "../../../sync-server/test/dashboard-harness.js";
@@ -268,11 +270,14 @@ describe("supervisor dashboard (Chromium)", () => {
       await page.getByTestId("free-passage-needs-key").waitFor();
       expect(await page.getByRole("button", { name: "Ouvrir en passage libre" }).isDisabled()).toBe(true);
       // Enrolment: the key is made in this browser, its private half not extractable, kept in IndexedDB.
-      const publicKey = await enrolSupervisorKey(page, {
-        venueDir: world.venueDir,
-        venueId: server.venue.id,
-        account: SUPERVISOR.name,
-      });
+      const publicKey = await enrolSupervisorKey(page, (key) =>
+        certifyPublicKey({
+          rootSeed: readSecrets(world.venueDir).rootSeed,
+          venueId: server.venue.id,
+          supervisor: SUPERVISOR.name,
+          publicKey: key,
+        }),
+      );
       expect(publicKey).toMatch(/^[0-9a-f]{64}$/);
       const stored = await page.evaluate(
         async ({ account, venueId }) => {
