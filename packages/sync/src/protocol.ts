@@ -719,7 +719,7 @@ export interface Command {
   readonly text?: string;
   /** Who asked (supervisor name from the token). */
   readonly by: string;
-  /** Server clock, Unix ms. */
+  /** Unix ms: the server's clock, or the supervisor's browser for a lane-opening command (within 120 s of the server's). */
   readonly issuedAt: number;
   readonly expiresAt: number;
 }

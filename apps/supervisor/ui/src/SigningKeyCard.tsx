@@ -71,7 +71,7 @@ export function SigningKeyCard(props: {
       {key ? (
         <>
           <p>
-            {t("signingKeyPublic")} : <code data-testid="signing-public-key">{key.publicKey}</code>
+            {t("signingKeyPublic")} <code data-testid="signing-public-key">{key.publicKey}</code>
           </p>
           {key.certificate ? null : (
             <>

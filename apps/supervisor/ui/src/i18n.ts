@@ -119,7 +119,7 @@ const FR = {
   signingKeyCertified: "Clé certifiée pour {name}, valable jusqu'au {until}.",
   createSigningKey: "Créer ma clé",
   replaceSigningKey: "Remplacer ma clé",
-  signingKeyPublic: "Clé publique",
+  signingKeyPublic: "Clé publique :",
   signingKeyRequestHint:
     "Remettez cette demande au détenteur de la clé racine, qui la certifie : sesame supervisor-certificate --venue DOSSIER --root FICHIER --request DEMANDE --out CERTIFICAT",
   downloadKeyRequest: "Télécharger la demande",
@@ -291,7 +291,7 @@ const EN: Record<MessageKey, string> = {
   signingKeyCertified: "Key certified for {name}, valid until {until}.",
   createSigningKey: "Create my key",
   replaceSigningKey: "Replace my key",
-  signingKeyPublic: "Public key",
+  signingKeyPublic: "Public key:",
   signingKeyRequestHint:
     "Hand this request to the holder of the root key, who certifies it: sesame supervisor-certificate --venue DIR --root FILE --request REQUEST --out CERTIFICATE",
   downloadKeyRequest: "Download the request",
