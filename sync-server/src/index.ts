@@ -43,6 +43,7 @@ export {
   installOperationsCertificate,
   operationsCertificate,
   operationsPublicKey,
+  operationsSeed,
 } from "./keys/operations.js";
 export { type MosquittoConfigOptions, type MosquittoFiles, writeMosquittoConfig } from "./mosquitto.js";
 export {

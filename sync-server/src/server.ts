@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Command,
+  type CommandType,
   decodeCommandAck,
   decodeGateHeartbeat,
   decodeRefusalReport,
@@ -26,6 +27,7 @@ import {
   MAX_BATCH_BYTES,
   MAX_REPLAY_ITEMS,
   noDelay,
+  opensLanes,
   parseTopic,
   type RefusalReport,
   type RejectReason,
@@ -70,7 +72,16 @@ import {
 } from "./broker/aedes.js";
 import { followLog, mosquittoRefusal } from "./broker/mosquitto-log.js";
 import { BrokerProcess } from "./broker/supervisor.js";
-import { buildCommand, type CommandInput, commandInputs, commandTargets } from "./commands/commands.js";
+import {
+  buildCommand,
+  COMMAND_TYPES,
+  type CommandInput,
+  commandInputs,
+  commandTargets,
+  type SignedCommand,
+  SupervisorSignatureRefused,
+  signedCommands,
+} from "./commands/commands.js";
 import { openServerStore, SERVER_DATA } from "./db/open.js";
 import { ApiError } from "./errors.js";
 import { TicketDesk } from "./feed/tickets.js";
@@ -1085,7 +1096,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   // Commands
 
   /** Commands from the API (commands/commands.ts): checked, stored, signed, sent until acknowledged. */
-  sendCommands(input: CommandInput & { venue?: unknown }, by: string): Command[] {
+  sendCommands(
+    input: CommandInput & { venue?: unknown; signed?: unknown; certificate?: unknown },
+    by: string,
+  ): Command[] {
+    if (typeof input.type === "string" && COMMAND_TYPES.includes(input.type as CommandType))
+      if (opensLanes(input.type as CommandType)) return this.sendSupervisorCommands(input, by);
     return commandInputs(input, this.venue).map((one) => this.sendCommand(one, by));
   }
 
@@ -1102,8 +1118,47 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       defaultTtlMs: this.tuning.commandTtlMs,
       id: randomUUID(),
     });
+    this.publishCommand(command, JSON.stringify(command));
+    return command;
+  }
+
+  /**
+   * Commands that open lanes, made and signed in the supervisor's browser: checked here as the gates
+   * will (root-certified key, exact text, the caller named), then countersigned by the operations
+   * key. A bad signature is refused 403, logged on one line and alerted: a dashboard session
+   * (stolen, or a server-side forger) trying to open lanes without the supervisor's key.
+   */
+  private sendSupervisorCommands(
+    input: { type?: unknown; signed?: unknown; certificate?: unknown },
+    by: string,
+  ): Command[] {
+    let signed: SignedCommand[];
+    try {
+      signed = signedCommands(input, by, {
+        venue: this.venue,
+        gateKnown: (gateId) => this.store.gate(gateId) !== undefined,
+        now: this.now(),
+        rootKey: Buffer.from(this.venue.rootPublicKey, "hex"),
+        verifier: this.verifier,
+      });
+    } catch (error) {
+      if (error instanceof SupervisorSignatureRefused) {
+        const detail = printable(`${by} sent a ${String(input.type)} command refused: ${error.message}`);
+        this.log(`supervisor signature refused: ${detail}`);
+        this.raiseAlert({ type: "supervisor-signature-refused", at: this.now(), gates: [], detail });
+      }
+      throw error;
+    }
+    const taken = signed.find((s) => this.store.command(s.command.id) !== undefined);
+    if (taken) throw new ApiError(409, `command ${taken.command.id} was already sent`);
+    return signed.map((s) => {
+      this.publishCommand(s.command, s.json, s.supervisor);
+      return s.command;
+    });
+  }
+
+  private publishCommand(command: Command, json: string, supervisor?: SignedCommand["supervisor"]): void {
     this.store.insertCommand(command);
-    const json = JSON.stringify(command);
     const target = command.target;
     const topic =
       "gate" in target
@@ -1112,15 +1167,22 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     const payload = encodeCommandMessage({
       command: json,
       sig: signCommandText(json, this.commandSeed, this.signer),
+      ...(supervisor ? { supervisor } : {}),
     });
     const targets = new Set(this.commandTargets(command));
     // A command can be lost on the way (a gate away, aedes#994): it is sent again until every gate
     // it targets has acknowledged it or it expires. Gates execute a command id once.
     this.pendingCommands.set(command.id, { expiresAt: command.expiresAt, topic, payload, targets });
     this.publish(topic, payload);
-    this.log(`command ${command.type} ${JSON.stringify(command.target)} by ${by}: ${command.id}`);
+    const signer = supervisor
+      ? `, signed by supervisor ${supervisor.certificate.supervisor} (${supervisor.certificate.name}, key ${supervisor.certificate.publicKey.slice(0, 16)})`
+      : "";
+    this.log(
+      printable(
+        `command ${command.type} ${JSON.stringify(command.target)} by ${command.by}${signer}: ${command.id}`,
+      ),
+    );
     this.emit("command", command);
-    return command;
   }
 
   private republishCommands(): void {

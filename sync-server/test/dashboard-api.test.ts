@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { GateSync } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
-import { parseCsv } from "@sesame/venue";
+import { parseCsv, readRootKeyFile, VENUE_FILES } from "@sesame/venue";
+import { certifiedSupervisor, signedCommandsBody } from "@sesame/venue/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENTRY_CSV_COLUMNS } from "../src/http/export.js";
 import type { Alert, Counts } from "../src/store.js";
@@ -189,10 +190,15 @@ describe("dashboard HTTP API", () => {
     const a = world.gate("A1");
     const b = world.gate("B1");
     await waitFor(() => a.sync.status().connected && b.sync.status().connected, 15_000, "gates connected");
+    // The dashboard makes one command per entrance and the supervisor's browser key signs each.
+    const rootSeed = Buffer.from(readRootKeyFile(join(world.venueDir, VENUE_FILES.rootKey))).toString("hex");
+    const venueId = world.requireServer().venue.id;
+    const dupont = certifiedSupervisor({ rootSeed, venueId, supervisor: "dupont" });
+    const targets = [{ entrance: 1 }, { entrance: 2 }];
     const r = await send(world, "POST", "/api/commands", {
       cookie: supervisor,
       headers: XS,
-      body: { type: "free-passage", venue: true },
+      body: signedCommandsBody(dupont, { type: "free-passage", targets }),
     });
     expect(r.status).toBe(202);
     const commands = (
@@ -212,11 +218,36 @@ describe("dashboard HTTP API", () => {
     const listed = await send(world, "GET", "/api/commands?limit=5", { cookie: tech });
     const first = (listed.json as { commands: Array<{ acks: Array<{ status: string }> }> }).commands[0];
     expect(first?.acks.map((x) => x.status)).toEqual(["done"]);
+    // Without the supervisor's signature, with a key the root did not certify, or signed for another
+    // account: refused before anything is sent, the forgeries alerted.
+    const server = world.requireServer();
+    const sentBefore = server.store.recentCommands(200).length;
+    const forger = certifiedSupervisor({ rootSeed: "99".repeat(32), venueId, supervisor: "dupont" });
+    const martin = certifiedSupervisor({ rootSeed, venueId, supervisor: "martin" });
+    for (const [body, status] of [
+      [{ type: "free-passage", venue: true }, 400],
+      [signedCommandsBody(forger, { type: "free-passage", targets }), 403],
+      [signedCommandsBody(martin, { type: "free-passage", targets }), 403],
+      [
+        { ...signedCommandsBody(dupont, { type: "free-passage", targets }), certificate: forger.certificate },
+        403,
+      ],
+    ] as const) {
+      const refused = await send(world, "POST", "/api/commands", { cookie: supervisor, headers: XS, body });
+      expect(refused.status, JSON.stringify(refused.json)).toBe(status);
+    }
+    expect(server.store.recentCommands(200).length).toBe(sentBefore);
+    const alerts = server.store.alerts().filter((x) => x.type === "supervisor-signature-refused");
+    expect(alerts.length).toBe(3);
+    expect(alerts.map((x) => x.detail).join("\n")).toMatch(/not signed by the venue root key/);
+    expect(
+      world.serverLog.some((l) => /supervisor signature refused: dupont sent a free-passage/.test(l)),
+    ).toBe(true);
     // venue together with a target, or not true: refused before anything is sent.
     for (const bad of [
-      { type: "free-passage", venue: true, entrance: 1 },
-      { type: "free-passage", venue: "yes" },
-      { type: "free-passage", gate: "A1", entrance: 1 },
+      { type: "end-free-passage", venue: true, entrance: 1 },
+      { type: "end-free-passage", venue: "yes" },
+      { type: "end-free-passage", gate: "A1", entrance: 1 },
     ])
       expect(
         (await send(world, "POST", "/api/commands", { cookie: supervisor, headers: XS, body: bad })).status,
@@ -377,7 +408,7 @@ describe("dashboard HTTP API", () => {
       [
         "POST",
         "/api/commands",
-        { ...auth, body: { type: "free-passage", entrance: "A'; DROP TABLE commands;--" } },
+        { ...auth, body: { type: "end-free-passage", entrance: "A'; DROP TABLE commands;--" } },
         404,
       ],
       [

@@ -15,6 +15,7 @@ import { MemoryGateStore, TestVenueKeys } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir, publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner, keyPairFromSeed } from "@sesame/ticket";
 import { issuerChangeSigner } from "@sesame/venue";
+import { certifiedSupervisor } from "@sesame/venue/testing";
 import type { MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../src/broker/aedes.js";
@@ -205,21 +206,47 @@ describe.each(BROKERS)("gate inbound messages (%s)", (broker) => {
       t.feed,
       encodeFeed({ changes: [issuer.sign({ sequence: 6, type: "cancel", ticketId: 100_002 })] }),
     );
-    const good: Command = { ...forged, id: "cmd-good", by: "supervisor" };
+    // A free passage the operations key alone signed (a compromised venue server): refused, never
+    // executed, acknowledged as refused.
+    const opsOnly: Command = { ...forged, id: "cmd-ops-only", by: "supervisor" };
+    const opsOnlyJson = JSON.stringify(opsOnly);
+    await publishBounded(
+      client,
+      t.gate("A1", "commands"),
+      encodeCommandMessage({ command: opsOnlyJson, sig: signCommandText(opsOnlyJson, commandSeed, signer) }),
+    );
+    await waitFor(
+      () => acks.some((a) => a.includes("cmd-ops-only") && a.includes('"refused"')),
+      5000,
+      "free passage without a supervisor's signature refused",
+    );
+    expect(rejected().at(-1)).toMatchObject({ topic: t.gate("A1", "commands"), reason: "bad-signature" });
+    // The same command, signed by the supervisor with a root-certified key: executed (a refusal for
+    // want of the supervisor's signature is not remembered against the id).
+    const supervisor = certifiedSupervisor({
+      rootSeed: venue.rootSeed,
+      venueId: "SDF",
+      supervisor: "supervisor",
+    });
+    const good: Command = opsOnly;
     const goodJson = JSON.stringify(good);
     await publishBounded(
       client,
       t.gate("A1", "commands"),
-      encodeCommandMessage({ command: goodJson, sig: signCommandText(goodJson, commandSeed, signer) }),
+      encodeCommandMessage({
+        command: goodJson,
+        sig: signCommandText(goodJson, commandSeed, signer),
+        supervisor: supervisor.sign(goodJson),
+      }),
     );
     await waitFor(() => store.seen.get(100_001) === "B1", 20_000, "admission applied");
     await waitFor(() => store.feedSequence() === 6, 5000, "feed change applied");
     await waitFor(
-      () => executed.length === 1 && acks.some((a) => a.includes("cmd-good")),
+      () => executed.length === 1 && acks.some((a) => a.includes("cmd-ops-only") && a.includes('"done"')),
       5000,
       "command executed and acked",
     );
-    expect(executed[0]?.id).toBe("cmd-good");
+    expect(executed[0]?.id).toBe("cmd-ops-only");
     expect(sync.status().connected).toBe(true);
   });
 });

@@ -1,5 +1,8 @@
+import { join } from "node:path";
 import type { Command } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
+import { readRootKeyFile, VENUE_FILES } from "@sesame/venue";
+import { certifiedSupervisor, signedCommandsBody } from "@sesame/venue/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { revokeIssuerKeyOffline, rotateIssuerKeyOffline } from "../src/root/testing.js";
 import type { Alert, StoredEvent } from "../src/store.js";
@@ -206,12 +209,26 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     expect(lock.status).toBe(202);
     const lockId = (lock.json as { command: Command }).command.id;
     const entranceB = b.provisioning.entranceId;
-    const free = await world.api(
+    // Opening lanes takes the supervisor's own signature (a key the root certified), not the token alone.
+    const unsigned = await world.api(
       "POST",
       "/api/commands",
       { type: "free-passage", entrance: entranceB },
       SUPERVISOR,
     );
+    expect(unsigned.status).toBe(400);
+    const dupont = certifiedSupervisor({
+      rootSeed: Buffer.from(readRootKeyFile(join(world.venueDir, VENUE_FILES.rootKey))).toString("hex"),
+      venueId: world.requireServer().venue.id,
+      supervisor: "supervisor Dupont",
+    });
+    const free = await world.api(
+      "POST",
+      "/api/commands",
+      signedCommandsBody(dupont, { type: "free-passage", targets: [{ entrance: entranceB }] }),
+      SUPERVISOR,
+    );
+    expect(free.status).toBe(202);
     const freeId = (free.json as { command: Command }).command.id;
     await waitFor(() => received.length === 2, 10_000, "commands executed");
     for (const id of [lockId, freeId]) {

@@ -4,9 +4,11 @@ import { type RunningGate, type RunningVenue, startVenue } from "@sesame/cli";
 import { DEFAULT_UI_DIR } from "@sesame/kiosk";
 import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
 import { buildDashboard } from "@sesame/supervisor/build";
+import { enrolSupervisorKey } from "@sesame/supervisor/testing";
 import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
 import { Category, createNodeSigner } from "@sesame/ticket";
-import { walletCode } from "@sesame/venue";
+import { readRootKeyFile, VENUE_FILES, walletCode } from "@sesame/venue";
+import { certifyPublicKey } from "@sesame/venue/testing";
 import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -129,8 +131,16 @@ describe("the whole venue in a browser", () => {
     await laneOf(kioskA2, "refuse").getByText("Déjà entré").waitFor();
     expect(a2.controller.outputState[0]).toBe(false);
 
-    // The supervisor opens entrance B for free passage; B's turnstiles are held open.
-    await dashboard.getByTestId("tab-commands").click();
+    // The supervisor enrols this browser's signing key (the root holder certifies it), then opens
+    // entrance B for free passage; B's turnstiles are held open.
+    await enrolSupervisorKey(dashboard, (publicKey) =>
+      certifyPublicKey({
+        rootSeed: Buffer.from(readRootKeyFile(join(venue.venueDir, VENUE_FILES.rootKey))).toString("hex"),
+        venueId: venue.server.venue.id,
+        supervisor: "dupont",
+        publicKey,
+      }),
+    );
     await dashboard.locator("select[name=passage-target]").selectOption("2");
     await dashboard.getByRole("button", { name: "Ouvrir en passage libre" }).click();
     const dialog = dashboard.getByRole("dialog");

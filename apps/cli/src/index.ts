@@ -22,6 +22,7 @@ import { GATE_VERIFY_USAGE, gateVerify } from "./commands/gate-verify.js";
 import { DECODE_IMAGE_USAGE, decodeImage, SIM_LANE_USAGE, simLane } from "./commands/hardware.js";
 import { ISSUER_USAGE, issuerCommand } from "./commands/issuer.js";
 import { SIM_VENUE_USAGE, simVenue } from "./commands/sim-venue.js";
+import { SUPERVISOR_CERTIFICATE_USAGE, supervisorCertificate } from "./commands/supervisor-certificate.js";
 import { UP_USAGE, up } from "./commands/up.js";
 import { VENUE_DEMO_USAGE, venueDemo } from "./commands/venue-demo.js";
 import { VENUE_SUPERVISOR_USAGE, venueSupervisor } from "./commands/venue-supervisor.js";
@@ -63,6 +64,7 @@ const COMMANDS: Record<string, Command> = {
     run: runRootOperationsCertificateCommand,
   },
   "venue migrate-root": { usage: MIGRATE_ROOT_USAGE, run: runMigrateRootCommand },
+  "supervisor-certificate": { usage: SUPERVISOR_CERTIFICATE_USAGE, run: supervisorCertificate },
 };
 
 function help(): string {

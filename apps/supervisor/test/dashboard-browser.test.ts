@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "@sesame/sync";
 import { launchChromium, makeTempDir, newTestContext } from "@sesame/testing";
+import { readRootKeyFile, VENUE_FILES } from "@sesame/venue";
+import { certifyPublicKey } from "@sesame/venue/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardWorld, SUPERVISOR, TECH } from "../../../sync-server/test/dashboard-harness.js";
@@ -10,6 +12,7 @@ import type { TestGate, World } from "../../../sync-server/test/harness.js";
 import { TOKENS, waitFor } from "../../../sync-server/test/harness.js";
 // The dashboard's own build helper (Vite lives in @sesame/supervisor, not here).
 import { buildDashboard } from "../src/build.js";
+import { enrolSupervisorKey } from "../src/testing.js";
 
 /*
  * The supervisor dashboard in Debian's Chromium, built with Vite into a temporary directory and
@@ -262,8 +265,62 @@ describe("supervisor dashboard (Chromium)", () => {
         .waitFor();
       expect(server.store.gate("B2")?.quarantine).toMatchObject({ by: "dupont", reason: "kiosque volé" });
 
-      // Free passage for entrance A: confirmed in a dialog, then the gate's acknowledgement.
+      // Free passage takes the supervisor's own key: none yet, so the button waits for it.
       await page.getByTestId("tab-commands").click();
+      await page.getByTestId("free-passage-needs-key").waitFor();
+      expect(await page.getByRole("button", { name: "Ouvrir en passage libre" }).isDisabled()).toBe(true);
+      // Enrolment: the key is made in this browser, its private half not extractable, kept in IndexedDB.
+      const publicKey = await enrolSupervisorKey(page, (key) =>
+        certifyPublicKey({
+          rootSeed: Buffer.from(readRootKeyFile(join(world.venueDir, VENUE_FILES.rootKey))).toString("hex"),
+          venueId: server.venue.id,
+          supervisor: SUPERVISOR.name,
+          publicKey: key,
+        }),
+      );
+      expect(publicKey).toMatch(/^[0-9a-f]{64}$/);
+      const stored = await page.evaluate(
+        async ({ account, venueId }) => {
+          const db = await new Promise<IDBDatabase>((resolve, reject) => {
+            const open = indexedDB.open("sesame-supervisor");
+            open.onsuccess = () => resolve(open.result);
+            open.onerror = () => reject(open.error);
+          });
+          const key = await new Promise<{ privateKey: CryptoKey; certificate?: unknown }>(
+            (resolve, reject) => {
+              const r = db
+                .transaction("signing-keys")
+                .objectStore("signing-keys")
+                .get(`${venueId}/${account}`);
+              r.onsuccess = () => resolve(r.result);
+              r.onerror = () => reject(r.error);
+            },
+          );
+          const exported = await crypto.subtle.exportKey("pkcs8", key.privateKey).then(
+            () => "exported",
+            (e: Error) => e.name,
+          );
+          return {
+            algorithm: key.privateKey.algorithm.name,
+            extractable: key.privateKey.extractable,
+            exported,
+            certified: key.certificate !== undefined,
+          };
+        },
+        { account: SUPERVISOR.name, venueId: server.venue.id },
+      );
+      expect(stored).toEqual({
+        algorithm: "Ed25519",
+        extractable: false,
+        exported: "InvalidAccessError",
+        certified: true,
+      });
+      // The key survives a reload (IndexedDB), and the certificate with it.
+      await page.reload();
+      await page.getByTestId("tab-commands").click();
+      await page.locator('[data-testid=signing-key-status][data-state="certified"]').waitFor();
+
+      // Free passage for entrance A: confirmed in a dialog, signed here, then the gate's acknowledgement.
       await page.locator("select[name=passage-target]").selectOption("1");
       await page.getByRole("button", { name: "Ouvrir en passage libre" }).click();
       const dialog = page.getByRole("dialog");

@@ -49,7 +49,7 @@ import {
   validateCommand,
 } from "./protocol.js";
 import type { GateProvisioning } from "./provisioning.js";
-import { bundleSigner, signEventBatch, verifyCommandText } from "./signing.js";
+import { bundleSigner, checkSupervisorPart, signEventBatch, verifyCommandText } from "./signing.js";
 import type { GateSyncStore } from "./store.js";
 import { parseTopic, type VenueTopics, venueTopics } from "./topics.js";
 import { FieldError } from "./validate.js";
@@ -1106,6 +1106,21 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       });
       return;
     }
+    const serverNow = this.now() + (this.clockOffsetMs ?? 0);
+    // Before anything runs: a command that opens lanes needs its supervisor's signature too. It is
+    // acknowledged as refused (the server stops resending) but not remembered, so that the same
+    // command, properly signed, can still arrive.
+    const supervisor = checkSupervisorPart(command, message.value, {
+      rootKey: this.rootKey,
+      verifier: this.verifier,
+      venueId: this.options.provisioning.venueId,
+      now: serverNow,
+    });
+    if (!supervisor.ok) {
+      this.refuse(topic, supervisor.reason, `${supervisor.detail} (sent as by ${command.by})`);
+      this.ackCommand(command.id, "refused", `refused: ${supervisor.detail}`.slice(0, 500));
+      return;
+    }
     const previous = this.handledCommands.get(command.id);
     if (previous) {
       this.ackCommand(command.id, previous.status, previous.detail);
@@ -1114,7 +1129,6 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     // A resend that arrives while the command runs (mqtt.js may hand over both in one tick): the
     // ack of the first answers it.
     if (this.runningCommands.has(command.id)) return;
-    const serverNow = this.now() + (this.clockOffsetMs ?? 0);
     if (serverNow > command.expiresAt) {
       this.remember(command.id, "expired", "arrived after it expired");
       this.emit("command", command, "expired");

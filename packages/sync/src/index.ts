@@ -44,6 +44,7 @@ export {
 } from "./provisioning.js";
 export {
   bundleSigner,
+  checkSupervisorPart,
   eventBatchSigningBytes,
   signCommandText,
   signEventBatch,

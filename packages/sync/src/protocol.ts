@@ -719,7 +719,7 @@ export interface Command {
   readonly text?: string;
   /** Who asked (supervisor name from the token). */
   readonly by: string;
-  /** Server clock, Unix ms. */
+  /** Unix ms: the server's clock, or the supervisor's browser for a lane-opening command (within 120 s of the server's). */
   readonly issuedAt: number;
   readonly expiresAt: number;
 }
@@ -748,10 +748,24 @@ export function validateCommand(value: unknown): Command {
   return command;
 }
 
-/** `command` is the JSON text of a Command, signed by the server's command key. */
+/**
+ * Commands that let people through without a ticket decision: besides the operations key, the
+ * supervisor who gave one signs it (docs/design.md §9), so the venue server alone cannot open a
+ * lane. Closing lanes and returning to normal stay the operations key's: the fail-safe direction.
+ */
+export const LANE_OPENING_COMMANDS: readonly CommandType[] = ["free-passage"];
+
+export const opensLanes = (type: CommandType): boolean => LANE_OPENING_COMMANDS.includes(type);
+
+/**
+ * `command` is the JSON text of a Command, signed by the server's operations key; a command that
+ * opens lanes also carries its supervisor's signature over the same text, with the root's
+ * certificate of that supervisor's key.
+ */
 export interface CommandMessage {
   readonly command: string;
   readonly sig: string;
+  readonly supervisor?: { readonly sig: string; readonly certificate: unknown };
 }
 
 export function encodeCommandMessage(m: CommandMessage): string {
@@ -762,7 +776,17 @@ export function decodeCommandMessage(payload: Uint8Array | string): Decoded<Comm
   return decodeWith(payload, (o) => ({
     command: str(o.command, "command", 4096),
     sig: str(o.sig, "sig", 128, HEX_64),
+    ...(o.supervisor === undefined ? {} : { supervisor: supervisorPart(o.supervisor) }),
   }));
+}
+
+function supervisorPart(value: unknown): { readonly sig: string; readonly certificate: unknown } {
+  const o = obj(value, "supervisor");
+  // The certificate's own form is checked with its signature (@sesame/venue).
+  return {
+    sig: str(o.sig, "supervisor.sig", 128, HEX_64),
+    certificate: obj(o.certificate, "supervisor.certificate"),
+  };
 }
 
 export type CommandAckStatus = "done" | "refused" | "expired";

@@ -1,12 +1,23 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
 import type { Ed25519Signer, Ed25519Verifier } from "@sesame/ticket";
-import { verifyBundleBytes } from "@sesame/venue";
+import {
+  type SignedSupervisorCertificate,
+  type SupervisorCheck,
+  verifyBundleBytes,
+  verifySupervisorCommand,
+} from "@sesame/venue";
 import {
   operationsKeyAt,
   type SignedOperationsCertificate,
   verifyOperationsCertificate,
 } from "./operations.js";
-import { canonicalEvent, type EventBatchMessage } from "./protocol.js";
+import {
+  type Command,
+  type CommandMessage,
+  canonicalEvent,
+  type EventBatchMessage,
+  opensLanes,
+} from "./protocol.js";
 
 /*
  * Signatures of the sync protocol. Each has its own domain string so that a signature made for one
@@ -66,6 +77,40 @@ export function verifyCommandText(
     Buffer.from(sigHex, "hex"),
     publicKey,
   );
+}
+
+/**
+ * The supervisor's part of a command (docs/design.md §9): a command that opens lanes must carry the
+ * signature, over its exact text, of a supervisor whose key the venue root certified (valid at
+ * `now`), and name that supervisor in `by`. Other commands need none (ok, no certificate). Pure:
+ * the gate and the server both ask it before a lane opens.
+ */
+export function checkSupervisorPart(
+  command: Command,
+  message: CommandMessage,
+  options: {
+    readonly rootKey: Uint8Array;
+    readonly verifier: Ed25519Verifier;
+    readonly venueId: string;
+    readonly now: number;
+  },
+): SupervisorCheck<SignedSupervisorCertificate | undefined> {
+  if (!opensLanes(command.type)) return { ok: true, value: undefined };
+  if (!message.supervisor)
+    return {
+      ok: false,
+      reason: "bad-signature",
+      detail: `${command.type} command ${command.id} carries no supervisor's signature (the operations key alone may not open lanes)`,
+    };
+  const check = verifySupervisorCommand(message.command, message.supervisor, options);
+  if (!check.ok) return { ...check, detail: `${command.type} command ${command.id}: ${check.detail}` };
+  if (check.value.supervisor !== command.by)
+    return {
+      ok: false,
+      reason: "wrong-target",
+      detail: `${command.type} command ${command.id} names ${command.by} but is signed by supervisor ${check.value.supervisor}`,
+    };
+  return check;
 }
 
 /** The gate bundle signature of docs/venue-files.md: @sesame/venue owns the format. */

@@ -66,6 +66,26 @@ export {
   writeRootKeyFile,
 } from "./root-key.js";
 export {
+  SUPERVISOR_CERTIFICATE_FORMAT,
+  SUPERVISOR_COMMAND_DOMAIN,
+  SUPERVISOR_KEY_REQUEST_FORMAT,
+  supervisorCommandBytes,
+} from "./supervisor-command-domain.js";
+export {
+  parseSupervisorCertificate,
+  type SignedSupervisorCertificate,
+  SUPERVISOR_ACCOUNT,
+  type SupervisorCertificate,
+  SupervisorCertificateError,
+  type SupervisorCheck,
+  type SupervisorSignature,
+  signSupervisorCertificate,
+  signSupervisorCommand,
+  supervisorKeyProblem,
+  verifySupervisorCertificate,
+  verifySupervisorCommand,
+} from "./supervisor-keys.js";
+export {
   checkSupervisors,
   hashOverrideCode,
   OVERRIDE_CODE,

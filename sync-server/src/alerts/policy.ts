@@ -20,7 +20,9 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
  * list or command); a wrong supervisor code typed at a kiosk to override a manual admission
  * (override-refused). Provisioning asked by someone who is not an admin (provisioning-refused: the
  * insider who would take a gate's identity), and a gate provisioned while it was online, forced by
- * an admin (forced-provisioning: the real gate was cut off).
+ * an admin (forced-provisioning: the real gate was cut off). A command that opens lanes sent without
+ * a valid signature of the supervisor who names it (supervisor-signature-refused: a stolen
+ * dashboard session, or a forger on the server's side).
  */
 export type AlertType =
   | "double-entry"
@@ -36,7 +38,8 @@ export type AlertType =
   | "forged-message"
   | "override-refused"
   | "provisioning-refused"
-  | "forced-provisioning";
+  | "forced-provisioning"
+  | "supervisor-signature-refused";
 export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
@@ -52,6 +55,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "override-refused",
   "provisioning-refused",
   "forced-provisioning",
+  "supervisor-signature-refused",
 ];
 
 export interface Alert {

@@ -1,7 +1,15 @@
+import { createNodeVerifier, keyPairFromSeed } from "@sesame/ticket";
 import type { Venue } from "@sesame/venue";
+import { certifiedSupervisor, signedCommandsBody } from "@sesame/venue/testing";
 import { describe, expect, it } from "vitest";
 import type { GateRecord } from "../gates/repository.js";
-import { buildCommand, commandInputs, commandTargets } from "./commands.js";
+import {
+  buildCommand,
+  commandInputs,
+  commandTargets,
+  SupervisorSignatureRefused,
+  signedCommands,
+} from "./commands.js";
 
 /* Command checks and targets on their own: no store, no broker. */
 
@@ -69,5 +77,59 @@ describe("commands", () => {
     expect(commandTargets(buildCommand({ type: "unlock-lane", gate: "A1" }, "d", ctx), gates)).toEqual([
       "A1",
     ]);
+  });
+
+  it("takes a free passage only as the supervisor's browser signed it, checked as the server would build it", () => {
+    const rootSeed = Buffer.alloc(32, 5);
+    const now = 1_000_000;
+    const signing = {
+      ...ctx,
+      now,
+      rootKey: keyPairFromSeed(rootSeed).publicKey,
+      verifier: createNodeVerifier(),
+    };
+    const dupont = certifiedSupervisor({ rootSeed, venueId: "V", supervisor: "dupont", now });
+    const body = (options: Partial<Parameters<typeof signedCommandsBody>[1]> = {}) =>
+      signedCommandsBody(dupont, { type: "free-passage", targets: [{ entrance: 2 }], now, ...options });
+    const [one] = signedCommands(body(), "dupont", signing);
+    expect(one?.command).toMatchObject({ type: "free-passage", target: { entrance: 2 }, by: "dupont" });
+    expect(one?.supervisor.certificate.supervisor).toBe("dupont");
+
+    const refused = (input: Parameters<typeof signedCommands>[0], by = "dupont") => {
+      try {
+        signedCommands(input, by, signing);
+      } catch (error) {
+        return [
+          (error as { status: number }).status,
+          (error as Error).message,
+          error instanceof SupervisorSignatureRefused,
+        ];
+      }
+      return undefined;
+    };
+    expect(refused({ type: "free-passage", entrance: 2 } as never)?.slice(0, 1)).toEqual([400]);
+    expect(refused(body(), "martin")).toEqual([
+      403,
+      expect.stringMatching(/names dupont, but martin sends it/),
+      true,
+    ]);
+    expect(refused(body({ now: now - 600_000 }))?.[1]).toMatch(/more than 120 s from the server's clock/);
+    expect(refused(body({ ttlMs: 7_200_000 }))?.[1]).toMatch(/ttlSeconds must be between 1 and 3600/);
+    expect(refused(body({ targets: [{ entrance: 7 }] }))?.slice(0, 2)).toEqual([404, "no entrance 7"]);
+    const tampered = body();
+    const entry = tampered.signed[0];
+    if (entry) entry.command = entry.command.replace('"entrance":2', '"entrance":1');
+    expect(refused(tampered)).toEqual([
+      403,
+      expect.stringMatching(/not signed by the key of supervisor dupont/),
+      true,
+    ]);
+    const extra = body();
+    const first = extra.signed[0];
+    if (first) {
+      first.command = JSON.stringify({ ...JSON.parse(first.command), text: "hello" });
+      first.sig = dupont.sign(first.command).sig;
+    }
+    expect(refused(extra)?.[1]).toMatch(/holds fields a free-passage command does not have/);
   });
 });

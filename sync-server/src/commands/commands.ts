@@ -1,5 +1,15 @@
-import type { Command, CommandType } from "@sesame/sync";
-import type { Venue } from "@sesame/venue";
+import { isDeepStrictEqual } from "node:util";
+import {
+  type Command,
+  type CommandMessage,
+  type CommandType,
+  checkSupervisorPart,
+  FieldError,
+  opensLanes,
+  validateCommand,
+} from "@sesame/sync";
+import type { Ed25519Verifier } from "@sesame/ticket";
+import type { SignedSupervisorCertificate, Venue } from "@sesame/venue";
 import { controlCharacter } from "@sesame/venue";
 import { ApiError } from "../errors.js";
 import type { GateRecord } from "../gates/repository.js";
@@ -110,4 +120,102 @@ export function commandTargets(command: Command, gates: readonly GateRecord[]): 
   const target = command.target;
   if ("gate" in target) return [target.gate];
   return gates.filter((g) => g.entrance === target.entrance && g.publicKey !== null).map((g) => g.gateId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands that open lanes: made and signed in the supervisor's browser (docs/design.md §9)
+
+/** At most this many signed commands in one request (one per entrance for the whole venue). */
+export const MAX_SIGNED_COMMANDS = 64;
+
+/** How far a supervisor's browser clock may be from the server's when it dates a command. */
+export const SUPERVISOR_CLOCK_SKEW_MS = 120_000;
+
+/** A lane-opening command refused for its supervisor's signature: answered 403, logged and alerted. */
+export class SupervisorSignatureRefused extends ApiError {
+  constructor(detail: string) {
+    super(403, `${detail} (refusal recorded and alerted)`);
+  }
+}
+
+export interface SignedCommand {
+  readonly command: Command;
+  /** The exact text the supervisor signed; the operations key signs it too. */
+  readonly json: string;
+  readonly supervisor: { readonly sig: string; readonly certificate: SignedSupervisorCertificate };
+}
+
+/**
+ * The commands a supervisor's browser made and signed (`signed`: [{command: JSON text, sig}], with
+ * the root's `certificate` of the supervisor's key), each checked as if the server had built it
+ * (buildCommand's rules), dated within the clock skew, naming the caller, then signed by a key the
+ * root certified for this supervisor. Pure: the server stores, countersigns and sends them.
+ */
+export function signedCommands(
+  input: { readonly type?: unknown; readonly signed?: unknown; readonly certificate?: unknown },
+  by: string,
+  ctx: Omit<CommandContext, "id" | "defaultTtlMs"> & {
+    readonly rootKey: Uint8Array;
+    readonly verifier: Ed25519Verifier;
+  },
+): SignedCommand[] {
+  const type = input.type as CommandType;
+  if (!Array.isArray(input.signed) || input.signed.length === 0 || input.signed.length > MAX_SIGNED_COMMANDS)
+    throw new ApiError(
+      400,
+      `a ${type} command opens lanes: the supervisor's browser signs it (signed: 1 to ${MAX_SIGNED_COMMANDS} {command, sig}, with the supervisor's certificate); enrol a key on the dashboard`,
+    );
+  if (input.certificate === undefined)
+    throw new ApiError(400, "a signed command needs the supervisor's certificate (certificate)");
+  return input.signed.map((entry: unknown, i) => {
+    const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+    if (typeof e.command !== "string" || e.command.length > 4096 || typeof e.sig !== "string")
+      throw new ApiError(400, `signed[${i}] must be {command: the command's JSON text, sig: hex}`);
+    let command: Command;
+    try {
+      command = validateCommand(JSON.parse(e.command));
+    } catch (error) {
+      const detail = error instanceof FieldError ? error.message : `not JSON: ${(error as Error).message}`;
+      throw new ApiError(400, `signed[${i}].command: ${detail}`);
+    }
+    if (command.type !== type || !opensLanes(command.type))
+      throw new ApiError(400, `signed[${i}] is a ${command.type} command, not ${String(type)}`);
+    if (command.by !== by)
+      throw new SupervisorSignatureRefused(
+        `signed[${i}] names ${command.by}, but ${by} sends it: a supervisor sends only their own commands`,
+      );
+    if (Math.abs(command.issuedAt - ctx.now) > SUPERVISOR_CLOCK_SKEW_MS)
+      throw new ApiError(
+        400,
+        `signed[${i}] is dated ${new Date(command.issuedAt).toISOString()}, more than ${SUPERVISOR_CLOCK_SKEW_MS / 1000} s from the server's clock: set this computer's clock`,
+      );
+    // The same rules as a command the server builds, and nothing more than what they keep.
+    const target = command.target;
+    const rebuilt = buildCommand(
+      {
+        type: command.type,
+        ...("gate" in target ? { gate: target.gate } : { entrance: target.entrance }),
+        ...(command.lane === undefined ? {} : { lane: command.lane }),
+        ttlSeconds: (command.expiresAt - command.issuedAt) / 1000,
+      },
+      by,
+      { ...ctx, now: command.issuedAt, defaultTtlMs: 0, id: command.id },
+    );
+    if (!isDeepStrictEqual(rebuilt, command))
+      throw new ApiError(400, `signed[${i}].command holds fields a ${type} command does not have`);
+    const message: CommandMessage = {
+      command: e.command,
+      sig: "",
+      supervisor: { sig: e.sig, certificate: input.certificate },
+    };
+    const check = checkSupervisorPart(command, message, {
+      rootKey: ctx.rootKey,
+      verifier: ctx.verifier,
+      venueId: ctx.venue.id,
+      now: ctx.now,
+    });
+    if (!check.ok) throw new SupervisorSignatureRefused(`${check.reason}: ${check.detail}`);
+    if (!check.value) throw new ApiError(400, `a ${type} command needs no supervisor's signature`);
+    return { command, json: e.command, supervisor: { sig: e.sig, certificate: check.value } };
+  });
 }

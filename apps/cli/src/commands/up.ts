@@ -82,6 +82,10 @@ export async function up(argv: string[], io: Io): Promise<number> {
     "",
     `  Supervisor dashboard  ${venue.dashboardUrl}${venue.dashboardServed ? "" : "   (not built: pnpm build:ui — the API answers meanwhile)"}`,
     ...venue.users.map((u) => `      sign in as ${u.role.padEnd(10)} name ${u.name}  password ${u.password}`),
+    // Opening lanes takes the supervisor's own key, made in their browser and certified by the root.
+    "      free passage: on Commands, create your key and download its request, then certify it with",
+    `      sesame supervisor-certificate --venue ${venue.venueDir} --root ${join(venue.venueDir, "secrets", "keys.json")} --request REQUEST.json --out cert.json`,
+    "      and paste cert.json into the dashboard (the demo keeps the root seed there; a real venue keeps it offline)",
     "",
     "  Gate kiosks (steward UI)",
     ...venue.gates.map((g) => {

@@ -1,7 +1,9 @@
-import { type ReactNode, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import { call } from "./api.js";
 import { Confirm } from "./Confirm.js";
 import { useI18n } from "./i18n.js";
+import { SigningKeyCard } from "./SigningKeyCard.js";
+import { loadSigningKey, type SigningKey, signedCommands } from "./signing-key.js";
 import type { CommandType, CommandView, GateView, Me, VenueInfo } from "./types.js";
 
 /*
@@ -44,6 +46,13 @@ export function Commands(props: {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
+  const [signingKey, setSigningKey] = useState<SigningKey | undefined>();
+  const certified = signingKey?.certificate !== undefined;
+
+  useEffect(() => {
+    if (!allowed) return;
+    loadSigningKey(venue.id, props.me.name).then(setSigningKey, () => setSigningKey(undefined));
+  }, [allowed, venue.id, props.me.name]);
 
   const provisioned = (gateIds: readonly string[]) => gateIds.filter((id) => props.gates[id]?.provisioned);
   const gatesOfEntrance = (id: number) => venue.gates.filter((g) => g.entrance === id).map((g) => g.id);
@@ -69,10 +78,19 @@ export function Commands(props: {
     setBusy(true);
     setError(undefined);
     try {
-      const r = await call<{ commands: CommandView[] }>("POST", "commands", {
-        type: pending.type,
-        ...pending.body,
-      });
+      // Free passage opens lanes: this browser's certified key signs one command per entrance.
+      const body =
+        pending.type === "free-passage" && signingKey
+          ? await signedCommands(
+              signingKey,
+              props.me.name,
+              pending.type,
+              pending.body.venue === true
+                ? venue.entrances.map((e) => ({ entrance: e.id }))
+                : [{ entrance: Number(pending.body.entrance) }],
+            )
+          : { type: pending.type, ...pending.body };
+      const r = await call<{ commands: CommandView[] }>("POST", "commands", body);
       props.onSent(r.commands);
       setPending(undefined);
       setNotice(t("sent"));
@@ -142,9 +160,22 @@ export function Commands(props: {
           {notice}
         </p>
       ) : null}
+      {allowed ? (
+        <SigningKeyCard
+          venueId={venue.id}
+          account={props.me.name}
+          signingKey={signingKey}
+          onChange={setSigningKey}
+        />
+      ) : null}
       <fieldset className="card" disabled={!allowed}>
         <legend>{t("freePassageTitle")}</legend>
         <p className="muted small">{t("freePassageHelp")}</p>
+        {allowed && !certified ? (
+          <p className="notice" role="note" data-testid="free-passage-needs-key">
+            {t("freePassageNeedsKey")}
+          </p>
+        ) : null}
         <label>
           {t("target")}
           <select
@@ -161,7 +192,12 @@ export function Commands(props: {
           </select>
         </label>
         <div className="actions">
-          <button type="button" className="danger" onClick={() => freePassage("free-passage")}>
+          <button
+            type="button"
+            className="danger"
+            disabled={!certified}
+            onClick={() => freePassage("free-passage")}
+          >
             {t("startFreePassage")}
           </button>
           <button type="button" onClick={() => freePassage("end-free-passage")}>
