@@ -83,7 +83,7 @@ describe("the venue server without the root key", () => {
     const a = world.gate("A1");
     await waitFor(() => a.store.trustListVersion() === 1, 15_000, "trust list at the gate");
     // It provisions gates and signs commands with its own, root-certified operations key.
-    const again = await world.api("POST", "/api/gates/B1/provision");
+    const again = await world.api("POST", "/api/gates/B1/provision", world.gateKey("B1").request);
     expect(again.status).toBe(200);
     expect(operationsCertificate(server.store)?.publicKey).toBe(server.commandPublicKey);
   });
