@@ -38,7 +38,10 @@ import {
   createNodeVerifier,
   type Ed25519Signer,
   type Ed25519Verifier,
+  type IssuerKey,
+  issuerKeyMap,
   keyPairFromSeed,
+  verifyTrustList,
 } from "@sesame/ticket";
 import {
   controlCharacter,
@@ -72,6 +75,13 @@ import { BrokerProcess } from "./broker/supervisor.js";
 import { buildCommand, type CommandInput, commandInputs, commandTargets } from "./commands/commands.js";
 import { openServerStore, SERVER_DATA } from "./db/open.js";
 import { ApiError } from "./errors.js";
+import {
+  type FollowerTuning,
+  httpIssuerSource,
+  IssuerFollower,
+  type IssuerSource,
+  type RefusedIssuedChange,
+} from "./feed/follower.js";
 import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore, SET_UP } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
@@ -148,6 +158,12 @@ export interface SyncServerOptions {
   /** URLs written into gate provisioning (what gates should use); default: the listeners. */
   readonly publicMqttUrl?: string;
   readonly publicHttpUrl?: string;
+  /**
+   * The issuer whose signed changes this venue's feed follows (feed/follower.ts): its URL and the
+   * venue token, or a source of pages (tests). Absent: the feed takes no changes from an issuer.
+   */
+  readonly issuer?: { readonly url: string; readonly token: string } | { readonly source: IssuerSource };
+  readonly followerTuning?: Partial<FollowerTuning>;
 }
 
 export interface ServerEvents {
@@ -198,6 +214,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private closeHttp: (() => Promise<void>) | undefined;
   private stopBrokerLog: (() => void) | undefined;
   private readonly tickets: TicketDesk;
+  /** Follows the issuer's stream of this venue's changes (when options.issuer is given). */
+  follower: IssuerFollower | undefined;
+  private issuerKeyCache: { signature: string; keys: ReadonlyMap<number, IssuerKey> } | undefined;
   private readonly keys: KeyDesk;
   private stopped = false;
 
@@ -256,6 +275,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     try {
       await server.startBroker();
       server.connectMqtt();
+      server.followIssuer();
       if (options.http) {
         const http = await startHttpApi(server, options.http);
         server.httpPort = http.port;
@@ -797,6 +817,72 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   }
 
   // -------------------------------------------------------------------------------------------
+  // The issuer's stream (feed/follower.ts)
+
+  private followIssuer(): void {
+    const issuer = this.options.issuer;
+    if (!issuer) return;
+    const source = "source" in issuer ? issuer.source : httpIssuerSource(issuer.url, issuer.token);
+    this.follower = new IssuerFollower(
+      {
+        venueId: this.venue.id,
+        source,
+        verifier: this.verifier,
+        position: () => this.store.feedSequence(),
+        issuerKeys: () => this.trustedIssuerKeys(),
+        append: (changes) => {
+          const result = this.store.areas.feed.appendIssued(changes, this.now());
+          this.publishChanges(changes.slice(0, result.applied));
+          return result;
+        },
+        refused: (refusal) => this.refusedIssuedChange(source.where, refusal),
+        log: (line) => this.log(line),
+      },
+      this.options.followerTuning,
+    );
+    this.follower.start();
+    this.log(
+      `following the issuer ${source.where} for venue ${this.venue.id} from feed sequence ${this.store.feedSequence()}`,
+    );
+  }
+
+  /**
+   * The issuer keys a change must be signed by: those of the venue's trust list, checked against
+   * the venue root's public key (whoever stored it), as a gate checks them.
+   */
+  private trustedIssuerKeys(): ReadonlyMap<number, IssuerKey> {
+    const stored = this.store.trustList();
+    if (this.issuerKeyCache?.signature === stored.signature) return this.issuerKeyCache.keys;
+    const verdict = verifyTrustList(stored, Buffer.from(this.venue.rootPublicKey, "hex"), this.verifier, {
+      venue: this.venue.id,
+    });
+    // A trust list that does not verify trusts no key: every change is refused, and says why.
+    const keys: ReadonlyMap<number, IssuerKey> = verdict.ok ? issuerKeyMap(verdict.list) : new Map();
+    if (!verdict.ok)
+      this.log(`the stored trust list does not verify (${verdict.detail}): no issuer change is applied`);
+    this.issuerKeyCache = { signature: stored.signature, keys };
+    return keys;
+  }
+
+  /** A change of the issuer's stream refused: recorded, logged on one line, alerted; the feed stays. */
+  private refusedIssuedChange(where: string, refusal: RefusedIssuedChange): void {
+    const reason: RejectReason =
+      refusal.reason === "wrong-venue"
+        ? "wrong-target"
+        : refusal.reason === "does-not-apply"
+          ? "invalid"
+          : refusal.reason;
+    const detail = `change ${refusal.sequence} (issuer key ${refusal.keyId}) from the issuer ${where}: ${refusal.detail}; the feed stays at ${this.store.feedSequence()}`;
+    this.reject("issuer", undefined, reason, detail);
+    this.raiseAlert({
+      type: "forged-message",
+      at: this.now(),
+      gates: [],
+      detail: printable(`refused a change of the issuer's stream: ${reason}: ${detail}`),
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Ticket operations (HTTP API, admin)
 
   private publishChanges(changes: readonly SignedTicketChange[]): void {
@@ -1055,6 +1141,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
+    await this.follower?.stop();
     this.stopBrokerLog?.();
     await this.closeHttp?.();
     const client = this.client;
