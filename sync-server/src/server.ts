@@ -46,7 +46,6 @@ import {
 import {
   controlCharacter,
   encodeGateBundle,
-  isWeakDeviceKeyRefusal,
   printable,
   readSecrets,
   type SignedTicketChange,
@@ -82,7 +81,6 @@ import {
   type IssuerSource,
   type RefusedIssuedChange,
 } from "./feed/follower.js";
-import { TicketDesk } from "./feed/tickets.js";
 import { provisionGateInStore, SET_UP } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch } from "./ingest/batch.js";
@@ -213,7 +211,6 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private readonly silentGates = new Set<string>();
   private closeHttp: (() => Promise<void>) | undefined;
   private stopBrokerLog: (() => void) | undefined;
-  private readonly tickets: TicketDesk;
   /** Follows the issuer's stream of this venue's changes (when options.issuer is given). */
   follower: IssuerFollower | undefined;
   private issuerKeyCache: { signature: string; keys: ReadonlyMap<number, IssuerKey> } | undefined;
@@ -248,16 +245,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       throw new Error(
         `the operations certificate expired ${new Date(certificate.notAfter).toISOString()}: run \`sesame operations-certificate\``,
       );
-    const publishChanges = (changes: readonly SignedTicketChange[]) => this.publishChanges(changes);
     const areas = store.areas;
-    this.tickets = new TicketDesk({
-      feed: areas.feed,
-      keys: areas.keys,
-      venue: this.venue,
-      signer: this.signer,
-      now: this.now,
-      publishChanges,
-    });
     this.keys = new KeyDesk({
       keys: areas.keys,
       venue: this.venue,
@@ -882,71 +870,22 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     });
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Ticket operations (HTTP API, admin)
-
   private publishChanges(changes: readonly SignedTicketChange[]): void {
     for (let i = 0; i < changes.length; i += MAX_REPLAY_ITEMS)
       this.publish(this.topics.feed, encodeFeed({ changes: changes.slice(i, i + MAX_REPLAY_ITEMS) }));
   }
 
-  /** Imports tickets from the ticketing platform (feed/tickets.ts); `by` names the caller in logs and alerts. */
-  importTickets(rows: readonly unknown[], rowOffset = 1, by = "an API caller") {
-    const result = this.tickets.importTickets(rows, rowOffset);
-    const weak = result.rejected.filter((r) => isWeakDeviceKeyRefusal(r.reason));
-    const first = weak[0];
-    if (first)
-      this.refusedWeakDeviceKeys(
-        by,
-        weak.map((r) => `ticket ${r.ticketId ?? "?"} (row ${r.row})`),
-        first.reason,
-      );
-    return result;
-  }
-
-  /** Resale or transfer: the generation goes up, the old code is revoked at every gate. */
-  reassign(
-    ticketId: number,
-    type: "resale" | "transfer",
-    holder: unknown,
-    devicePublicKey: unknown,
-    by = "an API caller",
-  ) {
-    try {
-      return this.tickets.reassign(ticketId, type, holder, devicePublicKey);
-    } catch (error) {
-      if (error instanceof ApiError && isWeakDeviceKeyRefusal(error.message))
-        this.refusedWeakDeviceKeys(by, [`ticket ${ticketId} (${type})`], error.message);
-      throw error;
-    }
-  }
-
-  /**
-   * A ticket asked for under a device key of small order or non-canonical encoding: its proof would
-   * need no phone, so this is an attempt at a ticket anyone could show. Refused (by the caller), and
-   * logged on one line and alerted here.
-   */
-  private refusedWeakDeviceKeys(by: string, tickets: readonly string[], reason: string): void {
-    const what =
-      tickets.length === 1 ? tickets[0] : `${tickets.length} tickets: ${tickets.slice(0, 10).join(", ")}`;
-    this.log(printable(`refused a device key no phone makes, from ${by}, for ${what}: ${reason}`));
-    this.raiseAlert({
-      type: "forgery",
-      at: this.now(),
-      gates: [],
-      detail: printable(`${by} asked for ${what} under a device key anyone could sign for (${reason})`),
-    });
-  }
-
-  cancel(ticketId: number) {
-    return this.tickets.cancel(ticketId);
+  /** Where the ticketing platform's endpoints went (the 410 answers of the old ones say it). */
+  issuerUrl(): string | undefined {
+    const issuer = this.options.issuer;
+    return issuer && "url" in issuer ? issuer.url : undefined;
   }
 
   // -------------------------------------------------------------------------------------------
   // Keys (keys/trust-list.ts)
 
-  rotateKey(validDays: unknown) {
-    return this.keys.rotateKey(validDays);
+  rotateKey(validDays: unknown, keyId: unknown, publicKey: unknown) {
+    return this.keys.rotateKey(validDays, keyId, publicKey);
   }
 
   revokeKey(keyId: number) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { type GateProvisioning, GateSync, type GateSyncTuning, type SyncLogEntry } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
+import { MemoryIssuer } from "@sesame/testing/issuer";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
 import { tsxImportArgs } from "../src/broker/supervisor.js";
@@ -61,6 +62,17 @@ export class World {
   constructor(readonly broker: BrokerKind) {}
 
   demo: DemoVenue | undefined;
+  /**
+   * The venue's issuer, in memory: it signs with the demo's issuer key and the in-process server
+   * follows it (a test that needs the real one, PGlite and HTTP, starts it: issuer-follow.test.ts).
+   */
+  issuer: MemoryIssuer | undefined;
+
+  /** The issuer, once the server is up. */
+  requireIssuer(): MemoryIssuer {
+    if (!this.issuer) throw new Error("the world has no issuer (a server process follows none)");
+    return this.issuer;
+  }
 
   /**
    * Tickets a gate of `entrance` admits for `session` (the server refuses an entry of any other:
@@ -122,6 +134,13 @@ export class World {
     });
     writeVenueDirectory(this.venueDir, demo, createNodeSigner());
     this.demo = demo;
+    const [keyId, seed] = Object.entries(demo.secrets.issuerSeeds).at(-1) ?? ["1", ""];
+    this.issuer = new MemoryIssuer({
+      venueId: demo.venue.id,
+      keyId: Number(keyId),
+      seed: Buffer.from(seed, "hex"),
+      ticket: (id) => this.server?.store.ticket(id),
+    });
     if (broker === "mosquitto") {
       const port = await freePort();
       const store = openServerStore(this.venueDir, this.dataDir, Date.now());
@@ -236,8 +255,10 @@ export class World {
       http: { port: 0, tokens: TOKENS },
       log: (line) => this.serverLog.push(line),
       tuning: { heartbeatMs: 500 },
+      ...(this.issuer ? { issuer: { source: this.issuer }, followerTuning: { pollMs: 50 } } : {}),
       ...extra,
     });
+    this.issuer?.begin(this.server.store.feedSequence());
     if (this.broker === "aedes") this.brokerUrl = this.server.brokerUrl;
     await waitFor(() => this.server?.mqttConnected === true, 20_000, "server connected to the broker");
     return this.server;

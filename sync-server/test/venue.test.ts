@@ -1,5 +1,6 @@
 import type { Command } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
+import { keyPairFromSeed } from "@sesame/ticket";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Alert, StoredEvent } from "../src/store.js";
 import { BROKERS, TOKENS, World, waitFor } from "./harness.js";
@@ -78,10 +79,11 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
       "snapshot downloaded by new gates",
     );
     expect(a.store.feedSequence()).toBe(server.store.feedSequence());
+    // The issuer signs each change; the server follows its stream and fans it out.
+    const issuer = world.requireIssuer();
     const resold = validMobileTicket(world, 0);
-    const r1 = await world.api("POST", `/api/tickets/${resold}/resale`, { holder: "Nouvelle Titulaire" });
-    expect(r1.status).toBe(200);
-    expect((r1.json as { revokedGeneration: number }).revokedGeneration).toBeGreaterThanOrEqual(1);
+    const r1 = issuer.reassign(resold, "resale", "Nouvelle Titulaire");
+    expect(r1.revokedGeneration).toBeGreaterThanOrEqual(1);
     await waitFor(
       () => a.store.changes.some((c) => c.type === "resale" && c.ticketId === resold),
       10_000,
@@ -91,12 +93,13 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     await b.sync.stop();
     const transferred = validMobileTicket(world, 1);
     const cancelled = validMobileTicket(world, 2);
-    expect((await world.api("POST", `/api/tickets/${transferred}/transfer`, { holder: "Ami" })).status).toBe(
-      200,
-    );
-    expect((await world.api("POST", `/api/tickets/${cancelled}/cancel`)).status).toBe(200);
-    const again = await world.api("POST", `/api/tickets/${cancelled}/cancel`);
-    expect(again.status).toBe(409);
+    issuer.reassign(transferred, "transfer", "Ami");
+    issuer.cancel(cancelled);
+    // The venue server no longer takes the platform's operations: they moved to the issuer.
+    const gone = await world.api("POST", `/api/tickets/${cancelled}/cancel`);
+    expect(gone.status).toBe(410);
+    expect((gone.json as { error: string }).error).toMatch(/moved to the issuer/);
+    await waitFor(() => server.store.feedSequence() === issuer.lastSequence(), 10_000, "the server followed");
     b.sync.start();
     await waitFor(() => b.store.feedSequence() === server.store.feedSequence(), 15_000, "B1 caught up");
     expect(b.store.changes.map((c) => c.type)).toEqual(["resale", "transfer", "cancel"]);
@@ -107,7 +110,13 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     world = await World.create(broker);
     const a = world.gate("A1");
     await waitFor(() => a.store.trustListVersion() === 1, 15_000, "trust list from the snapshot");
-    const rotated = await world.api("POST", "/api/keys/rotate", { validDays: 30 });
+    // A key made at the issuer: its public half goes into the trust list, its seed stays there.
+    const newKey = keyPairFromSeed(Buffer.alloc(32, 42));
+    const rotated = await world.api("POST", "/api/keys/rotate", {
+      validDays: 30,
+      keyId: 2,
+      publicKey: Buffer.from(newKey.publicKey).toString("hex"),
+    });
     expect(rotated.status).toBe(200);
     await waitFor(() => a.store.trustListVersion() === 2, 10_000, "rotated trust list at the gate");
     const revoked = await world.api("POST", "/api/keys/1/revoke");
@@ -118,18 +127,26 @@ describe.each(BROKERS)("venue network (%s)", (broker) => {
     const feedBefore = server.store.feedSequence();
     expect(revoked.json).not.toHaveProperty("sequence");
     // New tickets, and their feed changes, are signed with the new key; the gate applies them.
-    const imported = await world.api("POST", "/api/tickets/import", [
-      {
-        id: 900_001,
-        holder: "Nouvelle Clé",
-        orderReference: "NEW-1",
-        session: 1,
-        zone: 1,
-        devicePublicKey: "ab".repeat(32),
-      },
-    ]);
-    expect((imported.json as { credentials: unknown[] }).credentials).toHaveLength(1);
-    expect(server.store.feedSequence()).toBe(feedBefore + 1);
+    const issuer = world.requireIssuer();
+    issuer.key = { keyId: 2, seed: newKey.seed };
+    issuer.issue({
+      id: 900_001,
+      generation: 1,
+      kind: "mobile",
+      status: "valid",
+      sessions: [1],
+      entrance: 1,
+      zone: 1,
+      seat: "",
+      categories: [],
+      holder: "Nouvelle Clé",
+      orderReference: "NEW-1",
+    });
+    await waitFor(
+      () => server.store.feedSequence() === feedBefore + 1,
+      10_000,
+      "the issuer's change followed",
+    );
     await waitFor(() => a.store.feedSequence() === feedBefore + 1, 10_000, "the new key's change applied");
     expect(a.store.changes.at(-1)).toMatchObject({ type: "issue", keyId: 2 });
     expect(a.sync.status().refusedMessages).toBe(0);

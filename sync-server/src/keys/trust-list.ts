@@ -1,5 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { type Ed25519Signer, keyPairFromSeed, type SignedTrustListJson, signTrustList } from "@sesame/ticket";
+import { type Ed25519Signer, type SignedTrustListJson, signTrustList } from "@sesame/ticket";
 import type { Venue } from "@sesame/venue";
 import { ApiError } from "../errors.js";
 import type { IssuerKeyRecord, KeyRepository } from "./repository.js";
@@ -46,19 +45,34 @@ export class KeyDesk {
     return signed;
   }
 
-  rotateKey(validDays: unknown) {
+  /**
+   * Adds an issuer key made at the issuer (its `GET /keys`): only its public half comes here, the
+   * seed never leaves the issuer.
+   */
+  rotateKey(validDays: unknown, keyIdInput: unknown, publicKey: unknown) {
     const days = validDays === undefined ? 90 : validDays;
     if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650)
       throw new ApiError(400, "validDays must be a whole number of days between 1 and 3650");
+    if (typeof publicKey !== "string" || !/^[0-9a-f]{64}$/i.test(publicKey))
+      throw new ApiError(
+        400,
+        "publicKey must be the issuer key's 32-byte public key in hex (the issuer's GET /keys)",
+      );
     const keys = this.deps.keys.issuerKeys();
-    const keyId = Math.max(0, ...keys.map((k) => k.keyId)) + 1;
-    if (keyId > 0xffff) throw new ApiError(409, "no key id left");
-    const seed = randomBytes(32);
+    if (
+      typeof keyIdInput !== "number" ||
+      !Number.isInteger(keyIdInput) ||
+      keyIdInput < 1 ||
+      keyIdInput > 0xffff
+    )
+      throw new ApiError(400, "keyId must be the issuer key's id, a whole number from 1 to 65535");
+    const keyId = keyIdInput;
+    if (keys.some((k) => k.keyId === keyId))
+      throw new ApiError(409, `issuer key ${keyId} is already in the trust list`);
     const nowS = Math.floor(this.deps.now() / 1000);
     const key: IssuerKeyRecord = {
       keyId,
-      seed: seed.toString("hex"),
-      publicKey: Buffer.from(keyPairFromSeed(seed).publicKey).toString("hex"),
+      publicKey: publicKey.toLowerCase(),
       validFrom: nowS - 60,
       validUntil: nowS + days * 86_400,
       revoked: false,

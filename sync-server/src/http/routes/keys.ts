@@ -2,7 +2,7 @@ import { ApiError } from "../../errors.js";
 import { asObject, readJson, send } from "../request.js";
 import type { RouteModule } from "./route.js";
 
-/* Issuer keys and the trust list: list (never the seeds), rotate, revoke. */
+/* Issuer keys (public halves) and the trust list: list, add a key made at the issuer, revoke. */
 
 export const keyRoutes: RouteModule = async (
   { server, require },
@@ -12,14 +12,14 @@ export const keyRoutes: RouteModule = async (
     require(caller, ["admin", "tech"]);
     send(res, 200, {
       trustList: server.store.trustList(),
-      keys: server.store.issuerKeys().map(({ seed: _seed, ...k }) => k),
+      keys: server.store.issuerKeys(),
     });
     return true;
   }
   if (method === "POST" && path === "/api/keys/rotate") {
     require(caller, ["admin"]);
     const body = asObject(await readJson(req));
-    send(res, 200, server.rotateKey(body.validDays));
+    send(res, 200, server.rotateKey(body.validDays, body.keyId, body.publicKey));
     return true;
   }
   if (method === "POST" && parts[1] === "keys" && parts[3] === "revoke" && parts.length === 4) {
