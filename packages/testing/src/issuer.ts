@@ -4,6 +4,8 @@ import {
   type IssuedTicketChange,
   signTicketChange,
   type TicketChange,
+  ticketCredential,
+  type Venue,
 } from "@sesame/venue";
 
 /*
@@ -19,7 +21,9 @@ export interface MemoryIssuerOptions {
   readonly keyId: number;
   readonly seed: Uint8Array;
   /** The ticket as the venue holds it now (its generation and status before this issuer's changes). */
-  ticket(id: number): Pick<BundleTicket, "generation" | "status"> | undefined;
+  ticket(id: number): BundleTicket | undefined;
+  /** The venue, for credentials (a printed ticket's, a mobile one's given a device key). */
+  readonly venue?: Venue;
   readonly signer?: Ed25519Signer;
 }
 
@@ -55,14 +59,19 @@ export class MemoryIssuer {
     return change;
   }
 
-  issue(ticket: Omit<BundleTicket, "issueSequence">): number {
-    const change = this.commit((sequence) => ({
-      sequence,
-      type: "issue",
-      ticket: { ...ticket, issueSequence: sequence },
-    }));
+  /** The issuer-signed credential of a ticket generation (none for a mobile ticket without a device key). */
+  private credentialOf(ticket: BundleTicket, devicePublicKey: string | undefined): string | undefined {
+    const venue = this.options.venue;
+    if (!venue || (ticket.kind === "mobile" && devicePublicKey === undefined)) return undefined;
+    return ticketCredential(venue, ticket, this.key, devicePublicKey, this.signer);
+  }
+
+  issue(ticket: Omit<BundleTicket, "issueSequence">, devicePublicKey?: string) {
+    const full: BundleTicket = { ...ticket, issueSequence: this.lastSequence() + 1 };
+    const change = this.commit((sequence) => ({ sequence, type: "issue", ticket: full }));
     this.generations.set(ticket.id, ticket.generation);
-    return change.sequence;
+    const credential = this.credentialOf(full, devicePublicKey);
+    return { sequence: change.sequence, ...(credential ? { credential } : {}) };
   }
 
   private current(ticketId: number): number {
@@ -75,11 +84,20 @@ export class MemoryIssuer {
   }
 
   /** Resale or transfer: the next generation, the old code revoked at every gate. */
-  reassign(ticketId: number, type: "resale" | "transfer", holder: string) {
+  reassign(ticketId: number, type: "resale" | "transfer", holder: string, devicePublicKey?: string) {
     const generation = this.current(ticketId) + 1;
     const change = this.commit((sequence) => ({ sequence, type, ticketId, generation, holder }));
     this.generations.set(ticketId, generation);
-    return { sequence: change.sequence, generation, revokedGeneration: generation - 1 };
+    const held = this.options.ticket(ticketId);
+    const credential = held
+      ? this.credentialOf({ ...held, generation, holder, issueSequence: change.sequence }, devicePublicKey)
+      : undefined;
+    return {
+      sequence: change.sequence,
+      generation,
+      revokedGeneration: generation - 1,
+      ...(credential ? { credential } : {}),
+    };
   }
 
   cancel(ticketId: number) {
