@@ -29,7 +29,6 @@ import {
   writeMosquittoConfig,
 } from "@sesame/sync-server";
 import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
-import { MemoryIssuer } from "@sesame/testing/issuer";
 import {
   Category,
   createNodeSigner,
@@ -43,6 +42,7 @@ import {
   walletCode,
   writeVenueDirectory,
 } from "@sesame/venue";
+import { MemoryIssuer } from "@sesame/venue/testing";
 import { expect } from "vitest";
 
 /*

@@ -1,12 +1,7 @@
 import { createNodeSigner, type Ed25519Signer } from "@sesame/ticket";
-import {
-  type BundleTicket,
-  type IssuedTicketChange,
-  signTicketChange,
-  type TicketChange,
-  ticketCredential,
-  type Venue,
-} from "@sesame/venue";
+import { type IssuedTicketChange, signTicketChange } from "./change-signature.js";
+import type { BundleTicket, TicketChange, Venue } from "./model.js";
+import { ticketCredential } from "./ticket-credential.js";
 
 /*
  * An issuer in memory for tests of the venue network: it signs ticket changes with an issuer key
