@@ -1,4 +1,4 @@
-import { createNodeSigner, createNodeVerifier, type IssuerKey, keyPairFromSeed } from "@sesame/ticket";
+import { createNodeVerifier, type IssuerKey, keyPairFromSeed } from "@sesame/ticket";
 import type { BundleTicket, SignedTicketChange } from "@sesame/venue";
 import { MemoryIssuer } from "@sesame/venue/testing";
 import { describe, expect, it } from "vitest";
