@@ -35,7 +35,7 @@ describe("sync-server HTTP API", () => {
 
   it("no longer takes the ticketing platform's operations: 410 Gone, saying they moved to the issuer", async () => {
     const moved = [
-      ["/api/tickets/import", "ticket import", "POST the issuer (`sesame issuer`)/venues/"],
+      ["/api/tickets/import", "ticket import", "POST <issuer>/venues/SDF/tickets (`sesame issuer`)"],
       ["/api/tickets/100001/resale", "ticket resale", "/tickets/100001/resale"],
       ["/api/tickets/100001/transfer", "ticket transfer", "/tickets/100001/transfer"],
       ["/api/tickets/100001/cancel", "ticket cancel", "/tickets/100001/cancel"],

@@ -18,10 +18,11 @@ export const ticketRoutes: RouteModule = async (
   { res, method, path, parts, caller },
 ) => {
   const moved = (what: string, to: string) => {
-    const issuer = server.issuerUrl() ?? "the issuer (`sesame issuer`)";
+    const url = server.issuerUrl();
+    const where = to.replace("ISSUER", url ?? "<issuer>").replace(":venue", server.venue.id);
     throw new ApiError(
       410,
-      `${what} moved to the issuer: ${to.replace("ISSUER", issuer).replace(":venue", server.venue.id)} (docs/issuer.md)`,
+      `${what} moved to the issuer: ${where}${url ? "" : " (`sesame issuer`)"} (docs/issuer.md)`,
     );
   };
   if (method === "POST" && path === "/api/tickets/import")
