@@ -104,6 +104,27 @@ describe("IssuerFollower", () => {
     expect(w.logs.at(-1)).toBe("issuer test: following again, feed at 11");
   });
 
+  it("a failure on the venue side (its store) is logged and retried, never thrown", async () => {
+    const w = world();
+    w.issuer.reassign(101, "resale", "A");
+    const f = new IssuerFollower({
+      venueId: "SDF",
+      source: w.issuer,
+      verifier: createNodeVerifier(),
+      position: () => 10,
+      issuerKeys: () => {
+        throw new Error("no trust list stored");
+      },
+      append: () => ({ applied: 0 }),
+      refused: () => undefined,
+      log: (l) => w.logs.push(l),
+    });
+    expect(await f.pull()).toMatchObject({ kind: "failed" });
+    expect(w.logs).toEqual([
+      "following the issuer the test's issuer (memory) failed on the venue side: no trust list stored",
+    ]);
+  });
+
   it("refuses a gap or a change for another position, and an issuer behind the feed, moving nothing", async () => {
     const w = world();
     const f = w.follower();

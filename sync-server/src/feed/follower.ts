@@ -86,6 +86,8 @@ export type PullOutcome =
   | { readonly kind: "applied"; readonly count: number; readonly more: boolean }
   | { readonly kind: "refused"; readonly applied: number; readonly refusal: RefusedIssuedChange }
   | { readonly kind: "unreachable"; readonly detail: string }
+  /** The venue side failed (its store): retried with backoff like an unreachable issuer. */
+  | { readonly kind: "failed"; readonly detail: string }
   | { readonly kind: "behind"; readonly detail: string };
 
 export class IssuerFollower {
@@ -106,9 +108,18 @@ export class IssuerFollower {
 
   /** Pulls one page and applies what verifies, in order; never throws. */
   pull(): Promise<PullOutcome> {
-    this.inFlight ??= this.pullOnce().finally(() => {
-      this.inFlight = undefined;
-    });
+    this.inFlight ??= this.pullOnce()
+      .catch((error: unknown) =>
+        this.problem({
+          kind: "failed",
+          detail: `following the issuer ${this.deps.source.where} failed on the venue side: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        }),
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+      });
     return this.inFlight;
   }
 
