@@ -175,12 +175,11 @@ function spawnGate(
  */
 async function startIssuerBeside(
   demo: DemoVenue,
-  venueDir: string,
-  serverDir: string,
-  dir: string,
+  where: { venueDir: string; serverDir: string; dir: string; port: number; host: string },
   log: (line: string) => void,
   now: () => number,
 ): Promise<RunningIssuer> {
+  const { venueDir, serverDir, dir } = where;
   const store = openServerStore(venueDir, serverDir, now());
   let position: number;
   let tickets: ReturnType<typeof store.areas.feed.bundle>["tickets"];
@@ -192,6 +191,8 @@ async function startIssuerBeside(
   }
   const issuer = await startIssuer({
     dataDir: join(dir, "issuer"),
+    host: where.host,
+    port: where.port,
     venues: [demo.venue],
     importSeeds: demo.secrets.issuerSeeds,
     now,
@@ -246,8 +247,15 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
   };
   try {
     const serverDir = join(options.dir, "server");
+    // The issuer at the base port + 80 (4880 by default: after the kiosks' ports, at most 64 gates).
+    const issuerPort = basePort === 0 ? 0 : basePort + 80;
     const issuer = options.issuer
-      ? await startIssuerBeside(demo, venueDir, serverDir, options.dir, log, now)
+      ? await startIssuerBeside(
+          demo,
+          { venueDir, serverDir, dir: options.dir, port: issuerPort, host },
+          log,
+          now,
+        )
       : undefined;
     if (issuer) stops.push(() => issuer.close());
     const server = await SyncServer.start({
