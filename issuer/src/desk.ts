@@ -1,6 +1,7 @@
 import type { Ed25519Signer } from "@sesame/ticket";
 import {
   type BundleTicket,
+  devicePublicKeyProblem,
   type FaceValue,
   faceValueOf,
   holderName,
@@ -39,7 +40,6 @@ export interface IssuerDeskDeps {
   now(): number;
 }
 
-const DEVICE_KEY = /^[0-9a-fA-F]{64}$/;
 const money = (v: FaceValue) => `${(v.cents / 100).toFixed(2)} ${v.currency}`;
 
 function bundleTicketOf(t: IssuedTicket): BundleTicket {
@@ -214,8 +214,9 @@ export class IssuerDesk {
     const checked = holderName(body.holder);
     if ("problem" in checked) throw new IssuerError(400, checked.problem);
     const device = body.devicePublicKey;
-    if (device !== undefined && (typeof device !== "string" || !DEVICE_KEY.test(device)))
-      throw new IssuerError(400, "devicePublicKey must be 32 bytes of hex");
+    // The venue's check: 32 bytes of hex, canonical, not of small order (a proof anyone could make).
+    const keyProblem = device === undefined ? undefined : devicePublicKeyProblem(device);
+    if (keyProblem !== undefined) throw new IssuerError(400, keyProblem);
     let price: FaceValue | undefined;
     if (type === "resale") {
       const parsed = faceValueOf(body.price ?? body.priceCents ?? body.price_cents, body.currency);

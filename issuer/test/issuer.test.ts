@@ -47,6 +47,41 @@ describe("the issuer on PGlite", { timeout: 300_000 }, () => {
     await platformScenario(issuer, demoVenue("scenario-a").venue, demoVenue("scenario-b").venue);
   });
 
+  it("takes over a venue's tickets at its feed position: the stream goes on from there; a weak device key is refused", async () => {
+    const issuer = await issuerIn();
+    const demo = demoVenue("takeover");
+    await call(issuer, "PUT", "/venues/takeover", demo.venue);
+    const held = demo.bundle.tickets.slice(0, 5).map((t) => ({
+      ...t,
+      faceValue: demo.rows.find((r) => r.id === t.id)?.faceValue ?? { cents: 1, currency: "EUR" },
+    }));
+    expect(await issuer.store.adoptTickets("takeover", held, 700)).toEqual({ adopted: 5 });
+    // Again at the same position (a restart): nothing; at another: refused.
+    expect(await issuer.store.adoptTickets("takeover", held, 700)).toEqual({ adopted: 0 });
+    await expect(issuer.store.adoptTickets("takeover", held, 800)).rejects.toThrow(
+      /already has changes up to 700/,
+    );
+    const [first] = held;
+    if (!first) throw new Error("no demo ticket");
+    const price = { price: first.faceValue.cents, currency: first.faceValue.currency };
+    const weak = await call(issuer, "POST", `/venues/takeover/tickets/${first.id}/transfer`, {
+      holder: "Nouveau",
+      devicePublicKey: `01${"00".repeat(31)}`,
+    });
+    expect(weak.status).toBe(400);
+    expect(weak.body.error).toMatch(/^devicePublicKey is unusable: it is a point of small order/);
+    const resale = await call(issuer, "POST", `/venues/takeover/tickets/${first.id}/resale`, {
+      holder: "Nouveau",
+      ...price,
+    });
+    expect(resale.body).toMatchObject({ sequence: 701, generation: first.generation + 1 });
+    const page = await call(issuer, "GET", "/venues/takeover/changes?after=700", undefined);
+    expect(page.body).toMatchObject({ lastSequence: 701 });
+    expect(
+      (page.body.changes as Array<{ change: { sequence: number } }>).map((c) => c.change.sequence),
+    ).toEqual([701]);
+  });
+
   it("keeps its store, keys and sequences across a restart (migrations run once)", async () => {
     const dir = makeTempDir("sesame-issuer-data-");
     open.push({ remove: dir.remove });

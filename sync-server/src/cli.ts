@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { type GateKeyRequest, parseGateKeyRequest } from "@sesame/sync";
@@ -42,7 +42,7 @@ export interface CommandIo {
 }
 
 export const SYNC_SERVER_USAGE =
-  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT [--broker-log FILE]] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off]";
+  "sesame sync-server [--venue DIR] [--data DIR] [--broker mqtt://HOST:PORT [--broker-log FILE]] [--host ADDR] [--http-port N] [--mqtt-port N] [--broker-mode child|in-process] [--users FILE] [--dashboard DIR|off] [--issuer URL --issuer-token FILE]";
 export const DASHBOARD_USER_USAGE =
   "sesame dashboard-user --name NAME (--role admin|supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
 export const MOSQUITTO_CONFIG_USAGE =
@@ -111,6 +111,17 @@ function saveUsers(path: string, users: readonly DashboardUser[]): void {
   renameSync(temp, path);
 }
 
+/** The issuer's venue token, from its file (the issuer writes it 0600: docs/issuer.md). */
+function readIssuerToken(path: string): string {
+  if (!existsSync(path))
+    throw new UsageError(`--issuer-token ${path}: no such file (the issuer's venue-token)`);
+  if ((statSync(path).mode & 0o077) !== 0)
+    throw new UsageError(`--issuer-token ${path}: group or others can read it; make it 0600`);
+  const token = readFileSync(path, "utf8").trim();
+  if (token === "") throw new UsageError(`--issuer-token ${path} is empty`);
+  return token;
+}
+
 async function readPassword(io: CommandIo): Promise<string> {
   const stdin = io.stdin;
   if (!stdin)
@@ -169,6 +180,8 @@ export function runSyncServerCommand(
         "broker-mode": { type: "string" },
         users: { type: "string" },
         dashboard: { type: "string" },
+        issuer: { type: "string" },
+        "issuer-token": { type: "string" },
       },
       SYNC_SERVER_USAGE,
     );
@@ -190,6 +203,15 @@ export function runSyncServerCommand(
     const mode = v["broker-mode"];
     if (mode !== undefined && mode !== "child" && mode !== "in-process")
       throw new UsageError("--broker-mode is child or in-process");
+    const issuerUrl = typeof v.issuer === "string" ? v.issuer : undefined;
+    if (issuerUrl !== undefined && !/^https?:\/\/[^/]+\/?$/.test(issuerUrl))
+      throw new UsageError(`--issuer must look like http://host:port, got ${JSON.stringify(issuerUrl)}`);
+    if ((issuerUrl === undefined) !== (typeof v["issuer-token"] !== "string"))
+      throw new UsageError(
+        "--issuer and --issuer-token go together: the issuer's URL and the file of its venue token",
+      );
+    const issuerToken =
+      typeof v["issuer-token"] === "string" ? readIssuerToken(resolve(v["issuer-token"])) : undefined;
     const { path: tokensPath, tokens } = loadOrCreateTokens(dataDir);
     const usersPath = resolve(typeof v.users === "string" ? v.users : join(dataDir, "users.json"));
     if (typeof v.users === "string" && !existsSync(usersPath))
@@ -209,6 +231,7 @@ export function runSyncServerCommand(
         ? { kind: "external", url: brokerUrl, ...(brokerLog ? { log: brokerLog } : {}) }
         : { kind: "embedded", mode: mode === "in-process" ? "in-process" : "child", host, port: mqttPort },
       http: { host, port: httpPort, tokens, users, ...(dashboard ? { dashboardDir: dashboard } : {}) },
+      ...(issuerUrl && issuerToken ? { issuer: { url: issuerUrl, token: issuerToken } } : {}),
       now: () => io.now(),
       log: (line) => io.stderr.write(`${new Date(io.now()).toISOString()} ${line}\n`),
     });
@@ -229,6 +252,9 @@ export function runSyncServerCommand(
                   : "not built: pnpm build:ui"
             })`,
         `  data  ${dataDir}`,
+        issuerUrl
+          ? `  issuer ${issuerUrl} (ticket changes followed from there)`
+          : "  issuer: none (--issuer): the feed takes no ticket changes",
         "Ctrl-C to stop.",
         "",
       ].join("\n"),

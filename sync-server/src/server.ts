@@ -42,11 +42,13 @@ import {
   createNodeVerifier,
   type Ed25519Signer,
   type Ed25519Verifier,
+  type IssuerKey,
+  issuerKeyMap,
+  verifyTrustList,
 } from "@sesame/ticket";
 import {
   controlCharacter,
   encodeGateBundle,
-  isWeakDeviceKeyRefusal,
   printable,
   type SignedTicketChange,
   signBundleBytes,
@@ -84,7 +86,13 @@ import {
 } from "./commands/commands.js";
 import { openServerStore, SERVER_DATA } from "./db/open.js";
 import { ApiError } from "./errors.js";
-import { TicketDesk } from "./feed/tickets.js";
+import {
+  type FollowerTuning,
+  httpIssuerSource,
+  IssuerFollower,
+  type IssuerSource,
+  type RefusedIssuedChange,
+} from "./feed/follower.js";
 import { provisionGateInStore, SET_UP } from "./gates/provisioning.js";
 import { type HttpOptions, startHttpApi } from "./http/api.js";
 import { handleEventBatch, revokedKeyOfBatch } from "./ingest/batch.js";
@@ -164,6 +172,12 @@ export interface SyncServerOptions {
   /** URLs written into gate provisioning (what gates should use); default: the listeners. */
   readonly publicMqttUrl?: string;
   readonly publicHttpUrl?: string;
+  /**
+   * The issuer whose signed changes this venue's feed follows (feed/follower.ts): its URL and the
+   * venue token, or a source of pages (tests). Absent: the feed takes no changes from an issuer.
+   */
+  readonly issuer?: { readonly url: string; readonly token: string } | { readonly source: IssuerSource };
+  readonly followerTuning?: Partial<FollowerTuning>;
 }
 
 export interface ServerEvents {
@@ -214,7 +228,9 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private readonly silentGates = new Set<string>();
   private closeHttp: (() => Promise<void>) | undefined;
   private stopBrokerLog: (() => void) | undefined;
-  private readonly tickets: TicketDesk;
+  /** Follows the issuer's stream of this venue's changes (when options.issuer is given). */
+  follower: IssuerFollower | undefined;
+  private issuerKeyCache: { signature: string; keys: ReadonlyMap<number, IssuerKey> } | undefined;
   private readonly trustLists: TrustListDesk;
   private stopped = false;
 
@@ -235,16 +251,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.commandPublicKey = operationsPublicKey(store);
     const problem = operationsCertificateProblem(store, this.now(), options);
     if (problem) throw new Error(problem);
-    const publishChanges = (changes: readonly SignedTicketChange[]) => this.publishChanges(changes);
     const areas = store.areas;
-    this.tickets = new TicketDesk({
-      feed: areas.feed,
-      keys: areas.keys,
-      venue: this.venue,
-      signer: this.signer,
-      now: this.now,
-      publishChanges,
-    });
     this.trustLists = new TrustListDesk({
       keys: areas.keys,
       venue: this.venue,
@@ -261,6 +268,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
       server.takeVenueTrustList();
       await server.startBroker();
       server.connectMqtt();
+      server.followIssuer();
       if (options.http) {
         const http = await startHttpApi(server, options.http);
         server.httpPort = http.port;
@@ -839,63 +847,80 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Ticket operations (HTTP API, admin)
+  // The issuer's stream (feed/follower.ts)
+
+  private followIssuer(): void {
+    const issuer = this.options.issuer;
+    if (!issuer) return;
+    const source = "source" in issuer ? issuer.source : httpIssuerSource(issuer.url, issuer.token);
+    this.follower = new IssuerFollower(
+      {
+        venueId: this.venue.id,
+        source,
+        verifier: this.verifier,
+        position: () => this.store.feedSequence(),
+        issuerKeys: () => this.trustedIssuerKeys(),
+        append: (changes) => {
+          const result = this.store.areas.feed.appendIssued(changes, this.now());
+          this.publishChanges(changes.slice(0, result.applied));
+          return result;
+        },
+        refused: (refusal) => this.refusedIssuedChange(source.where, refusal),
+        log: (line) => this.log(line),
+      },
+      this.options.followerTuning,
+    );
+    this.follower.start();
+    this.log(
+      `following the issuer ${source.where} for venue ${this.venue.id} from feed sequence ${this.store.feedSequence()}`,
+    );
+  }
+
+  /**
+   * The issuer keys a change must be signed by: those of the venue's trust list, checked against
+   * the venue root's public key (whoever stored it), as a gate checks them.
+   */
+  private trustedIssuerKeys(): ReadonlyMap<number, IssuerKey> {
+    const stored = this.store.trustList();
+    if (this.issuerKeyCache?.signature === stored.signature) return this.issuerKeyCache.keys;
+    const verdict = verifyTrustList(stored, Buffer.from(this.venue.rootPublicKey, "hex"), this.verifier, {
+      venue: this.venue.id,
+    });
+    // A trust list that does not verify trusts no key: every change is refused, and says why.
+    const keys: ReadonlyMap<number, IssuerKey> = verdict.ok ? issuerKeyMap(verdict.list) : new Map();
+    if (!verdict.ok)
+      this.log(`the stored trust list does not verify (${verdict.detail}): no issuer change is applied`);
+    this.issuerKeyCache = { signature: stored.signature, keys };
+    return keys;
+  }
+
+  /** A change of the issuer's stream refused: recorded, logged on one line, alerted; the feed stays. */
+  private refusedIssuedChange(where: string, refusal: RefusedIssuedChange): void {
+    const reason: RejectReason =
+      refusal.reason === "wrong-venue"
+        ? "wrong-target"
+        : refusal.reason === "does-not-apply"
+          ? "invalid"
+          : refusal.reason;
+    const detail = `change ${refusal.sequence} (issuer key ${refusal.keyId}) from the issuer ${where}: ${refusal.detail}; the feed stays at ${this.store.feedSequence()}`;
+    this.reject("issuer", undefined, reason, detail);
+    this.raiseAlert({
+      type: "forged-message",
+      at: this.now(),
+      gates: [],
+      detail: printable(`refused a change of the issuer's stream: ${reason}: ${detail}`),
+    });
+  }
 
   private publishChanges(changes: readonly SignedTicketChange[]): void {
     for (let i = 0; i < changes.length; i += MAX_REPLAY_ITEMS)
       this.publish(this.topics.feed, encodeFeed({ changes: changes.slice(i, i + MAX_REPLAY_ITEMS) }));
   }
 
-  /** Imports tickets from the ticketing platform (feed/tickets.ts); `by` names the caller in logs and alerts. */
-  importTickets(rows: readonly unknown[], rowOffset = 1, by = "an API caller") {
-    const result = this.tickets.importTickets(rows, rowOffset);
-    const weak = result.rejected.filter((r) => isWeakDeviceKeyRefusal(r.reason));
-    const first = weak[0];
-    if (first)
-      this.refusedWeakDeviceKeys(
-        by,
-        weak.map((r) => `ticket ${r.ticketId ?? "?"} (row ${r.row})`),
-        first.reason,
-      );
-    return result;
-  }
-
-  /** Resale or transfer: the generation goes up, the old code is revoked at every gate. */
-  reassign(
-    ticketId: number,
-    type: "resale" | "transfer",
-    holder: unknown,
-    devicePublicKey: unknown,
-    by = "an API caller",
-  ) {
-    try {
-      return this.tickets.reassign(ticketId, type, holder, devicePublicKey);
-    } catch (error) {
-      if (error instanceof ApiError && isWeakDeviceKeyRefusal(error.message))
-        this.refusedWeakDeviceKeys(by, [`ticket ${ticketId} (${type})`], error.message);
-      throw error;
-    }
-  }
-
-  /**
-   * A ticket asked for under a device key of small order or non-canonical encoding: its proof would
-   * need no phone, so this is an attempt at a ticket anyone could show. Refused (by the caller), and
-   * logged on one line and alerted here.
-   */
-  private refusedWeakDeviceKeys(by: string, tickets: readonly string[], reason: string): void {
-    const what =
-      tickets.length === 1 ? tickets[0] : `${tickets.length} tickets: ${tickets.slice(0, 10).join(", ")}`;
-    this.log(printable(`refused a device key no phone makes, from ${by}, for ${what}: ${reason}`));
-    this.raiseAlert({
-      type: "forgery",
-      at: this.now(),
-      gates: [],
-      detail: printable(`${by} asked for ${what} under a device key anyone could sign for (${reason})`),
-    });
-  }
-
-  cancel(ticketId: number) {
-    return this.tickets.cancel(ticketId);
+  /** Where the ticketing platform's endpoints went (the 410 answers of the old ones say it). */
+  issuerUrl(): string | undefined {
+    const issuer = this.options.issuer;
+    return issuer && "url" in issuer ? issuer.url : undefined;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1204,6 +1229,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     // misses them asks for them again from the heartbeat's admission sequence).
     const held = this.fanOut.take(this.now(), true);
     if (held !== undefined) this.publish(this.topics.admissions, held);
+    await this.follower?.stop();
     this.stopBrokerLog?.();
     await this.closeHttp?.();
     const client = this.client;

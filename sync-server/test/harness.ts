@@ -7,6 +7,7 @@ import { MemoryGateStore, testGateKey } from "@sesame/sync/testing";
 import { freePort, Mosquitto, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
 import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/venue";
+import { MemoryIssuer } from "@sesame/venue/testing";
 import { tsxImportArgs } from "../src/broker/supervisor.js";
 import type { ApiToken } from "../src/http/api.js";
 import { writeMosquittoConfig } from "../src/mosquitto.js";
@@ -80,6 +81,17 @@ export class World {
   constructor(readonly broker: BrokerKind) {}
 
   demo: DemoVenue | undefined;
+  /**
+   * The venue's issuer, in memory: it signs with the demo's issuer key and the in-process server
+   * follows it (a test that needs the real one, PGlite and HTTP, starts it: issuer-follow.test.ts).
+   */
+  issuer: MemoryIssuer | undefined;
+
+  /** The issuer, once the server is up. */
+  requireIssuer(): MemoryIssuer {
+    if (!this.issuer) throw new Error("the world has no issuer (a server process follows none)");
+    return this.issuer;
+  }
 
   /**
    * Tickets a gate of `entrance` admits for `session` (the server refuses an entry of any other:
@@ -143,6 +155,13 @@ export class World {
     // Set-up, as the demo's: the root (its own file) certifies the server's operations key.
     setUpServer(this.venueDir, this.dataDir, { now: Date.now() });
     this.demo = demo;
+    const [keyId, seed] = Object.entries(demo.secrets.issuerSeeds).at(-1) ?? ["1", ""];
+    this.issuer = new MemoryIssuer({
+      venueId: demo.venue.id,
+      keyId: Number(keyId),
+      seed: Buffer.from(seed, "hex"),
+      ticket: (id) => this.server?.store.ticket(id),
+    });
     if (broker === "mosquitto") {
       const port = await freePort();
       const store = openServerStore(this.venueDir, this.dataDir, Date.now());
@@ -258,8 +277,10 @@ export class World {
       http: { port: 0, tokens: TOKENS },
       log: (line) => this.serverLog.push(line),
       tuning: { heartbeatMs: 500 },
+      ...(this.issuer ? { issuer: { source: this.issuer }, followerTuning: { pollMs: 50 } } : {}),
       ...extra,
     });
+    this.issuer?.begin(this.server.store.feedSequence());
     if (this.broker === "aedes") this.brokerUrl = this.server.brokerUrl;
     await waitFor(() => this.server?.mqttConnected === true, 20_000, "server connected to the broker");
     return this.server;

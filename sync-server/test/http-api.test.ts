@@ -1,13 +1,13 @@
 import { verifyBundleSignature } from "@sesame/sync";
 import { createNodeVerifier } from "@sesame/ticket";
-import type { RowRejection } from "@sesame/venue";
 import { decodeGateBundle } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOKENS, World } from "./harness.js";
 
 /*
- * The HTTP API outside the MQTT paths (docs/sync-server-api.md): tokens and roles, ticket imports
- * with their report of refused rows, provisioning, the signed snapshot. Broker-independent: runs
+ * The HTTP API outside the MQTT paths (docs/sync-server-api.md): tokens and roles, the platform's
+ * endpoints gone to the issuer (410), issuer keys by their public halves, provisioning, the signed
+ * snapshot. Broker-independent: runs
  * once, with the embedded broker.
  */
 
@@ -27,176 +27,46 @@ describe("sync-server HTTP API", () => {
     expect((await world.api("GET", "/api/counts", undefined, "")).status).toBe(401);
     expect((await world.api("GET", "/api/counts", undefined, "wrong")).status).toBe(401);
     expect((await world.api("GET", "/api/counts", undefined, SUPERVISOR)).status).toBe(200);
-    expect((await world.api("POST", "/api/tickets/100001/cancel", undefined, SUPERVISOR)).status).toBe(403);
     expect((await world.api("POST", "/api/keys/trust-list", {}, TECH)).status).toBe(403);
     const gateToken = world.provisioning("A1").http.token;
     expect((await world.api("GET", "/api/counts", undefined, gateToken)).status).toBe(403);
     expect((await world.api("GET", "/api/nowhere", undefined, ADMIN)).status).toBe(404);
   });
 
-  it("imports JSON tickets and reports every refused row with its reason", async () => {
-    const r = await world.api("POST", "/api/tickets/import", {
-      tickets: [
-        { id: 700_001, holder: "Léa Martin", orderReference: "ORD-1", session: 1, zone: 1, seat: "R01-S001" },
-        { id: 700_002, holder: "", orderReference: "ORD-2", session: 1, zone: 1 },
-        { id: 700_003, holder: "Sam", orderReference: "ORD-3", session: 9, zone: 1 },
-        { id: 700_001, holder: "Twice", orderReference: "ORD-4", session: 1, zone: 1 },
-        { id: 100_001, holder: "Exists", orderReference: "ORD-5", session: 1, zone: 1 },
-        {
-          id: 700_006,
-          holder: "Kid",
-          orderReference: "ORD-6",
-          session: "ATH-S1",
-          zone: 1,
-          categories: ["child"],
-          kind: "printed",
-        },
-      ],
-    });
-    expect(r.status).toBe(200);
-    const report = r.json as { imported: number; rejected: RowRejection[]; credentials: unknown[] };
-    expect(report.imported).toBe(2);
-    expect(report.rejected.map((x) => x.row)).toEqual([2, 3, 4, 5]);
-    expect(report.rejected[0]?.reason).toMatch(/holder/);
-    expect(report.rejected[1]?.reason).toMatch(/session 9/);
-    expect(report.rejected[2]?.reason).toMatch(/already exists/);
-    // The printed confirmation gets its static issuer-signed code at once.
-    expect(report.credentials).toHaveLength(1);
-    const t = await world.api("GET", "/api/tickets/700006", undefined, SUPERVISOR);
-    expect((t.json as { ticket: { categories: string[] } }).ticket.categories).toEqual(["CHILD"]);
-  });
-
-  it("imports CSV with line numbers in the report", async () => {
-    const csv = [
-      "id,holder,order_reference,session,entrance,zone,seat,category,kind",
-      '710001,"Dupont, Marie",ORD-10,1,,1,R02-S010,standard,mobile',
-      "710002,Bad Zone,ORD-11,1,,99,,standard,mobile",
-      "710003,Ana,ORD-12,1,,1,,wizard,mobile",
-    ].join("\n");
-    const r = await world.api("POST", "/api/tickets/import", csv, ADMIN, "text/csv");
-    expect(r.status).toBe(200);
-    const report = r.json as { imported: number; rejected: RowRejection[] };
-    expect(report.imported).toBe(1);
-    expect(report.rejected).toEqual([
-      { row: 3, reason: expect.stringMatching(/zone "99"/) },
-      { row: 4, reason: expect.stringMatching(/category "wizard"/) },
-    ]);
-    const bad = await world.api("POST", "/api/tickets/import", 'id,holder\n"unterminated', ADMIN, "text/csv");
-    expect(bad.status).toBe(400);
-    expect((await world.api("POST", "/api/tickets/import", "{not json", ADMIN)).status).toBe(400);
-    expect((await world.api("POST", "/api/tickets/import", "<xml/>", ADMIN, "application/xml")).status).toBe(
-      415,
-    );
-  });
-
-  it("resale validates its input and returns the new credential when given a device key", async () => {
-    const r = await world.api("POST", "/api/tickets/700001/resale", {
-      holder: "Nouveau",
-      devicePublicKey: "cd".repeat(32),
-    });
-    expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ ticketId: 700_001, generation: 2, revokedGeneration: 1 });
-    expect((r.json as { credential: string }).credential).toMatch(/^SE1:/);
-    expect((await world.api("POST", "/api/tickets/700001/resale", { holder: "" })).status).toBe(400);
-    expect((await world.api("POST", "/api/tickets/999999/transfer", { holder: "X" })).status).toBe(404);
-    expect((await world.api("POST", "/api/tickets/abc/cancel")).status).toBe(400);
-  });
-
-  it("refuses a small-order or non-canonical device key at import, resale and transfer, changing nothing", async () => {
-    const identity = `01${"00".repeat(31)}`;
-    const orderEight = "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85";
-    const yAboveP = `ee${"ff".repeat(30)}7f`;
-    const row = (id: number, devicePublicKey: string) => ({
-      id,
-      holder: "Clé Faible",
-      orderReference: `WEAK-${id}`,
-      session: 1,
-      zone: 1,
-      devicePublicKey,
-    });
-    const r = await world.api("POST", "/api/tickets/import", [
-      row(730_001, identity),
-      row(730_002, orderEight),
-      row(730_003, yAboveP),
-      row(730_004, "ab".repeat(32)),
-    ]);
-    expect(r.status).toBe(200);
-    const report = r.json as { imported: number; rejected: RowRejection[]; credentials: unknown[] };
-    expect(report.imported).toBe(1);
-    expect(report.credentials).toHaveLength(1);
-    expect(report.rejected).toEqual([
-      {
-        row: 1,
-        ticketId: 730_001,
-        reason: expect.stringMatching(/^devicePublicKey is unusable: it is a point of small order/),
-      },
-      {
-        row: 2,
-        ticketId: 730_002,
-        reason: expect.stringMatching(/^devicePublicKey is unusable: it is a point of small order/),
-      },
-      {
-        row: 3,
-        ticketId: 730_003,
-        reason: expect.stringMatching(/^devicePublicKey is unusable: it is not a canonical encoding/),
-      },
-    ]);
-    for (const type of ["resale", "transfer"]) {
-      const refused = await world.api("POST", `/api/tickets/730004/${type}`, {
-        holder: "Nouveau",
-        devicePublicKey: identity,
-      });
-      expect(refused.status, type).toBe(400);
-      expect((refused.json as { error: string }).error).toMatch(
-        /^devicePublicKey is unusable: it is a point of small order/,
-      );
+  it("no longer takes the ticketing platform's operations: 410 Gone, saying they moved to the issuer", async () => {
+    const moved = [
+      ["/api/tickets/import", "ticket import", "POST <issuer>/venues/SDF/tickets (`sesame issuer`)"],
+      ["/api/tickets/100001/resale", "ticket resale", "/tickets/100001/resale"],
+      ["/api/tickets/100001/transfer", "ticket transfer", "/tickets/100001/transfer"],
+      ["/api/tickets/100001/cancel", "ticket cancel", "/tickets/100001/cancel"],
+    ] as const;
+    const before = world.requireServer().store.feedSequence();
+    for (const [path, what, where] of moved) {
+      const r = await world.api("POST", path, { holder: "Nouveau" });
+      expect(r.status, path).toBe(410);
+      const error = (r.json as { error: string }).error;
+      expect(error).toContain(`${what} moved to the issuer: `);
+      expect(error).toContain(where);
     }
-    // Refused before anything was stored: the ticket is still generation 1.
-    const t = await world.api("GET", "/api/tickets/730004", undefined, SUPERVISOR);
-    expect((t.json as { ticket: { generation: number } }).ticket.generation).toBe(1);
-    // An attempt at tickets anyone could show: one log line and one alert per request, naming the caller.
-    const logged = world.serverLog.filter((l) => l.includes("refused a device key no phone makes"));
-    expect(logged).toHaveLength(3);
-    expect(logged[0]).toMatch(
-      /from \S+, for 3 tickets: ticket 730001 \(row 1\), ticket 730002 \(row 2\), ticket 730003/,
-    );
-    const alerts = world
-      .requireServer()
-      .store.alerts()
-      .filter((a) => a.type === "forgery" && a.detail.includes("device key anyone could sign for"));
-    expect(alerts.map((a) => a.detail.match(/asked for (\d+ tickets|ticket \d+ \(\w+\))/)?.[1])).toEqual([
-      "ticket 730004 (transfer)",
-      "ticket 730004 (resale)",
-      "3 tickets",
-    ]);
+    // Nothing changed: the dashboard's read-only look-up still answers, generation as before.
+    const t = await world.api("GET", "/api/tickets/100001", undefined, SUPERVISOR);
+    expect(t.status).toBe(200);
+    expect(world.requireServer().store.feedSequence()).toBe(before);
   });
 
-  it("refuses control characters in names and messages, and key ids that are not plain digits", async () => {
-    const r = await world.api("POST", "/api/tickets/import", [
-      { id: 720_001, holder: "Ana\u0000Admin", orderReference: "ORD-20", session: 1, zone: 1 },
-      { id: 720_002, holder: "\u202Eevil", orderReference: "ORD-21", session: 1, zone: 1 },
-      { id: 720_003, holder: "Line\nBreak", orderReference: "ORD-22", session: 1, zone: 1 },
-      // Quotes, markup and SQL are just a name: kept as they are.
-      {
-        id: 720_004,
-        holder: "Robert'); DROP TABLE tickets;--",
-        orderReference: "ORD-23",
-        session: 1,
-        zone: 1,
-      },
-    ]);
-    const report = r.json as { imported: number; rejected: RowRejection[] };
-    expect(report.imported).toBe(1);
-    expect(report.rejected.map((x) => x.reason)).toEqual([
-      expect.stringMatching(/control or bidirectional-override characters \(U\+0000 at 4\)/),
-      expect.stringMatching(/U\+202E at 1/),
-      expect.stringMatching(/U\+000A at 5/),
-    ]);
-    const t = await world.api("GET", "/api/tickets/720004", undefined, SUPERVISOR);
-    expect((t.json as { ticket: { holder: string } }).ticket.holder).toBe("Robert'); DROP TABLE tickets;--");
-    const resale = await world.api("POST", "/api/tickets/720004/resale", { holder: "New\u0007Owner" });
-    expect(resale.status).toBe(400);
-    expect((resale.json as { error: string }).error).toMatch(/U\+0007 at 4/);
+  it("adds an issuer key by its public half only (made at the issuer), never a seed", async () => {
+    const bad = await world.api("POST", "/api/keys/rotate", { validDays: 30 });
+    expect(bad.status).toBe(400);
+    expect((bad.json as { error: string }).error).toMatch(/publicKey must be the issuer key's/);
+    const taken = await world.api("POST", "/api/keys/rotate", { keyId: 1, publicKey: "ab".repeat(32) });
+    expect(taken.status).toBe(409);
+    const keys = (await world.api("GET", "/api/keys")).json as { keys: Array<Record<string, unknown>> };
+    expect(keys.keys.length).toBeGreaterThan(0);
+    for (const k of keys.keys)
+      expect(Object.keys(k).sort()).toEqual(["keyId", "publicKey", "revoked", "validFrom", "validUntil"]);
+  });
+
+  it("refuses control characters in messages, and key ids that are not plain digits", async () => {
     const message = (text: string) =>
       world.api("POST", "/api/commands", { type: "message", gate: "A1", text }, SUPERVISOR);
     const nul = await message("Porte A\u0000fermée");

@@ -168,6 +168,10 @@ describe("drill: attacks at the gate", () => {
     if (!venue.server) throw new Error("the sync-server is not in this process");
     return venue.server;
   };
+  const issuer = () => {
+    if (!venue.issuer) throw new Error("the venue has no issuer in this process");
+    return venue.issuer;
+  };
   const node = (gateId: string) => {
     const n = venue.gate(gateId).node;
     if (!n) throw new Error(`gate ${gateId} is not running`);
@@ -377,12 +381,13 @@ describe("drill: attacks at the gate", () => {
       const holder = venue.holder(lane.entrance);
       const oldDevice = Uint8Array.from(Buffer.from(walletOf(holder.ticketId).deviceSeed ?? "", "hex"));
       const newDevice = randomBytes(32);
-      const r = await api("POST", `/api/tickets/${holder.ticketId}/${type}`, {
-        holder: type === "resale" ? "Nouvel Acheteur" : "Amie de Camille",
-        devicePublicKey: Buffer.from(keyPairFromSeed(newDevice).publicKey).toString("hex"),
-      });
-      expect(r.status, r.text).toBe(200);
-      const { credential, sequence } = r.json as { credential: string; sequence: number };
+      // At the issuer (signed there); the venue server follows its stream.
+      const { credential = "", sequence } = issuer().reassign(
+        holder.ticketId,
+        type,
+        type === "resale" ? "Nouvel Acheteur" : "Amie de Camille",
+        Buffer.from(keyPairFromSeed(newDevice).publicKey).toString("hex"),
+      );
       await feedAt("A1", sequence);
       await refused(
         lane,
@@ -409,7 +414,11 @@ describe("drill: attacks at the gate", () => {
     onTestFailed(() => console.log(venue.logTail()));
     const lane = venue.lane("A1");
     // The issuer makes a key, the root holder signs the list that adds it offline, an admin uploads it.
-    const { keyId, trustList: listWithKey } = rotateIssuerKeyOffline(server().store, venue.venueDir, {
+    const {
+      keyId,
+      seed: issuerSeed,
+      trustList: listWithKey,
+    } = rotateIssuerKeyOffline(server().store, venue.venueDir, {
       now: Date.now(),
     });
     const rotated = await api("POST", "/api/keys/trust-list", listWithKey);
@@ -418,26 +427,27 @@ describe("drill: attacks at the gate", () => {
     // Two new tickets signed with the new key; then the key is revoked.
     const zone = venue.demo.venue.entrances.find((e) => e.id === lane.entrance)?.zones[0] ?? 1;
     const devices = [randomBytes(32), randomBytes(32)];
-    const imported = await api(
-      "POST",
-      "/api/tickets/import",
-      devices.map((d, i) => ({
-        id: 900_001 + i,
-        holder: `Détenteur ${i + 1}`,
-        orderReference: `KEY-${i + 1}`,
-        session: 1,
-        entrance: lane.entrance,
-        zone,
-        devicePublicKey: Buffer.from(keyPairFromSeed(d).publicKey).toString("hex"),
-      })),
-    );
-    expect(imported.status, imported.text).toBe(200);
-    const { credentials, feedSequence } = imported.json as {
-      credentials: Array<{ ticketId: number; credential: string }>;
-      feedSequence: number;
-    };
-    expect(credentials).toHaveLength(2);
-    await feedAt("A1", feedSequence);
+    issuer().key = { keyId, seed: issuerSeed };
+    const credentials = devices.map((d, i) => {
+      const { credential = "" } = issuer().issue(
+        {
+          id: 900_001 + i,
+          generation: 1,
+          kind: "mobile",
+          status: "valid",
+          sessions: [1],
+          entrance: lane.entrance,
+          zone,
+          seat: "",
+          categories: [],
+          holder: `Détenteur ${i + 1}`,
+          orderReference: `KEY-${i + 1}`,
+        },
+        Buffer.from(keyPairFromSeed(d).publicKey).toString("hex"),
+      );
+      return { ticketId: 900_001 + i, credential };
+    });
+    await feedAt("A1", issuer().lastSequence());
     const codeOf = (i: number) => (t: number) =>
       encodeCredentialText(
         proveDevice(issuedPart(credentials[i]?.credential ?? ""), devices[i] ?? randomBytes(32), t, signer()),

@@ -43,6 +43,7 @@ import {
   walletCode,
   writeVenueDirectory,
 } from "@sesame/venue";
+import { MemoryIssuer } from "@sesame/venue/testing";
 import { expect } from "vitest";
 
 /*
@@ -395,6 +396,8 @@ export class DrillVenue {
   demo!: DemoVenue;
   /** In-process server. */
   server: SyncServer | undefined;
+  /** The venue's issuer, in memory, that the in-process server follows (the platform's operations). */
+  issuer: MemoryIssuer | undefined;
   /** Server process. */
   serverProcess: ServerProcess | undefined;
   /** The broker when it is Mosquitto (its log in `output`). */
@@ -468,7 +471,18 @@ export class DrillVenue {
       await server.start();
     } else {
       const mosquittoPort = o.broker === "mosquitto" ? await freePort() : undefined;
+      const [keyId, seed] = Object.entries(this.demo.secrets.issuerSeeds).at(-1) ?? ["1", ""];
+      const issuer = new MemoryIssuer({
+        venueId: this.demo.venue.id,
+        keyId: Number(keyId),
+        seed: Buffer.from(seed, "hex"),
+        ticket: (id) => this.server?.store.ticket(id),
+        venue: this.demo.venue,
+      });
+      this.issuer = issuer;
       const server = await SyncServer.start({
+        issuer: { source: issuer },
+        followerTuning: { pollMs: 50 },
         venueDir: this.venueDir,
         dataDir: this.serverDir,
         broker:
@@ -494,6 +508,7 @@ export class DrillVenue {
         log: (line) => this.log(`[sync-server] ${line}`),
       });
       this.server = server;
+      issuer.begin(server.store.feedSequence());
       this.stops.push(() => server.stop());
       for (const g of this.demo.venue.gates)
         this.provisioning.set(g.id, server.provisionGate(g.id, this.gateKeyRequest(g.id)));

@@ -6,6 +6,9 @@ import {
   signSupervisorCommand,
 } from "./supervisor-keys.js";
 
+/* Test doubles of the venue package: an issuer in memory, supervisors with root-certified keys. */
+export { MemoryIssuer, type MemoryIssuerOptions } from "./memory-issuer.js";
+
 /*
  * A supervisor with a root-certified key, made in Node: what a supervisor's browser holds after
  * enrolment (its private key stays in IndexedDB there). For tests and drills only.

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir } from "@sesame/testing";
 import Database from "better-sqlite3";
@@ -121,6 +122,33 @@ describe("sync-server schema migrations", () => {
         again.close();
       }
     });
+
+  it("drops the issuer seeds a store of version 6 held (the issuer left the venue server), keeping the public keys", () => {
+    const path = join(dir.path, "v6.db");
+    const db = new Database(path);
+    migrateServerStore(db, 6);
+    const seed = "5eed".repeat(16);
+    db.prepare(
+      "INSERT INTO issuer_keys (key_id, seed, public_key, valid_from, valid_until, revoked) VALUES (1, ?, ?, 0, 99, 0)",
+    ).run(seed, "ab".repeat(32));
+    db.close();
+    const store = new ServerStore(path);
+    try {
+      expect(schemaVersion(store.db)).toBe(SERVER_SCHEMA_VERSION);
+      expect(store.issuerKeys()).toEqual([
+        { keyId: 1, publicKey: "ab".repeat(32), validFrom: 0, validUntil: 99, revoked: false },
+      ]);
+      const columns = (
+        store.db.prepare("PRAGMA table_info(issuer_keys)").all() as Array<{ name: string }>
+      ).map((c) => c.name);
+      expect(columns).not.toContain("seed");
+      store.db.pragma("wal_checkpoint(TRUNCATE)");
+    } finally {
+      store.close();
+    }
+    // Zeroed, not merely unlinked: the seed's text is nowhere in the file.
+    expect(readFileSync(path).includes(Buffer.from(seed))).toBe(false);
+  });
 
   it("refuses a store from a newer sync-server", () => {
     const path = join(dir.path, "future.db");

@@ -220,6 +220,19 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description:
+      "the issuer left the venue server: issuer keys keep their public halves only (the seeds are dropped)",
+    up(db) {
+      // secure_delete: the pages the seeds leave are zeroed, not left readable in the file.
+      db.pragma("secure_delete = ON");
+      if (columnsOf(db, "issuer_keys").has("seed")) {
+        db.exec("UPDATE issuer_keys SET seed = ''");
+        db.exec("ALTER TABLE issuer_keys DROP COLUMN seed");
+      }
+    },
+  },
 ];
 
 export const SERVER_SCHEMA_VERSION = SERVER_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { readChanges, readGateBundle, readSecrets, readVenue } from "@sesame/venue";
+import { readChanges, readGateBundle, readVenue } from "@sesame/venue";
 import { mosquittoHash, randomSecret } from "../secrets.js";
 import { type IssuerKeyRecord, ServerStore } from "../store.js";
 
@@ -25,19 +25,14 @@ export function openServerStore(venueDir: string, dataDir: string, now: number):
   const rootKey = Buffer.from(venue.rootPublicKey, "hex");
   const { bundle } = readGateBundle(venueDir, rootKey);
   const changes = existsSync(join(venueDir, "changes.jsonl")) ? readChanges(venueDir) : [];
-  const secrets = readSecrets(venueDir);
-  const issuerKeys: IssuerKeyRecord[] = bundle.trustList.keys.map((k) => {
-    const seed = secrets.issuerSeeds[String(k.keyId)];
-    if (!seed) throw new Error(`secrets/keys.json has no seed for issuer key ${k.keyId}`);
-    return {
-      keyId: k.keyId,
-      seed,
-      publicKey: k.publicKey,
-      validFrom: Math.floor(Date.parse(k.validFrom) / 1000),
-      validUntil: Math.floor(Date.parse(k.validUntil) / 1000),
-      revoked: k.revoked,
-    };
-  });
+  // The issuer keys' public halves, from the root-signed trust list: the seeds stay at the issuer.
+  const issuerKeys: IssuerKeyRecord[] = bundle.trustList.keys.map((k) => ({
+    keyId: k.keyId,
+    publicKey: k.publicKey,
+    validFrom: Math.floor(Date.parse(k.validFrom) / 1000),
+    validUntil: Math.floor(Date.parse(k.validUntil) / 1000),
+    revoked: k.revoked,
+  }));
   store.initialize({ venue, bundle, changes, trustList: bundle.trustList, issuerKeys, now });
   const commandSeed = randomBytes(32).toString("hex");
   store.setMeta("command_seed", commandSeed);

@@ -218,6 +218,31 @@ export class FeedRepository {
     })();
   }
 
+  /**
+   * Appends changes numbered and signed by the issuer, from the feed's next sequence on, in one
+   * transaction: each in its own savepoint, so that the first that does not apply to the ticket
+   * tables (a resale of an unknown ticket) stops the lot there and leaves it and the rest out.
+   */
+  appendIssued(changes: readonly SignedTicketChange[], now: number): { applied: number; failed?: string } {
+    return this.db.transaction(() => {
+      let applied = 0;
+      for (const c of changes) {
+        const due = this.feedSequence() + 1;
+        if (c.sequence !== due) return { applied, failed: `change ${c.sequence} where ${due} was due` };
+        try {
+          this.db.transaction(() => this.storeChange(c, now))();
+        } catch (error) {
+          return {
+            applied,
+            failed: `change ${c.sequence} (${c.type}) does not apply: ${(error as Error).message}`,
+          };
+        }
+        applied++;
+      }
+      return { applied };
+    })();
+  }
+
   bundle(venue: Venue, trustList: SignedTrustListJson, now: number): GateBundle {
     const tickets = (this.db.prepare("SELECT * FROM tickets ORDER BY id").all() as TicketRow[]).map(
       ticketOfRow,

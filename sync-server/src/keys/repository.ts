@@ -2,11 +2,13 @@ import type { SignedTrustListJson } from "@sesame/ticket";
 import type Database from "better-sqlite3";
 import type { MetaRepository } from "../db/meta.js";
 
-/* Issuer keys (with their seeds: the server signs credentials) and the signed trust list gates pin. */
+/*
+ * Issuer keys (public halves only: the issuer holds the seeds, docs/issuer.md) and the signed trust
+ * list gates pin.
+ */
 
 export interface IssuerKeyRecord {
   readonly keyId: number;
-  readonly seed: string;
   readonly publicKey: string;
   readonly validFrom: number;
   readonly validUntil: number;
@@ -23,7 +25,6 @@ export class KeyRepository {
     return (
       this.db.prepare("SELECT * FROM issuer_keys ORDER BY key_id").all() as Array<{
         key_id: number;
-        seed: string;
         public_key: string;
         valid_from: number;
         valid_until: number;
@@ -31,7 +32,6 @@ export class KeyRepository {
       }>
     ).map((r) => ({
       keyId: r.key_id,
-      seed: r.seed,
       publicKey: r.public_key,
       validFrom: r.valid_from,
       validUntil: r.valid_until,
@@ -42,11 +42,11 @@ export class KeyRepository {
   putIssuerKey(k: IssuerKeyRecord): void {
     this.db
       .prepare(
-        `INSERT INTO issuer_keys (key_id, seed, public_key, valid_from, valid_until, revoked) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO issuer_keys (key_id, public_key, valid_from, valid_until, revoked) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(key_id) DO UPDATE SET valid_from = excluded.valid_from, valid_until = excluded.valid_until,
            revoked = excluded.revoked`,
       )
-      .run(k.keyId, k.seed, k.publicKey, k.validFrom, k.validUntil, k.revoked ? 1 : 0);
+      .run(k.keyId, k.publicKey, k.validFrom, k.validUntil, k.revoked ? 1 : 0);
   }
 
   trustList(): SignedTrustListJson {

@@ -72,7 +72,7 @@ export class TrustListDesk {
     return { ok: true, trustList };
   }
 
-  /** The server's own issuer stops signing with a key the root revoked (until the issuer leaves it). */
+  /** A key the root revoked is marked so in the server's list of issuer keys (public halves). */
   private markRevoked(keyIds: readonly number[]): void {
     for (const key of this.deps.keys.issuerKeys())
       if (keyIds.includes(key.keyId) && !key.revoked) this.deps.keys.putIssuerKey({ ...key, revoked: true });

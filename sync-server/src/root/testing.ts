@@ -15,7 +15,13 @@ export function rotateIssuerKeyOffline(
   store: ServerStore,
   venueDir: string,
   options: { readonly now: number; readonly days?: number },
-): { readonly keyId: number; readonly publicKey: string; readonly trustList: SignedTrustListJson } {
+): {
+  readonly keyId: number;
+  readonly publicKey: string;
+  /** The new key's seed, which stays at the issuer (a test's MemoryIssuer signs with it). */
+  readonly seed: Uint8Array;
+  readonly trustList: SignedTrustListJson;
+} {
   const venue = store.venue();
   const keyId = Math.max(0, ...store.issuerKeys().map((k) => k.keyId)) + 1;
   const seed = randomBytes(32);
@@ -29,8 +35,7 @@ export function rotateIssuerKeyOffline(
     { add: [key] },
     { now: options.now, signer: createNodeSigner() },
   );
-  store.areas.keys.putIssuerKey({ ...key, seed: seed.toString("hex"), revoked: false });
-  return { keyId, publicKey, trustList };
+  return { keyId, publicKey, seed: Uint8Array.from(seed), trustList };
 }
 
 /** The trust list revoking an issuer key, signed by the demo's root as its holder would offline. */

@@ -14,8 +14,8 @@ function isPortInUse(error: unknown): boolean {
 }
 
 /**
- * The README's start command: the whole simulated venue on this machine — sync-server with its
- * embedded broker and the supervisor dashboard, simulated lane controllers and QR readers (OSDP
+ * The README's start command: the whole simulated venue on this machine — the issuer, the
+ * sync-server following it with its embedded broker and the supervisor dashboard, simulated lane controllers and QR readers (OSDP
  * over TCP), one kiosk per gate, and a crowd with good and bad codes — until Ctrl-C.
  */
 export async function up(argv: string[], io: Io): Promise<number> {
@@ -60,6 +60,7 @@ export async function up(argv: string[], io: Io): Promise<number> {
       basePort: port,
       arrivalsPerSecond: rate,
       gates: values["in-process"] ? "in-process" : "process",
+      issuer: true,
       ...(values.seed ? { seed: values.seed } : {}),
       log,
       now: io.now,
@@ -94,6 +95,9 @@ export async function up(argv: string[], io: Io): Promise<number> {
     }),
     `      steward PINs: ${DEMO_STEWARDS.map((s) => `${s.pin} (${s.name})`).join(", ")}`,
     "",
+    venue.issuer
+      ? `  Issuer (ticketing platform: import, resale, transfer, cancel)  ${venue.issuer.url}   platform token in ${join(dir, "issuer", "platform-token")}`
+      : "  Issuer: not running",
     `  Lane controllers and QR readers: simulated OSDP over TCP (${venue.gates.flatMap((g) => g.lanes.map((l) => l.sim.where)).join(" ")})`,
     venue.crowd
       ? `  Crowd: ${rate} person/s arriving, ${spectators.toLocaleString("en")} tickets; mostly good codes, some screenshots, resold, forged, wrong entrance, used twice`

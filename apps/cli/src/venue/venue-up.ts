@@ -11,6 +11,7 @@ import {
   seededRandom,
   startSimLane,
 } from "@sesame/hardware-sim";
+import { type RunningIssuer, startIssuer } from "@sesame/issuer";
 import type { GateConfig, Steward } from "@sesame/kiosk";
 import { type GateNode, parseGateConfig, startGateNode } from "@sesame/kiosk";
 import { dashboardBuilt, dashboardDir } from "@sesame/supervisor";
@@ -18,6 +19,7 @@ import {
   type ApiToken,
   type DashboardRole,
   hashPassword,
+  openServerStore,
   SyncServer,
   setUpServer,
 } from "@sesame/sync-server";
@@ -26,8 +28,9 @@ import { type DemoVenue, generateDemoVenue, writeVenueDirectory } from "@sesame/
 import { type CrowdMix, spectatorsOf } from "./spectators.js";
 
 /*
- * The whole venue on one machine (issue 7, docs/design.md §7): the sync-server with its embedded broker
- * and the dashboard, simulated lane controllers and QR readers speaking OSDP over TCP, one gate
+ * The whole venue on one machine (issue 7, docs/design.md §7): the issuer (PGlite in the venue's
+ * data directory) that signs every ticket change, the sync-server following it with its embedded
+ * broker and the dashboard, simulated lane controllers and QR readers speaking OSDP over TCP, one gate
  * backend (kiosk) per gate in its own process, and a crowd. `sesame up` and the end-to-end tests
  * start it through startVenue().
  */
@@ -61,6 +64,12 @@ export interface VenueUpOptions {
   /** How long the crowd's people wait for the arm (see CrowdOptions; default 2.5 s). */
   readonly unlockWaitMs?: CrowdOptions["unlockWaitMs"];
   readonly dashboardTokens?: readonly ApiToken[];
+  /**
+   * Runs the issuer beside the venue (`sesame up`): the venue's tickets and issuer keys go to it
+   * and the sync-server follows its signed changes. Off by default for tests (PGlite's first start
+   * takes seconds): the venue's feed then takes no new changes.
+   */
+  readonly issuer?: boolean;
   readonly log?: (line: string) => void;
   readonly now?: () => number;
 }
@@ -78,6 +87,8 @@ export interface RunningVenue {
   readonly demo: DemoVenue;
   readonly venueDir: string;
   readonly server: SyncServer;
+  /** The issuer beside the venue (with options.issuer). */
+  readonly issuer: RunningIssuer | undefined;
   readonly dashboardUrl: string;
   readonly gates: readonly RunningGate[];
   readonly crowd: Crowd | undefined;
@@ -159,6 +170,51 @@ function spawnGate(
   });
 }
 
+/**
+ * The issuer of the demo venue, as an existing venue's would be set up: it takes the venue's issuer
+ * seeds (its key file, 0600, in `<dir>/issuer`), the venue's description, and the venue's tickets with
+ * their face values at the venue feed's position, so that its stream continues the feed's numbering.
+ */
+async function startIssuerBeside(
+  demo: DemoVenue,
+  where: { venueDir: string; serverDir: string; dir: string; port: number; host: string },
+  log: (line: string) => void,
+  now: () => number,
+): Promise<RunningIssuer> {
+  const { venueDir, serverDir, dir } = where;
+  const store = openServerStore(venueDir, serverDir, now());
+  let position: number;
+  let tickets: ReturnType<typeof store.areas.feed.bundle>["tickets"];
+  try {
+    position = store.feedSequence();
+    tickets = store.areas.feed.bundle(store.venue(), store.trustList(), now()).tickets;
+  } finally {
+    store.close();
+  }
+  const issuer = await startIssuer({
+    dataDir: join(dir, "issuer"),
+    host: where.host,
+    port: where.port,
+    venues: [demo.venue],
+    importSeeds: demo.secrets.issuerSeeds,
+    now,
+    log: (line) => log(`[issuer] ${line}`),
+  });
+  try {
+    const faceValues = new Map(demo.rows.map((r) => [r.id, r.faceValue]));
+    const adopted = tickets.map((t) => {
+      const faceValue = faceValues.get(t.id);
+      if (!faceValue) throw new Error(`demo ticket ${t.id} has no face value`);
+      return { ...t, faceValue };
+    });
+    await issuer.store.adoptTickets(demo.venue.id, adopted, position);
+  } catch (error) {
+    await issuer.close();
+    throw error;
+  }
+  return issuer;
+}
+
 export async function startVenue(options: VenueUpOptions): Promise<RunningVenue> {
   const log = options.log ?? ((line: string) => console.log(line));
   const now = options.now ?? Date.now;
@@ -196,9 +252,22 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
     stops.length = 0;
   };
   try {
+    const serverDir = join(options.dir, "server");
+    // The issuer at the base port + 80 (4880 by default: after the kiosks' ports, at most 64 gates).
+    const issuerPort = basePort === 0 ? 0 : basePort + 80;
+    const issuer = options.issuer
+      ? await startIssuerBeside(
+          demo,
+          { venueDir, serverDir, dir: options.dir, port: issuerPort, host },
+          log,
+          now,
+        )
+      : undefined;
+    if (issuer) stops.push(() => issuer.close());
     const server = await SyncServer.start({
       venueDir,
-      dataDir: join(options.dir, "server"),
+      dataDir: serverDir,
+      ...(issuer ? { issuer: { url: issuer.url, token: issuer.venueToken } } : {}),
       broker: { kind: "embedded" },
       http: {
         host,
@@ -318,6 +387,7 @@ export async function startVenue(options: VenueUpOptions): Promise<RunningVenue>
       demo,
       venueDir,
       server,
+      issuer,
       dashboardUrl,
       gates,
       crowd,

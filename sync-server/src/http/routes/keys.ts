@@ -11,7 +11,7 @@ export const keyRoutes: RouteModule = async ({ server, require }, { req, res, me
     require(caller, ["admin", "tech"]);
     send(res, 200, {
       trustList: server.store.trustList(),
-      keys: server.store.issuerKeys().map(({ seed: _seed, ...k }) => k),
+      keys: server.store.issuerKeys(),
     });
     return true;
   }
