@@ -33,6 +33,7 @@ import {
   type RejectReason,
   SERVER_USERNAME,
   type SignedGateList,
+  signAdmissionsOrder,
   signCommandText,
   type VenueTopics,
   venueTopics,
@@ -243,11 +244,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     this.venue = store.venue();
     this.topics = venueTopics(this.venue.id);
     this.tuning = { ...DEFAULT_SERVER_TUNING, ...options.tuning };
-    this.fanOut = new AdmissionsFanOut(this.tuning.fanOutWindowMs);
+
     this.now = options.now ?? Date.now;
     // The operations key signs commands and the gate list; gates accept it through its certificate,
     // which the root signed offline: the server holds no root key (docs/design.md §9).
     this.commandSeed = operationsSeed(store);
+    this.fanOut = new AdmissionsFanOut((order) => this.sealAdmissions(order), this.tuning.fanOutWindowMs);
     this.commandPublicKey = operationsPublicKey(store);
     const problem = operationsCertificateProblem(store, this.now(), options);
     if (problem) throw new Error(problem);
@@ -471,6 +473,11 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     return this.client?.connected ?? false;
   }
 
+  /** The operations key's seal on an admissions message's order (gates check it before applying). */
+  private sealAdmissions(order: string): string {
+    return signAdmissionsOrder(order, this.commandSeed, this.signer);
+  }
+
   /** Publishes the fan-out's messages, and wakes up when the admissions it holds are due. */
   private sendAdmissions(messages: readonly string[]): void {
     for (const m of messages) this.publish(this.topics.admissions, m);
@@ -683,7 +690,12 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     // The signed batches ride along: keep the answer well under what a gate accepts.
     const entries = this.store.admissionsFrom(from, MAX_REPLAY_ITEMS, MAX_BATCH_BYTES);
     const last = entries[entries.length - 1];
-    this.publish(out, encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }));
+    this.publish(
+      out,
+      encodeAdmissions({ entries, ...(last && last.seq < head ? { more: true } : {}) }, (order) =>
+        this.sealAdmissions(order),
+      ),
+    );
   }
 
   /**

@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { encodeAdmissions, encodeFeed, type GateProvisioning, signEventBatch } from "@sesame/sync";
+import {
+  encodeAdmissions,
+  encodeFeed,
+  type GateProvisioning,
+  signAdmissionsOrder,
+  signEventBatch,
+} from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
 import { createNodeSigner } from "@sesame/ticket";
@@ -115,7 +121,9 @@ describe.each(["embedded", "mosquitto"] as const)(
       const seq = server().store.admissionSeq() + 1;
       // Signed by a key of the intruder's own: the broker must stop it before any gate checks it.
       const batch = signEventBatch("B1", event.gateSeq - 1, [event], randomBytes(32), createNodeSigner());
-      return `${encodeAdmissions({ entries: [{ seq, event, batch }] }).slice(0, -1)},"note":"${MARK}"}`;
+      // Its order sealed by a key of the intruder's own too (it holds no operations key).
+      const seal = (order: string) => signAdmissionsOrder(order, randomBytes(32), createNodeSigner());
+      return `${encodeAdmissions({ entries: [{ seq, event, batch }] }, seal).slice(0, -1)},"note":"${MARK}"}`;
     };
 
     /** Nothing forged reached the listener, and every running gate stands where the server's feed does. */

@@ -3,9 +3,11 @@ import {
   encodeEventBatch,
   parseGateList,
   SERVER_USERNAME,
+  signAdmissionsOrder,
   signEventBatch,
 } from "@sesame/sync";
 import { MemoryGateStore, testGateKey } from "@sesame/sync/testing";
+import { operationsSeed } from "@sesame/sync-server";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { errorOf, serverTools } from "./attack-tools.js";
@@ -172,9 +174,12 @@ describe.each(["embedded", "mosquitto"] as const)("drill: taking a gate's identi
       session: 1,
     });
     const batch = signEventBatch("A1", event.gateSeq - 1, [event], oldSeed, venue.signer);
-    const payload = encodeAdmissions({
-      entries: [{ seq: server().store.admissionSeq() + 1, event, batch }],
-    });
+    // Sealed with the operations key, as a compromised venue server could: the gate key decides.
+    const opsSeed = operationsSeed(server().store);
+    const payload = encodeAdmissions(
+      { entries: [{ seq: server().store.admissionSeq() + 1, event, batch }] },
+      (order) => signAdmissionsOrder(order, opsSeed, venue.signer),
+    );
     expect(await publishBounded(conn.client, server().topics.admissions, payload)).toBe("acked");
     await eventually(
       () =>

@@ -4,9 +4,11 @@ import {
   eventBatchSigningBytes,
   type GateProvisioning,
   SERVER_USERNAME,
+  signAdmissionsOrder,
   signEventBatch,
 } from "@sesame/sync";
 import { MemoryGateStore } from "@sesame/sync/testing";
+import { operationsSeed } from "@sesame/sync-server";
 import { type MqttClient, publishBounded, rawClient } from "@sesame/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { call, errorOf, INJECTIONS, MALFORMED_JSON, OVERSIZED, type Reply } from "./attack-tools.js";
@@ -247,9 +249,12 @@ describe.each(["embedded", "mosquitto"] as const)(
         // "B1 admitted the holder", signed with gate A2's stolen key.
         { event: claimed("B1"), seed: a2Seed },
       ];
+      // Sealed with the operations key, as a compromised venue server could: the gate keys decide.
+      const opsSeed = operationsSeed(server().store);
+      const sealed = (order: string) => signAdmissionsOrder(order, opsSeed, venue.signer);
       for (const f of forgeries) {
         const batch = signEventBatch(f.event.gateId, f.event.gateSeq - 1, [f.event], f.seed, venue.signer);
-        const payload = encodeAdmissions({ entries: [{ seq: next, event: f.event, batch }] });
+        const payload = encodeAdmissions({ entries: [{ seq: next, event: f.event, batch }] }, sealed);
         expect(await publishBounded(conn.client, topics.admissions, payload)).toBe("acked");
       }
       for (const gateId of ["A1", "B1"])

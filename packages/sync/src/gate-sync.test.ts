@@ -223,6 +223,36 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
     await g.sync.stop();
   });
 
+  it("a genuine batch replayed under new admission numbers is refused: the operations key sealed another order", async () => {
+    const g = await started();
+    const first = venue.admissions([entered("A2", 1, 1)], 1);
+    g.deliver(topics.admissions, first);
+    expect(g.sync.status().admissionSeq).toBe(1);
+    // The broker replays A2's genuine, gate-signed batch as admission 2, which would make the gate
+    // skip the real admission 2: its seal is over admission 1.
+    const renumbered = JSON.parse(first);
+    renumbered.entries[0].seq = 2;
+    g.deliver(topics.admissions, JSON.stringify(renumbered));
+    // Or sealed by a key that is not the operations key (the broker's own).
+    const resealed = JSON.parse(first);
+    resealed.entries[0].seq = 2;
+    resealed.sig = "ab".repeat(64);
+    g.deliver(topics.admissions, JSON.stringify(resealed));
+    // A message without a seal is malformed.
+    const { sig: _sig, ...unsealed } = JSON.parse(venue.admissions([entered("A2", 2, 2)], 2));
+    g.deliver(topics.admissions, JSON.stringify(unsealed));
+    expect(g.sync.status().admissionSeq).toBe(1);
+    expect(g.store.seen.get(2)).toBe(undefined);
+    const reports = g.refusals.map((r) => decodeRefusalReport(r));
+    expect(reports.map((r) => r.ok && r.value.reason)).toEqual(["bad-signature", "bad-signature", "invalid"]);
+    expect(g.logs.filter((l) => l.code === "rejected" && l.topic === topics.admissions)).toHaveLength(3);
+    // The real admission 2 applies afterwards.
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 2, 2)], 2));
+    expect(g.store.seen.get(2)).toBe("A2");
+    expect(g.sync.status().admissionSeq).toBe(2);
+    await g.sync.stop();
+  });
+
   it("a tampered event in a signed batch, or an entry naming an event the batch lacks, is refused", async () => {
     const g = await started();
     const genuine = JSON.parse(venue.admissions([entered("A2", 1, 1)], 1));

@@ -49,7 +49,13 @@ import {
   validateCommand,
 } from "./protocol.js";
 import type { GateProvisioning } from "./provisioning.js";
-import { bundleSigner, checkSupervisorPart, signEventBatch, verifyCommandText } from "./signing.js";
+import {
+  bundleSigner,
+  checkSupervisorPart,
+  signEventBatch,
+  verifyAdmissionsSeal,
+  verifyCommandText,
+} from "./signing.js";
 import type { GateSyncStore } from "./store.js";
 import { parseTopic, type VenueTopics, venueTopics } from "./topics.js";
 import { FieldError } from "./validate.js";
@@ -776,6 +782,18 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
         }
       }
       if (gap || m.more) this.requestReplay("feed", true);
+      return;
+    }
+    // The order is the server's: sealed by the operations key, or a replay under new numbers could
+    // move the admissions position past real admissions.
+    const operationsKey = this.operationsKey(topic);
+    if (!operationsKey) return;
+    if (!verifyAdmissionsSeal(m, operationsKey, this.verifier)) {
+      this.refuse(
+        topic,
+        "bad-signature",
+        "admissions message whose order is not signed by the venue's operations key (renumbered or forged): nothing applied",
+      );
       return;
     }
     const { apply, gap } = this.admissions.split(m.entries, (e) => e.seq);

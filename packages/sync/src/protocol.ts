@@ -441,12 +441,42 @@ export interface AdmissionsMessage {
   readonly entries: readonly ReceivedAdmission[];
   readonly batches: readonly EventBatchMessage[];
   readonly more?: boolean;
+  /**
+   * The operations key's signature over the message's order (admissionsOrder): the admission numbers
+   * are the server's, not the admitting gates', so without it a broker could replay a genuine batch
+   * under new numbers and make gates skip the real admissions those numbers belong to.
+   */
+  readonly sig: string;
 }
 
-export function encodeAdmissions(m: {
-  readonly entries: readonly FannedOutAdmission[];
-  readonly more?: boolean;
-}): string {
+/**
+ * The order of an admissions message, as the operations key signs it: each entry's admission number,
+ * the batch it is in (by the admitting gate's signature, which covers the batch's text) and the
+ * event's gateSeq, and whether more follow.
+ */
+export function admissionsOrder(
+  entries: readonly { readonly seq: number; readonly batchSig: string; readonly gateSeq: number }[],
+  more: boolean,
+): string {
+  return `${more ? "more" : "end"}\n${entries.map((e) => `${e.seq} ${e.batchSig} ${e.gateSeq}`).join("\n")}`;
+}
+
+/** The order of a received message (what its `sig` must cover). */
+export function receivedAdmissionsOrder(m: AdmissionsMessage): string {
+  return admissionsOrder(
+    m.entries.map((e) => ({ seq: e.seq, batchSig: m.batches[e.batch]?.sig ?? "", gateSeq: e.event.gateSeq })),
+    m.more === true,
+  );
+}
+
+/** Builds an admissions message; `seal` signs its order (the server: its operations key). */
+export function encodeAdmissions(
+  m: {
+    readonly entries: readonly FannedOutAdmission[];
+    readonly more?: boolean;
+  },
+  seal: (order: string) => string,
+): string {
   const batches: EventBatchMessage[] = [];
   const index = new Map<string, number>();
   const entries = m.entries.map((e) => {
@@ -457,7 +487,17 @@ export function encodeAdmissions(m: {
     }
     return { seq: e.seq, b, gateSeq: e.event.gateSeq };
   });
-  return encode({ stream: "admissions", batches, entries, ...(m.more ? { more: true } : {}) });
+  const order = admissionsOrder(
+    m.entries.map((e) => ({ seq: e.seq, batchSig: e.batch.sig, gateSeq: e.event.gateSeq })),
+    m.more === true,
+  );
+  return encode({
+    stream: "admissions",
+    batches,
+    entries,
+    ...(m.more ? { more: true } : {}),
+    sig: seal(order),
+  });
 }
 
 export type StreamMessage =
@@ -534,7 +574,8 @@ export function decodeStream(payload: Uint8Array | string): Decoded<StreamMessag
         overridden: override !== undefined && override !== null,
       };
     });
-    return { stream, entries, batches, ...(more === undefined ? {} : { more }) };
+    const sig = str(o.sig, "sig", 128, HEX_64);
+    return { stream, entries, batches, ...(more === undefined ? {} : { more }), sig };
   });
 }
 

@@ -12,11 +12,13 @@ import {
   verifyOperationsCertificate,
 } from "./operations.js";
 import {
+  type AdmissionsMessage,
   type Command,
   type CommandMessage,
   canonicalEvent,
   type EventBatchMessage,
   opensLanes,
+  receivedAdmissionsOrder,
 } from "./protocol.js";
 
 /*
@@ -28,6 +30,7 @@ import {
 
 const EVENTS_DOMAIN = Buffer.from("SESAME-EVENTS-1\0");
 const COMMAND_DOMAIN = Buffer.from("SESAME-COMMAND-1\0");
+const ADMISSIONS_DOMAIN = Buffer.from("SESAME-ADMISSIONS-1\0");
 
 export function eventBatchSigningBytes(gateId: string, after: number, eventsJson: string): Buffer {
   return Buffer.concat([EVENTS_DOMAIN, Buffer.from(`${gateId}\0${after}\0`), Buffer.from(eventsJson)]);
@@ -57,6 +60,26 @@ export function verifyEventBatch(
     eventBatchSigningBytes(batch.gateId, batch.after, batch.events),
     Buffer.from(batch.sig, "hex"),
     gatePublicKey,
+  );
+}
+
+/** The operations key's seal on an admissions message's order (protocol.ts admissionsOrder). */
+export function signAdmissionsOrder(order: string, seed: Uint8Array, signer: Ed25519Signer): string {
+  return Buffer.from(signer.sign(Buffer.concat([ADMISSIONS_DOMAIN, Buffer.from(order)]), seed)).toString(
+    "hex",
+  );
+}
+
+/** Whether a received admissions message's order is the one the operations key sealed. */
+export function verifyAdmissionsSeal(
+  message: AdmissionsMessage,
+  operationsKey: Uint8Array,
+  verifier: Ed25519Verifier,
+): boolean {
+  return verifier.verify(
+    Buffer.concat([ADMISSIONS_DOMAIN, Buffer.from(receivedAdmissionsOrder(message))]),
+    Buffer.from(message.sig, "hex"),
+    operationsKey,
   );
 }
 

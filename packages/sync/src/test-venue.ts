@@ -9,7 +9,7 @@ import {
   gateKeyRequest,
   PROVISIONING_FORMAT,
 } from "./provisioning.js";
-import { signEventBatch } from "./signing.js";
+import { signAdmissionsOrder, signEventBatch } from "./signing.js";
 
 /*
  * A venue's keys for tests without a sync-server: a root, an operations key certified by it, gates
@@ -104,7 +104,8 @@ export class TestVenueKeys {
 
   /**
    * An admissions message as the server fans it out: `events` (all of one gate, gateSeq increasing)
-   * in one batch signed with `seed` (default: the gate's own), admission sequence from `firstSeq`.
+   * in one batch signed with `seed` (default: the gate's own), admission sequence from `firstSeq`,
+   * its order sealed by the operations key.
    */
   admissions(events: readonly EntryLogEvent[], firstSeq: number, seed?: Uint8Array): string {
     const first = events[0];
@@ -116,7 +117,10 @@ export class TestVenueKeys {
       seed ?? this.gate(first.gateId).seed,
       signer,
     );
-    return encodeAdmissions({ entries: events.map((event, i) => ({ seq: firstSeq + i, event, batch })) });
+    return encodeAdmissions(
+      { entries: events.map((event, i) => ({ seq: firstSeq + i, event, batch })) },
+      (order) => signAdmissionsOrder(order, this.operationsSeed, signer),
+    );
   }
 }
 

@@ -1,10 +1,20 @@
 import type { EntryLogEvent } from "@sesame/gate-core";
-import { decodeStream, type FannedOutAdmission, MAX_BATCH_BYTES } from "@sesame/sync";
+import {
+  decodeStream,
+  type FannedOutAdmission,
+  MAX_BATCH_BYTES,
+  signAdmissionsOrder,
+  verifyAdmissionsSeal,
+} from "@sesame/sync";
+import { createNodeSigner, createNodeVerifier, keyPairFromSeed } from "@sesame/ticket";
 import { describe, expect, it } from "vitest";
 import { AdmissionsFanOut } from "./fan-out.js";
 
 let seq = 0;
 let gateSeq = 0;
+const operationsSeed = Buffer.alloc(32, 7);
+const signer = createNodeSigner();
+const seal = (order: string) => signAdmissionsOrder(order, operationsSeed, signer);
 
 function event(gateId: string, detail?: string): EntryLogEvent {
   gateSeq++;
@@ -46,6 +56,9 @@ function contents(text: string): { seqs: number[]; batches: number } {
   const m = decodeStream(text);
   if (!m.ok) throw new Error(`not an admissions message: ${m.detail}`);
   if (m.value.stream !== "admissions") throw new Error(`a ${m.value.stream} message`);
+  // Every message the fan-out builds carries the operations key's seal over its order.
+  if (!verifyAdmissionsSeal(m.value, keyPairFromSeed(operationsSeed).publicKey, createNodeVerifier()))
+    throw new Error("the message's order is not sealed by the operations key");
   return { seqs: m.value.entries.map((e) => e.seq), batches: m.value.batches.length };
 }
 
@@ -53,7 +66,7 @@ describe("the admissions fan-out, paced", () => {
   it("sends at once after a quiet window, holds what follows closer, and sends it when due", () => {
     seq = 0;
     gateSeq = 0;
-    const f = new AdmissionsFanOut(50);
+    const f = new AdmissionsFanOut(seal, 50);
     const first = f.add(batchOf("A1", 1), 1_000);
     expect(first.map(contents)).toEqual([{ seqs: [1], batches: 1 }]);
     expect(f.dueAt).toBeUndefined();
@@ -72,7 +85,7 @@ describe("the admissions fan-out, paced", () => {
   it("an admission that arrives when the held ones are due takes them along", () => {
     seq = 0;
     gateSeq = 0;
-    const f = new AdmissionsFanOut(50);
+    const f = new AdmissionsFanOut(seal, 50);
     f.add(batchOf("A1", 1), 0);
     f.add(batchOf("B1", 1), 20);
     // No timer fired in between: the next batch at 60 ms finds the window over.
@@ -82,7 +95,7 @@ describe("the admissions fan-out, paced", () => {
   it("never builds a message larger than a gate accepts: a full one goes out first", () => {
     seq = 0;
     gateSeq = 0;
-    const f = new AdmissionsFanOut(50);
+    const f = new AdmissionsFanOut(seal, 50);
     f.add(batchOf("A1", 1), 0);
     // Each over half of what a message may hold of batch text (an event with its detail is ~450 bytes).
     const filler = Math.ceil(MAX_BATCH_BYTES / 2 / 350);
@@ -99,7 +112,7 @@ describe("the admissions fan-out, paced", () => {
   it("keeps admission order across messages, with nothing lost or repeated", () => {
     seq = 0;
     gateSeq = 0;
-    const f = new AdmissionsFanOut(50);
+    const f = new AdmissionsFanOut(seal, 50);
     const sent: number[] = [];
     let now = 0;
     for (let i = 0; i < 500; i++) {

@@ -23,7 +23,11 @@ export class AdmissionsFanOut {
   private heldBytes = 0;
   private lastSentAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly windowMs: number = FAN_OUT_WINDOW_MS) {}
+  constructor(
+    /** Signs a message's order with the operations key (protocol.ts admissionsOrder). */
+    private readonly seal: (order: string) => string,
+    private readonly windowMs: number = FAN_OUT_WINDOW_MS,
+  ) {}
 
   /** When the held admissions are due to leave, or undefined when none are held. */
   get dueAt(): number | undefined {
@@ -64,7 +68,7 @@ export class AdmissionsFanOut {
   }
 
   private send(now: number): string {
-    const message = encodeAdmissions({ entries: this.held });
+    const message = encodeAdmissions({ entries: this.held }, this.seal);
     this.held = [];
     this.heldBatches = new Set();
     this.heldBytes = 0;

@@ -1,7 +1,7 @@
 import type { Random } from "@sesame/hardware-sim";
-import { encodeFeed, MAX_REPLAY_ITEMS } from "@sesame/sync";
-import { AdmissionsFanOut, handleEventBatch, type ServerStore } from "@sesame/sync-server";
-import { createNodeVerifier, type Ed25519Verifier } from "@sesame/ticket";
+import { encodeFeed, MAX_REPLAY_ITEMS, signAdmissionsOrder } from "@sesame/sync";
+import { AdmissionsFanOut, handleEventBatch, operationsSeed, type ServerStore } from "@sesame/sync-server";
+import { createNodeSigner, createNodeVerifier, type Ed25519Verifier } from "@sesame/ticket";
 import { HOP_MAX_MS, HOP_MIN_MS, HOP_TAIL_MS, type Inbound } from "./messages.js";
 import type { PersonSpec } from "./population.js";
 import { exponential } from "./timing.js";
@@ -51,8 +51,9 @@ export class VenueServer {
   private readonly downFreeAt = new Map<string, number>();
   // As SyncServer: node:crypto, with room for every gate's key.
   private readonly verifier: Ed25519Verifier = createNodeVerifier(1024);
-  // As SyncServer: the fan-out paced on the virtual clock (at most one message per window).
-  private readonly fanOut = new AdmissionsFanOut();
+  // As SyncServer: the fan-out paced on the virtual clock (at most one message per window), each
+  // message's order sealed with the venue's operations key.
+  private readonly fanOut: AdmissionsFanOut;
   readonly stats: ServerStats = {
     batches: 0,
     rejectedBatches: 0,
@@ -71,6 +72,9 @@ export class VenueServer {
     private readonly random: Random,
   ) {
     this.deliveries = Array.from({ length: sectors }, () => []);
+    const seed = operationsSeed(store);
+    const signer = createNodeSigner();
+    this.fanOut = new AdmissionsFanOut((order) => signAdmissionsOrder(order, seed, signer));
   }
 
   get pending(): boolean {
