@@ -21,6 +21,7 @@ import {
   proveDevice,
   type SignedTrustListJson,
   TEXT_PREFIX,
+  timeStep,
 } from "@sesame/ticket";
 import { VENUE_FILES, type WalletEntry, walletCode } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
@@ -126,7 +127,7 @@ describe("drill: attacks at the gate", () => {
       entrances: 2,
       lanes: 2,
       lanesPerGate: 1,
-      reservedPerEntrance: 12,
+      reservedPerEntrance: 14,
       gateConfig: (gateId, config) => {
         if (gateId === "B1") return { ...config, httpBaseUrl: proxyUrl };
         const lanes = config.lanes as Array<Record<string, unknown>>;
@@ -409,6 +410,36 @@ describe("drill: attacks at the gate", () => {
       });
     }
   }, 60_000);
+
+  it("a ticket under a small-order device key, as a faulty issuer could sign one: a proof anyone computes is refused and alerted", async () => {
+    onTestFailed(() => console.log(venue.logTail()));
+    const lane = venue.lane("A1");
+    const holder = venue.holder(lane.entrance);
+    const real = credentialOf(holder.code(Date.now()));
+    // The identity point (order 1): OpenSSL and tweetnacl accept R = identity, S = 0 as its
+    // signature of any message. The issuer refuses to issue under such a key (encodeTicketBody,
+    // the issuer's import, resale and transfer): here the issuer key signs the bytes anyway.
+    const identity = Uint8Array.from(Buffer.from(`01${"00".repeat(31)}`, "hex"));
+    const bodyBytes = encodeTicketBody(real.body);
+    bodyBytes.set(identity, bodyBytes.length - 32);
+    const issuerSeed = Buffer.from(venue.demo.secrets.issuerSeeds[String(real.body.keyId)] ?? "", "hex");
+    const issuerSignature = signer().sign(
+      Buffer.concat([Buffer.from("SESAME-TICKET-1"), bodyBytes]),
+      issuerSeed,
+    );
+    const anyonesProof = new Uint8Array(64);
+    anyonesProof[0] = 1;
+    const code = encodeCredentialText({
+      body: { ...real.body, devicePublicKey: identity },
+      bodyBytes,
+      issuerSignature,
+      proof: { stepLow: timeStep(Date.now()) & 0xffff, signature: anyonesProof },
+    });
+    expect(parseCredentialText(code).ok, "the code is well formed").toBe(true);
+    await refused(lane, code, "FORGED_PROOF", "a proof under a small-order device key");
+    // The holder's own code still opens the lane.
+    await admitted(lane, holder);
+  });
 
   it("a revoked key, a tampered trust list and a replayed old one: refused, logged, the gate keeps its list", async () => {
     onTestFailed(() => console.log(venue.logTail()));
