@@ -297,10 +297,18 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (choice.kind === "external") {
       this.brokerUrl = choice.url;
       if (choice.log !== undefined)
-        this.stopBrokerLog = followLog(choice.log, (line) => {
-          const refusal = mosquittoRefusal(line);
-          if (refusal) this.onBrokerAudit(refusal);
-        });
+        this.stopBrokerLog = followLog(
+          choice.log,
+          (line) => {
+            const refusal = mosquittoRefusal(line);
+            if (refusal) this.onBrokerAudit(refusal);
+          },
+          250,
+          (error) =>
+            this.log(
+              `broker log ${choice.log}: cannot follow it (${String(error)}): its refusals are not alerted`,
+            ),
+        );
       return;
     }
     const host = choice.host ?? "127.0.0.1";

@@ -61,5 +61,6 @@ export {
   type TrustList,
   type TrustListResult,
   trustListBytes,
+  trustListJson,
   verifyTrustList,
 } from "./trust-list.js";

@@ -59,6 +59,11 @@ export function signTrustList(
 ): SignedTrustListJson {
   const problem = checkList(list);
   if (problem) throw new RangeError(`cannot sign trust list: ${problem}`);
+  return trustListJson(list, hexOf(signer.sign(trustListBytes(list), rootSeed)));
+}
+
+/** A list in its JSON form with its signature (hex): keys by id, times in ISO form, signed fields only. */
+export function trustListJson(list: TrustList, signatureHex: string): SignedTrustListJson {
   return {
     format: TRUST_LIST_FORMAT,
     venue: list.venue,
@@ -73,7 +78,7 @@ export function signTrustList(
         validUntil: isoOf(k.validUntil),
         revoked: k.revoked,
       })),
-    signature: hexOf(signer.sign(trustListBytes(list), rootSeed)),
+    signature: signatureHex.toLowerCase(),
   };
 }
 

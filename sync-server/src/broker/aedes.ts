@@ -121,8 +121,11 @@ function refuseDeadWills(
       });
       try {
         await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
-      } catch {
+      } catch (error) {
         // Still stored: refused again at the next sweep, which says so again.
+        process.emitWarning(
+          `broker: the replayed will of ${will.clientId} could not be deleted: ${String(error)}`,
+        );
       }
     }
   };
@@ -131,7 +134,9 @@ function refuseDeadWills(
     const none = new Readable({ objectMode: true, read() {} });
     refuse(brokers)
       // The LevelDB could not be read: nothing published, the next sweep tries again.
-      .catch(() => undefined)
+      .catch((error: unknown) =>
+        process.emitWarning(`broker: stored wills could not be read, none published: ${String(error)}`),
+      )
       .finally(() => none.push(null));
     return none;
   };

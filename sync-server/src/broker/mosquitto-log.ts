@@ -37,7 +37,13 @@ export function mosquittoRefusal(line: string): BrokerAudit | undefined {
  * Follows a log file from its current end (what was logged before is old news), a poll at a time,
  * whole lines only; starts over when the file is truncated or rotated. The file may not exist yet.
  */
-export function followLog(path: string, onLine: (line: string) => void, pollMs = 250): () => void {
+export function followLog(
+  path: string,
+  onLine: (line: string) => void,
+  pollMs = 250,
+  /** Anything but the file being rotated away (an unreadable file, a failing `onLine`). */
+  onError: (error: unknown) => void = (error) => process.emitWarning(`broker log ${path}: ${String(error)}`),
+): () => void {
   let offset = sizeOf(path) ?? 0;
   let partial = "";
   const buffer = Buffer.alloc(64 * 1024);
@@ -66,8 +72,9 @@ export function followLog(path: string, onLine: (line: string) => void, pollMs =
   const timer = setInterval(() => {
     try {
       poll();
-    } catch {
+    } catch (error) {
       // A file rotated away between the stat and the open: read it at the next poll.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") onError(error);
     }
   }, pollMs);
   timer.unref();

@@ -2,8 +2,7 @@ import type { RejectReason } from "@sesame/sync";
 import {
   type Ed25519Verifier,
   type SignedTrustListJson,
-  TRUST_LIST_FORMAT,
-  type TrustList,
+  trustListJson,
   verifyTrustList,
 } from "@sesame/ticket";
 import type { Venue } from "@sesame/venue";
@@ -62,10 +61,9 @@ export class TrustListDesk {
         reason: "rollback",
         detail: `trust list version ${check.list.version} does not rise above the one held (${held.version})`,
       };
-    const trustList = canonical(
-      check.list,
-      (typeof value === "string" ? JSON.parse(value) : value) as SignedTrustListJson,
-    );
+    // Stored and published in its canonical form: only the fields the root signed.
+    const received = (typeof value === "string" ? JSON.parse(value) : value) as SignedTrustListJson;
+    const trustList = trustListJson(check.list, received.signature);
     this.deps.keys.setTrustList(trustList);
     this.markRevoked(check.list.keys.filter((k) => k.revoked).map((k) => k.keyId));
     this.deps.publishTrustList(trustList);
@@ -77,26 +75,4 @@ export class TrustListDesk {
     for (const key of this.deps.keys.issuerKeys())
       if (keyIds.includes(key.keyId) && !key.revoked) this.deps.keys.putIssuerKey({ ...key, revoked: true });
   }
-}
-
-const iso = (s: number) => new Date(s * 1000).toISOString();
-
-/** The checked list in the form the server publishes: only its signed fields, times in ISO form. */
-function canonical(list: TrustList, received: SignedTrustListJson): SignedTrustListJson {
-  return {
-    format: TRUST_LIST_FORMAT,
-    venue: list.venue,
-    version: list.version,
-    issuedAt: iso(list.issuedAt),
-    keys: [...list.keys]
-      .sort((a, b) => a.keyId - b.keyId)
-      .map((k) => ({
-        keyId: k.keyId,
-        publicKey: Buffer.from(k.publicKey).toString("hex"),
-        validFrom: iso(k.validFrom),
-        validUntil: iso(k.validUntil),
-        revoked: k.revoked,
-      })),
-    signature: received.signature.toLowerCase(),
-  };
 }
