@@ -118,6 +118,8 @@ export class CacheFacts implements GateFacts {
   constructor(
     db: Database.Database,
     public venue: VenueState,
+    /** Called before a ticket's rows are read: the store writes the fan-out it holds about it. */
+    private readonly beforeTicket: (ticketId: number) => void = () => {},
   ) {
     // Read on every scan: as an array, which costs about half as much as a row object.
     this.ticketStmt = db.prepare(TICKET_SELECT).raw(true);
@@ -158,18 +160,22 @@ export class CacheFacts implements GateFacts {
     return this.venue.zones.find((z) => z.id === id);
   }
   ticket(id: number): TicketFacts | undefined {
+    this.beforeTicket(id);
     const row = this.ticketStmt.get(id) as RawTicketRow | undefined;
     return row ? ticketFromRaw(row) : undefined;
   }
   revocationReason(ticketId: number, generation: number): RevocationReason | undefined {
+    this.beforeTicket(ticketId);
     const row = this.revocationStmt.get(ticketId, generation) as { reason: RevocationReason } | undefined;
     return row?.reason;
   }
   presence(ticketId: number, session: number): Presence | undefined {
+    this.beforeTicket(ticketId);
     const row = this.seenStmt.get(ticketId, session) as SeenRow | undefined;
     return row ? presenceFromRow(row) : undefined;
   }
   pendingAuthorization(ticketId: number, session: number): PendingAuthorization | undefined {
+    this.beforeTicket(ticketId);
     const row = this.pendingStmt.get(ticketId, session) as
       | { id: string; gate: string; lane: number; at: number }
       | undefined;

@@ -79,6 +79,18 @@ export interface OpenOptions {
    * 0: never on its own, the owner calls `checkpoint()`). See "Checkpoints" in docs/gate-cache.md.
    */
   readonly checkpointEvery?: number;
+  /**
+   * Fan-out entries held in memory before they are written (default 256; 0 or 1: written at
+   * once). See "The admission fan-out" in docs/gate-cache.md.
+   */
+  readonly remoteQueueLimit?: number;
+  /** Fan-out entries wait at most this long (ms, real time) for their write (default 250). */
+  readonly remoteQueueMs?: number;
+  /**
+   * A write the store does on its own, between calls (the queued fan-out entries), failed: they
+   * stay queued and are tried again. Default: one line on stderr.
+   */
+  readonly onBackgroundError?: (what: string, error: Error) => void;
 }
 
 /** Where and when a scan happened at this gate. */
@@ -269,6 +281,8 @@ class TicketKeys {
 
 const DEFAULT_CLOSE_AFTER_MS = 60 * 60_000;
 const DEFAULT_CHECKPOINT_EVERY = 128;
+const DEFAULT_REMOTE_QUEUE_LIMIT = 256;
+const DEFAULT_REMOTE_QUEUE_MS = 250;
 /**
  * Checkpoints start the WAL over rather than truncate it, so the WAL file keeps its size and later
  * commits overwrite it: a commit that overwrites frames of an existing file costs an fsync of data
@@ -451,10 +465,19 @@ function prepareStatements(db: Database.Database) {
     ),
     events: prepare("SELECT * FROM entry_log WHERE gate_seq >= ? ORDER BY gate_seq LIMIT ?"),
     insertRemote: prepare(
-      `INSERT OR IGNORE INTO remote_events (event_id, gate, gate_seq, kind, ticket, session, at, event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO remote_events (event_id, gate, gate_seq, kind, ticket, session, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
+}
+
+/** The checks of a fan-out message before anything of it is written or queued. */
+function checkRemoteEntries(events: readonly EntryLogEvent[]): void {
+  for (const event of events) {
+    if (typeof event?.eventId !== "string" || event.eventId === "" || typeof event.gateId !== "string")
+      throw new JournalError("remote event without eventId or gateId");
+    if (!Number.isFinite(event.at)) throw new JournalError(`remote event ${event.eventId} has no valid time`);
+  }
 }
 
 export class GateStore {
@@ -475,6 +498,14 @@ export class GateStore {
   private readonly checkpointEvery: number;
   private commitsSinceCheckpoint = 0;
   private checkpointSoon: NodeJS.Immediate | undefined;
+  /** Fan-out entries received and not yet written, in the order received (queueRemoteEntries). */
+  private remoteQueue: EntryLogEvent[] = [];
+  /** The tickets those entries move: anything that reads or records one of them writes the queue first. */
+  private readonly remoteTickets = new Set<number>();
+  private remoteTimer: NodeJS.Timeout | undefined;
+  private readonly remoteQueueLimit: number;
+  private readonly remoteQueueMs: number;
+  private readonly onBackgroundError: (what: string, error: Error) => void;
 
   private constructor(
     private readonly db: Database.Database,
@@ -487,6 +518,11 @@ export class GateStore {
     this.newId = options.newId ?? (() => uuidv7());
     this.closeAfterMs = options.doorsCloseAfterMs ?? DEFAULT_CLOSE_AFTER_MS;
     this.checkpointEvery = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    this.remoteQueueLimit = options.remoteQueueLimit ?? DEFAULT_REMOTE_QUEUE_LIMIT;
+    this.remoteQueueMs = options.remoteQueueMs ?? DEFAULT_REMOTE_QUEUE_MS;
+    this.onBackgroundError =
+      options.onBackgroundError ??
+      ((what, error) => console.error(`gate cache ${path}: ${what}: ${error.message}`));
     this.walMode = this.journalMode() === "wal";
     this.stmt = prepareStatements(db);
     this.tx = this.transactions();
@@ -630,6 +666,9 @@ export class GateStore {
   close(): void {
     if (this.checkpointSoon) clearImmediate(this.checkpointSoon);
     this.checkpointSoon = undefined;
+    // Received entries are written before the file closes (were they lost, the gate would ask the
+    // server for them again: its admissions position starts at 0 on every start).
+    if (this.db.open) this.writeQueuedRemote();
     if (this.db.open) this.db.close();
   }
 
@@ -678,7 +717,8 @@ export class GateStore {
   /** The live GateFacts view for the admission core (same object across imports and feed changes). */
   facts(): GateFacts {
     const venue = this.venue;
-    if (!this.factsView) this.factsView = new CacheFacts(this.db, venue);
+    if (!this.factsView)
+      this.factsView = new CacheFacts(this.db, venue, (ticketId) => this.settleTicket(ticketId));
     return this.factsView;
   }
 
@@ -691,6 +731,7 @@ export class GateStore {
    * replaces the venue data in one transaction. The journal (seen, log, authorizations) is kept.
    */
   importBundle(dir: string, options: { readonly bundleKey?: Uint8Array } = {}): ImportSummary {
+    this.writeQueuedRemote();
     let verified: ReturnType<typeof readGateBundle>;
     try {
       // A snapshot is signed by the operations key (checked by the sync against its certificate).
@@ -833,6 +874,8 @@ export class GateStore {
    */
   applyChanges(changes: readonly TicketChange[]): ApplySummary {
     this.requireImported(); // an empty cache has no feed position to apply from
+    // A change (a resale, a cancellation) lands after the movements received before it.
+    this.writeQueuedRemote();
     let applied = 0;
     let repeated = 0;
     let position = 0;
@@ -1068,6 +1111,7 @@ export class GateStore {
   }
 
   private openAuthorization(a: OpenRequest): AuthorizationRecorded {
+    this.settleTicket(a.ticketId);
     const recorded = this.tx.open.immediate(a, this.newId());
     this.committed();
     return recorded;
@@ -1146,9 +1190,17 @@ export class GateStore {
    * table. A repeated report of the same passage records nothing more.
    */
   confirmPassage(authorizationId: string, at: number): PassageRecorded {
+    this.settleAuthorization(authorizationId);
     const recorded = this.tx.passage.immediate(authorizationId, at);
     if (recorded.event) this.committed();
     return recorded;
+  }
+
+  /** The fan-out received about the ticket of an authorization, before its passage or annulment. */
+  private settleAuthorization(authorizationId: string): void {
+    if (this.remoteTickets.size === 0) return;
+    const row = this.stmt.authorization.get(authorizationId) as AuthorizationRow | undefined;
+    if (row) this.settleTicket(row.ticket);
   }
 
   /** `entered`/`exited` for an authorization's passage, on time or late (see confirmLatePassage). */
@@ -1204,6 +1256,7 @@ export class GateStore {
    * report records nothing more.
    */
   confirmLatePassage(authorizationId: string, at: number): PassageRecorded {
+    this.settleAuthorization(authorizationId);
     const recorded = this.tx.latePassage.immediate(authorizationId, at);
     if (recorded.event) this.committed();
     return recorded;
@@ -1215,6 +1268,7 @@ export class GateStore {
    * ended — a recorded passage is never annulled.
    */
   annul(authorizationId: string, at: number, cause: AnnulCause = "window-expired"): Recorded | undefined {
+    this.settleAuthorization(authorizationId);
     const recorded = this.tx.annul.immediate(authorizationId, at, cause);
     if (recorded) this.committed();
     return recorded;
@@ -1234,6 +1288,7 @@ export class GateStore {
    * consumed). Passages recorded before the crash stay recorded.
    */
   recover(nowMs: number): Recorded[] {
+    this.writeQueuedRemote();
     const recorded = this.db
       .transaction(() => {
         const open = this.stmt.openAuthorizations.all() as AuthorizationRow[];
@@ -1326,16 +1381,73 @@ export class GateStore {
    * Every event is checked before anything is written: a malformed one refuses the whole message.
    */
   recordRemoteEntries(events: readonly EntryLogEvent[]): RemoteEntryOutcome[] {
-    for (const event of events) {
-      if (typeof event?.eventId !== "string" || event.eventId === "" || typeof event.gateId !== "string")
-        throw new JournalError("remote event without eventId or gateId");
-      if (!Number.isFinite(event.at))
-        throw new JournalError(`remote event ${event.eventId} has no valid time`);
-    }
+    checkRemoteEntries(events);
+    // Queued entries were received first: they are written first.
+    this.writeQueuedRemote();
     if (events.length === 0) return [];
     const outcomes = this.tx.remote.immediate(events);
     if (outcomes.includes("recorded")) this.committed();
     return outcomes;
+  }
+
+  /**
+   * A message of the admission fan-out, held in memory and written later with the next ones, in
+   * one transaction: when `remoteQueueLimit` entries wait, after `remoteQueueMs`, or as soon as
+   * anything reads or records a ticket they move (the facts of a scan, an authorization, a
+   * passage, a lookup), so that no decision is taken without them. A gate then writes a few
+   * transactions a second rather than one per message of every other gate. Checked at once as
+   * recordRemoteEntries does: a malformed entry refuses the whole message and queues nothing.
+   */
+  queueRemoteEntries(events: readonly EntryLogEvent[]): void {
+    checkRemoteEntries(events);
+    if (events.length === 0) return;
+    for (const event of events) {
+      this.remoteQueue.push(event);
+      if (typeof event.ticketId === "number") this.remoteTickets.add(event.ticketId);
+    }
+    if (this.remoteQueue.length >= this.remoteQueueLimit) {
+      this.writeQueuedRemote();
+      return;
+    }
+    if (this.remoteTimer) return;
+    this.remoteTimer = setTimeout(() => {
+      this.remoteTimer = undefined;
+      if (!this.db.open) return;
+      try {
+        this.writeQueuedRemote();
+      } catch (error) {
+        // Kept queued: the next entry, read or timer tries again.
+        this.onBackgroundError("writing the admission fan-out received", error as Error);
+      }
+    }, this.remoteQueueMs);
+    this.remoteTimer.unref();
+  }
+
+  /** Fan-out entries received and not yet written (queueRemoteEntries). */
+  get queuedRemoteEntries(): number {
+    return this.remoteQueue.length;
+  }
+
+  /**
+   * Writes the queued fan-out entries in one transaction (nothing when none wait). On failure they
+   * stay queued, in order, and the error is thrown.
+   */
+  writeQueuedRemote(): RemoteEntryOutcome[] {
+    if (this.remoteTimer) {
+      clearTimeout(this.remoteTimer);
+      this.remoteTimer = undefined;
+    }
+    if (this.remoteQueue.length === 0) return [];
+    const outcomes = this.tx.remote.immediate(this.remoteQueue);
+    this.remoteQueue = [];
+    this.remoteTickets.clear();
+    if (outcomes.includes("recorded")) this.committed();
+    return outcomes;
+  }
+
+  /** Before a ticket's facts are read or its movements recorded: the fan-out received about it. */
+  private settleTicket(ticketId: number): void {
+    if (this.remoteTickets.has(ticketId)) this.writeQueuedRemote();
   }
 
   private applyRemoteEntry(event: EntryLogEvent): RemoteEntryOutcome {
@@ -1351,7 +1463,6 @@ export class GateStore {
       event.ticketId ?? null,
       event.session ?? null,
       event.at,
-      JSON.stringify(event),
     );
     if (inserted.changes === 0) return "duplicate";
     if (
@@ -1509,6 +1620,8 @@ export class GateStore {
    */
   lookup(query: string, options: LookupOptions): LookupResult {
     this.requireImported();
+    // The results show each ticket's presence: with everything received.
+    this.writeQueuedRemote();
     if (!this.lookupView) this.lookupView = new Lookup(this.db, () => this.venue);
     return this.lookupView.search(query, options, (at) => this.openSessions(at));
   }

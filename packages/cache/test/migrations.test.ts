@@ -21,8 +21,8 @@ describe("cache schema migrations", () => {
   afterAll(() => dir.remove());
 
   beforeAll(() => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
-    expect(LATEST_VERSION).toBe(5);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(LATEST_VERSION).toBe(6);
   });
 
   const ticket = (db: Database.Database, id: number, holder: string, sessions = "1") =>
@@ -144,6 +144,23 @@ describe("cache schema migrations", () => {
       (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
     expect(columns("entry_log")).toContain("override");
     expect(columns("authorizations")).toContain("override");
+    db.close();
+  });
+
+  it("6: remote events lose their JSON copy; the rows received before stay, and so does idempotence", () => {
+    const db = open();
+    migrate(db, 5);
+    db.prepare(
+      "INSERT INTO remote_events (event_id, gate, gate_seq, kind, ticket, session, at, event) VALUES ('r1', 'B1', 7, 'entered', 42, 1, 1000, '{}')",
+    ).run();
+    expect(migrate(db, 6)).toBe(6);
+    expect(db.prepare("SELECT * FROM remote_events").all()).toEqual([
+      { event_id: "r1", gate: "B1", gate_seq: 7, kind: "entered", ticket: 42, session: 1, at: 1000 },
+    ]);
+    const again = db.prepare(
+      "INSERT OR IGNORE INTO remote_events (event_id, gate, gate_seq, kind, ticket, session, at) VALUES ('r1', 'B1', 7, 'entered', 42, 1, 1000)",
+    );
+    expect(again.run().changes).toBe(0);
     db.close();
   });
 

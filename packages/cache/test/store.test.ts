@@ -549,6 +549,78 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     store.close();
   });
 
+  describe("the admission fan-out, held and written in one transaction (queueRemoteEntries)", () => {
+    const remote = (ticketId: number, gateSeq: number): EntryLogEvent => ({
+      eventId: `evt-q1-${gateSeq}`,
+      gateId: "C1",
+      gateSeq,
+      lane: 1,
+      kind: "entered",
+      direction: "entry",
+      reason: "ADMITTED",
+      authorizationId: `auth-q1-${gateSeq}`,
+      ticketId,
+      generation: 1,
+      session: 1,
+      manual: false,
+      at: DURING - 30_000,
+    });
+    const open = (path: string, remoteQueueLimit = 256) =>
+      GateStore.open(path, { rootPublicKey: v.rootPublicKey, gateId: "A1", remoteQueueLimit });
+    const three = () => {
+      const a = mobile();
+      const b = a && mobile((r) => r.id !== a.id);
+      const c = a && b && mobile((r) => r.id !== a.id && r.id !== b.id);
+      if (!a || !b || !c) throw new Error("three mobile tickets expected");
+      return [a, b, c] as const;
+    };
+
+    it("a scan of a ticket another gate admitted is refused at once: its entry is written first", () => {
+      const store = fresh();
+      const [t1, t2] = three();
+      store.queueRemoteEntries([remote(t1.id, 1)]);
+      store.queueRemoteEntries([remote(t2.id, 2)]);
+      expect(store.queuedRemoteEntries).toBe(2);
+      const decision = decideScan(h.code(t1.id, DURING), scanAt(v, "A1", DURING), store.facts(), VERIFIERS);
+      expect(decision).toMatchObject({ outcome: "REFUSE", reason: "ALREADY_ENTERED" });
+      // Both messages went in the one transaction that the read of t1 asked for.
+      expect(store.queuedRemoteEntries).toBe(0);
+      expect(store.facts().presence(t2.id, 1)).toMatchObject({ state: "inside", firstEntryGate: "C1" });
+      store.close();
+    });
+
+    it("entries wait until the limit while the gate decides on other tickets", () => {
+      const store = open(join(v.temp, `cache-${++n}.db`), 3);
+      store.importBundle(v.dir);
+      const [t1, t2, t3] = three();
+      store.queueRemoteEntries([remote(t1.id, 1), remote(t2.id, 2)]);
+      expect(store.facts().presence(t3.id, 1)).toBeUndefined();
+      expect(store.queuedRemoteEntries).toBe(2);
+      store.queueRemoteEntries([remote(t3.id, 3)]);
+      expect(store.queuedRemoteEntries).toBe(0);
+      store.close();
+    });
+
+    it("a malformed message queues nothing; a lookup and closing the cache write the queue", () => {
+      const path = join(v.temp, `cache-${++n}.db`);
+      const store = open(path);
+      store.importBundle(v.dir);
+      const [t1, t2] = three();
+      expect(() =>
+        store.queueRemoteEntries([remote(t1.id, 1), { ...remote(t2.id, 2), eventId: "" }]),
+      ).toThrow(/without eventId/);
+      expect(store.queuedRemoteEntries).toBe(0);
+      store.queueRemoteEntries([remote(t1.id, 1)]);
+      store.lookup("nobody at all", { at: DURING });
+      expect(store.queuedRemoteEntries).toBe(0);
+      store.queueRemoteEntries([remote(t2.id, 2)]);
+      store.close();
+      const again = open(path);
+      expect(again.facts().presence(t2.id, 1)).toMatchObject({ state: "inside", firstEntryGate: "C1" });
+      again.close();
+    });
+  });
+
   it("exit and re-entry on a session with exit scans", () => {
     const store = fresh();
     const t = h.row(

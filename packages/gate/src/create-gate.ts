@@ -492,7 +492,11 @@ export async function createGate(setup: GateSetup, ports: GatePorts = {}): Promi
   }
   if (setup.provisioning && !setup.signingSeed)
     throw new Error(`gate ${setup.gateId} is provisioned but has no signing key (signingSeed)`);
-  const store = GateStore.open(setup.cacheFile, { rootPublicKey: setup.rootPublicKey, gateId: setup.gateId });
+  const store = GateStore.open(setup.cacheFile, {
+    rootPublicKey: setup.rootPublicKey,
+    gateId: setup.gateId,
+    onBackgroundError: (what, error) => log(`gate cache: ${what}: ${error.message}`),
+  });
   const gate = new AssembledGate(setup, ports, store, ports.clock ?? systemSyncClock, log);
   try {
     await gate.assemble();

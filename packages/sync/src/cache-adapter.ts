@@ -22,7 +22,7 @@ export interface CacheLike {
   applyChanges(changes: readonly TicketChange[]): unknown;
   applyTrustList(input: unknown): unknown;
   importBundle(dir: string, options?: { readonly bundleKey?: Uint8Array }): unknown;
-  recordRemoteEntries(events: readonly EntryLogEvent[]): unknown;
+  queueRemoteEntries(events: readonly EntryLogEvent[]): unknown;
   gateListJson(): string | undefined;
   saveGateList(json: string): void;
   ticketEntrance(ticketId: number): number | undefined;
@@ -65,7 +65,7 @@ export class CacheSyncStore implements GateSyncStore {
   }
 
   recordRemoteEntries(events: readonly EntryLogEvent[]): void {
-    this.cache.recordRemoteEntries(events);
+    this.cache.queueRemoteEntries(events);
   }
 
   issuerKeys(): ReadonlyMap<number, IssuerKey> {

@@ -15,7 +15,7 @@ export interface Snapshot {
 /**
  * What the gate's sync needs from the gate's store (implemented by @sesame/cache through an
  * adapter, and by MemoryGateStore of "@sesame/sync/testing" in tests). All calls are synchronous
- * and durable on return.
+ * and durable on return, but recordRemoteEntries (below).
  */
 export interface GateSyncStore {
   /** Unacknowledged outbox rows with gateSeq > afterGateSeq, in gateSeq order, at most `limit`. */
@@ -35,7 +35,10 @@ export interface GateSyncStore {
   applySnapshot(snapshot: Snapshot): void;
   /**
    * Other gates admitted (or let out) these tickets: the gate now refuses them as already entered.
-   * One message of the fan-out at a time, all or nothing (one durable write, not one per entry).
+   * One message of the fan-out at a time, all or nothing. Every later decision sees them at once;
+   * the store may write them later, several messages in one transaction (the gate cache does: see
+   * queueRemoteEntries). The sync keeps its admissions position in memory, so after a restart the
+   * gate asks for the fan-out again from the start: an entry not yet written is not lost.
    */
   recordRemoteEntries(events: readonly EntryLogEvent[]): void;
   /** The issuer keys of the trust list held (verified against the root key): they sign the ticket feed. */
