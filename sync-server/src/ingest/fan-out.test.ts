@@ -62,7 +62,7 @@ function contents(text: string): { seqs: number[]; batches: number } {
   return { seqs: m.value.entries.map((e) => e.seq), batches: m.value.batches.length };
 }
 
-describe("the admissions fan-out, paced", () => {
+describe("the admissions fan-out, paced or not", () => {
   it("sends at once after a quiet window, holds what follows closer, and sends it when due", () => {
     seq = 0;
     gateSeq = 0;
@@ -80,6 +80,15 @@ describe("the admissions fan-out, paced", () => {
     expect(f.dueAt).toBeUndefined();
     // An admission that comes after the window is over leaves at once again.
     expect(f.add(batchOf("B2", 1), 1_200).map(contents)).toEqual([{ seqs: [5], batches: 1 }]);
+  });
+
+  it("by default (no pacing) each ingested batch's admissions leave at once, in one message", () => {
+    seq = 0;
+    gateSeq = 0;
+    const f = new AdmissionsFanOut(seal);
+    expect(f.add(batchOf("A1", 2), 1_000).map(contents)).toEqual([{ seqs: [1, 2], batches: 1 }]);
+    expect(f.add(batchOf("B1", 1), 1_001).map(contents)).toEqual([{ seqs: [3], batches: 1 }]);
+    expect(f.dueAt).toBeUndefined();
   });
 
   it("an admission that arrives when the held ones are due takes them along", () => {

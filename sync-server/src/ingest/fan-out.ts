@@ -1,18 +1,20 @@
 import { encodeAdmissions, type FannedOutAdmission, MAX_BATCH_BYTES, MAX_REPLAY_ITEMS } from "@sesame/sync";
 
 /*
- * The admissions fan-out, paced: every gate commits each admissions message it receives in a
- * transaction of its own, so at match-day peak (dozens of admissions a second, each sent to every
- * gate) one message per batch costs each gate a commit per admission. An admission ingested when
- * nothing went out for `windowMs` leaves at once; one that follows closer waits for the window to
- * end, with every other admission of that window, in one message. So a quiet venue adds no delay,
- * a busy one at most `windowMs` (the budget from gate A to gate B is 250 ms, p99), and a gate's
- * commits per second are bounded by 1000 / windowMs whatever the crowd. Pure: the caller brings the
- * time and publishes (SyncServer on its timer, the rehearsal on its virtual clock).
+ * The admissions fan-out, optionally paced. An admission ingested when nothing went out for
+ * `windowMs` leaves at once; one that follows closer waits for the window to end, with every other
+ * admission of that window, in one message. A quiet venue adds no delay, a busy one at most
+ * `windowMs` (the budget from gate A to gate B is 250 ms, p99). The default window is 0: each
+ * ingested batch's admissions leave at once, in one message. Pacing was there to bound each gate's
+ * commits (one per message); the gate cache now holds what it receives and writes several messages
+ * in one transaction (queueRemoteEntries), so pacing would only add latency. A venue whose gates
+ * are short of CPU may still set it (`fanOutWindowMs`): it bounds the messages each gate checks.
+ * Pure: the caller brings the time and publishes (SyncServer on its timer, the rehearsal on its
+ * virtual clock).
  */
 
-/** The fan-out's pacing window (ms): at most one admissions message per window, except when full. */
-export const FAN_OUT_WINDOW_MS = 50;
+/** The fan-out's default pacing window (ms): 0, no pacing (see above). */
+export const FAN_OUT_WINDOW_MS = 0;
 
 /** A message holds at most this much of the gates' signed batch text (well under a message's limit). */
 const MESSAGE_BATCH_BYTES = MAX_BATCH_BYTES;
