@@ -14,7 +14,7 @@ import {
  * UI, and a supervisor of the gate backend process. Nothing else: the backend (scanners, OSDP,
  * SQLite, MQTT) is a plain Node process and the UI a web page, both tested without Electron.
  *
- *   electron apps/kiosk/dist/electron/main.js --config /etc/sesame/gate-A1.json
+ *   electron apps/kiosk/dist/electron/main.cjs --config /etc/sesame/gate-A1.json
  *
  * SESAME_ROOT: the repository (the backend's working directory; default: the current directory).
  * SESAME_NODE: the Node executable for the backend (default: `node` on PATH).
