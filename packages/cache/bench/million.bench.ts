@@ -48,11 +48,11 @@ export async function run(): Promise<BenchFigure[]> {
   const step = <T>(name: string, make: () => T, size: (made: T) => { value: number; unit: string }): T => {
     const t = performance.now();
     const made = make();
-    const ms = performance.now() - t;
+    const seconds = (performance.now() - t) / 1000;
     const memory = process.memoryUsage();
     const what = size(made);
     figures.push(
-      { name, value: ms, unit: "ms" },
+      { name, value: seconds, unit: "s" },
       { name: "  size", ...what },
       { name: "  memory after it: resident", value: memory.rss / MB, unit: "MiB" },
       { name: "  memory after it: JS heap in use", value: memory.heapUsed / MB, unit: "MiB" },
