@@ -46,7 +46,7 @@ export const SYNC_SERVER_USAGE =
 export const DASHBOARD_USER_USAGE =
   "sesame dashboard-user --name NAME (--role admin|supervisor|tech | --remove) [--venue DIR] [--data DIR] [--users FILE]   (password on standard input)";
 export const MOSQUITTO_CONFIG_USAGE =
-  "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--user NAME] [--provision GATE-REQUEST.json]...";
+  "sesame mosquitto-config --venue DIR --out DIR [--data DIR] [--host ADDR] [--port N] [--http-port N] [--user NAME] [--provision GATE-REQUEST.json]...";
 
 export class UsageError extends Error {}
 
@@ -297,6 +297,7 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
         data: { type: "string" },
         host: { type: "string" },
         port: { type: "string" },
+        "http-port": { type: "string" },
         user: { type: "string" },
         provision: { type: "string", multiple: true },
       },
@@ -311,6 +312,9 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
     const dataDir = resolve(typeof v.data === "string" ? v.data : join(venueDir, "sync-data"));
     const outDir = resolve(v.out);
     const port = portOf(v.port, "--port") ?? 1883;
+    // The sync-server's HTTP port (its default too): a gate without a venue directory downloads
+    // its snapshot there, so its provisioning file must say where.
+    const httpPort = portOf(v["http-port"], "--http-port") ?? 8080;
     const host = typeof v.host === "string" ? v.host : "127.0.0.1";
     const store = openServerStore(venueDir, dataDir, io.now());
     try {
@@ -320,7 +324,10 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
       for (const file of requests) {
         // Each gate made its own key: its request (public key and proof) names the gate.
         const { gateId, key } = readKeyRequest(file, store.venue().id);
-        const p = provisionGateInStore(store, gateId, key, io.now(), { mqttUrl: `mqtt://${host}:${port}` });
+        const p = provisionGateInStore(store, gateId, key, io.now(), {
+          mqttUrl: `mqtt://${host}:${port}`,
+          httpUrl: `http://${host}:${httpPort}`,
+        });
         writeFileSync(join(outDir, "gates", `${gateId}.json`), `${JSON.stringify(p, null, 2)}\n`, {
           mode: 0o600,
         });
@@ -341,8 +348,9 @@ export function runMosquittoConfigCommand(argv: string[], io: CommandIo): Promis
           ...(provisioned.length
             ? [`  provisioned ${provisioned.join(", ")}: credentials in ${join(outDir, "gates")}/ (secret)`]
             : []),
+          ...(files.runAs ? [`  run as root: ${files.runAs.why}`] : []),
           `Run: mosquitto -c ${files.config}`,
-          `Then: sesame sync-server --venue ${venueDir} --data ${dataDir} --broker mqtt://${host}:${port} --broker-log ${files.log}`,
+          `Then: sesame sync-server --venue ${venueDir} --data ${dataDir}${host === "127.0.0.1" ? "" : ` --host ${host}`}${httpPort === 8080 ? "" : ` --http-port ${httpPort}`} --broker mqtt://${host}:${port} --broker-log ${files.log}`,
           "",
         ].join("\n"),
       );

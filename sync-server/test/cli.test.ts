@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseProvisioning, verifyOperationsCertificate } from "@sesame/sync";
 import { testGateKey } from "@sesame/sync/testing";
-import { captureOutput, makeTempDir } from "@sesame/testing";
+import { captureOutput, freePort, Mosquitto, makeTempDir } from "@sesame/testing";
 import { createNodeSigner, createNodeVerifier, seededRandom } from "@sesame/ticket";
 import { generateDemoVenue, VENUE_FILES, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import {
 import { openServerStore } from "../src/db/open.js";
 import { provisionGateInStore } from "../src/gates/provisioning.js";
 import { changeGateList, operationsCertificate } from "../src/keys/operations.js";
+import { accountIn, closedFolder } from "../src/mosquitto.js";
 import { setUpServer } from "../src/root/set-up.js";
 import { waitFor } from "./harness.js";
 
@@ -78,6 +79,87 @@ describe("sesame sync-server / mosquitto-config commands", () => {
       ),
     ).not.toBe(0);
     expect(refused.err()).toContain("the request is for venue XYZ, not SDF");
+  });
+
+  it("the README's Mosquitto path works with no extra flag: Mosquitto starts on the files (as root too), and a gate provisioned there finds the server's HTTP API for its snapshot", async () => {
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    const out = join(dir.path, "mosq-readme");
+    const dataDir = join(dir.path, "data-readme");
+    setUpServer(venueDir, dataDir, { now: Date.now() });
+    const request = join(dir.path, "A1-readme-request.json");
+    writeFileSync(
+      request,
+      JSON.stringify({ venueId: "SDF", gateId: "A1", ...testGateKey("SDF", "A1").request }),
+    );
+    // The test's folder is mkdtemp's (0700): as on a venue server, Mosquitto's account may enter it.
+    chmodSync(dir.path, 0o711);
+    const t = io();
+    const args = ["--venue", venueDir, "--data", dataDir, "--out", out, "--port", String(mqttPort)];
+    expect(
+      await runMosquittoConfigCommand(
+        [...args, "--http-port", String(httpPort), "--provision", request],
+        t.io,
+      ),
+      t.err(),
+    ).toBe(0);
+    const p = parseProvisioning(JSON.parse(readFileSync(join(out, "gates", "A1.json"), "utf8")));
+    expect(p.http.baseUrl).toBe(`http://127.0.0.1:${httpPort}`);
+    expect(statSync(join(out, "passwd")).mode & 0o777).toBe(0o600);
+    if (process.getuid?.() === 0) {
+      // Root wrote the files: Mosquitto drops to its own account, which they now belong to.
+      const account = accountIn(readFileSync("/etc/passwd", "utf8"), "mosquitto");
+      const owner = account ? account.uid : 0;
+      expect(statSync(join(out, "passwd")).uid).toBe(owner);
+      expect(readFileSync(join(out, "mosquitto.conf"), "utf8")).toContain(
+        `user ${account ? "mosquitto" : "root"}`,
+      );
+      expect(t.out()).toContain("run as root:");
+    }
+    const mosquitto = new Mosquitto(join(out, "mosquitto.conf"), mqttPort);
+    await mosquitto.start();
+    let stop: () => void = () => undefined;
+    const server = io(new Promise<void>((resolve) => (stop = resolve)));
+    // The command it printed, with this test's ports.
+    const then =
+      t
+        .out()
+        .match(/^Then: sesame sync-server (.*)$/m)?.[1]
+        ?.split(" ") ?? [];
+    expect(then).toContain(`mqtt://127.0.0.1:${mqttPort}`);
+    const running = runSyncServerCommand([...then, "--dashboard", "off"], server.io);
+    try {
+      await waitFor(() => server.out().includes("Ctrl-C"), 30_000, "server started");
+      // What a gate without a venue directory does first: download the snapshot where it was told.
+      const response = await fetch(new URL("/api/gate/bundle", p.http.baseUrl), {
+        headers: { authorization: `Bearer ${p.http.token}` },
+      });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      // The server's own MQTT account passed Mosquitto's password file: and it connected.
+      await waitFor(
+        () => mosquitto.output.includes("as sync-server"),
+        10_000,
+        "server connected to Mosquitto",
+      );
+    } finally {
+      stop();
+      await running;
+      await mosquitto.kill("SIGTERM");
+    }
+  });
+
+  it("reads an account from /etc/passwd and finds the folder it cannot enter", () => {
+    const passwd = "root:x:0:0:root:/root:/bin/bash\nmosquitto:x:102:105::/var/empty:/usr/sbin/nologin\n";
+    expect(accountIn(passwd, "mosquitto")).toEqual({ name: "mosquitto", uid: 102, gid: 105 });
+    expect(accountIn(passwd, "nobody")).toBeUndefined();
+    const closed = join(dir.path, "closed");
+    mkdirSync(join(closed, "inner"), { recursive: true });
+    chmodSync(closed, 0o700);
+    const stranger = { name: "stranger", uid: 54_321, gid: 54_321 };
+    expect(closedFolder(join(closed, "inner"), stranger)).toBe(closed);
+    chmodSync(closed, 0o701);
+    chmodSync(dir.path, 0o711);
+    expect(closedFolder(join(closed, "inner"), stranger)).toBeUndefined();
   });
 
   it("operations-certificate certifies the server's operations key with the root key file, for the days asked", async () => {

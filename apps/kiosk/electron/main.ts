@@ -5,6 +5,8 @@ import {
   configPathFrom,
   isAllowedNavigation,
   superviseBackend,
+  type WindowLoss,
+  WindowRecovery,
 } from "./shell.js";
 
 /*
@@ -12,7 +14,7 @@ import {
  * UI, and a supervisor of the gate backend process. Nothing else: the backend (scanners, OSDP,
  * SQLite, MQTT) is a plain Node process and the UI a web page, both tested without Electron.
  *
- *   electron apps/kiosk/dist/electron/main.js --config /etc/sesame/gate-A1.json
+ *   electron apps/kiosk/dist/electron/main.cjs --config /etc/sesame/gate-A1.json
  *
  * SESAME_ROOT: the repository (the backend's working directory; default: the current directory).
  * SESAME_NODE: the Node executable for the backend (default: `node` on PATH).
@@ -32,6 +34,13 @@ let window: BrowserWindow | undefined;
 /** The origin of the running backend: the only one the window may show. */
 let kioskOrigin: string | undefined;
 let supervisor: BackendSupervisor | undefined;
+/** Set once the app is asked to quit (SIGTERM, the session ending): then, and only then, windows may go. */
+let quitting = false;
+const recovery = new WindowRecovery();
+/** Windows the shell destroyed itself to make new ones: their end is no loss. */
+const retired = new WeakSet<BrowserWindow>();
+/** A page that stays hung this long is crashed on purpose, and so reloaded. */
+const HUNG_GRACE_MS = 10_000;
 
 function lockDown(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: "deny" }));
@@ -72,14 +81,51 @@ function createWindow(): BrowserWindow {
   });
   created.removeMenu();
   created.once("ready-to-show", () => created.show());
-  // A crashed renderer would leave a dead screen at the gate: load the UI again.
-  created.webContents.on("render-process-gone", () => {
-    if (kioskOrigin !== undefined) void created.loadURL(kioskOrigin);
+  created.webContents.on("did-finish-load", () => recovery.shown());
+  // A steward's Alt+F4 does not close the gate's screen; only quitting the app does.
+  created.on("close", (event) => {
+    if (!quitting) event.preventDefault();
+  });
+  // A crashed renderer would leave a dead screen at the gate: load the UI again (or a new window).
+  created.webContents.on("render-process-gone", (_event, details) => {
+    console.error(`kiosk window's renderer gone (${details.reason}, exit code ${details.exitCode})`);
+    if (!quitting && !retired.has(created)) recover(created, "renderer-gone");
+  });
+  // A hung page (an endless loop) shows a frozen screen: give it a moment, then crash and reload it.
+  let hung: NodeJS.Timeout | undefined;
+  created.on("unresponsive", () => {
+    hung ??= setTimeout(() => {
+      hung = undefined;
+      console.error(`kiosk window hung for ${HUNG_GRACE_MS / 1000} s: reloading it`);
+      if (!created.isDestroyed()) created.webContents.forcefullyCrashRenderer();
+    }, HUNG_GRACE_MS);
+  });
+  created.on("responsive", () => {
+    clearTimeout(hung);
+    hung = undefined;
   });
   created.on("closed", () => {
-    window = undefined;
+    clearTimeout(hung);
+    if (window === created) window = undefined;
+    // Closed anyway (destroyed): a kiosk has nobody to start the app again, so the window comes back.
+    if (!quitting && !retired.has(created)) recover(created, "closed");
   });
   return created;
+}
+
+/** Shows the UI again after `lost` (WindowRecovery says how and when). */
+function recover(lost: BrowserWindow, loss: WindowLoss): void {
+  const action = recovery.lost(loss);
+  setTimeout(() => {
+    if (quitting) return;
+    if (action.kind === "recreate" || lost.isDestroyed()) {
+      if (window === lost) window = undefined;
+      retired.add(lost);
+      if (!lost.isDestroyed()) lost.destroy();
+      window ??= createWindow();
+    }
+    if (kioskOrigin !== undefined) void window?.loadURL(kioskOrigin);
+  }, action.afterMs);
 }
 
 function startBackend(config: string): void {
@@ -124,13 +170,18 @@ app.whenReady().then(() => {
   if (configPath !== undefined) startBackend(configPath);
 });
 
-app.on("window-all-closed", () => app.quit());
+// Electron quits when the last window closes unless told otherwise: the kiosk's window comes back
+// (recover), so the app stays.
+app.on("window-all-closed", () => {
+  if (quitting) app.quit();
+});
 
-let quitting = false;
+let backendStopped = false;
 app.on("before-quit", (event) => {
-  if (quitting || supervisor === undefined) return;
+  quitting = true;
+  if (backendStopped || supervisor === undefined) return;
   // Let the backend finish its writes (SQLite, the outbox) before the shell goes.
   event.preventDefault();
-  quitting = true;
+  backendStopped = true;
   void supervisor.stop().finally(() => app.quit());
 });

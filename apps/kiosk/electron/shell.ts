@@ -67,6 +67,62 @@ export class RestartBackoff {
   }
 }
 
+/** How the kiosk window was lost: closed (destroyed), or its renderer gone (crashed, killed, or hung and crashed on purpose). */
+export type WindowLoss = "closed" | "renderer-gone";
+
+export interface WindowAction {
+  /** Load the UI again in the same window, or make a new window (the old one is gone or suspect). */
+  readonly kind: "reload" | "recreate";
+  readonly afterMs: number;
+}
+
+/**
+ * What the shell does when its window is lost. A kiosk has nobody to start the app again, so the
+ * app never quits because its window went: a closed window is made again at once; a crashed or hung
+ * renderer is reloaded, and after `recreateAfter` losses in a row the window is made anew (its
+ * process may be what fails). Delays grow while losses follow each other (a page that crashes
+ * on load must not spin the machine) and reset once a window stayed up `stableAfterMs`.
+ */
+export class WindowRecovery {
+  private readonly backoffOptions: Partial<BackoffOptions>;
+  private readonly recreateAfter: number;
+  private readonly stableAfterMs: number;
+  private backoff: RestartBackoff;
+  private shownAt: number;
+  private streak = 0;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    options: { readonly backoff?: Partial<BackoffOptions>; readonly recreateAfter?: number } = {},
+  ) {
+    this.backoffOptions = { initialMs: 250, maxMs: 10_000, factor: 2, ...options.backoff };
+    this.stableAfterMs = options.backoff?.stableAfterMs ?? 60_000;
+    this.recreateAfter = options.recreateAfter ?? 3;
+    this.backoff = new RestartBackoff(this.backoffOptions);
+    this.shownAt = now();
+  }
+
+  /** The window was lost: what to do, and when (the first loss after a good run at once). */
+  lost(loss: WindowLoss): WindowAction {
+    if (this.now() - this.shownAt >= this.stableAfterMs) {
+      this.streak = 0;
+      this.backoff = new RestartBackoff(this.backoffOptions);
+    }
+    this.streak++;
+    // Until the UI shows again, a window that dies while loading is not a good run.
+    this.shownAt = Number.POSITIVE_INFINITY;
+    return {
+      kind: loss === "closed" || this.streak >= this.recreateAfter ? "recreate" : "reload",
+      afterMs: this.streak === 1 ? 0 : this.backoff.next(0),
+    };
+  }
+
+  /** The UI is showing again (a window made or reloaded). */
+  shown(): void {
+    this.shownAt = this.now();
+  }
+}
+
 /**
  * Whether the kiosk window may navigate to `target`: only pages of the kiosk's own origin (the
  * backend on loopback). Everything else — other sites, file:, data:, javascript: — is refused.

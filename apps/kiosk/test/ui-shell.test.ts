@@ -10,6 +10,7 @@ import {
   parseKioskUrlLine,
   RestartBackoff,
   superviseBackend,
+  WindowRecovery,
 } from "../electron/shell.js";
 
 // The Electron shell's logic, without Electron (its binary cannot run on this machine).
@@ -160,5 +161,57 @@ else setInterval(() => {}, 1000);
     while (exits.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await supervisor.stop();
     expect(exits.slice(0, 2)).toEqual([5, 5]);
+  });
+});
+
+describe("kiosk shell: the window comes back", () => {
+  const clock = () => {
+    let t = 0;
+    return { now: () => t, advance: (ms: number) => (t += ms) };
+  };
+
+  it("makes a closed window again at once, and never says quit", () => {
+    const c = clock();
+    const recovery = new WindowRecovery(c.now);
+    c.advance(120_000);
+    expect(recovery.lost("closed")).toEqual({ kind: "recreate", afterMs: 0 });
+    recovery.shown();
+    c.advance(120_000);
+    expect(recovery.lost("closed")).toEqual({ kind: "recreate", afterMs: 0 });
+  });
+
+  it("reloads a crashed renderer, makes a new window after three losses in a row, and waits longer each time", () => {
+    const c = clock();
+    const recovery = new WindowRecovery(c.now);
+    c.advance(300_000);
+    const actions = Array.from({ length: 8 }, () => {
+      const action = recovery.lost("renderer-gone");
+      // It crashes again before its page has finished loading.
+      c.advance(action.afterMs + 50);
+      return action;
+    });
+    expect(actions.map((a) => a.kind)).toEqual([
+      "reload",
+      "reload",
+      "recreate",
+      "recreate",
+      "recreate",
+      "recreate",
+      "recreate",
+      "recreate",
+    ]);
+    expect(actions.map((a) => a.afterMs)).toEqual([0, 250, 500, 1_000, 2_000, 4_000, 8_000, 10_000]);
+  });
+
+  it("starts afresh once a window has shown the UI for a minute", () => {
+    const c = clock();
+    const recovery = new WindowRecovery(c.now);
+    for (let i = 0; i < 4; i++) recovery.lost("renderer-gone");
+    recovery.shown();
+    c.advance(30_000);
+    expect(recovery.lost("renderer-gone")).toEqual({ kind: "recreate", afterMs: 2_000 });
+    recovery.shown();
+    c.advance(61_000);
+    expect(recovery.lost("renderer-gone")).toEqual({ kind: "reload", afterMs: 0 });
   });
 });

@@ -6,7 +6,14 @@ import { describe, expect, it } from "vitest";
 import { GateSync, type SyncLogEntry } from "./gate-sync.js";
 import { MemoryMqttClient } from "./memory-mqtt.js";
 import { MemoryGateStore } from "./memory-store.js";
-import { decodeEventBatch, decodeRefusalReport, encodeAck, encodeFeed, encodeGateList } from "./protocol.js";
+import {
+  decodeEventBatch,
+  decodeRefusalReport,
+  encodeAck,
+  encodeFeed,
+  encodeGateList,
+  encodeServerHeartbeat,
+} from "./protocol.js";
 import { TestVenueKeys } from "./test-venue.js";
 import { venueTopics } from "./topics.js";
 
@@ -122,6 +129,24 @@ describe("GateSync on a manual clock over an in-memory MQTT client", () => {
     await g.clock.advance(6_000);
     expect(g.batches).toHaveLength(2);
     expect(g.logs.some((l) => l.code === "ack-timeout")).toBe(true);
+    await g.sync.stop();
+  });
+
+  it("takes the server's clock from its recent fresh time stamps, not from one ack that waited", async () => {
+    const g = gate({ outboxNotified: true });
+    g.sync.start();
+    await g.clock.advance(1);
+    // An ack the server stamped 17 s ago (queued while its link was down) arrives first.
+    g.deliver(topics.gate("A1", "ack"), encodeAck({ upToGateSeq: 0, at: g.clock.now() - 17_000 }));
+    expect(g.sync.status().clockOffsetMs).toBeUndefined();
+    for (let k = 0; k < 3; k++) {
+      await g.clock.advance(2_000);
+      g.deliver(
+        topics.serverHeartbeat,
+        encodeServerHeartbeat({ at: g.clock.now() + 40, feedSequence: 0, admissionSeq: 0 }),
+      );
+    }
+    expect(g.sync.status().clockOffsetMs).toBe(40);
     await g.sync.stop();
   });
 

@@ -13,6 +13,7 @@ import {
 import { decodeGateBundle, type SignedTicketChange } from "@sesame/venue";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
 import { verifyAdmissions } from "./admissions-check.js";
+import { ClockOffsetEstimate } from "./clock-offset.js";
 import { verifyFeedMessage } from "./feed-signature.js";
 import {
   GateKeys,
@@ -271,7 +272,7 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private outboxDrained = false;
   private backoffMs: number;
   private connects = 0;
-  private clockOffsetMs: number | undefined;
+  private readonly serverClock = new ClockOffsetEstimate();
   private lastServerContactAt: number | undefined;
   private serverOnline: boolean | undefined;
   private snapshotInProgress = false;
@@ -714,7 +715,12 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
   private serverContact(serverAt: number): void {
     const now = this.now();
     this.lastServerContactAt = now;
-    this.clockOffsetMs = serverAt - now;
+    this.serverClock.add(serverAt, now);
+  }
+
+  /** Server minus gate clock (ms), from the recent fresh server time stamps (clock-offset.ts). */
+  private get clockOffsetMs(): number | undefined {
+    return this.serverClock.offsetAt(this.now());
   }
 
   private onAck(topic: string, payload: Uint8Array | string): void {
@@ -1196,11 +1202,12 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
     const client = this.client;
     if (!client || !this.connected) return;
     const now = this.now();
+    const clockOffsetMs = this.clockOffsetMs;
     client.publish(
       this.topics.gate(this.gateId, "heartbeat"),
       encodeGateHeartbeat({
         at: now,
-        ...(this.clockOffsetMs === undefined ? {} : { clockOffsetMs: this.clockOffsetMs }),
+        ...(clockOffsetMs === undefined ? {} : { clockOffsetMs }),
         feedSequence: this.feed.current,
         admissionSeq: this.admissions.current,
         ...(this.lastServerContactAt === undefined
