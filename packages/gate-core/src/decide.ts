@@ -111,8 +111,9 @@ interface TimedSession {
  * Picks the session a scan is for among the ticket's, or says why none is. Of the sessions whose
  * doors are open: one with a passage under way (never a second session's admission meanwhile),
  * one it is inside that has not ended, then, soonest first, one the ticket may still enter (not
- * used, or out with re-entry), then one it is inside. A ticket whose open sessions are all used (out for good) is told about its next
- * session if it comes soon; the refusals name the session they are about.
+ * used, or out with re-entry), then one it is inside. A ticket whose open sessions are all used
+ * (out for good) is told about its next session if it comes soon; refusals name their session.
+ * A session whose times do not read is never open, and the refusal's detail says so.
  */
 function chooseSession(
   ticketId: number,
@@ -131,9 +132,9 @@ function chooseSession(
     if (times) mine.push({ session, times });
     else unreadable.push(`session ${id}'s times (${session.doorsOpen} to ${session.end}) do not read`);
   }
+  const note = unreadable.length > 0 ? { detail: unreadable.join("; ") } : {};
   if (mine.length === 0) {
-    const detail =
-      unreadable.length > 0 ? unreadable.join("; ") : `no session ${sessionIds.join(", ")} in this venue`;
+    const detail = note.detail ?? `no session ${sessionIds.join(", ")} in this venue`;
     return { refusal: { reason: "WRONG_DAY", params: { date: "?" }, detail } };
   }
   mine.sort((a, b) => a.times.doorsOpenMs - b.times.doorsOpenMs);
@@ -169,18 +170,19 @@ function chooseSession(
       return times !== undefined && isOpen(times);
     });
     const params = { time: local(upcoming.times.doorsOpenMs).time, session: named(upcoming) };
-    return { refusal: { reason: anotherOpen ? "WRONG_SESSION" : "NOT_YET_OPEN", params } };
+    return { refusal: { reason: anotherOpen ? "WRONG_SESSION" : "NOT_YET_OPEN", params, ...note } };
   }
   // Open sessions all used for good and none coming soon: the first of them says when it was used.
   const used = open[0];
   if (used) return { session: used.session };
   const justOver = mine.some((s) => nowMs > s.times.endMs + closeAfterMs && nowMs - s.times.endMs <= near);
-  if (justOver) return { refusal: { reason: "CLOSED", params: {} } };
+  if (justOver) return { refusal: { reason: "CLOSED", params: {}, ...note } };
   const next = mine.find((s) => s.times.doorsOpenMs > nowMs) ?? (mine.at(-1) as TimedSession);
   return {
     refusal: {
       reason: "WRONG_DAY",
       params: { date: local(next.times.doorsOpenMs).date, session: named(next) },
+      ...note,
     },
   };
 }
