@@ -239,6 +239,14 @@ describe("issue 16, case 6: session times are read in the venue's time zone, nev
     const d = decideScan(t.text, context(at), facts, options);
     expect(d.outcome).toBe("REFUSE");
     expect(d.detail).toContain("session 1's times");
+    // Nor does a time zone Intl does not know (a venue imported before zones were checked).
+    const unknownZone = factsOf({ ...layout, timezone: "Mars/Olympus_Mons" });
+    const u = scanText(unknownZone, {}, at);
+    expect(decideScan(u.text, context(at), unknownZone, options).reason).toBe("ADMITTED");
+    unknownZone.recordMovement(u.id, 1, "entry", T0 + 12 * MIN, "B1");
+    expect(decideScan(u.text, context(at), unknownZone, options).messages.en.tell).toBe(
+      "Ticket used at 17:12, gate B1.",
+    );
   });
 });
 
