@@ -37,6 +37,7 @@ import {
   VenueFileError,
   type Zone,
 } from "@sesame/venue";
+import { sessionTimes } from "@sesame/venue/session-times";
 import Database from "better-sqlite3";
 import {
   BundleError,
@@ -1609,9 +1610,11 @@ export class GateStore {
 
   /** Sessions whose doors are open at `at` (doors open … end + the closing delay). */
   openSessions(at: number): Session[] {
-    return this.venue.sessions.filter(
-      (s) => at >= Date.parse(s.doorsOpen) && at <= Date.parse(s.end) + this.closeAfterMs,
-    );
+    const { sessions, timezone } = this.venue;
+    return sessions.filter((s) => {
+      const times = sessionTimes(s, timezone);
+      return times !== undefined && at >= times.doorsOpenMs && at <= times.endMs + this.closeAfterMs;
+    });
   }
 
   /**

@@ -28,7 +28,14 @@ const REASON_TEXTS: readonly ReasonText[] = [
   ...MANUAL_REASONS,
 ].map((code: ReasonCode) => {
   // Placeholders stand in for the per-scan details the steward would see (entrance, time, gate).
-  const m = stewardMessages(code, { entrance: "…", time: "…", date: "…", gate: "…", holder: "…" });
+  const m = stewardMessages(code, {
+    entrance: "…",
+    time: "…",
+    date: "…",
+    session: "…",
+    gate: "…",
+    holder: "…",
+  });
   return { code, outcome: ALARMS.has(code) ? "ALARM" : outcomeOf(code), fr: m.fr, en: m.en };
 });
 
