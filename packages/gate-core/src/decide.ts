@@ -266,11 +266,12 @@ export function decideCredential(
   const presence = facts.presence(body.ticketId, session.id);
   const pending = facts.pendingAuthorization(body.ticketId, session.id);
   const at = (ms: number) => localParts(ms, facts.timezone).time;
+  // An authorization in flight, either way: one passage at a time per ticket and session.
+  if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
   if (context.direction === "exit") {
     if (presence?.state !== "inside") return decision("NOT_INSIDE", {}, shown);
     return decision(session.reentry === "exit-scan" ? "EXIT_RECORDED" : "EXIT_FINAL", {}, shown);
   }
-  if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
   if (presence && (presence.state === "inside" || session.reentry === "none")) {
     return decision(
       "ALREADY_ENTERED",

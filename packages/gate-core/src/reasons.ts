@@ -43,6 +43,8 @@ export const REFUSE_REASONS = [
   "PASSAGE_PENDING",
   "NOT_INSIDE",
   "LANE_LOCKED",
+  /** The gate failed while handling the scan (its store, a bug): nothing was consumed, scan again. */
+  "SCAN_FAILED",
 ] as const;
 
 /**
@@ -149,6 +151,10 @@ const FR: Record<ReasonCode, Template> = {
   }),
   NOT_INSIDE: m("Sortie non enregistrée", "Ce billet n'est pas entré pour cette session."),
   LANE_LOCKED: m("Couloir fermé", "Utilisez le couloir voisin."),
+  SCAN_FAILED: m(
+    "Erreur du portique",
+    "Billet non utilisé : scannez à nouveau. Si cela se répète, utilisez le couloir voisin et appelez un technicien.",
+  ),
   FORCED_PASSAGE: m("Passage forcé", "Quelqu'un est passé sans autorisation : rattrapez-le."),
   TAILGATE: m("Passage à deux", "Une deuxième personne est passée derrière un billet validé."),
   SUPERVISOR_OVERRIDE: m("Admis par un superviseur", "Entrée autorisée sur décision du superviseur."),
@@ -207,6 +213,10 @@ const EN: Record<ReasonCode, Template> = {
   }),
   NOT_INSIDE: m("Exit not recorded", "This ticket has not entered for this session."),
   LANE_LOCKED: m("Lane closed", "Use the next lane."),
+  SCAN_FAILED: m(
+    "Gate error",
+    "Ticket not used: scan again. If it happens again, use the next lane and call a technician.",
+  ),
   FORCED_PASSAGE: m("Forced passage", "Someone went through without authorization: catch up with them."),
   TAILGATE: m("Tailgating", "A second person went through behind a valid ticket."),
   SUPERVISOR_OVERRIDE: m("Admitted by a supervisor", "Entry on a supervisor's override."),
