@@ -199,8 +199,21 @@ export function decideCredential(
 
   // Ticket status from the cache: resale and transfer bump the generation; the old code dies.
   const ticket: TicketFacts | undefined = facts.ticket(body.ticketId);
+  // The current generation is the newest this gate has seen: the feed's, or one admitted since.
+  const current = Math.max(ticket?.generation ?? 0, facts.newestGenerationSeen?.(body.ticketId) ?? 0);
   let newSale = false;
-  if (!ticket || body.generation > ticket.generation) {
+  if (body.generation < current) {
+    const why = facts.revocationReason(body.ticketId, body.generation);
+    return decision(
+      why === "transferred" ? "SUPERSEDED_TRANSFERRED" : why === "cancelled" ? "CANCELLED" : "REVOKED_RESOLD",
+      {},
+      {
+        ...ids,
+        ...lag,
+        detail: `generation ${body.generation} was replaced by generation ${current}`,
+      },
+    );
+  } else if (!ticket || body.generation > ticket.generation) {
     // Validly signed but newer than what this gate knows: a last-minute sale or resale (docs/design.md §1).
     if (body.issueSequence > facts.feedSequence) newSale = true;
     else {
@@ -214,17 +227,6 @@ export function decideCredential(
         },
       );
     }
-  } else if (body.generation < ticket.generation) {
-    const why = facts.revocationReason(body.ticketId, body.generation);
-    return decision(
-      why === "transferred" ? "SUPERSEDED_TRANSFERRED" : why === "cancelled" ? "CANCELLED" : "REVOKED_RESOLD",
-      {},
-      {
-        ...ids,
-        ...lag,
-        detail: `generation ${body.generation} was replaced by generation ${ticket.generation}`,
-      },
-    );
   } else if (ticket.status === "cancelled") {
     return decision("CANCELLED", {}, { ...ids, ...lag });
   }

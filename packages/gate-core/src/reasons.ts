@@ -43,8 +43,6 @@ export const REFUSE_REASONS = [
   "PASSAGE_PENDING",
   "NOT_INSIDE",
   "LANE_LOCKED",
-  /** The gate failed while handling the scan (its store, a bug): nothing was consumed, scan again. */
-  "SCAN_FAILED",
 ] as const;
 
 /**
@@ -58,6 +56,12 @@ export const FORGERY_REASONS: ReadonlySet<string> = new Set<RefuseReason>([
   "FORGED_PROOF",
   "UNKNOWN_KEY",
 ]);
+
+/**
+ * Not a decision: the gate failed while handling a scan (its store, a bug). Recorded as a refusal;
+ * nothing was consumed, the holder scans again.
+ */
+export const FAILURE_REASONS = ["SCAN_FAILED"] as const;
 
 /** Not decisions: what a lane saw happen without one (recorded as `alarm` events, alerted to supervisors). */
 export const ALARM_REASONS = ["FORCED_PASSAGE", "TAILGATE"] as const;
@@ -75,7 +79,14 @@ export type AlarmReason = (typeof ALARM_REASONS)[number];
 export type AssistedReason = (typeof ASSISTED_REASONS)[number];
 export type RefuseReason = (typeof REFUSE_REASONS)[number];
 export type ManualReason = (typeof MANUAL_REASONS)[number];
-export type ReasonCode = AdmitReason | AssistedReason | RefuseReason | AlarmReason | ManualReason;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+export type ReasonCode =
+  | AdmitReason
+  | AssistedReason
+  | RefuseReason
+  | AlarmReason
+  | ManualReason
+  | FailureReason;
 
 export interface StewardMessage {
   readonly headline: string;
