@@ -417,6 +417,44 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
     await g.sync.stop();
   });
 
+  it("a resale of a cancelled ticket, refused by the store, is logged on one line and reported; the feed goes on", async () => {
+    const g = gate({ outboxNotified: true });
+    g.sync.start();
+    await g.clock.advance(1);
+    // The cache refuses what no honest issuer signs (a resale of a ticket it holds cancelled).
+    const apply = g.store.applyChanges.bind(g.store);
+    g.store.applyChanges = (changes) => {
+      apply(changes);
+      return {
+        refused: changes
+          .filter((c) => c.type === "resale")
+          .map((c) => ({
+            sequence: c.sequence,
+            detail: `ticket feed: change ${c.sequence} (resale) refused: the ticket is cancelled`,
+          })),
+      };
+    };
+    const resale = {
+      sequence: 2,
+      type: "resale" as const,
+      ticketId: 100_001,
+      generation: 2,
+      holder: "Zoé Nouvelle",
+    };
+    g.deliver(topics.feed, encodeFeed({ changes: [issuer.sign(cancel(1)), issuer.sign(resale)] }));
+    await g.clock.advance(1);
+    expect(g.store.feedSequence()).toBe(2);
+    expect(g.sync.status()).toMatchObject({ feedSequence: 2, refusedMessages: 1 });
+    const logged = g.logs.filter((l) => l.code === "rejected");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ topic: topics.feed, reason: "implausible" });
+    expect(logged[0]?.detail).toMatch(/change 2 \(resale\) refused: the ticket is cancelled/);
+    expect(logged[0]?.detail).not.toContain("\n");
+    const report = decodeRefusalReport(g.refusals.at(-1) ?? "");
+    expect(report.ok && report.value).toMatchObject({ topic: topics.feed, reason: "implausible" });
+    await g.sync.stop();
+  });
+
   it("checks one signature per change", async () => {
     const node = createNodeVerifier();
     let checks = 0;

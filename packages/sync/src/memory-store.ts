@@ -97,7 +97,7 @@ export class MemoryGateStore implements GateSyncStore {
     return this.feedSeq;
   }
 
-  applyChanges(changes: readonly TicketChange[]): void {
+  applyChanges(changes: readonly TicketChange[]): undefined {
     for (const c of changes) {
       if (c.sequence <= this.feedSeq) continue;
       if (c.sequence !== this.feedSeq + 1)
@@ -106,6 +106,7 @@ export class MemoryGateStore implements GateSyncStore {
       if (c.type === "issue") this.ticketEntrances.set(c.ticket.id, c.ticket.entrance);
       this.feedSeq = c.sequence;
     }
+    return undefined;
   }
 
   applySnapshot({ bundle }: Snapshot): void {
