@@ -442,9 +442,10 @@ function prepareStatements(db: Database.Database) {
          AND last_order IS NULL`,
     ),
     // A generation admitted (here or elsewhere) newer than the ticket's row: the feed is behind.
+    // Positional (ticket, generation, generation, ticket): it runs in every authorization.
     generationSeen: prepare(
       `INSERT INTO generations_seen (ticket, generation)
-       SELECT @ticket, @generation WHERE @generation > COALESCE((SELECT generation FROM tickets WHERE id = @ticket), -1)
+       SELECT ?, ? WHERE ? > COALESCE((SELECT generation FROM tickets WHERE id = ?), -1)
        ON CONFLICT (ticket) DO UPDATE SET generation = excluded.generation
          WHERE excluded.generation > generations_seen.generation`,
     ),
@@ -1467,7 +1468,7 @@ export class GateStore {
 
   /** A generation admitted here or at another gate: newer than the feed's, it supersedes the feed's. */
   private generationSeen(ticket: number, generation: number | undefined): void {
-    if (generation !== undefined) this.stmt.generationSeen.run({ ticket, generation });
+    if (generation !== undefined) this.stmt.generationSeen.run(ticket, generation, generation, ticket);
   }
 
   private closeAuthorization(
