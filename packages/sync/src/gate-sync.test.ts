@@ -192,6 +192,22 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
     await g.sync.stop();
   });
 
+  it("gives a store that takes them every admission with its place in the venue's order, its own included", async () => {
+    const g = await started();
+    const placed: Array<{ seq: number; eventId: string }> = [];
+    g.store.recordAdmissions = (entries) => {
+      for (const e of entries) placed.push({ seq: e.seq, eventId: e.event.eventId });
+    };
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    g.deliver(topics.admissions, venue.admissions([entered("A1", 1, 2)], 2));
+    expect(placed).toEqual([
+      { seq: 1, eventId: "A2-1" },
+      { seq: 2, eventId: "A1-1" },
+    ]);
+    expect(g.sync.status().admissionSeq).toBe(2);
+    await g.sync.stop();
+  });
+
   it("refuses whole a batch signed with another key, or by a gate not in the list: nothing applied, position kept, reported", async () => {
     const g = await started();
     const stolen = Buffer.alloc(32, 99);
