@@ -7,6 +7,7 @@ import { GateSync, type SyncLogEntry } from "./gate-sync.js";
 import { MemoryMqttClient } from "./memory-mqtt.js";
 import { MemoryGateStore } from "./memory-store.js";
 import { decodeEventBatch, decodeRefusalReport, encodeAck, encodeFeed, encodeGateList } from "./protocol.js";
+import type { GateSyncStore } from "./store.js";
 import { TestVenueKeys } from "./test-venue.js";
 import { venueTopics } from "./topics.js";
 
@@ -195,7 +196,8 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
   it("gives a store that takes them every admission with its place in the venue's order, its own included", async () => {
     const g = await started();
     const placed: Array<{ seq: number; eventId: string }> = [];
-    g.store.recordAdmissions = (entries) => {
+    const store: GateSyncStore = g.store;
+    store.recordAdmissions = (entries) => {
       for (const e of entries) placed.push({ seq: e.seq, eventId: e.event.eventId });
     };
     g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
