@@ -254,8 +254,21 @@ export function decideCredential(
 
   // Ticket status from the cache: resale and transfer bump the generation; the old code dies.
   const ticket: TicketFacts | undefined = facts.ticket(body.ticketId);
+  // The current generation is the newest this gate has seen: the feed's, or one admitted since.
+  const current = Math.max(ticket?.generation ?? 0, facts.newestGenerationSeen?.(body.ticketId) ?? 0);
   let newSale = false;
-  if (!ticket || body.generation > ticket.generation) {
+  if (body.generation < current) {
+    const why = facts.revocationReason(body.ticketId, body.generation);
+    return decision(
+      why === "transferred" ? "SUPERSEDED_TRANSFERRED" : why === "cancelled" ? "CANCELLED" : "REVOKED_RESOLD",
+      {},
+      {
+        ...ids,
+        ...lag,
+        detail: `generation ${body.generation} was replaced by generation ${current}`,
+      },
+    );
+  } else if (!ticket || body.generation > ticket.generation) {
     // Validly signed but newer than what this gate knows: a last-minute sale or resale (docs/design.md §1).
     if (body.issueSequence > facts.feedSequence) newSale = true;
     else {
@@ -269,17 +282,6 @@ export function decideCredential(
         },
       );
     }
-  } else if (body.generation < ticket.generation) {
-    const why = facts.revocationReason(body.ticketId, body.generation);
-    return decision(
-      why === "transferred" ? "SUPERSEDED_TRANSFERRED" : why === "cancelled" ? "CANCELLED" : "REVOKED_RESOLD",
-      {},
-      {
-        ...ids,
-        ...lag,
-        detail: `generation ${body.generation} was replaced by generation ${ticket.generation}`,
-      },
-    );
   } else if (ticket.status === "cancelled") {
     return decision("CANCELLED", {}, { ...ids, ...lag });
   }
@@ -337,11 +339,12 @@ export function decideCredential(
   const presence = facts.presence(body.ticketId, session.id);
   const pending = facts.pendingAuthorization(body.ticketId, session.id);
   const at = (ms: number) => localParts(ms, facts.timezone).time;
+  // An authorization in flight, either way: one passage at a time per ticket and session.
+  if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
   if (context.direction === "exit") {
     if (presence?.state !== "inside") return decision("NOT_INSIDE", {}, shown);
     return decision(session.reentry === "exit-scan" ? "EXIT_RECORDED" : "EXIT_FINAL", {}, shown);
   }
-  if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
   if (presence && (presence.state === "inside" || session.reentry === "none")) {
     return decision(
       "ALREADY_ENTERED",

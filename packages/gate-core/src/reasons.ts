@@ -60,6 +60,12 @@ export const FORGERY_REASONS: ReadonlySet<string> = new Set<RefuseReason>([
   "UNKNOWN_KEY",
 ]);
 
+/**
+ * Not a decision: the gate failed while handling a scan (its store, a bug). Recorded as a refusal;
+ * nothing was consumed, the holder scans again.
+ */
+export const FAILURE_REASONS = ["SCAN_FAILED"] as const;
+
 /** Not decisions: what a lane saw happen without one (recorded as `alarm` events, alerted to supervisors). */
 export const ALARM_REASONS = ["FORCED_PASSAGE", "TAILGATE"] as const;
 
@@ -76,7 +82,14 @@ export type AlarmReason = (typeof ALARM_REASONS)[number];
 export type AssistedReason = (typeof ASSISTED_REASONS)[number];
 export type RefuseReason = (typeof REFUSE_REASONS)[number];
 export type ManualReason = (typeof MANUAL_REASONS)[number];
-export type ReasonCode = AdmitReason | AssistedReason | RefuseReason | AlarmReason | ManualReason;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+export type ReasonCode =
+  | AdmitReason
+  | AssistedReason
+  | RefuseReason
+  | AlarmReason
+  | ManualReason
+  | FailureReason;
 
 export interface StewardMessage {
   readonly headline: string;
@@ -173,6 +186,10 @@ const FR: Record<ReasonCode, Template> = {
   }),
   NOT_INSIDE: m("Sortie non enregistrée", "Ce billet n'est pas entré pour cette session."),
   LANE_LOCKED: m("Couloir fermé", "Utilisez le couloir voisin."),
+  SCAN_FAILED: m(
+    "Erreur du portique",
+    "Billet non utilisé : scannez à nouveau. Si cela se répète, utilisez le couloir voisin et appelez un technicien.",
+  ),
   FORCED_PASSAGE: m("Passage forcé", "Quelqu'un est passé sans autorisation : rattrapez-le."),
   TAILGATE: m("Passage à deux", "Une deuxième personne est passée derrière un billet validé."),
   SUPERVISOR_OVERRIDE: m("Admis par un superviseur", "Entrée autorisée sur décision du superviseur."),
@@ -252,6 +269,10 @@ const EN: Record<ReasonCode, Template> = {
   }),
   NOT_INSIDE: m("Exit not recorded", "This ticket has not entered for this session."),
   LANE_LOCKED: m("Lane closed", "Use the next lane."),
+  SCAN_FAILED: m(
+    "Gate error",
+    "Ticket not used: scan again. If it happens again, use the next lane and call a technician.",
+  ),
   FORCED_PASSAGE: m("Forced passage", "Someone went through without authorization: catch up with them."),
   TAILGATE: m("Tailgating", "A second person went through behind a valid ticket."),
   SUPERVISOR_OVERRIDE: m("Admitted by a supervisor", "Entry on a supervisor's override."),

@@ -33,7 +33,7 @@ export async function gateLookup(argv: string[], io: Io): Promise<number> {
   const limit = parseInteger(values.limit, "--limit", 1, 200) ?? 20;
   const at = parseTime(values.at, "--at") ?? io.now();
 
-  const cache = openGateCache(dir, gateId, values.db);
+  const cache = openGateCache(dir, gateId, values.db, (line) => io.stderr.write(`sesame: ${line}\n`));
   try {
     let result: LookupResult;
     try {
