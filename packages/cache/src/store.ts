@@ -553,6 +553,8 @@ export class GateStore {
   /** The tickets those entries move: anything that reads or records one of them writes the queue first. */
   private readonly remoteTickets = new Set<number>();
   private remoteTimer: NodeJS.Timeout | undefined;
+  /** ticketEntrance's answers, forgotten whenever tickets change. */
+  private readonly entrances = new Map<number, number | undefined>();
   private readonly remoteQueueLimit: number;
   private readonly remoteQueueMs: number;
   private readonly onBackgroundError: (what: string, error: Error) => void;
@@ -785,6 +787,7 @@ export class GateStore {
    */
   importBundle(dir: string, options: { readonly bundleKey?: Uint8Array } = {}): ImportSummary {
     this.writeQueuedRemote();
+    this.entrances.clear();
     let verified: ReturnType<typeof readGateBundle>;
     try {
       // A snapshot is signed by the operations key (checked by the sync against its certificate).
@@ -929,6 +932,7 @@ export class GateStore {
     this.requireImported(); // an empty cache has no feed position to apply from
     // A change (a resale, a cancellation) lands after the movements received before it.
     this.writeQueuedRemote();
+    this.entrances.clear();
     let applied = 0;
     let repeated = 0;
     let position = 0;
@@ -1001,9 +1005,15 @@ export class GateStore {
     this.db.transaction(() => this.stmt.setMeta.run("gate_list", json)).immediate();
   }
 
-  /** The entrance of a ticket held, or undefined (the admissions plausibility check). */
+  /**
+   * The entrance of a ticket held, or undefined (the admissions plausibility check, for every
+   * entry of every fan-out message). Remembered until the tickets change (an import, feed changes).
+   */
   ticketEntrance(ticketId: number): number | undefined {
-    return this.stmt.ticketEntrance.get(ticketId) as number | undefined;
+    if (this.entrances.has(ticketId)) return this.entrances.get(ticketId);
+    const entrance = this.stmt.ticketEntrance.get(ticketId) as number | undefined;
+    this.entrances.set(ticketId, entrance);
+    return entrance;
   }
 
   private checkTrustVersion(list: TrustList): void {

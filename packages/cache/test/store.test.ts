@@ -623,6 +623,16 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     });
   });
 
+  it("a ticket's entrance is read again once the feed changes the tickets (a late sale)", () => {
+    const store = fresh();
+    const late = v.demo.rows.find((r) => r.late && r.state === "valid");
+    if (!late) throw new Error("a late sale expected in the demo");
+    expect(store.ticketEntrance(late.id)).toBeUndefined();
+    store.applyChanges(v.demo.changes);
+    expect(store.ticketEntrance(late.id)).toBe(late.entrance);
+    store.close();
+  });
+
   it("exit and re-entry on a session with exit scans", () => {
     const store = fresh();
     const t = h.row(

@@ -130,8 +130,16 @@ export function operationsKeyAt(
       ok: false,
       detail: `operations certificate expired ${new Date(certificate.notAfter).toISOString()}`,
     };
-  return { ok: true, key: Buffer.from(certificate.publicKey, "hex") };
+  let key = decodedKeys.get(certificate);
+  if (!key) {
+    key = Buffer.from(certificate.publicKey, "hex");
+    decodedKeys.set(certificate, key);
+  }
+  return { ok: true, key };
 }
+
+/** A certificate's key decoded once: gates ask for it at every admissions message. */
+const decodedKeys = new WeakMap<OperationsCertificate, Uint8Array>();
 
 // ---------------------------------------------------------------------------------------------
 // The venue gate list
