@@ -291,10 +291,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
           this.emit("recorded", event);
           this.emit("lane");
         },
-        onAlert: (alert) => {
-          log(`ALERT ${JSON.stringify(alert)}`);
-          this.emit("alert", alert);
-        },
+        onAlert: (alert) => this.alert(alert),
         onWarning: log,
       },
     );
@@ -339,12 +336,20 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
         online: false,
       });
       controller.on("reader-online", (address) => this.setReader(`${l.lane}:osdp:${address}`, true, "lane"));
-      controller.on("reader-offline", (address, reason) =>
-        this.setReader(`${l.lane}:osdp:${address}`, false, "lane", reason),
-      );
+      controller.on("reader-offline", (address, reason) => {
+        this.setReader(`${l.lane}:osdp:${address}`, false, "lane", reason);
+        if (reason.startsWith("secure channel failed")) {
+          this.alert({ kind: "reader-offline", lane: l.lane, at: this.clock.now(), detail: reason });
+        }
+      });
     }
     controller.on("warning", (message) => this.log(`lane ${l.lane}: ${message}`));
     return { lane: l.lane, direction: l.direction, controller };
+  }
+
+  private alert(alert: GateAlert): void {
+    this.log(`ALERT ${JSON.stringify(alert)}`);
+    this.emit("alert", alert);
   }
 
   private setReader(key: string, online: boolean, changed: "lane" | "diagnostics", detail?: string): void {

@@ -103,6 +103,52 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
     expect(await sim.controller.walk("entry")).not.toBe("passed");
   });
 
+  it("a controller whose secure channel fails is out of order, says why in the lane view, and alerts the tech", async () => {
+    const clock = new ManualClock();
+    const bus = new SimBus({ paced: false, clock });
+    const controller = new LaneController({ address: 0, clock, scbk: new Uint8Array(16).fill(7) });
+    bus.add(controller.device);
+    const [cpEnd, pdEnd] = createMemoryLink();
+    bus.attach(pdEnd);
+    const controlPanel = new ControlPanel({ connect: async () => cpEnd, clock });
+    const wrongKey = new Lane(controlPanel, {
+      controller: { address: 0, scbk: new Uint8Array(16).fill(8) },
+      clock,
+    });
+    const laneAlerts: GateAlert[] = [];
+    const secured = new GateBackend(
+      {
+        store,
+        gateId: gate.id,
+        entrance: gate.entrance,
+        lanes: [{ lane: 2, direction: "entry", controller: wrongKey }],
+        now: Date.now,
+      },
+      { onAlert: (a) => laneAlerts.push(a) },
+    );
+    controlPanel.start();
+    try {
+      await clock.until(() => laneAlerts.length > 0, 5_000);
+      const reason = "secure channel failed: the PD's cryptogram does not match our SCBK";
+      expect(laneAlerts).toEqual([
+        expect.objectContaining({ kind: "controller-offline", lane: 2, detail: reason }),
+      ]);
+      expect(secured.laneViews()[0]).toMatchObject({
+        screen: "out-of-order",
+        controllerOnline: false,
+        controllerDetail: reason,
+      });
+      // The back-off retries fail alike: no second alert.
+      await clock.advance(20_000);
+      expect(laneAlerts).toHaveLength(1);
+    } finally {
+      secured.close();
+      controller.close();
+      await wrongKey.close();
+      await controlPanel.stop();
+    }
+  });
+
   it("a no-show annuls the authorization: the ticket is not consumed", async () => {
     const holder = admissible[1];
     if (!holder) throw new Error("no admissible ticket");
