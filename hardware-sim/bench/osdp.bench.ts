@@ -90,18 +90,33 @@ async function unlockLatency(): Promise<BenchFigure[]> {
   ];
 }
 
+/**
+ * A poll interval shorter than four exchanges (≈ 1.5 ms each on the wire at 115200 Bd), so four
+ * PDs online are polled back to back; not 0, which would leave no gap for the other PDs' first
+ * probes while the first one online is polled (probes wait for a free bus) — they never came online.
+ */
+const BACK_TO_BACK_POLL_MS = 5;
+
+async function allOnline(controlPanel: ControlPanel): Promise<void> {
+  const online = () => [0, 1, 2, 3].every((a) => controlPanel.status(a) === "online");
+  for (let i = 0; i < 500 && !online(); i++) await sleep(10);
+  if (!online()) throw new Error("the four PDs did not all come online: the poll cycle would be one PD's");
+}
+
 /** Four lane controllers on one bus at 115200 Bd, polled back to back, paced by the simulator. */
 async function pollCycle(): Promise<BenchFigure[]> {
   const bus = new SimBus({ baudRate: 115_200 });
   const controllers = [0, 1, 2, 3].map((address) => new LaneController({ address }));
   for (const controller of controllers) bus.add(controller.device);
   const endpoint = await listenTcp(bus);
-  const controlPanel = new ControlPanel({ connect: transportFactory(endpoint.where), pollIntervalMs: 0 });
+  const controlPanel = new ControlPanel({
+    connect: transportFactory(endpoint.where),
+    pollIntervalMs: BACK_TO_BACK_POLL_MS,
+  });
   for (const address of [0, 1, 2, 3]) controlPanel.addPeripheral({ address });
   controlPanel.start();
   try {
-    const online = () => [0, 1, 2, 3].every((a) => controlPanel.status(a) === "online");
-    for (let i = 0; i < 500 && !online(); i++) await sleep(10);
+    await allOnline(controlPanel);
     const before = controlPanel.counters.repliesAccepted;
     const start = performance.now();
     await sleep(3_000);
@@ -210,7 +225,7 @@ async function pollCycleWithReads(): Promise<BenchFigure[]> {
         },
       }) as Transport;
     },
-    pollIntervalMs: 0,
+    pollIntervalMs: BACK_TO_BACK_POLL_MS,
   });
   for (const address of [0, 1, 2, 3]) controlPanel.addPeripheral({ address });
   const out = {
@@ -225,8 +240,7 @@ async function pollCycleWithReads(): Promise<BenchFigure[]> {
   });
   controlPanel.start();
   try {
-    const online = () => [0, 1, 2, 3].every((a) => controlPanel.status(a) === "online");
-    for (let i = 0; i < 500 && !online(); i++) await sleep(10);
+    await allOnline(controlPanel);
     const pollsBefore = polls;
     const heldBefore = controlPanel.counters.pollsHeldForDecision;
     const start = performance.now();
