@@ -32,6 +32,9 @@ import { type Clock, systemClock } from "../util/clock.js";
 import { TypedEmitter } from "../util/emitter.js";
 import { ControlPanelError } from "./errors.js";
 
+/** How the reason of an "offline" event starts when the PD's secure channel failed. */
+export const SECURE_CHANNEL_FAILED = "secure channel failed";
+
 export interface PeripheralConfig {
   readonly address: number;
   readonly name?: string;
@@ -1085,7 +1088,7 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
         link.address,
       ),
     );
-    this.reportOffline(link, `secure channel failed: ${reason}`);
+    this.reportOffline(link, `${SECURE_CHANNEL_FAILED}: ${reason}`);
     // Offline: the next try (a probe at retryAt) restarts the link from sequence 0, handshake included.
     link.status = "offline";
     link.sequence = 0;

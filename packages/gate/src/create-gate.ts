@@ -1,5 +1,12 @@
 import { EventEmitter } from "node:events";
-import { type Clock, ControlPanel, Lane, type TransportFactory, transportFactory } from "@sesame/bridge";
+import {
+  type Clock,
+  ControlPanel,
+  Lane,
+  SECURE_CHANNEL_FAILED,
+  type TransportFactory,
+  transportFactory,
+} from "@sesame/bridge";
 import { GateStore } from "@sesame/cache";
 import type { Direction, EntryLogEvent, LaneMode } from "@sesame/gate-core";
 import {
@@ -338,7 +345,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       controller.on("reader-online", (address) => this.setReader(`${l.lane}:osdp:${address}`, true, "lane"));
       controller.on("reader-offline", (address, reason) => {
         this.setReader(`${l.lane}:osdp:${address}`, false, "lane", reason);
-        if (reason.startsWith("secure channel failed")) {
+        if (reason.startsWith(SECURE_CHANNEL_FAILED)) {
           this.alert({ kind: "reader-offline", lane: l.lane, at: this.clock.now(), detail: reason });
         }
       });
