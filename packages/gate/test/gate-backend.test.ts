@@ -8,6 +8,7 @@ import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom, signTrustList } from "@sesame/ticket";
 import { generateDemoVenue, type WalletEntry, walletCode, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGate } from "../src/create-gate.js";
 import { type GateAlert, GateBackend } from "../src/gate-backend.js";
 
 const HOUR = 3_600_000;
@@ -146,6 +147,53 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
       controller.close();
       await wrongKey.close();
       await controlPanel.stop();
+    }
+  });
+
+  it("an assembled gate whose lane keys do not match: the reader's diagnostics say why, and both are alerted", async () => {
+    const keyed = await startSimLane({
+      endpoint: { tcp: { host: "127.0.0.1", port: 0 } },
+      paced: false,
+      scbk: new Uint8Array(16).fill(7),
+    });
+    const gateAlerts: GateAlert[] = [];
+    const assembled = await createGate(
+      {
+        gateId: gate.id,
+        cacheFile: join(dir.path, "assembled.sqlite"),
+        rootPublicKey: Buffer.from(demo.venue.rootPublicKey, "hex"),
+        venueDir: join(dir.path, "venue"),
+        lanes: [
+          {
+            lane: 3,
+            direction: "entry",
+            osdp: {
+              where: keyed.where,
+              controllerAddress: 0,
+              readerAddress: 1,
+              scbk: new Uint8Array(16).fill(8),
+            },
+          },
+        ],
+      },
+      { log: () => {} },
+    );
+    assembled.on("alert", (a) => gateAlerts.push(a));
+    try {
+      await until(() => gateAlerts.length >= 2, "the two alerts");
+      const reason = "secure channel failed: the PD's cryptogram does not match our SCBK";
+      expect(gateAlerts.map((a) => a.kind).sort()).toEqual(["controller-offline", "reader-offline"]);
+      for (const a of gateAlerts) expect(a).toMatchObject({ lane: 3, detail: reason });
+      expect(assembled.readers()).toEqual([
+        expect.objectContaining({ lane: 3, kind: "osdp", detail: reason }),
+      ]);
+      expect(assembled.backend.laneViews()[0]).toMatchObject({
+        controllerOnline: false,
+        controllerDetail: reason,
+      });
+    } finally {
+      await assembled.close();
+      await keyed.close();
     }
   });
 
