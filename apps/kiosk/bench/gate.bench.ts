@@ -47,7 +47,6 @@ type ScannerKind = "osdp-reader" | "serial";
 
 interface Measured {
   readonly latencies: number[];
-  readonly unlocked: number;
   readonly missed: number;
   readonly pollsHeld: number;
 }
@@ -241,7 +240,6 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
     : await SimulatedSerialScanner.open({ path: scannerDevice, baudRate: BAUD });
   const latencies: number[] = [];
   let missed = 0;
-  let unlocked = 0;
   let pollsHeld = 0;
   try {
     const lane = gate.lanes.get(1);
@@ -264,7 +262,6 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
         missed++;
         continue;
       }
-      unlocked++;
       if (i >= WARMUP) latencies.push(outAt - inAt);
     }
     pollsHeld = (lane?.controlPanel.counters.pollsHeldForDecision ?? 0) - heldBefore;
@@ -279,7 +276,7 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
     await sim.close();
     if (socat) await stopSocat(socat);
   }
-  return { latencies, unlocked, missed, pollsHeld };
+  return { latencies, missed, pollsHeld };
 }
 
 /**

@@ -195,7 +195,7 @@ class PeripheralLink {
   pending: Attempt | undefined;
   lastReplyAt = Number.NEGATIVE_INFINITY;
   failuresSinceReply = 0;
-  /** Secure-channel failures since the channel last carried a verified poll or command reply. */
+  /** Secure-channel failures since a poll or command was last answered (verified, in the channel). */
   secureFailures = 0;
   /** The reason last given in an "offline" event, so a back-off retry failing alike is not news. */
   offlineReason: string | undefined;
@@ -833,7 +833,6 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
           }
         }
         data = opened.data;
-        if (exchange.kind !== "setup") link.secureFailures = 0;
       }
     } else if (block !== undefined && block.type >= SecurityBlock.SCS_15) {
       // A "secure" reply to a clear command cannot be verified: not ours to trust.
@@ -855,6 +854,9 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     this.counters.repliesAccepted++;
     link.lastReplyAt = now;
     link.failuresSinceReply = 0;
+    // A poll or command answered (inside the channel, MAC verified, when there is one): the
+    // channel works, so the next failure counts as the first.
+    if (exchange.kind !== "setup") link.secureFailures = 0;
 
     if (reply.kind === "busy") {
       // Not processed yet: send the very same bytes again a little later, without counting a failure.
