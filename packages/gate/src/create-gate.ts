@@ -25,6 +25,7 @@ import {
   type GateSyncTuning,
   type HttpConnector,
   type MqttConnector,
+  type OfflinePeripheral,
   type SyncClock,
   systemSyncClock,
 } from "@sesame/sync";
@@ -354,6 +355,31 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
     return { lane: l.lane, direction: l.direction, controller };
   }
 
+  /** Lane controllers and OSDP readers offline, with their reasons, for the dashboard. */
+  private offlinePeripherals(): OfflinePeripheral[] {
+    const offline: OfflinePeripheral[] = [];
+    for (const [lane, controller] of this.lanes) {
+      if (!controller.online) {
+        offline.push({
+          lane,
+          peripheral: "controller",
+          reason: controller.offlineReason ?? "not online yet",
+        });
+      }
+    }
+    for (const r of this.readerStatus.values()) {
+      if (r.kind === "osdp" && !r.online) {
+        offline.push({ lane: r.lane, peripheral: "reader", reason: r.detail ?? "not online yet" });
+      }
+    }
+    // The heartbeat carries at most 200 characters of a reason (a longer one would void it).
+    return offline.map((p) => ({
+      ...p,
+      reason: p.reason.slice(0, 200),
+      ...(p.reason.startsWith(SECURE_CHANNEL_FAILED) ? { secureChannelFailed: true as const } : {}),
+    }));
+  }
+
   private alert(alert: GateAlert): void {
     this.log(`ALERT ${JSON.stringify(alert)}`);
     this.emit("alert", alert);
@@ -429,6 +455,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       ...(setup.software ? { software: setup.software } : {}),
       // The backend notifies the sync client of every event it records.
       outboxNotified: true,
+      offlinePeripherals: () => this.offlinePeripherals(),
     });
     this.sync = sync;
     sync.on("remote-entry", () => this.emit("lane"));
