@@ -49,6 +49,8 @@ interface Measured {
   readonly latencies: number[];
   readonly missed: number;
   readonly pollsHeld: number;
+  /** Scans whose unlock went out only after another exchange (a poll) started between scan and unlock. */
+  readonly waitedBehindExchange: number;
 }
 
 export async function run(): Promise<BenchFigure[]> {
@@ -128,6 +130,11 @@ function figures(reader: Measured, serial: Measured, floorSorted: number[]): Ben
       unit: "reads",
     },
     {
+      name: "  unlocks that went out behind a poll started after the read",
+      value: reader.waitedBehindExchange,
+      unit: "scans",
+    },
+    {
       name: "scan bytes in → unlock out, whole gate, serial PTY scanner (also wedge, camera), p99",
       value: serialP99,
       unit: "ms",
@@ -135,6 +142,11 @@ function figures(reader: Measured, serial: Measured, floorSorted: number[]): Ben
       ok: serialP99 <= serialTarget,
     },
     { name: "  same, p50", value: percentile(serialSorted, 50), unit: "ms" },
+    {
+      name: "  unlocks that went out behind a poll started after the scan",
+      value: serial.waitedBehindExchange,
+      unit: "scans",
+    },
     {
       name: `one poll exchange at ${BAUD.toLocaleString("en")} Bd (POLL + ${TURNAROUND_MS} ms turnaround + ACK)`,
       value: wire,
@@ -180,6 +192,7 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
   const socat = osdpReader ? undefined : await startSocatPair(scannerHost, scannerDevice);
   let inAt = Number.NaN;
   let outAt = Number.NaN;
+  let exchangeBeforeOut = false;
   const serialOpener: SerialLinkOpener = async (path, baud) => {
     const link = await openSerialPortLink(path, baud);
     return {
@@ -201,6 +214,7 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
       return Object.assign(Object.create(Object.getPrototypeOf(t)), t, {
         write: (bytes: Uint8Array) => {
           if (bytes[6] === OSDP_OUT && Number.isNaN(outAt)) outAt = performance.now();
+          else if (!Number.isNaN(inAt) && Number.isNaN(outAt)) exchangeBeforeOut = true;
           return write(bytes);
         },
         onData: (listener: (chunk: Uint8Array) => void) =>
@@ -241,6 +255,7 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
   const latencies: number[] = [];
   let missed = 0;
   let pollsHeld = 0;
+  let waitedBehindExchange = 0;
   try {
     const lane = gate.lanes.get(1);
     await lane?.ready(10_000);
@@ -254,6 +269,7 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
       await sleep(20 + (i % 7) * 5);
       inAt = Number.NaN;
       outAt = Number.NaN;
+      exchangeBeforeOut = false;
       if (scanner) await scanner.scan(code);
       else sim.reader?.scan(code);
       const until = performance.now() + 2_000;
@@ -262,7 +278,9 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
         missed++;
         continue;
       }
-      if (i >= WARMUP) latencies.push(outAt - inAt);
+      if (i < WARMUP) continue;
+      latencies.push(outAt - inAt);
+      if (exchangeBeforeOut) waitedBehindExchange++;
     }
     pollsHeld = (lane?.controlPanel.counters.pollsHeldForDecision ?? 0) - heldBefore;
     const reasons = new Map<string, number>();
@@ -276,7 +294,7 @@ async function measure(kind: ScannerKind, context: Context): Promise<Measured> {
     await sim.close();
     if (socat) await stopSocat(socat);
   }
-  return { latencies, missed, pollsHeld };
+  return { latencies, missed, pollsHeld, waitedBehindExchange };
 }
 
 /**
