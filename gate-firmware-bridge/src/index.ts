@@ -6,6 +6,7 @@ export {
   type PeripheralConfig,
   type PeripheralInfo,
   type PeripheralStatus,
+  SECURE_CHANNEL_FAILED,
 } from "./cp/controlPanel.js";
 export { ControlPanelError, type ControlPanelErrorCode } from "./cp/errors.js";
 export * from "./lane/index.js";

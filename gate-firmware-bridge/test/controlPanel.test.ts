@@ -257,3 +257,81 @@ describe("control panel", () => {
     });
   });
 });
+
+describe("a reader's report holds the bus's next poll until the decision's command has gone", () => {
+  const OUT = { kind: "out" as const, outputs: [{ output: 0, action: 2, timer: 50 }] };
+
+  async function start(holdPollsAfterReadMs?: number) {
+    const clock = new ManualClock();
+    const [cpEnd, pdEnd] = createMemoryLink();
+    const cp = new ControlPanel({
+      connect: async () => cpEnd,
+      clock,
+      pollIntervalMs: 1,
+      ...(holdPollsAfterReadMs === undefined ? {} : { holdPollsAfterReadMs }),
+    });
+    const codes: string[] = [];
+    const wire: { at: number; address: number; code: number }[] = [];
+    scriptedPd(pdEnd, (p) => {
+      wire.push({ at: clock.now(), address: p.address, code: p.code });
+      const code = p.address === 1 && p.code === 0x60 ? codes.shift() : undefined;
+      if (code === undefined) return answerNormally(p);
+      const bytes = [...Buffer.from(code, "latin1")];
+      return [reply(p, 0x50, [0, 0, (bytes.length * 8) & 0xff, (bytes.length * 8) >> 8, ...bytes])];
+    });
+    cp.addPeripheral({ address: 0, name: "lane controller" });
+    cp.addPeripheral({ address: 1, name: "reader" });
+    cp.start();
+    await clock.until(() => cp.status(0) === "online" && cp.status(1) === "online", 2_000);
+    // Only the reader's polls may carry a read: queue one once the link is steady.
+    let read: { at: number; wireIndex: number } | undefined;
+    cp.on("report", (address, r) => {
+      if (address === 1 && r.kind === "raw") read = { at: clock.now(), wireIndex: wire.length };
+    });
+    return { clock, cp, codes, wire, read: () => read };
+  }
+
+  it("sends the decision's command first, as soon as it comes, with no poll before it", async () => {
+    const t = await start();
+    // The gate decides in 3 ms (clock time), then unlocks.
+    t.cp.on("report", () => {
+      t.clock.setTimeout(() => void t.cp.send(0, OUT, { urgent: true }), 3);
+    });
+    t.codes.push("HC1:CODE");
+    await t.clock.until(() => t.read() !== undefined, 100);
+    await t.clock.advance(20);
+    const read = t.read();
+    if (read === undefined) throw new Error("no read");
+    const after = t.wire.slice(read.wireIndex);
+    expect(after[0]).toEqual({ at: read.at + 3, address: 0, code: 0x68 });
+    // Then polling goes on as before.
+    expect(after.slice(1).filter((p) => p.code === 0x60).length).toBeGreaterThan(4);
+    expect(t.cp.counters.pollsHeldForDecision).toBe(1);
+    await t.cp.stop();
+  });
+
+  it("waits a bounded time when no command comes (a refused duplicate, a dropped scan), then polls again", async () => {
+    const t = await start();
+    t.codes.push("HC1:CODE");
+    await t.clock.until(() => t.read() !== undefined, 100);
+    await t.clock.advance(20);
+    const read = t.read();
+    if (read === undefined) throw new Error("no read");
+    const next = t.wire[read.wireIndex];
+    expect(next?.code).toBe(0x60);
+    expect(next?.at).toBe(read.at + 5);
+    await t.cp.stop();
+  });
+
+  it("polls right on when the hold is turned off", async () => {
+    const t = await start(0);
+    t.codes.push("HC1:CODE");
+    await t.clock.until(() => t.read() !== undefined, 100);
+    await t.clock.advance(20);
+    const read = t.read();
+    if (read === undefined) throw new Error("no read");
+    expect(t.wire[read.wireIndex]?.at).toBeLessThanOrEqual(read.at + 1);
+    expect(t.cp.counters.pollsHeldForDecision).toBe(0);
+    await t.cp.stop();
+  });
+});

@@ -217,6 +217,58 @@ describe("Secure Channel packets that must not open", () => {
     });
   });
 
+  it("on request, takes a reply under a command's block type (libosdp's status replies) if its MAC verifies", () => {
+    const pd = new SecureSession(keys, RMAC_I);
+    const cp = new SecureSession(keys, RMAC_I);
+    sealPacket(cp, command(2, 0x60, hex("")), { mark: false });
+    pd.commandMac = cp.commandMac;
+    // osdp_LSTATR 00 00 as a libosdp PD sends it: SCS_15, data in clear, MAC on the command's chain.
+    const lstatr = read(
+      sealPacket(pd, reply(2, 0x48, hex("00 00")), { mark: false, blockType: SecurityBlock.SCS_15 }),
+    );
+    expect(lstatr.securityBlock?.type).toBe(SecurityBlock.SCS_15);
+    expect(lstatr.data).toEqual(hex("00 00"));
+    const chain = cp.commandMac;
+    expect(openPacket(cp, lstatr)).toMatchObject({ ok: false, failure: "block" });
+    expect(cp.replyMac).not.toEqual(pd.replyMac);
+    expect(openPacket(cp, lstatr, { anySessionBlockType: true })).toEqual({
+      ok: true,
+      data: hex("00 00"),
+      deviation: "security block 0x15 in a secure reply, MAC valid",
+    });
+    expect(cp.replyMac).toEqual(pd.replyMac);
+    expect(cp.commandMac).toEqual(chain);
+  });
+
+  it("refuses a reply under a command's block type whose MAC does not verify, tolerant or not", () => {
+    const pd = new SecureSession(keys, RMAC_I);
+    const cp = new SecureSession(keys, RMAC_I);
+    sealPacket(cp, command(2, 0x60, hex("")), { mark: false });
+    pd.commandMac = cp.commandMac;
+    const bytes = sealPacket(pd, reply(2, 0x49, hex("00 01")), {
+      mark: false,
+      blockType: SecurityBlock.SCS_15,
+    });
+    const forged = bytes.slice();
+    forged[forged.length - 3] = (forged[forged.length - 3] ?? 0) ^ 0x80; // a MAC byte
+    const crc = crc16(forged, 0, forged.length - 2);
+    forged[forged.length - 2] = crc & 0xff;
+    forged[forged.length - 1] = crc >> 8;
+    expect(openPacket(cp, read(forged), { anySessionBlockType: true })).toMatchObject({
+      ok: false,
+      failure: "mac",
+    });
+    // Tolerance covers the session types only: a handshake block stays refused.
+    const handshake = encodePacket(
+      { ...reply(2, 0x40, hex("")), securityBlock: { type: SecurityBlock.SCS_14, data: hex("01") } },
+      { mark: false, mac: (message) => computeMac(keys, cp.commandMac, message) },
+    );
+    expect(openPacket(cp, read(handshake), { anySessionBlockType: true })).toMatchObject({
+      ok: false,
+      failure: "block",
+    });
+  });
+
   it("says when the MAC holds but the data does not decrypt", () => {
     const pd = pdBeforeOut();
     // Encrypted on another chain value but MAC'd on the right one: only the padding check can tell.

@@ -51,6 +51,81 @@ describe("sesame sim lane: arguments", () => {
   });
 });
 
+describe("sesame sim lane: security", () => {
+  /** Runs the simulator in this process until `use` is done with the address it printed. */
+  async function withSimLane(argv: string[], use: (where: string, output: () => string) => Promise<void>) {
+    const stdout = new PassThrough();
+    let output = "";
+    stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const stop = new AbortController();
+    const running = runSimLaneCommand(argv, { stdout, stdin: new PassThrough(), signal: stop.signal });
+    try {
+      await eventually(() => output.includes("connect to:"), "start");
+      const where = /connect to: (\S+)/.exec(output)?.[1] ?? "";
+      await use(where, () => output);
+    } finally {
+      stop.abort();
+      expect(await running).toBe(0);
+    }
+  }
+
+  it("without --scbk accepts an SCBK-D handshake (install mode), as docs/osdp.md says", async () => {
+    await withSimLane([], async (where, output) => {
+      expect(output()).toMatch(/clear text, or the secure channel on SCBK-D/);
+      // A control panel in install mode without a key runs the channel on SCBK-D.
+      const lane = Lane.open(where, {
+        controller: { address: 0, install: true },
+        readers: [{ address: 1, install: true }],
+      });
+      try {
+        await lane.ready(8_000);
+        expect(lane.controlPanel.info(0).security).toBe("scbk-d");
+        await eventually(() => lane.controlPanel.status(1) === "online", "the reader online");
+        expect(lane.controlPanel.info(1).security).toBe("scbk-d");
+        expect(lane.controlPanel.counters.naks).toBe(0);
+      } finally {
+        await lane.close();
+      }
+    });
+  });
+
+  it("with --scbk and without --install refuses SCBK-D", async () => {
+    const key = "000102030405060708090a0b0c0d0e0f";
+    await withSimLane(["--scbk", key, "--no-reader"], async (where, output) => {
+      expect(output()).toMatch(/secure channel required \(SCBK given\)/);
+      const lane = Lane.open(where, { controller: { address: 0, install: true } });
+      const offline = new Promise<string>((resolve) => lane.once("controller-offline", resolve));
+      try {
+        expect(await offline).toMatch(/^secure channel failed: NAK 6 .* to chlng$/);
+        expect(lane.online).toBe(false);
+      } finally {
+        await lane.close();
+      }
+    });
+  });
+
+  it("--libosdp seals status replies under SCS_15, which our control panel takes once the MAC verifies", async () => {
+    const key = "000102030405060708090a0b0c0d0e0f";
+    await withSimLane(["--scbk", key, "--libosdp"], async (where, output) => {
+      expect(output()).toMatch(/status replies under security block 0x15/);
+      const scbk = Uint8Array.from(Buffer.from(key, "hex"));
+      const lane = Lane.open(where, { controller: { address: 0, scbk }, readers: [{ address: 1, scbk }] });
+      const warnings: string[] = [];
+      lane.on("warning", (m) => warnings.push(m));
+      try {
+        await lane.ready(8_000);
+        expect(lane.controlPanel.info(0).security).toBe("scbk");
+        expect(lane.controlPanel.counters.deviantBlockTypes).toBeGreaterThan(0);
+        expect(warnings.some((m) => /came with security block 0x15/.test(m))).toBe(true);
+      } finally {
+        await lane.close();
+      }
+    });
+  });
+});
+
 const bin = fileURLToPath(new URL("../src/bin/sim-lane.ts", import.meta.url));
 let child: ChildProcess | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];

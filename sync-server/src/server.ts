@@ -27,6 +27,7 @@ import {
   MAX_BATCH_BYTES,
   MAX_REPLAY_ITEMS,
   noDelay,
+  type OfflinePeripheral,
   opensLanes,
   parseTopic,
   type RefusalReport,
@@ -223,6 +224,8 @@ export class SyncServer extends EventEmitter<ServerEvents> {
   private bundleCache: { key: string; bytes: Buffer; signature: string } | undefined;
   /** Gates whose clock is off now: alerted once on the way out of range, not at every heartbeat. */
   private readonly skewedGates = new Set<string>();
+  /** Per gate, the lane peripherals ("2/reader") whose secure channel fails, as its last heartbeat said. */
+  private readonly failingPeripherals = new Map<string, ReadonlySet<string>>();
   /** The open broker-denied alert of each username: one alert per intruder, not one per attempt. */
   private readonly brokerAlerts = new Map<string, number>();
   /** Gates online but silent: alerted once until they speak again. */
@@ -595,6 +598,7 @@ export class SyncServer extends EventEmitter<ServerEvents> {
           this.publish(this.topics.gate(gateId, "ack"), encodeAck({ upToGateSeq: gate.ackedSeq, at: now }));
         }
         this.watchClock(gateId, hb.value.clockOffsetMs);
+        this.watchPeripherals(gateId, hb.value.offlinePeripherals ?? []);
         this.emit("presence", gateId);
         return;
       }
@@ -779,6 +783,29 @@ export class SyncServer extends EventEmitter<ServerEvents> {
     if (this.skewedGates.has(gateId)) return;
     this.skewedGates.add(gateId);
     this.raiseGateAlert("clock-skew", gateId, detail);
+  }
+
+  /**
+   * A lane peripheral whose secure channel fails (the gate says so in its heartbeats, every 5 s):
+   * one tech alert when it starts failing, not one per heartbeat, and none after an
+   * acknowledgement while the same ones still fail.
+   */
+  private watchPeripherals(gateId: string, offline: readonly OfflinePeripheral[]): void {
+    const failing = offline.filter((p) => p.secureChannelFailed === true);
+    const known = this.failingPeripherals.get(gateId);
+    const key = (p: OfflinePeripheral) => `${p.lane}/${p.peripheral}`;
+    const fresh = failing.filter((p) => known?.has(key(p)) !== true);
+    if (failing.length === 0) this.failingPeripherals.delete(gateId);
+    else this.failingPeripherals.set(gateId, new Set(failing.map(key)));
+    if (fresh.length === 0) return;
+    this.raiseAlert({
+      type: "lane-offline",
+      at: this.now(),
+      gates: [gateId],
+      detail: printable(
+        `gate ${gateId}: ${fresh.map((p) => `lane ${p.lane} ${p.peripheral} offline: ${p.reason}`).join("; ")}`,
+      ),
+    });
   }
 
   /** The Last Will covers a dead connection; this covers a gate whose link is up but that says nothing. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { CommandCode, commandName, NakCode, ReplyCode, SecurityBlock } from "../osdp/constants.js";
+import { CommandCode, commandName, NakCode, ReplyCode, replyName, SecurityBlock } from "../osdp/constants.js";
 import {
   decodeReply,
   encodeCommand,
@@ -32,6 +32,9 @@ import { type Clock, systemClock } from "../util/clock.js";
 import { TypedEmitter } from "../util/emitter.js";
 import { ControlPanelError } from "./errors.js";
 
+/** How the reason of an "offline" event starts when the PD's secure channel failed. */
+export const SECURE_CHANNEL_FAILED = "secure channel failed";
+
 export interface PeripheralConfig {
   readonly address: number;
   readonly name?: string;
@@ -58,8 +61,20 @@ export interface ControlPanelOptions {
   readonly pollIntervalMs?: number;
   /** A PD that failed to answer and has not answered for this long is reported offline. */
   readonly offlineAfterMs?: number;
-  /** How often an offline PD (or one whose secure channel failed) is tried again. */
+  /** How often an offline PD is tried again. */
   readonly retryOfflineMs?: number;
+  /**
+   * Back-off after secure-channel failures: the first wait (default `retryOfflineMs`), doubled
+   * with each failure in a row up to `secureRetryMaxMs` (default 8 s).
+   */
+  readonly secureRetryMs?: number;
+  readonly secureRetryMaxMs?: number;
+  /**
+   * After a reader's report (RAW, KEYPAD), how long the bus's next poll waits for the decision's
+   * command (an unlock, a refusal's LED) so that the command finds the bus free. The first
+   * caller's command ends the wait; default 5 ms, 0 to never wait.
+   */
+  readonly holdPollsAfterReadMs?: number;
   /** Attempts per command before it fails with TIMEOUT. */
   readonly attempts?: number;
   /** Default time a caller waits for a command's reply, retries included. */
@@ -119,6 +134,15 @@ export interface BusCounters {
   linkResets: number;
   /** Reader reports a PD sent again after a link restart, recognized and not passed on. */
   resentReports: number;
+  /** Secure channels that failed: a handshake refused, a reply that did not verify, the PD dropping it. */
+  secureChannelFailures: number;
+  /**
+   * Replies whose MAC verified under the wrong direction's block type (libosdp PDs send status
+   * replies with SCS_15): accepted, and said once per PD as a warning.
+   */
+  deviantBlockTypes: number;
+  /** Reader reports after which the next poll waited for the decision's command. */
+  pollsHeldForDecision: number;
 }
 
 type SetupStep = "id" | "cap" | "chlng" | "scrypt" | "keyset" | "istat" | "ostat" | "lstat";
@@ -171,6 +195,12 @@ class PeripheralLink {
   pending: Attempt | undefined;
   lastReplyAt = Number.NEGATIVE_INFINITY;
   failuresSinceReply = 0;
+  /** Secure-channel failures since a poll or command was last answered (verified, in the channel). */
+  secureFailures = 0;
+  /** The reason last given in an "offline" event, so a back-off retry failing alike is not news. */
+  offlineReason: string | undefined;
+  /** The PD sent a reply under the wrong direction's block type, and that was said once. */
+  deviationWarned = false;
   nextPollAt = 0;
   retryAt = 0;
   secureFailure: string | undefined;
@@ -241,6 +271,9 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     naks: 0,
     linkResets: 0,
     resentReports: 0,
+    secureChannelFailures: 0,
+    deviantBlockTypes: 0,
+    pollsHeldForDecision: 0,
   };
 
   private readonly clock: Clock;
@@ -249,6 +282,9 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
   private readonly pollIntervalMs: number;
   private readonly offlineAfterMs: number;
   private readonly retryOfflineMs: number;
+  private readonly secureRetryMs: number;
+  private readonly secureRetryMaxMs: number;
+  private readonly holdPollsAfterReadMs: number;
   private readonly maxAttempts: number;
   private readonly commandTimeoutMs: number;
   private readonly crc: boolean;
@@ -265,6 +301,8 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
   private watchdog: unknown;
   private reconnectTimer: unknown;
   private roundRobin = 0;
+  /** Until then only callers' commands start: a reader's report awaits its decision's command. */
+  private pollsHeldUntil = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: ControlPanelOptions) {
     super();
@@ -274,6 +312,9 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.offlineAfterMs = options.offlineAfterMs ?? 500;
     this.retryOfflineMs = options.retryOfflineMs ?? 500;
+    this.secureRetryMs = options.secureRetryMs ?? this.retryOfflineMs;
+    this.secureRetryMaxMs = Math.max(this.secureRetryMs, options.secureRetryMaxMs ?? 8_000);
+    this.holdPollsAfterReadMs = options.holdPollsAfterReadMs ?? 5;
     this.maxAttempts = options.attempts ?? 3;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
     this.crc = options.crc ?? true;
@@ -405,17 +446,17 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
   private refusal(link: PeripheralLink): ControlPanelError | undefined {
     if (!this.running)
       return new ControlPanelError("STOPPED", "the control panel is not running", link.address);
+    if (link.secureFailure !== undefined) {
+      return new ControlPanelError(
+        "SECURE_CHANNEL",
+        `${link.name} is offline: secure channel failed (${link.secureFailure}); refusing to send in clear text`,
+        link.address,
+      );
+    }
     if (link.status === "offline") {
       return new ControlPanelError(
         "OFFLINE",
         `${link.name} (address ${link.address}) is offline`,
-        link.address,
-      );
-    }
-    if (link.secureFailure !== undefined) {
-      return new ControlPanelError(
-        "SECURE_CHANNEL",
-        `${link.name}: no secure channel (${link.secureFailure}); refusing to send in clear text`,
         link.address,
       );
     }
@@ -494,14 +535,15 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     if (links.length === 0) return;
     const start = this.roundRobin % links.length;
     const ordered = links.slice(start).concat(links.slice(0, start));
+    const held = now < this.pollsHeldUntil;
     let best: { link: PeripheralLink; rank: number } | undefined;
     let nextDue = Number.POSITIVE_INFINITY;
     for (const link of ordered) {
       this.expireRequests(link, now);
       const due = this.dueAt(link);
       if (due === undefined) continue;
-      if (due.at > now) {
-        nextDue = Math.min(nextDue, due.at);
+      if (due.at > now || (held && due.rank > 0)) {
+        nextDue = Math.min(nextDue, held && due.rank > 0 ? Math.max(due.at, this.pollsHeldUntil) : due.at);
         continue;
       }
       // Callers' commands first (an unlock must not wait behind polls), then set-up steps, then polls.
@@ -697,6 +739,8 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     if (transport === undefined) return;
     this.clearIdleTimer();
     attempt.link.pending = undefined;
+    // The decision's command is on its way: polling resumes behind it.
+    if (attempt.kind === "request") this.pollsHeldUntil = Number.NEGATIVE_INFINITY;
     const timer = this.clock.setTimeout(() => this.onTimeout(), this.replyTimeoutMs);
     this.exchange = { ...attempt, timer };
     // Anything still buffered predates this command and cannot be its reply.
@@ -758,29 +802,42 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
             `${link.name}: clear-text reply inside the secure channel refused`,
             link.address,
           );
-          this.resetLink(link, "clear-text reply inside the secure channel");
+          this.secureChannelFailed(link, "clear-text reply inside the secure channel");
           return;
         }
       } else {
-        const opened = openPacket(session, packet);
+        // Any session block type is taken if the MAC verifies: libosdp PDs answer ISTAT, OSTAT and
+        // LSTAT under SCS_15 (libosdp's own CP accepts that). The MAC is what proves the PD.
+        const opened = openPacket(session, packet, { anySessionBlockType: true });
         if (!opened.ok) {
           if (opened.failure === "mac") {
             this.counters.macFailures++;
             this.emit(
               "warning",
-              `${link.name}: reply MAC does not verify; restarting the secure channel`,
+              `${link.name}: reply MAC does not verify (${replyName(packet.code)}); refused, restarting the secure channel`,
               link.address,
             );
           }
-          this.resetLink(link, opened.failure === "mac" ? "reply MAC mismatch" : opened.message);
+          this.secureChannelFailed(link, opened.failure === "mac" ? "reply MAC mismatch" : opened.message);
           return;
+        }
+        if (opened.deviation !== undefined) {
+          this.counters.deviantBlockTypes++;
+          if (!link.deviationWarned) {
+            link.deviationWarned = true;
+            this.emit(
+              "warning",
+              `${link.name}: ${replyName(packet.code)} came with ${opened.deviation}; accepted (as libosdp does), said once for this PD`,
+              link.address,
+            );
+          }
         }
         data = opened.data;
       }
     } else if (block !== undefined && block.type >= SecurityBlock.SCS_15) {
       // A "secure" reply to a clear command cannot be verified: not ours to trust.
       this.emit("warning", `${link.name}: secure reply to a clear-text command ignored`, link.address);
-      this.resetLink(link, "secure reply to a clear-text command");
+      this.secureChannelFailed(link, "secure reply to a clear-text command");
       return;
     }
 
@@ -797,6 +854,9 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     this.counters.repliesAccepted++;
     link.lastReplyAt = now;
     link.failuresSinceReply = 0;
+    // A poll or command answered (inside the channel, MAC verified, when there is one): the
+    // channel works, so the next failure counts as the first.
+    if (exchange.kind !== "setup") link.secureFailures = 0;
 
     if (reply.kind === "busy") {
       // Not processed yet: send the very same bytes again a little later, without counting a failure.
@@ -822,7 +882,7 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
       }
       if (reply.code === NakCode.SECURITY_CONDITIONS && link.session !== undefined) {
         // The PD dropped the secure channel (a MAC it did not like, a reboot): open a new one.
-        this.resetLink(link, undefined);
+        this.secureChannelFailed(link, "the PD refused our command's security (NAK 6)");
         return;
       }
     }
@@ -836,8 +896,15 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
         // Only the first poll after a restart may carry the resend: the PD puts it first.
         link.mayResend = undefined;
         if (read !== undefined) link.unacknowledgedRead = read;
+        const resent = read !== undefined && mayResend !== undefined && bytesEqual(read, mayResend);
+        if (read !== undefined && !resent && this.holdPollsAfterReadMs > 0) {
+          // A read arrives as the bus falls free: keep it free for the decision's command (the
+          // listeners below may send it at once), so an unlock never waits behind a poll.
+          this.pollsHeldUntil = now + this.holdPollsAfterReadMs;
+          this.counters.pollsHeldForDecision++;
+        }
         if (reply.kind === "ack") this.emit("idle", link.address);
-        else if (read !== undefined && mayResend !== undefined && bytesEqual(read, mayResend)) {
+        else if (resent) {
           this.counters.resentReports++;
           this.emit(
             "warning",
@@ -933,7 +1000,6 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
         }
         link.session = new SecureSession(handshake.keys, expected);
         link.handshake = undefined;
-        link.secureFailure = undefined;
         link.keyKind = handshake.kind;
         this.emit("secure", link.address, handshake.kind);
         // In install mode with a real key to give: write it now, then reconnect with it.
@@ -974,37 +1040,80 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
     if (link.setup.length === 0) this.becameOnline(link);
   }
 
-  /** Never falls back to clear text: the PD stays unusable until a handshake succeeds. */
+  /**
+   * A secure channel that failed: a handshake refused or not verifying, a reply that does not
+   * verify, the PD dropping the channel. Never falls back to clear text. The first failure after
+   * verified traffic restarts the link at once (as after a PD's reboot); a failed handshake, or a
+   * second failure in a row, reports the PD offline ("secure channel failed: …", once per reason),
+   * fails its queued commands with SECURE_CHANNEL, and waits before the next try, twice as long
+   * after each failure in a row up to `secureRetryMaxMs`: no loop of handshakes, no command left
+   * to time out.
+   */
   private secureChannelFailed(link: PeripheralLink, reason: string): void {
+    const handshakeStep = link.setup[0];
+    const inHandshake = handshakeStep === "chlng" || handshakeStep === "scrypt" || handshakeStep === "keyset";
     link.handshake = undefined;
     link.session = undefined;
-    if (link.keyKind === "scbk" && link.config.install === true && link.config.scbk !== undefined) {
+    if (
+      inHandshake &&
+      link.keyKind === "scbk" &&
+      link.config.install === true &&
+      link.config.scbk !== undefined
+    ) {
       // Install mode: the PD may still be on SCBK-D, waiting for its key.
       link.keyKind = "scbk-d";
       link.setup = [...HANDSHAKE_STEPS, "istat", "ostat", "lstat"];
       return;
     }
     if (link.config.install === true && link.config.scbk !== undefined) link.keyKind = "scbk";
+    this.counters.secureChannelFailures++;
+    link.secureFailures++;
+    if (!inHandshake && link.secureFailures === 1) {
+      this.resetLink(link, reason);
+      return;
+    }
+    const delay = Math.min(
+      this.secureRetryMaxMs,
+      this.secureRetryMs * 2 ** Math.max(0, link.secureFailures - (inHandshake ? 1 : 2)),
+    );
     link.secureFailure = reason;
-    this.emit("warning", `${link.name}: secure channel failed: ${reason}`, link.address);
+    this.emit(
+      "warning",
+      `${link.name}: secure channel failed (${link.secureFailures} in a row): ${reason}; next try in ${delay} ms`,
+      link.address,
+    );
     this.rejectAll(
       link,
-      new ControlPanelError("SECURE_CHANNEL", `${link.name}: no secure channel (${reason})`, link.address),
+      new ControlPanelError(
+        "SECURE_CHANNEL",
+        `${link.name} is offline: secure channel failed (${reason})`,
+        link.address,
+      ),
     );
-    if (link.announced) {
-      link.announced = false;
-      this.emit("offline", link.address, `secure channel failed: ${reason}`);
-    }
-    link.status = "connecting";
+    this.reportOffline(link, `${SECURE_CHANNEL_FAILED}: ${reason}`);
+    // Offline: the next try (a probe at retryAt) restarts the link from sequence 0, handshake included.
+    link.status = "offline";
     link.sequence = 0;
     link.pending = undefined;
-    link.setup = ["id", "cap", ...HANDSHAKE_STEPS, "istat", "ostat", "lstat"];
-    link.retryAt = this.clock.now() + this.retryOfflineMs;
+    link.setup = [];
+    link.retryAt = this.clock.now() + delay;
+  }
+
+  /**
+   * Says "offline" once: when a PD announced online goes, or (a secure channel that fails before
+   * the PD was ever online) when the reason is news; a back-off retry failing alike is not.
+   */
+  private reportOffline(link: PeripheralLink, reason: string): void {
+    if (!link.announced && link.offlineReason === reason) return;
+    link.announced = false;
+    link.offlineReason = reason;
+    this.emit("offline", link.address, reason);
   }
 
   private becameOnline(link: PeripheralLink): void {
     link.status = "online";
     link.secureFailure = undefined;
+    link.offlineReason = undefined;
     link.nextPollAt = this.clock.now() + this.pollIntervalMs;
     if (!link.announced) {
       link.announced = true;
@@ -1091,10 +1200,7 @@ export class ControlPanel extends TypedEmitter<ControlPanelEvents> {
       this.clock.clearTimeout(this.exchange.timer);
       this.exchange = undefined;
     }
-    if (link.announced) {
-      link.announced = false;
-      this.emit("offline", link.address, reason);
-    }
+    if (link.announced) this.reportOffline(link, reason);
   }
 
   /** Restarts a link from sequence 0 with a full set-up, keeping the callers' queued commands. */

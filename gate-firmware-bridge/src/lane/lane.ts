@@ -108,6 +108,7 @@ export class Lane extends TypedEmitter<LaneEvents> {
   private closed = false;
   /** Announced online by the control panel; a brief secure-channel restart does not count as offline. */
   private controllerOnline = false;
+  private controllerOfflineReason: string | undefined;
   private readonly detach: () => void;
 
   /** Opens the bus at `target` ("/dev/ttyUSB0", "/dev/pts/5", "tcp://127.0.0.1:4001") and starts it. */
@@ -172,6 +173,11 @@ export class Lane extends TypedEmitter<LaneEvents> {
 
   get online(): boolean {
     return this.controllerOnline;
+  }
+
+  /** Why the controller is offline ("no reply for 512 ms", "secure channel failed: …"), while it is. */
+  get offlineReason(): string | undefined {
+    return this.controllerOnline ? undefined : this.controllerOfflineReason;
   }
 
   get fireAlarm(): boolean {
@@ -448,6 +454,7 @@ export class Lane extends TypedEmitter<LaneEvents> {
     }
     if (address !== this.controllerAddress) return;
     this.controllerOnline = false;
+    this.controllerOfflineReason = reason;
     this.emit("controller-offline", reason);
   }
 

@@ -78,17 +78,28 @@ export function handshakeKey(block: SecurityBlockField): KeyKind {
 export function sealPacket(
   session: SecureSession,
   fields: Omit<PacketFields, "securityBlock">,
-  options: Pick<EncodeOptions, "mark"> = {},
+  options: Pick<EncodeOptions, "mark"> & {
+    /**
+     * Send this block type instead of the specification's: SCS_15/SCS_16 leave the data in clear,
+     * SCS_17/SCS_18 encrypt it. Only the simulator uses it, to play a PD that gets the type wrong.
+     */
+    readonly blockType?: number;
+  } = {},
 ): Uint8Array {
   const chain = fields.reply ? session.commandMac : session.replyMac;
-  const encrypted = fields.data.length > 0;
-  const type = fields.reply
-    ? encrypted
-      ? SecurityBlock.SCS_18
-      : SecurityBlock.SCS_16
-    : encrypted
-      ? SecurityBlock.SCS_17
-      : SecurityBlock.SCS_15;
+  const type =
+    options.blockType ??
+    (fields.reply
+      ? fields.data.length > 0
+        ? SecurityBlock.SCS_18
+        : SecurityBlock.SCS_16
+      : fields.data.length > 0
+        ? SecurityBlock.SCS_17
+        : SecurityBlock.SCS_15);
+  if (type < SecurityBlock.SCS_15 || type > SecurityBlock.SCS_18) {
+    throw new SecureChannelError(`0x${type.toString(16)} is not a session security block type`);
+  }
+  const encrypted = isEncryptedBlock(type) && fields.data.length > 0;
   return encodePacket(
     {
       ...fields,
@@ -107,8 +118,22 @@ export function sealPacket(
   );
 }
 
+/** SCS_17 and SCS_18 carry encrypted data; SCS_15 and SCS_16 carry it in clear. */
+function isEncryptedBlock(type: number): boolean {
+  return type === SecurityBlock.SCS_17 || type === SecurityBlock.SCS_18;
+}
+
 export type OpenedPacket =
-  | { readonly ok: true; readonly data: Uint8Array }
+  | {
+      readonly ok: true;
+      readonly data: Uint8Array;
+      /**
+       * Set when the packet's MAC verified but its block type is the other direction's (a reply
+       * with SCS_15 or SCS_17, as libosdp 3.x PDs send their status replies): it was accepted only
+       * because the caller allowed it (`anySessionBlockType`).
+       */
+      readonly deviation?: string;
+    }
   | {
       readonly ok: false;
       /** "block": not a secure packet of this direction; "mac": the MAC does not verify; "data": it does, but the data does not decrypt. */
@@ -121,14 +146,30 @@ export type OpenedPacket =
  * the security block belongs to its direction, verifies the MAC against the chain, and decrypts the
  * data of SCS_17/SCS_18. Only a packet that passes all of that moves the chain on.
  */
-export function openPacket(session: SecureSession, packet: Packet): OpenedPacket {
+export function openPacket(
+  session: SecureSession,
+  packet: Packet,
+  options: {
+    /**
+     * Accept any session block type (SCS_15–SCS_18) whose MAC verifies, reporting the deviation,
+     * instead of only this direction's two. The MAC is checked all the same.
+     */
+    readonly anySessionBlockType?: boolean;
+  } = {},
+): OpenedPacket {
   const block = packet.securityBlock;
   const what = packet.reply ? "reply" : "command";
   const [macOnly, encrypted] = packet.reply
     ? [SecurityBlock.SCS_16, SecurityBlock.SCS_18]
     : [SecurityBlock.SCS_15, SecurityBlock.SCS_17];
-  if (block === undefined || (block.type !== macOnly && block.type !== encrypted)) {
-    const found = block === undefined ? "no security block" : `security block 0x${block.type.toString(16)}`;
+  const found = block === undefined ? "no security block" : `security block 0x${block.type.toString(16)}`;
+  const expected = block !== undefined && (block.type === macOnly || block.type === encrypted);
+  const tolerated =
+    options.anySessionBlockType === true &&
+    block !== undefined &&
+    block.type >= SecurityBlock.SCS_15 &&
+    block.type <= SecurityBlock.SCS_18;
+  if (block === undefined || (!expected && !tolerated)) {
     return { ok: false, failure: "block", message: `${found} in a secure ${what}` };
   }
   const chain = packet.reply ? session.commandMac : session.replyMac;
@@ -137,7 +178,7 @@ export function openPacket(session: SecureSession, packet: Packet): OpenedPacket
     return { ok: false, failure: "mac", message: `${what} MAC does not verify` };
   }
   let data = packet.data;
-  if (block.type === encrypted) {
+  if (isEncryptedBlock(block.type)) {
     try {
       data = decryptData(session.keys, chain, data);
     } catch (error) {
@@ -146,5 +187,6 @@ export function openPacket(session: SecureSession, packet: Packet): OpenedPacket
   }
   if (packet.reply) session.replyMac = mac;
   else session.commandMac = mac;
-  return { ok: true, data };
+  if (expected) return { ok: true, data };
+  return { ok: true, data, deviation: `${found} in a secure ${what}, MAC valid` };
 }

@@ -11,7 +11,7 @@ export interface SimLaneIo {
 }
 
 const USAGE = `usage: sesame sim lane [--listen tcp://127.0.0.1:PORT | --pty PATH] [--address N] [--scbk HEX]
-                      [--reader-address N | --no-reader] [--install] [--baud N]
+                      [--reader-address N | --no-reader] [--install] [--libosdp] [--baud N]
 
 Starts a simulated lane controller (turnstile I/O, LEDs, buzzer) and an OSDP QR reader on one
 OSDP bus, reachable over TCP (like a serial device server) or a PTY (like /dev/ttyUSB0).
@@ -19,8 +19,11 @@ OSDP bus, reachable over TCP (like a serial device server) or a PTY (like /dev/t
   --pty PATH                make a PTY pair and link PATH to the end a control panel opens
   --address N               lane controller OSDP address, 0-126 (default 0)
   --reader-address N        reader address (default N+1); --no-reader for none
-  --scbk HEX                Secure Channel Base Key (32 hex digits); clear text without one
-  --install                 install mode: accept SCBK-D until a key is set with osdp_KEYSET
+  --scbk HEX                Secure Channel Base Key (32 hex digits); without one the PDs talk in
+                            clear text, or open the secure channel on SCBK-D (install mode)
+  --install                 with --scbk: accept SCBK-D too, until a key is set with osdp_KEYSET
+  --libosdp                 behave like PDs built on libosdp 3.x: status replies (ISTATR, OSTATR,
+                            LSTATR) under security block 0x15 instead of 0x16/0x18
   --baud N                  line speed the simulator paces bytes at (default 115200)`;
 
 const HELP = `commands (a direction is entry or exit, default entry):
@@ -53,7 +56,9 @@ interface Parsed {
   address: number;
   readerAddress: number | false;
   scbk: Uint8Array | undefined;
-  installMode: boolean;
+  /** Undefined: the PDs' default, SCBK-D accepted while they have no SCBK. */
+  installMode: true | undefined;
+  libosdpStatusBlock: boolean;
   baudRate: number;
 }
 
@@ -104,7 +109,16 @@ function parse(argv: string[]): Parsed {
       `--baud must be a whole number of bits per second (1200-1000000), got "${values.baud}"`,
     );
   }
-  return { endpoint, address, readerAddress, scbk, installMode: values.install === true, baudRate };
+  return {
+    endpoint,
+    address,
+    readerAddress,
+    scbk,
+    // Not false when absent: a PD without a key then accepts SCBK-D, as docs/osdp.md says.
+    installMode: values.install === true ? true : undefined,
+    libosdpStatusBlock: values.libosdp === true,
+    baudRate,
+  };
 }
 
 function parseArgsStrict(argv: string[]) {
@@ -120,6 +134,7 @@ function parseArgsStrict(argv: string[]) {
       "no-reader": { type: "boolean" },
       scbk: { type: "string" },
       install: { type: "boolean" },
+      libosdp: { type: "boolean" },
       baud: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -152,11 +167,13 @@ export async function runSimLaneCommand(argv: string[], io: SimLaneIo): Promise<
     say(`sesame sim lane: cannot start: ${(error as Error).message}`);
     return 1;
   }
-  const security = options.scbk
-    ? "secure channel required (SCBK given)"
-    : options.installMode
-      ? "install mode (SCBK-D accepted until KEYSET)"
-      : "clear text (no key)";
+  const security =
+    (options.scbk === undefined
+      ? "clear text, or the secure channel on SCBK-D (install mode, until KEYSET)"
+      : options.installMode
+        ? "secure channel required (SCBK given; SCBK-D accepted until KEYSET)"
+        : "secure channel required (SCBK given)") +
+    (options.libosdpStatusBlock ? "; status replies under security block 0x15, as libosdp PDs do" : "");
   say(
     `sesame sim lane: controller at OSDP address ${options.address}` +
       (options.readerAddress === false ? ", no reader" : `, reader at address ${options.readerAddress}`) +

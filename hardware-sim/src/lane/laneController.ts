@@ -19,6 +19,8 @@ export interface LaneControllerOptions {
   readonly address: number;
   readonly scbk?: Uint8Array;
   readonly installMode?: boolean;
+  /** Seal status replies under SCS_15, as libosdp 3.x PDs do (see PeripheralOptions). */
+  readonly libosdpStatusBlock?: boolean;
   readonly wiring?: Partial<LaneWiring>;
   readonly turnstile?: Omit<TurnstileOptions, "clock">;
   readonly serialNumber?: number;
@@ -87,6 +89,7 @@ export class LaneController extends TypedEmitter<LaneControllerEvents> implement
         identity,
         scbk: options.scbk,
         installMode: options.installMode,
+        libosdpStatusBlock: options.libosdpStatusBlock,
         capabilities: [
           { function: CapabilityFunction.CONTACT_STATUS_MONITORING, compliance: 1, items: INPUTS },
           { function: CapabilityFunction.OUTPUT_CONTROL, compliance: 1, items: OUTPUTS },

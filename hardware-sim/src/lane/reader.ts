@@ -7,6 +7,8 @@ export interface ReaderOptions {
   readonly scbk?: Uint8Array;
   readonly installMode?: boolean;
   readonly serialNumber?: number;
+  /** Seal status replies under SCS_15, as libosdp 3.x PDs do (see PeripheralOptions). */
+  readonly libosdpStatusBlock?: boolean;
 }
 
 /** A simulated OSDP QR reader: each scanned code goes to the control panel as an osdp_RAW report. */
@@ -20,6 +22,7 @@ export class SimReader implements PeripheralApplication {
         address: options.address,
         scbk: options.scbk,
         installMode: options.installMode,
+        libosdpStatusBlock: options.libosdpStatusBlock,
         identity: {
           vendorCode: SIM_VENDOR_CODE,
           model: 0x02,

@@ -14,7 +14,10 @@ export interface SimLaneOptions {
   readonly readerAddress?: number | false;
   /** SCBK for both PDs; without one they run in clear text (and accept SCBK-D in install mode). */
   readonly scbk?: Uint8Array;
+  /** Accept an SCBK-D handshake (install mode); default: only while no SCBK is given. */
   readonly installMode?: boolean;
+  /** Both PDs seal status replies under SCS_15, as libosdp 3.x PDs do. */
+  readonly libosdpStatusBlock?: boolean;
   readonly baudRate?: number;
   /** Pace bytes at the baud rate (default true). */
   readonly paced?: boolean;
@@ -52,13 +55,19 @@ export async function startSimLane(options: SimLaneOptions): Promise<SimLane> {
     address,
     scbk: options.scbk,
     installMode: options.installMode,
+    libosdpStatusBlock: options.libosdpStatusBlock,
     turnstile: options.turnstile,
     clock: options.clock,
   });
   bus.add(controller.device);
   let reader: SimReader | undefined;
   if (readerAddress !== false) {
-    reader = new SimReader({ address: readerAddress, scbk: options.scbk, installMode: options.installMode });
+    reader = new SimReader({
+      address: readerAddress,
+      scbk: options.scbk,
+      installMode: options.installMode,
+      libosdpStatusBlock: options.libosdpStatusBlock,
+    });
     bus.add(reader.device);
   }
   const endpoint = await openEndpoint(bus, options.endpoint, options.baudRate);

@@ -46,7 +46,16 @@ export interface PeripheralOptions {
   readonly random?: (length: number) => Uint8Array;
   /** How many volunteered reports wait for a POLL before the oldest are lost. */
   readonly reportQueueSize?: number;
+  /**
+   * Play a PD built on libosdp 3.x: inside the secure channel its status replies (ISTATR, OSTATR,
+   * LSTATR) carry security block SCS_15, a command's type, with the data in clear and a valid MAC.
+   * Off by default: the simulator sends the specification's SCS_16/SCS_18.
+   */
+  readonly libosdpStatusBlock?: boolean;
 }
+
+/** The replies a libosdp PD seals under SCS_15 (see `libosdpStatusBlock`). */
+const LIBOSDP_SCS15_REPLIES: ReadonlySet<OsdpReply["kind"]> = new Set(["istatr", "ostatr", "lstatr"]);
 
 export interface PeripheralCounters {
   commands: number;
@@ -322,6 +331,9 @@ export class PeripheralDevice {
       return encodeHandshakePacket({ ...base, data }, answer.handshake, options);
     const session = this.session;
     if (!answer.secure || session === undefined) return encodePacket({ ...base, data }, options);
+    if (this.options.libosdpStatusBlock === true && LIBOSDP_SCS15_REPLIES.has(answer.reply.kind)) {
+      return sealPacket(session, { ...base, data }, { ...options, blockType: SecurityBlock.SCS_15 });
+    }
     return sealPacket(session, { ...base, data }, options);
   }
 }

@@ -1,5 +1,12 @@
 import { EventEmitter } from "node:events";
-import { type Clock, ControlPanel, Lane, type TransportFactory, transportFactory } from "@sesame/bridge";
+import {
+  type Clock,
+  ControlPanel,
+  Lane,
+  SECURE_CHANNEL_FAILED,
+  type TransportFactory,
+  transportFactory,
+} from "@sesame/bridge";
 import { GateStore } from "@sesame/cache";
 import type { Direction, EntryLogEvent, LaneMode } from "@sesame/gate-core";
 import {
@@ -18,6 +25,7 @@ import {
   type GateSyncTuning,
   type HttpConnector,
   type MqttConnector,
+  type OfflinePeripheral,
   type SyncClock,
   systemSyncClock,
 } from "@sesame/sync";
@@ -291,10 +299,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
           this.emit("recorded", event);
           this.emit("lane");
         },
-        onAlert: (alert) => {
-          log(`ALERT ${JSON.stringify(alert)}`);
-          this.emit("alert", alert);
-        },
+        onAlert: (alert) => this.alert(alert),
         onWarning: log,
       },
     );
@@ -339,12 +344,45 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
         online: false,
       });
       controller.on("reader-online", (address) => this.setReader(`${l.lane}:osdp:${address}`, true, "lane"));
-      controller.on("reader-offline", (address, reason) =>
-        this.setReader(`${l.lane}:osdp:${address}`, false, "lane", reason),
-      );
+      controller.on("reader-offline", (address, reason) => {
+        this.setReader(`${l.lane}:osdp:${address}`, false, "lane", reason);
+        if (reason.startsWith(SECURE_CHANNEL_FAILED)) {
+          this.alert({ kind: "reader-offline", lane: l.lane, at: this.clock.now(), detail: reason });
+        }
+      });
     }
     controller.on("warning", (message) => this.log(`lane ${l.lane}: ${message}`));
     return { lane: l.lane, direction: l.direction, controller };
+  }
+
+  /** Lane controllers and OSDP readers offline, with their reasons, for the dashboard. */
+  private offlinePeripherals(): OfflinePeripheral[] {
+    const offline: OfflinePeripheral[] = [];
+    for (const [lane, controller] of this.lanes) {
+      if (!controller.online) {
+        offline.push({
+          lane,
+          peripheral: "controller",
+          reason: controller.offlineReason ?? "not online yet",
+        });
+      }
+    }
+    for (const r of this.readerStatus.values()) {
+      if (r.kind === "osdp" && !r.online) {
+        offline.push({ lane: r.lane, peripheral: "reader", reason: r.detail ?? "not online yet" });
+      }
+    }
+    // The heartbeat carries at most 200 characters of a reason (a longer one would void it).
+    return offline.map((p) => ({
+      ...p,
+      reason: p.reason.slice(0, 200),
+      ...(p.reason.startsWith(SECURE_CHANNEL_FAILED) ? { secureChannelFailed: true as const } : {}),
+    }));
+  }
+
+  private alert(alert: GateAlert): void {
+    this.log(`ALERT ${JSON.stringify(alert)}`);
+    this.emit("alert", alert);
   }
 
   private setReader(key: string, online: boolean, changed: "lane" | "diagnostics", detail?: string): void {
@@ -417,6 +455,7 @@ class AssembledGate extends EventEmitter<GateEvents> implements Gate {
       ...(setup.software ? { software: setup.software } : {}),
       // The backend notifies the sync client of every event it records.
       outboxNotified: true,
+      offlinePeripherals: () => this.offlinePeripherals(),
     });
     this.sync = sync;
     sync.on("remote-entry", () => this.emit("lane"));

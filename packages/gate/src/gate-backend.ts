@@ -91,6 +91,8 @@ export interface LaneView {
   readonly mode: LaneMode;
   readonly screen: LaneScreen;
   readonly controllerOnline: boolean | undefined;
+  /** Why the controller is offline, while it is ("secure channel failed: …", "no reply for 600 ms"). */
+  readonly controllerDetail?: string;
   readonly fireAlarm: boolean;
   readonly decision?: Decision;
   readonly authorizationId?: string;
@@ -115,6 +117,11 @@ export type GateAlert =
       readonly detail: string;
     }
   | { readonly kind: "forgery"; readonly lane: number; readonly at: number; readonly detail: string }
+  /**
+   * A lane's OSDP reader whose secure channel failed (a wrong key, a PD whose replies do not
+   * verify): a tech's matter, which no cable fault explains (that one takes the controller too).
+   */
+  | { readonly kind: "reader-offline"; readonly lane: number; readonly at: number; readonly detail: string }
   /** A wrong supervisor code (or an unknown supervisor) typed for a manual admission. */
   | {
       readonly kind: "override-refused";
@@ -220,6 +227,7 @@ export class GateBackend {
       mode: s.mode,
       screen: s.screen,
       controllerOnline: c?.online,
+      ...(c?.offlineReason ? { controllerDetail: c.offlineReason } : {}),
       fireAlarm: c?.fireAlarm ?? false,
       ...(s.decision ? { decision: s.decision } : {}),
       ...(authorizationId ? { authorizationId } : {}),

@@ -8,6 +8,7 @@ import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, type IssuerKey, seededRandom, signTrustList } from "@sesame/ticket";
 import { generateDemoVenue, type WalletEntry, walletCode, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGate } from "../src/create-gate.js";
 import { type GateAlert, GateBackend } from "../src/gate-backend.js";
 
 const HOUR = 3_600_000;
@@ -101,6 +102,99 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
     const again = await backend.scan(1, code(holder));
     expect(again.decision.reason).toBe("ALREADY_ENTERED");
     expect(await sim.controller.walk("entry")).not.toBe("passed");
+  });
+
+  it("a controller whose secure channel fails is out of order, says why in the lane view, and alerts the tech", async () => {
+    const clock = new ManualClock();
+    const bus = new SimBus({ paced: false, clock });
+    const controller = new LaneController({ address: 0, clock, scbk: new Uint8Array(16).fill(7) });
+    bus.add(controller.device);
+    const [cpEnd, pdEnd] = createMemoryLink();
+    bus.attach(pdEnd);
+    const controlPanel = new ControlPanel({ connect: async () => cpEnd, clock });
+    const wrongKey = new Lane(controlPanel, {
+      controller: { address: 0, scbk: new Uint8Array(16).fill(8) },
+      clock,
+    });
+    const laneAlerts: GateAlert[] = [];
+    const secured = new GateBackend(
+      {
+        store,
+        gateId: gate.id,
+        entrance: gate.entrance,
+        lanes: [{ lane: 2, direction: "entry", controller: wrongKey }],
+        now: Date.now,
+      },
+      { onAlert: (a) => laneAlerts.push(a) },
+    );
+    controlPanel.start();
+    try {
+      await clock.until(() => laneAlerts.length > 0, 5_000);
+      const reason = "secure channel failed: the PD's cryptogram does not match our SCBK";
+      expect(laneAlerts).toEqual([
+        expect.objectContaining({ kind: "controller-offline", lane: 2, detail: reason }),
+      ]);
+      expect(secured.laneViews()[0]).toMatchObject({
+        screen: "out-of-order",
+        controllerOnline: false,
+        controllerDetail: reason,
+      });
+      // The back-off retries fail alike: no second alert.
+      await clock.advance(20_000);
+      expect(laneAlerts).toHaveLength(1);
+    } finally {
+      secured.close();
+      controller.close();
+      await wrongKey.close();
+      await controlPanel.stop();
+    }
+  });
+
+  it("an assembled gate whose lane keys do not match: the reader's diagnostics say why, and both are alerted", async () => {
+    const keyed = await startSimLane({
+      endpoint: { tcp: { host: "127.0.0.1", port: 0 } },
+      paced: false,
+      scbk: new Uint8Array(16).fill(7),
+    });
+    const gateAlerts: GateAlert[] = [];
+    const assembled = await createGate(
+      {
+        gateId: gate.id,
+        cacheFile: join(dir.path, "assembled.sqlite"),
+        rootPublicKey: Buffer.from(demo.venue.rootPublicKey, "hex"),
+        venueDir: join(dir.path, "venue"),
+        lanes: [
+          {
+            lane: 3,
+            direction: "entry",
+            osdp: {
+              where: keyed.where,
+              controllerAddress: 0,
+              readerAddress: 1,
+              scbk: new Uint8Array(16).fill(8),
+            },
+          },
+        ],
+      },
+      { log: () => {} },
+    );
+    assembled.on("alert", (a) => gateAlerts.push(a));
+    try {
+      await until(() => gateAlerts.length >= 2, "the two alerts");
+      const reason = "secure channel failed: the PD's cryptogram does not match our SCBK";
+      expect(gateAlerts.map((a) => a.kind).sort()).toEqual(["controller-offline", "reader-offline"]);
+      for (const a of gateAlerts) expect(a).toMatchObject({ lane: 3, detail: reason });
+      expect(assembled.readers()).toEqual([
+        expect.objectContaining({ lane: 3, kind: "osdp", detail: reason }),
+      ]);
+      expect(assembled.backend.laneViews()[0]).toMatchObject({
+        controllerOnline: false,
+        controllerDetail: reason,
+      });
+    } finally {
+      await assembled.close();
+      await keyed.close();
+    }
   });
 
   it("a no-show annuls the authorization: the ticket is not consumed", async () => {

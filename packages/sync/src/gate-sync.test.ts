@@ -8,11 +8,13 @@ import { MemoryMqttClient } from "./memory-mqtt.js";
 import { MemoryGateStore } from "./memory-store.js";
 import {
   decodeEventBatch,
+  decodeGateHeartbeat,
   decodeRefusalReport,
   encodeAck,
   encodeFeed,
   encodeGateList,
   encodeServerHeartbeat,
+  type OfflinePeripheral,
 } from "./protocol.js";
 import type { GateSyncStore } from "./store.js";
 import { TestVenueKeys } from "./test-venue.js";
@@ -53,6 +55,7 @@ function gate(options: {
   outboxNotified: boolean;
   withoutGateList?: boolean;
   verifier?: ReturnType<typeof createNodeVerifier>;
+  offlinePeripherals?: () => readonly OfflinePeripheral[];
 }) {
   const clock = new ManualClock();
   const store = new MemoryGateStore("A1", { trustList: TRUST });
@@ -65,6 +68,7 @@ function gate(options: {
   const batches: string[] = [];
   const refusals: string[] = [];
   const replays: string[] = [];
+  const heartbeats: string[] = [];
   let client: MemoryMqttClient | undefined;
   const logs: SyncLogEntry[] = [];
   const sync = new GateSync({
@@ -78,20 +82,51 @@ function gate(options: {
         if (topic === topics.gate("A1", "events")) batches.push(String(payload));
         if (topic === topics.gate("A1", "refusals")) refusals.push(String(payload));
         if (topic === topics.gate("A1", "replay")) replays.push(String(payload));
+        if (topic === topics.gate("A1", "heartbeat")) heartbeats.push(String(payload));
       });
       return client;
     },
     log: (entry) => logs.push(entry),
     outboxNotified: options.outboxNotified,
     ...(options.verifier ? { verifier: options.verifier } : {}),
+    ...(options.offlinePeripherals ? { offlinePeripherals: options.offlinePeripherals } : {}),
   });
   const ack = (upToGateSeq: number) =>
     client?.deliver(topics.gate("A1", "ack"), encodeAck({ upToGateSeq, at: clock.now() }));
   const deliver = (topic: string, payload: string) => client?.deliver(topic, payload);
-  return { clock, store, sync, batches, refusals, replays, logs, ack, deliver, reads: () => reads };
+  return {
+    clock,
+    store,
+    sync,
+    batches,
+    refusals,
+    replays,
+    heartbeats,
+    logs,
+    ack,
+    deliver,
+    reads: () => reads,
+  };
 }
 
 describe("GateSync on a manual clock over an in-memory MQTT client", () => {
+  it("says in its heartbeats which lane peripherals are offline, and why, for the dashboard", async () => {
+    let offline: OfflinePeripheral[] = [];
+    const g = gate({ outboxNotified: true, offlinePeripherals: () => offline });
+    g.sync.start();
+    await g.clock.advance(1);
+    const last = () => {
+      const decoded = decodeGateHeartbeat(g.heartbeats.at(-1) ?? "");
+      if (!decoded.ok) throw new Error(`no heartbeat: ${decoded.detail}`);
+      return decoded.value;
+    };
+    expect(last().offlinePeripherals).toBeUndefined();
+    offline = [{ lane: 2, peripheral: "reader", reason: "secure channel failed: reply MAC mismatch" }];
+    await g.clock.advance(5_000);
+    expect(last().offlinePeripherals).toEqual(offline);
+    await g.sync.stop();
+  });
+
   it("sends a notified event at once and reads nothing while the outbox stays empty", async () => {
     const g = gate({ outboxNotified: true });
     g.sync.start();

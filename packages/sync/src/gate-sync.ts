@@ -42,6 +42,7 @@ import {
   encodeStatus,
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
+  type OfflinePeripheral,
   type ReceivedAdmission,
   type RejectReason,
   type SnapshotPointer,
@@ -198,6 +199,8 @@ export interface GateSyncOptions {
   readonly verifier?: Ed25519Verifier;
   readonly tuning?: Partial<GateSyncTuning>;
   readonly software?: string;
+  /** The gate's lane peripherals that are offline, and why: sent in each heartbeat. */
+  readonly offlinePeripherals?: () => readonly OfflinePeripheral[];
   /**
    * Every commit to the outbox is followed by notifyOutbox() (the gate assembly's backend does so):
    * the poll then reads the outbox again only after a notification, not on every tick while it is
@@ -1220,9 +1223,15 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
           : { dataAgeMs: Math.max(0, now - this.lastServerContactAt) }),
         outboxDepth: this.options.store.outboxDepth(),
         ackedGateSeq: this.window.serverAcked ?? 0,
+        ...this.offlinePeripherals(),
       }),
       { qos: 0 },
     );
+  }
+
+  private offlinePeripherals(): { offlinePeripherals?: readonly OfflinePeripheral[] } {
+    const offline = this.options.offlinePeripherals?.() ?? [];
+    return offline.length === 0 ? {} : { offlinePeripherals: offline };
   }
 
   private log(

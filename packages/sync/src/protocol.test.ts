@@ -7,10 +7,12 @@ import {
   decodeBatchEvents,
   decodeEnvelope,
   decodeEventBatch,
+  decodeGateHeartbeat,
   decodeReplay,
   decodeStream,
   encodeAck,
   encodeEventBatch,
+  encodeGateHeartbeat,
   MAX_MESSAGE_BYTES,
   trustListRejectReason,
   validateEvent,
@@ -92,6 +94,31 @@ describe("protocol codecs", () => {
     expect(refused("ROLLBACK")).toBe("rollback");
     expect(refused("WRONG_VENUE")).toBe("wrong-target");
     expect(refused("MALFORMED")).toBe("invalid");
+  });
+
+  it("carries a gate's offline lane peripherals in its heartbeat, and names what is wrong with a bad one", () => {
+    const heartbeat = {
+      at: 1_000,
+      feedSequence: 3,
+      admissionSeq: 4,
+      outboxDepth: 0,
+      ackedGateSeq: 2,
+      offlinePeripherals: [
+        { lane: 2, peripheral: "reader" as const, reason: "secure channel failed: reply MAC mismatch" },
+      ],
+    };
+    expect(decodeGateHeartbeat(encodeGateHeartbeat(heartbeat))).toEqual({ ok: true, value: heartbeat });
+    const { offlinePeripherals: _none, ...without } = heartbeat;
+    expect(decodeGateHeartbeat(encodeGateHeartbeat(without))).toEqual({ ok: true, value: without });
+    const bad = decodeGateHeartbeat(
+      JSON.stringify({
+        v: 1,
+        ...without,
+        offlinePeripherals: [{ lane: 2, peripheral: "turnstile", reason: "" }],
+      }),
+    );
+    expect(bad).toMatchObject({ ok: false, reason: "invalid" });
+    if (!bad.ok) expect(bad.detail).toMatch(/offlinePeripherals\[0\]\.peripheral/);
   });
 
   it("round-trips an ack", () => {

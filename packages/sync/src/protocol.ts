@@ -631,6 +631,25 @@ export function decodeStatus(payload: Uint8Array | string): Decoded<StatusMessag
   }));
 }
 
+/** A lane peripheral (OSDP lane controller or reader) the gate cannot use, and why. */
+export interface OfflinePeripheral {
+  readonly lane: number;
+  readonly peripheral: "controller" | "reader";
+  /** "secure channel failed: …", "no reply for 600 ms", "bus link down". */
+  readonly reason: string;
+  /** Its secure channel failed (a wrong key, replies that do not verify): a tech's alert, not a cable's. */
+  readonly secureChannelFailed?: true;
+}
+
+/** A flag that is either absent or true. */
+function presentFlag(value: unknown, field: string): true {
+  if (value !== true) throw new FieldError(field, "must be true when present");
+  return true;
+}
+
+/** More than any gate has lanes × peripherals: a longer list is not a gate's. */
+const MAX_OFFLINE_PERIPHERALS = 64;
+
 export interface GateHeartbeat {
   /** Gate clock, Unix ms. */
   readonly at: number;
@@ -642,6 +661,8 @@ export interface GateHeartbeat {
   readonly dataAgeMs?: number;
   readonly outboxDepth: number;
   readonly ackedGateSeq: number;
+  /** Lane peripherals offline, with their reasons (absent: none), for the dashboard's gate view. */
+  readonly offlinePeripherals?: readonly OfflinePeripheral[];
 }
 
 export function encodeGateHeartbeat(m: GateHeartbeat): string {
@@ -659,6 +680,31 @@ export function decodeGateHeartbeat(payload: Uint8Array | string): Decoded<GateH
     ...(o.dataAgeMs === undefined ? {} : { dataAgeMs: int(o.dataAgeMs, "dataAgeMs") }),
     outboxDepth: int(o.outboxDepth, "outboxDepth"),
     ackedGateSeq: int(o.ackedGateSeq, "ackedGateSeq"),
+    ...(o.offlinePeripherals === undefined
+      ? {}
+      : {
+          offlinePeripherals: arr(o.offlinePeripherals, "offlinePeripherals", MAX_OFFLINE_PERIPHERALS).map(
+            (item, i) => {
+              const p = obj(item, `offlinePeripherals[${i}]`);
+              return {
+                lane: int(p.lane, `offlinePeripherals[${i}].lane`, 0, 255),
+                peripheral: oneOf(p.peripheral, `offlinePeripherals[${i}].peripheral`, [
+                  "controller",
+                  "reader",
+                ] as const),
+                reason: str(p.reason, `offlinePeripherals[${i}].reason`, 200),
+                ...(p.secureChannelFailed === undefined
+                  ? {}
+                  : {
+                      secureChannelFailed: presentFlag(
+                        p.secureChannelFailed,
+                        `offlinePeripherals[${i}].secureChannelFailed`,
+                      ),
+                    }),
+              };
+            },
+          ),
+        }),
   }));
 }
 

@@ -13,7 +13,8 @@ import { type EntryLogEvent, FORGERY_REASONS, type RefuseReason } from "@sesame/
  * whose validity window is over or not begun (key-not-valid-scans, grouped the same way),
  * someone through a lane without a ticket (forced-passage) or behind someone else's (tailgate) —
  * both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline), a gate clock
- * off the server's (clock-skew), a gate whose signed events no honest gate writes
+ * off the server's (clock-skew), a lane controller or reader whose secure channel fails (lane-offline: a
+ * wrong key, or replies that do not verify — the gate reports it in its heartbeat), a gate whose signed events no honest gate writes
  * (implausible-events: its key is likely stolen), a gate a supervisor quarantined, and the batches it
  * still sends (gate-quarantined). The last two are grouped per gate with a count. A client the broker refused a publish, a will or a
  * subscription (broker-denied: someone is using credentials for more than their role); a message of
@@ -34,6 +35,7 @@ export type AlertType =
   | "tailgate"
   | "gate-offline"
   | "clock-skew"
+  | "lane-offline"
   | "implausible-events"
   | "gate-quarantined"
   | "broker-denied"
@@ -51,6 +53,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "tailgate",
   "gate-offline",
   "clock-skew",
+  "lane-offline",
   "implausible-events",
   "gate-quarantined",
   "broker-denied",
@@ -99,7 +102,7 @@ export interface NewAlert {
 export { FORGERY_REASONS };
 
 /** Alerts a tech may acknowledge: the technical ones. Security alerts are the supervisors'. */
-export const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew"]);
+export const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew", "lane-offline"]);
 
 const ALARM_ALERTS: ReadonlyArray<{ reason: string; type: AlertType; what: [string, string] }> = [
   { reason: "FORCED_PASSAGE", type: "forced-passage", what: ["forced passage", "forced passages"] },

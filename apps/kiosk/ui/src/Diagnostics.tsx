@@ -89,8 +89,9 @@ export function Diagnostics({ t, language, state, now, settings, wedgeLane, time
                   ? t("controllerNone")
                   : l.controllerOnline
                     ? t("controllerOnline")
-                    : t("controllerOffline")}{" "}
-                · {t(`mode_${l.mode}`)}
+                    : t("controllerOffline")}
+                {l.controllerOnline === false && l.controllerDetail ? ` — ${l.controllerDetail}` : ""} ·{" "}
+                {t(`mode_${l.mode}`)}
                 {l.fireAlarm ? ` · ${t("fireAlarmShort")}` : ""}
               </td>
             </tr>

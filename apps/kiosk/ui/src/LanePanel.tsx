@@ -76,7 +76,8 @@ export function LanePanel({
         {/* Online is the normal case: a dot; anything else is spelled out. */}
         <span
           className={`lane-controller ${view.controllerOnline === false ? "bad" : view.controllerOnline ? "ok" : ""}`}
-          title={controller}
+          // The reason is for a tech (diagnostics say it too); a steward reads the word.
+          title={view.controllerDetail ? `${controller} — ${view.controllerDetail}` : controller}
         >
           {view.controllerOnline ? "" : controller}
         </span>

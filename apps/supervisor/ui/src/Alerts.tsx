@@ -4,7 +4,7 @@ import { type MessageKey, useI18n } from "./i18n.js";
 import type { Alert, AlertType, Me } from "./types.js";
 
 /** Technical alerts a tech may acknowledge (the server enforces the same rule). */
-const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew"]);
+const TECH_ALERTS: ReadonlySet<AlertType> = new Set(["gate-offline", "clock-skew", "lane-offline"]);
 
 export function alertTypeKey(type: AlertType): MessageKey {
   return `alertType_${type}`;

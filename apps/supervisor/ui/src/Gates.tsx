@@ -124,7 +124,18 @@ export function Gates(props: {
                   <strong>{info.id}</strong>
                 </td>
                 <td>{props.venue.entrances.find((e) => e.id === info.entrance)?.name ?? info.entrance}</td>
-                <td>{info.lanes}</td>
+                <td className={hb?.offlinePeripherals?.length ? "warn" : ""}>
+                  {info.lanes}
+                  {/* What a tech must go and fix at the lanes: a controller or reader offline, and why. */}
+                  {(hb?.offlinePeripherals ?? []).map((p) => (
+                    <div
+                      key={`${p.lane}-${p.peripheral}`}
+                      data-testid={`gate-peripheral-${info.id}-${p.lane}-${p.peripheral}`}
+                    >
+                      {t(`peripheralOffline_${p.peripheral}`, { lane: p.lane, reason: p.reason })}
+                    </div>
+                  ))}
+                </td>
                 <td>
                   <span className={`status status-${health}`} data-testid={`gate-status-${info.id}`}>
                     {t(health)}
