@@ -723,7 +723,14 @@ export class GateStore {
     this.checkpointSoon = undefined;
     // Received entries are written before the file closes (were they lost, the gate would ask the
     // server for them again: its admissions position starts at 0 on every start).
-    if (this.db.open) this.writeQueuedRemote();
+    if (this.db.open) {
+      try {
+        this.writeQueuedRemote();
+      } catch (error) {
+        // Closing goes on: the gate asks for the fan-out again when it starts.
+        this.onBackgroundError("writing the admission fan-out received, at closing", error as Error);
+      }
+    }
     if (this.db.open) this.db.close();
   }
 
