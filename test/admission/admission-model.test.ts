@@ -598,12 +598,13 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
           if (!gate) break;
           const g = gates.indexOf(gate);
           const seen = delivered[g] as Set<string>;
-          const waiting = fanout.filter((f) => f.event.gateId !== gate.id && !seen.has(f.event.eventId));
+          // The fan-out brings every admission, the gate's own included (its place in the venue's order).
+          const waiting = fanout.filter((f) => !seen.has(f.event.eventId));
           const item = waiting[action.i % Math.max(1, waiting.length)];
           if (!item) break;
           seen.add(item.event.eventId);
           try {
-            gate.store.recordRemoteEntries([item.event]);
+            recordFanout(gate.store, item.event, fanout.indexOf(item) + 1);
           } catch (error) {
             violation({
               invariant: "no-throw",
@@ -611,7 +612,7 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
               detail: `${gate.id} could not record a fan-out event: ${error instanceof Error ? error.message : error}`,
             });
           }
-          gate.known.push(item.movement);
+          if (item.event.gateId !== gate.id) gate.known.push(item.movement);
           for (const [k, n] of item.movement.vector) gate.vector.set(k, Math.max(gate.vector.get(k) ?? 0, n));
           trace.push(
             `${label}: ${gate.id} hears ${item.event.gateId}'s ${item.event.kind} of ${item.event.ticketId} S${item.event.session} (stamped ${new Date(item.event.at).toISOString().slice(11, 19)})`,
@@ -706,7 +707,13 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
               return "other";
             };
             checkHolder(d);
-            if (!e.reasons.has(d.reason)) {
+            if ((d.reason as string) === "SCAN_FAILED") {
+              violation({
+                invariant: "no-throw",
+                case: direction === "exit" ? 5 : "other",
+                detail: `${scan}: the scan failed (${d.detail ?? "SCAN_FAILED"}), model ${[...e.reasons].join("|")} (${e.why})`,
+              });
+            } else if (!e.reasons.has(d.reason)) {
               const admitted = outcomeOf(d.reason) !== "REFUSE";
               violation({
                 invariant:
@@ -778,6 +785,19 @@ export const EXAMPLES: Record<string, Plan> = {
     ],
   },
 };
+
+/**
+ * One fan-out entry into a gate's cache, with its place in the venue's admissions order (the
+ * server's sequence): a cache that orders movements by it takes it (recordRemoteEntries' second
+ * argument); one that does not ignores it.
+ */
+function recordFanout(store: GateStore, event: EntryLogEvent, position: number): void {
+  const record = store.recordRemoteEntries.bind(store) as (
+    events: readonly EntryLogEvent[],
+    positions?: readonly number[],
+  ) => unknown;
+  record([event], [position]);
+}
 
 function describeViolation(v: Violation): string {
   return [
