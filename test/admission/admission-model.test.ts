@@ -68,6 +68,8 @@ const OFFSET_MS = 9 * HOUR;
 
 /** A venue-local wall-clock time on the day of the run, as true Unix ms. */
 const local = (h: number, m = 0) => Date.UTC(2026, 6, 25, h, m) - OFFSET_MS;
+/** A time of the run as the venue's wall clock shows it (traces). */
+const venueTime = (ms: number) => new Date(ms + OFFSET_MS).toISOString().slice(11, 19);
 const pad = (n: number) => String(n).padStart(2, "0");
 const wall = (h: number, m: number, zoned: boolean) =>
   `2026-07-25T${pad(h)}:${pad(m)}:00${zoned ? "+09:00" : ""}`;
@@ -459,7 +461,7 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
       }
     };
 
-    const clock = (g: ModelGate) => `${g.id}@${new Date(now + g.skew).toISOString().slice(11, 19)}`;
+    const clock = (g: ModelGate) => `${g.id}@${venueTime(now + g.skew)}`;
 
     /** The holder of a pending authorization walks through (its passage recorded) or walks away. */
     const resolve = (gate: ModelGate, index: number, kind: "pass" | "noshow", label: string) => {
@@ -508,7 +510,7 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
       switch (action.k) {
         case "tick":
           now += action.s * SECOND;
-          trace.push(`${label}: true time ${new Date(now).toISOString().slice(11, 19)}`);
+          trace.push(`${label}: true time ${venueTime(now)}`);
           break;
         case "clock":
           if (!gate) break;
@@ -615,7 +617,7 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
           if (item.event.gateId !== gate.id) gate.known.push(item.movement);
           for (const [k, n] of item.movement.vector) gate.vector.set(k, Math.max(gate.vector.get(k) ?? 0, n));
           trace.push(
-            `${label}: ${gate.id} hears ${item.event.gateId}'s ${item.event.kind} of ${item.event.ticketId} S${item.event.session} (stamped ${new Date(item.event.at).toISOString().slice(11, 19)})`,
+            `${label}: ${gate.id} hears ${item.event.gateId}'s ${item.event.kind} of ${item.event.ticketId} S${item.event.session} (stamped ${venueTime(item.event.at)})`,
           );
           break;
         }
