@@ -112,8 +112,11 @@ export function applyToView(view: FeedView, change: TicketChange): boolean {
 export interface GateKnowledge {
   readonly feed: FeedView;
   readonly feedSequence: number;
-  /** The highest generation of this ticket the gate's own journal authorized (0: none). */
-  readonly journalGeneration: number;
+  /**
+   * The highest generation of this ticket the gate has seen admitted (0: none): by its own journal,
+   * or by another gate's movement the fan-out brought.
+   */
+  readonly seenGeneration: number;
   readonly known: readonly Movement[];
   /** The ticket's authorizations open at this gate (sessions). */
   readonly pendingSessions: readonly number[];
@@ -129,7 +132,7 @@ export interface Expectation {
   /** Every verdict admits (a refusal refuses a valid holder) / every verdict refuses. */
   readonly mustAdmit: boolean;
   readonly mustRefuse: boolean;
-  /** The gate's own journal, not its feed, shows this generation superseded. */
+  /** The admissions the gate saw (its journal, the fan-out), not its feed, show this generation superseded. */
   readonly supersededByJournal: boolean;
   /** Admitted as a generation the gate's feed does not know yet (its holder is not known here). */
   readonly newSale: boolean;
@@ -184,15 +187,15 @@ export function expectScan(
   const shown = ticket.generations[generation - 1];
   if (!shown) throw new Error(`model: ticket ${ticket.id} has no generation ${generation}`);
   const { feed } = gate;
-  const highest = Math.max(feed.generation, gate.journalGeneration);
+  const highest = Math.max(feed.generation, gate.seenGeneration);
   if (generation < highest) {
     const why = feed.revoked.get(generation);
     if (generation < feed.generation && why)
       return verdict([SUPERSEDED[why]], `generation ${generation} ${why} (feed)`);
-    // Only the gate's journal proves the newer generation: resold or transferred, it cannot tell.
+    // Only an admission proves the newer generation: resold or transferred, the gate cannot tell.
     return verdict(
       ["REVOKED_RESOLD", "SUPERSEDED_TRANSFERRED"],
-      `generation ${generation}, but this gate admitted generation ${gate.journalGeneration}`,
+      `generation ${generation}, but this gate saw generation ${gate.seenGeneration} admitted`,
       { supersededByJournal: true },
     );
   }
