@@ -559,7 +559,8 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
               holder: `Bogus ${generation} of ${ticket.id}`,
             });
           }
-          trace.push(`${label}: feed change ${JSON.stringify(changes.at(-1))}`);
+          for (const c of changes.slice(sequence - FIRST_FEED - 1))
+            trace.push(`${label}: feed change ${JSON.stringify(c)}`);
           break;
         }
         case "feed": {
