@@ -1,6 +1,7 @@
 import type { Ed25519Signer } from "@sesame/ticket";
 import {
   type BundleTicket,
+  checkVenueTimes,
   devicePublicKeyProblem,
   type FaceValue,
   faceValueOf,
@@ -11,6 +12,7 @@ import {
   type TicketChange,
   ticketCredential,
   type Venue,
+  VenueTimeError,
   validateImportRow,
 } from "@sesame/venue";
 import type { IssuerKeyStore } from "./key-store.js";
@@ -113,11 +115,15 @@ export class IssuerDesk {
     if (typeof v.name !== "string" || typeof v.timezone !== "string")
       throw new IssuerError(400, "the venue needs a name and a timezone");
     for (const s of v.sessions ?? [])
-      if (!Number.isInteger(s.id) || [s.doorsOpen, s.start, s.end].some((t) => Number.isNaN(Date.parse(t))))
-        throw new IssuerError(
-          400,
-          `session ${JSON.stringify(s.id)} needs a whole id and ISO doorsOpen, start and end`,
-        );
+      if (!Number.isInteger(s.id))
+        throw new IssuerError(400, `session ${JSON.stringify(s.id)} needs a whole id`);
+    // Local times are the venue's wall clock in its timezone: both are checked, the field named.
+    try {
+      checkVenueTimes(v as Venue);
+    } catch (error) {
+      if (error instanceof VenueTimeError) throw new IssuerError(400, `the venue's ${error.message}`);
+      throw error;
+    }
     await this.deps.store.putVenue(v as Venue);
     this.venues.delete(id);
     return { venue: id, registered: true };

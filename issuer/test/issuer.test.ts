@@ -205,6 +205,25 @@ describe("the issuer on PGlite", { timeout: 300_000 }, () => {
       ["GET", "/venues/stade-a/changes?limit=0", undefined, issuer.platformToken, 400, /limit must be/],
       ["GET", "/venues/%zz/changes", undefined, issuer.platformToken, 400, /percent-encoding/],
       ["PUT", "/venues/other", demo.venue, issuer.platformToken, 400, /is not "other"/],
+      [
+        "PUT",
+        "/venues/stade-a",
+        {
+          ...demo.venue,
+          sessions: demo.venue.sessions.map((s, i) => (i === 1 ? { ...s, doorsOpen: "soon" } : s)),
+        },
+        issuer.platformToken,
+        400,
+        /the venue's sessions\[1\]\.doorsOpen \(session 2\) "soon" is not an ISO time/,
+      ],
+      [
+        "PUT",
+        "/venues/stade-a",
+        { ...demo.venue, timezone: "Paris" },
+        issuer.platformToken,
+        400,
+        /the venue's timezone "Paris" is not an IANA time zone/,
+      ],
       ["GET", "/nothing", undefined, issuer.platformToken, 404, /no such endpoint/],
     ];
     for (const [method, path, body, token, status, reason] of cases) {

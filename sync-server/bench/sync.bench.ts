@@ -180,9 +180,10 @@ export async function resaleToGates(): Promise<number[]> {
     for (const g of gates) {
       const apply = g.store.applyChanges.bind(g.store);
       g.store.applyChanges = (changes: readonly TicketChange[]) => {
-        apply(changes);
+        const outcome = apply(changes);
         const at = performance.now();
         for (const c of changes) applied.set(c.sequence, [...(applied.get(c.sequence) ?? []), at]);
+        return outcome;
       };
     }
     const resold = held.filter((t: BundleTicket) => t.status === "valid").slice(0, RESALE_SAMPLES);

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ReasonCode } from "@sesame/gate-core";
 import { MemoryGateStore, testGateKey } from "@sesame/sync/testing";
 import { makeTempDir } from "@sesame/testing";
 import { createNodeSigner, seededRandom } from "@sesame/ticket";
@@ -78,10 +79,10 @@ describe("ServerStore ingest", () => {
       for (const g of [a, b]) provisionGateInStore(store, g, testGateKey(demo.venue.id, g).request, now);
       const gates = { [a]: new MemoryGateStore(a), [b]: new MemoryGateStore(b) };
       const acked = { [a]: 0, [b]: 0 };
-      const batch = (gateId: string, keys: number[], at: number) => {
+      const batch = (gateId: string, keys: number[], at: number, reason: ReasonCode = "KEY_REVOKED") => {
         const gate = gates[gateId] as MemoryGateStore;
         const events = keys.map((issuerKeyId, i) =>
-          gate.append({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId, ticketId: 100 + i, at }),
+          gate.append({ kind: "refused", reason, issuerKeyId, ticketId: 100 + i, at }),
         );
         const result = store.ingest(gateId, { after: acked[gateId] ?? 0, sig: "", events: "" }, events, at);
         if (result.kind !== "stored") throw new Error("the batch did not follow on");
@@ -97,7 +98,7 @@ describe("ServerStore ingest", () => {
           issuerKeyId: 3,
           count: 3,
           lastAt: now,
-          detail: `3 scans at gate ${a} of tickets under revoked issuer key 3 (revoked or expired in the trust list)`,
+          detail: `3 scans at gate ${a} of tickets under revoked issuer key 3 (revoked in the trust list)`,
         }),
       ]);
       const id = first.alerts[0]?.id ?? 0;
@@ -113,9 +114,23 @@ describe("ServerStore ingest", () => {
       expect(mixed.updatedAlerts.map((x) => [x.id, x.count])).toEqual([[id, 6]]);
       expect(mixed.alerts.map((x) => [x.issuerKeyId, x.count])).toEqual([[4, 1]]);
       expect(batch(b, [3], now + 3_000).alerts.map((x) => [x.gates, x.issuerKeyId])).toEqual([[[b], 3]]);
+      // Issue 16: a key outside its validity window (a rotation) has its own alert, grouped the same way.
+      const notValid = batch(b, [5, 5], now + 3_500, "KEY_NOT_VALID");
+      expect(notValid.alerts.map((x) => [x.type, x.issuerKeyId, x.count])).toEqual([
+        ["key-not-valid-scans", 5, 2],
+      ]);
+      expect(notValid.alerts[0]?.detail).toBe(
+        `2 scans at gate ${b} of tickets under issuer key 5 (outside its validity window in the trust list)`,
+      );
+      expect(batch(b, [5], now + 3_600, "KEY_NOT_VALID").updatedAlerts.map((x) => x.count)).toEqual([3]);
       // Stored rows, not one per scan; never a forgery alert.
       const all = store.alerts();
-      expect(all.map((x) => x.type)).toEqual(["revoked-key-scans", "revoked-key-scans", "revoked-key-scans"]);
+      expect(all.map((x) => x.type).sort()).toEqual([
+        "key-not-valid-scans",
+        "revoked-key-scans",
+        "revoked-key-scans",
+        "revoked-key-scans",
+      ]);
       expect(store.alert(id)).toMatchObject({ count: 6, lastAt: now + 2_000 });
       // Once acknowledged, the next scans open a new alert (a supervisor sees they go on).
       expect(store.acknowledgeAlert(id, "dupont", now + 4_000)).toBe(true);

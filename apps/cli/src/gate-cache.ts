@@ -31,7 +31,13 @@ function cacheErrors<T>(run: () => T): T {
  * and reused after (so it remembers entries); without, a temporary one made for this command.
  * Either way the venue's ticket feed (changes.jsonl) is applied, idempotently.
  */
-export function openGateCache(venueDir: string, gateId: string, dbPath?: string): GateCache {
+export function openGateCache(
+  venueDir: string,
+  gateId: string,
+  dbPath: string | undefined,
+  /** Told, one line each, of the feed changes the cache refused (a resale of a cancelled ticket…). */
+  warn: (line: string) => void,
+): GateCache {
   const venue = loadVenue(venueDir);
   const gate = venue.gates.find((g) => g.id === gateId);
   if (!gate)
@@ -58,7 +64,8 @@ export function openGateCache(venueDir: string, gateId: string, dbPath?: string)
         if (!verdict.ok)
           throw new CliError(`${venueDir}/${VENUE_FILES.changes}: ${verdict.reason}: ${verdict.detail}`, 1);
       }
-      cacheErrors(() => opened.applyChanges(changes));
+      const applied = cacheErrors(() => opened.applyChanges(changes));
+      for (const r of applied.refused) warn(`${venueDir}/${VENUE_FILES.changes}: ${r.detail}`);
     }
     return {
       store: opened,

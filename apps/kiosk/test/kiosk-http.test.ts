@@ -171,9 +171,14 @@ describe("kiosk HTTP API (steward UI backend)", () => {
   });
 
   it("a fault in the kiosk (not a refusal) is a 500 that sends the tech to the gate log, which has the stack", async () => {
-    // The cache closed under the kiosk: a fault, not a refusal.
+    // The cache closed under the kiosk. A scan still ends in a clear refusal on the lane (issue 16):
+    // the gate could not handle it, nothing was consumed.
     store.close();
-    const broken = await call("POST", "/api/scan", { lane: 1, text: "SES1:anything" });
+    const scanned = await call("POST", "/api/scan", { lane: 1, text: "SES1:anything" });
+    expect(scanned.status).toBe(200);
+    expect(scanned.json.decision).toMatchObject({ outcome: "REFUSE", reason: "SCAN_FAILED" });
+    // Anything else is a fault, not a refusal.
+    const broken = await call("GET", "/api/state");
     expect(broken.status).toBe(500);
     expect(broken.json.error).toMatch(/see the gate log/);
     expect(logged.some((l) => l.startsWith("kiosk API: unexpected error:") && l.includes(" | "))).toBe(true);

@@ -114,6 +114,7 @@ export class CacheFacts implements GateFacts {
   private readonly revocationStmt: Database.Statement;
   private readonly seenStmt: Database.Statement;
   private readonly pendingStmt: Database.Statement;
+  private readonly generationStmt: Database.Statement;
 
   constructor(
     db: Database.Database,
@@ -128,6 +129,7 @@ export class CacheFacts implements GateFacts {
     this.seenStmt = db.prepare(
       "SELECT state, first_entry_at, first_entry_gate, last_at, last_gate FROM seen WHERE ticket = ? AND session = ?",
     );
+    this.generationStmt = db.prepare("SELECT generation FROM generations_seen WHERE ticket = ?").pluck();
     this.pendingStmt = db.prepare(
       "SELECT id, gate, lane, at FROM authorizations WHERE ticket = ? AND session = ? AND state = 'open'",
     );
@@ -160,6 +162,9 @@ export class CacheFacts implements GateFacts {
   ticket(id: number): TicketFacts | undefined {
     const row = this.ticketStmt.get(id) as RawTicketRow | undefined;
     return row ? ticketFromRaw(row) : undefined;
+  }
+  newestGenerationSeen(ticketId: number): number | undefined {
+    return this.generationStmt.get(ticketId) as number | undefined;
   }
   revocationReason(ticketId: number, generation: number): RevocationReason | undefined {
     const row = this.revocationStmt.get(ticketId, generation) as { reason: RevocationReason } | undefined;

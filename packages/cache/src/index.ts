@@ -31,6 +31,7 @@ export {
   type OpenOptions,
   type PassageRecorded,
   type Recorded,
+  type RefusedChange,
   type RemoteEntryOutcome,
   type ScanPlace,
 } from "./store.js";

@@ -210,6 +210,39 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description:
+      "admission order: a movement's place in the venue's order (seen), the highest generation seen in use, refused feed changes",
+    up(db) {
+      db.exec(`
+        -- The movement that set a ticket's state: its place in the venue's admissions order (the
+        -- sync-server's fan-out sequence), NULL for this gate's own movement until the fan-out
+        -- brings it back, and its gate's own sequence number. Rows written before: placed at 0.
+        ALTER TABLE seen ADD COLUMN last_order INTEGER DEFAULT 0;
+        ALTER TABLE seen ADD COLUMN last_gate_seq INTEGER NOT NULL DEFAULT 0;
+        -- A generation admitted (here or at another gate) that is newer than the ticket's row: a
+        -- resale or transfer the feed has not brought yet. Older generations are refused.
+        CREATE TABLE generations_seen (ticket INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
+        -- Why a change of the feed was refused (NULL: applied); kept so that a repeat is a repeat.
+        ALTER TABLE feed_changes ADD COLUMN refused TEXT;
+      `);
+      // What the journal already shows.
+      db.exec(`
+        INSERT INTO generations_seen (ticket, generation)
+        SELECT ticket, MAX(generation) FROM (
+          SELECT ticket, generation FROM entry_log
+            WHERE kind IN ('authorized', 'entered', 'exited') AND ticket IS NOT NULL AND generation IS NOT NULL
+          UNION ALL
+          SELECT ticket, json_extract(event, '$.generation') FROM remote_events
+            WHERE kind IN ('authorized', 'entered', 'exited') AND ticket IS NOT NULL
+              AND json_extract(event, '$.generation') IS NOT NULL
+        ) AS used
+        GROUP BY ticket
+        HAVING MAX(generation) > COALESCE((SELECT generation FROM tickets WHERE id = used.ticket), -1);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

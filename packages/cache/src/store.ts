@@ -37,6 +37,7 @@ import {
   VenueFileError,
   type Zone,
 } from "@sesame/venue";
+import { sessionTimes } from "@sesame/venue/session-times";
 import Database from "better-sqlite3";
 import {
   BundleError,
@@ -144,7 +145,21 @@ export interface ApplySummary {
   readonly applied: number;
   /** Changes at or below the sequence already applied, identical to what was applied (repeats). */
   readonly repeated: number;
+  /**
+   * Changes the issuer could not have made (a resale or transfer of a ticket that is not valid, a
+   * revocation of a revoked generation): they changed nothing, the feed position moved past them.
+   * The caller logs and reports each (the sync: a refusal report the server alerts on).
+   */
+  readonly refused: readonly RefusedChange[];
   readonly feedSequence: number;
+}
+
+export interface RefusedChange {
+  readonly sequence: number;
+  readonly type: TicketChange["type"];
+  readonly ticketId: number;
+  /** One line: the change and why it was refused. */
+  readonly detail: string;
 }
 
 export type RemoteEntryOutcome = "recorded" | "duplicate" | "own";
@@ -396,19 +411,44 @@ function prepareStatements(db: Database.Database) {
     seen: prepare(
       "SELECT state, first_entry_at, first_entry_gate, last_at, last_gate FROM seen WHERE ticket = ? AND session = ?",
     ),
-    // The merge of one movement: the newest movement sets the state and the last gate; an entry older
-    // than the first known one becomes the first entry. SET expressions read the row as it was.
-    mergeSeen: prepare(
-      `INSERT INTO seen (ticket, session, state, first_entry_at, first_entry_gate, last_at, last_gate)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (ticket, session) DO UPDATE SET
-         state = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.state ELSE seen.state END,
-         first_entry_at = CASE WHEN ? = 1 AND excluded.last_at < seen.first_entry_at
-           THEN excluded.last_at ELSE seen.first_entry_at END,
-         first_entry_gate = CASE WHEN ? = 1 AND excluded.last_at < seen.first_entry_at
-           THEN excluded.last_gate ELSE seen.first_entry_gate END,
-         last_at = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.last_at ELSE seen.last_at END,
-         last_gate = CASE WHEN excluded.last_at >= seen.last_at THEN excluded.last_gate ELSE seen.last_gate END`,
+    // A ticket's state follows the order of its movements (docs/gate-cache.md, "Movements and their
+    // order"), never their clocks. This gate's own passage comes after everything it knew: it sets
+    // the state at once, unplaced (last_order NULL) until the admissions fan-out brings it back.
+    ownMovement: prepare(
+      `INSERT INTO seen (ticket, session, state, first_entry_at, first_entry_gate, last_at, last_gate,
+         last_order, last_gate_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)
+       ON CONFLICT (ticket, session) DO UPDATE SET state = excluded.state, last_at = excluded.last_at,
+         last_gate = excluded.last_gate, last_order = NULL, last_gate_seq = excluded.last_gate_seq`,
+    ),
+    // Another gate's movement sets the state if it comes later in the venue's order: after the
+    // movement held by its place in the fan-out (placed = 1), or, unplaced, after an older movement
+    // of its own gate (its gateSeq) or one of another gate (arrival). Never over an own movement
+    // the fan-out has not placed yet: what the fan-out brings before it came before it.
+    remoteMovement: prepare(
+      `INSERT INTO seen (ticket, session, state, first_entry_at, first_entry_gate, last_at, last_gate,
+         last_order, last_gate_seq)
+       VALUES (@ticket, @session, @state, @at, @gate, @at, @gate, @order, @gateSeq)
+       ON CONFLICT (ticket, session) DO UPDATE SET state = excluded.state, last_at = excluded.last_at,
+         last_gate = excluded.last_gate, last_gate_seq = excluded.last_gate_seq,
+         last_order = CASE WHEN @placed = 1 THEN excluded.last_order ELSE seen.last_order END
+       WHERE seen.last_order IS NOT NULL AND CASE
+         WHEN @placed = 1 THEN excluded.last_order > seen.last_order
+         WHEN seen.last_gate = excluded.last_gate THEN excluded.last_gate_seq > seen.last_gate_seq
+         ELSE 1 END`,
+    ),
+    // The fan-out brought back this gate's own movement: it takes its place in the venue's order.
+    placeOwnMovement: prepare(
+      `UPDATE seen SET last_order = ? WHERE ticket = ? AND session = ? AND last_gate = ? AND last_gate_seq = ?
+         AND last_order IS NULL`,
+    ),
+    // A generation admitted (here or elsewhere) newer than the ticket's row: the feed is behind.
+    // Positional (ticket, generation, generation, ticket): it runs in every authorization.
+    generationSeen: prepare(
+      `INSERT INTO generations_seen (ticket, generation)
+       SELECT ?, ? WHERE ? > COALESCE((SELECT generation FROM tickets WHERE id = ?), -1)
+       ON CONFLICT (ticket) DO UPDATE SET generation = excluded.generation
+         WHERE excluded.generation > generations_seen.generation`,
     ),
     ticketEntrance: prepare("SELECT entrance FROM tickets WHERE id = ?").pluck(),
     ticket: prepare(
@@ -438,7 +478,10 @@ function prepareStatements(db: Database.Database) {
     feedApplied: prepare("SELECT applied FROM feed_state WHERE id = 1"),
     setFeedApplied: prepare("UPDATE feed_state SET applied = ? WHERE id = 1"),
     feedChange: prepare("SELECT change FROM feed_changes WHERE sequence = ?"),
-    insertFeedChange: prepare("INSERT INTO feed_changes (sequence, type, change) VALUES (?, ?, ?)"),
+    insertFeedChange: prepare(
+      "INSERT INTO feed_changes (sequence, type, change, refused) VALUES (?, ?, ?, ?)",
+    ),
+    revocation: prepare("SELECT reason FROM revocations WHERE ticket = ? AND generation = ?").pluck(),
     trustList: prepare("SELECT version, json FROM trust_list WHERE id = 1"),
     setTrustList: prepare(
       `INSERT INTO trust_list (id, version, json) VALUES (1, ?, ?)
@@ -507,8 +550,9 @@ export class GateStore {
       }),
       append: db.transaction((e: NewEvent): Recorded => ({ event: this.append(e) })),
       // Made once: the fan-out runs it for every admissions message (a new wrapper costs ~6 µs).
-      remote: db.transaction((events: readonly EntryLogEvent[]): RemoteEntryOutcome[] =>
-        events.map((event) => this.applyRemoteEntry(event)),
+      remote: db.transaction(
+        (events: readonly EntryLogEvent[], positions: readonly number[] | undefined): RemoteEntryOutcome[] =>
+          events.map((event, i) => this.applyRemoteEntry(event, positions?.[i])),
       ),
     };
   }
@@ -836,6 +880,7 @@ export class GateStore {
     let applied = 0;
     let repeated = 0;
     let position = 0;
+    const refused: RefusedChange[] = [];
     try {
       this.db
         .transaction(() => {
@@ -856,10 +901,17 @@ export class GateStore {
             }
             if (change.sequence > position + 1)
               throw new FeedGapError(position + 1, change.sequence, position);
-            this.applyChange(change);
-            this.stmt.insertFeedChange.run(change.sequence, change.type, text);
+            const why = this.applyChange(change);
+            this.stmt.insertFeedChange.run(change.sequence, change.type, text, why ?? null);
             position = change.sequence;
-            applied++;
+            if (why === undefined) applied++;
+            else
+              refused.push({
+                sequence: change.sequence,
+                type: change.type,
+                ticketId: change.type === "issue" ? change.ticket.id : change.ticketId,
+                detail: `ticket feed: change ${change.sequence} (${change.type} of ticket ${change.type === "issue" ? change.ticket.id : change.ticketId}) refused, nothing changed: ${why}`,
+              });
           });
           this.stmt.setFeedApplied.run(position);
         })
@@ -868,9 +920,9 @@ export class GateStore {
       if (error instanceof ShapeError) throw new FeedError(`ticket feed: ${error.message}`, Number.NaN);
       throw error;
     }
-    if (applied > 0) this.committed();
+    if (applied + refused.length > 0) this.committed();
     if (this.venueState) this.setVenueState({ ...this.venueState, feedSequence: position });
-    return { applied, repeated, feedSequence: position };
+    return { applied, repeated, refused, feedSequence: position };
   }
 
   /** Installs a newer trust list received on its own (signed by the root key; never an older one). */
@@ -930,7 +982,12 @@ export class GateStore {
     return { ...ticketFromRow(row), issueSequence: change.sequence };
   }
 
-  private applyChange(change: TicketChange): void {
+  /**
+   * Applies one change of the feed; returns why it is refused when the issuer could not have made
+   * it (a resale of a cancelled ticket…): then it changes nothing. Throws FeedError when the cache
+   * is out of step with the feed (an unknown ticket, an older generation): a snapshot is due.
+   */
+  private applyChange(change: TicketChange): string | undefined {
     switch (change.type) {
       case "issue": {
         const row = this.stmt.ticket.get(change.ticket.id) as TicketRow | undefined;
@@ -940,7 +997,7 @@ export class GateStore {
             change.sequence,
           );
         this.reindexTicket(change.ticket);
-        return;
+        return undefined;
       }
       case "resale":
       case "transfer": {
@@ -950,22 +1007,32 @@ export class GateStore {
             `ticket feed: change ${change.sequence} (${change.type}) gives ticket ${change.ticketId} generation ${change.generation}, but generation ${held.generation} is already held`,
             change.sequence,
           );
-        this.stmt.upsertRevocation.run(
-          change.ticketId,
-          change.generation - 1,
-          change.type === "resale" ? "resold" : "transferred",
-          change.sequence,
-        );
+        // The issuer resells or transfers only a valid ticket: a cancelled one stays cancelled.
+        if (held.status !== "valid")
+          return `the ticket is ${held.status}: only a valid ticket is resold or transferred`;
+        const reason = change.type === "resale" ? "resold" : "transferred";
+        const refused = this.revocationConflict(change.ticketId, change.generation - 1);
+        if (refused) return refused;
+        this.stmt.upsertRevocation.run(change.ticketId, change.generation - 1, reason, change.sequence);
         this.reindexTicket({ ...held, generation: change.generation, holder: change.holder });
-        return;
+        return undefined;
       }
       case "cancel": {
         const held = this.heldTicket(change.ticketId, change);
+        if (held.status !== "valid") return `the ticket is already ${held.status}`;
+        const refused = this.revocationConflict(change.ticketId, held.generation);
+        if (refused) return refused;
         this.stmt.upsertRevocation.run(change.ticketId, held.generation, "cancelled", change.sequence);
         this.reindexTicket({ ...held, status: "cancelled" });
-        return;
+        return undefined;
       }
     }
+  }
+
+  /** A revocation is never rewritten: a change that would revoke a revoked generation again is refused. */
+  private revocationConflict(ticketId: number, generation: number): string | undefined {
+    const held = this.stmt.revocation.get(ticketId, generation) as string | undefined;
+    return held === undefined ? undefined : `generation ${generation} is already revoked (${held})`;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1092,6 +1159,7 @@ export class GateStore {
           `ticket ${a.ticketId} is already inside for session ${a.session} (entered at ${seen.first_entry_gate})`,
         );
     }
+    this.generationSeen(a.ticketId, a.generation);
     const manual = a.steward !== undefined;
     const event = this.append({
       lane: a.place.lane,
@@ -1161,7 +1229,17 @@ export class GateStore {
     if (!step.ok || (step.record !== "entered" && step.record !== "exited"))
       throw new JournalError(step.ok ? `passage records ${step.record}` : step.error);
     const event = this.closeAuthorization(row, step.record, at, late ? LATE_PASSAGE : undefined);
-    this.movement(row.ticket, row.session, row.direction, at, this.gateId);
+    const entry = row.direction === "entry";
+    this.stmt.ownMovement.run(
+      row.ticket,
+      row.session,
+      entry ? "inside" : "outside",
+      at,
+      this.gateId,
+      at,
+      this.gateId,
+      event.gateSeq,
+    );
     return { authorization: this.authorizationRow(authorizationId), event };
   }
 
@@ -1315,33 +1393,51 @@ export class GateStore {
   /**
    * An event from another gate (via the sync-server): an entry or exit there updates the seen
    * table here, so that a code used at gate A is refused at gate B. Idempotent by eventId.
+   * `position`: its place in the venue's admissions order (the fan-out sequence), when known.
    */
-  recordRemoteEntry(event: EntryLogEvent): RemoteEntryOutcome {
-    return this.recordRemoteEntries([event])[0] ?? "duplicate";
+  recordRemoteEntry(event: EntryLogEvent, position?: number): RemoteEntryOutcome {
+    return (
+      this.recordRemoteEntries([event], position === undefined ? undefined : [position])[0] ?? "duplicate"
+    );
   }
 
   /**
    * A message of the admission fan-out at once: one transaction, one fsync, however many entries
    * (a burst of 250 would otherwise hold the event loop for 250 commits, in front of the scans).
    * Every event is checked before anything is written: a malformed one refuses the whole message.
+   * `positions[i]` is the place of `events[i]` in the venue's admissions order (the fan-out
+   * sequence): movements are ordered by it, and this gate's own events, given back with theirs,
+   * take their place in it (docs/gate-cache.md, "Movements and their order").
    */
-  recordRemoteEntries(events: readonly EntryLogEvent[]): RemoteEntryOutcome[] {
-    for (const event of events) {
+  recordRemoteEntries(events: readonly EntryLogEvent[], positions?: readonly number[]): RemoteEntryOutcome[] {
+    if (positions !== undefined && positions.length !== events.length)
+      throw new JournalError(`${events.length} remote events but ${positions.length} positions`);
+    for (const [i, event] of events.entries()) {
       if (typeof event?.eventId !== "string" || event.eventId === "" || typeof event.gateId !== "string")
         throw new JournalError("remote event without eventId or gateId");
       if (!Number.isFinite(event.at))
         throw new JournalError(`remote event ${event.eventId} has no valid time`);
+      const position = positions?.[i];
+      if (position !== undefined && !(Number.isSafeInteger(position) && position > 0))
+        throw new JournalError(
+          `remote event ${event.eventId}: position ${position} is not a fan-out sequence`,
+        );
     }
     if (events.length === 0) return [];
-    const outcomes = this.tx.remote.immediate(events);
-    if (outcomes.includes("recorded")) this.committed();
+    const outcomes = this.tx.remote.immediate(events, positions);
+    if (outcomes.includes("recorded") || positions !== undefined) this.committed();
     return outcomes;
   }
 
-  private applyRemoteEntry(event: EntryLogEvent): RemoteEntryOutcome {
+  private applyRemoteEntry(event: EntryLogEvent, position: number | undefined): RemoteEntryOutcome {
+    const movement = event.kind === "entered" || event.kind === "exited";
     if (event.gateId === this.gateId) {
       const ours = this.stmt.eventAt.get(event.gateSeq) as { event_id: string } | undefined;
-      if (ours?.event_id === event.eventId) return "own";
+      if (ours?.event_id === event.eventId) {
+        if (movement && position !== undefined && event.ticketId !== undefined && event.session !== undefined)
+          this.stmt.placeOwnMovement.run(position, event.ticketId, event.session, this.gateId, event.gateSeq);
+        return "own";
+      }
     }
     const inserted = this.stmt.insertRemote.run(
       event.eventId,
@@ -1354,27 +1450,26 @@ export class GateStore {
       JSON.stringify(event),
     );
     if (inserted.changes === 0) return "duplicate";
-    if (
-      (event.kind === "entered" || event.kind === "exited") &&
-      event.ticketId !== undefined &&
-      event.session !== undefined
-    ) {
-      this.movement(
-        event.ticketId,
-        event.session,
-        event.kind === "entered" ? "entry" : "exit",
-        event.at,
-        event.gateId,
-      );
+    if (event.ticketId === undefined) return "recorded";
+    if (movement || event.kind === "authorized") this.generationSeen(event.ticketId, event.generation);
+    if (movement && event.session !== undefined) {
+      this.stmt.remoteMovement.run({
+        ticket: event.ticketId,
+        session: event.session,
+        state: event.kind === "entered" ? "inside" : "outside",
+        at: event.at,
+        gate: event.gateId,
+        gateSeq: event.gateSeq,
+        order: position ?? 0,
+        placed: position === undefined ? 0 : 1,
+      });
     }
     return "recorded";
   }
 
-  /** Merges a movement into the seen table; a late-arriving older movement does not undo a newer one. */
-  private movement(ticket: number, session: number, direction: Direction, at: number, gate: string): void {
-    // One statement (mergeSeen) rather than a read and a write: it runs for every admission at every gate.
-    const entry = direction === "entry" ? 1 : 0;
-    this.stmt.mergeSeen.run(ticket, session, entry ? "inside" : "outside", at, gate, at, gate, entry, entry);
+  /** A generation admitted here or at another gate: newer than the feed's, it supersedes the feed's. */
+  private generationSeen(ticket: number, generation: number | undefined): void {
+    if (generation !== undefined) this.stmt.generationSeen.run(ticket, generation, generation, ticket);
   }
 
   private closeAuthorization(
@@ -1498,9 +1593,11 @@ export class GateStore {
 
   /** Sessions whose doors are open at `at` (doors open … end + the closing delay). */
   openSessions(at: number): Session[] {
-    return this.venue.sessions.filter(
-      (s) => at >= Date.parse(s.doorsOpen) && at <= Date.parse(s.end) + this.closeAfterMs,
-    );
+    const { sessions, timezone } = this.venue;
+    return sessions.filter((s) => {
+      const times = sessionTimes(s, timezone);
+      return times !== undefined && at >= times.doorsOpenMs && at <= times.endMs + this.closeAfterMs;
+    });
   }
 
   /**

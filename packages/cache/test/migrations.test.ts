@@ -21,8 +21,8 @@ describe("cache schema migrations", () => {
   afterAll(() => dir.remove());
 
   beforeAll(() => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
-    expect(LATEST_VERSION).toBe(5);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(LATEST_VERSION).toBe(6);
   });
 
   const ticket = (db: Database.Database, id: number, holder: string, sessions = "1") =>
@@ -144,6 +144,41 @@ describe("cache schema migrations", () => {
       (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
     expect(columns("entry_log")).toContain("override");
     expect(columns("authorizations")).toContain("override");
+    db.close();
+  });
+
+  it("6: movements placed in the venue's order, generations seen in use, refused feed changes", () => {
+    const db = open();
+    migrate(db, 5);
+    ticket(db, 7, "Zoé Dupré");
+    ticket(db, 8, "Ana Lima");
+    db.prepare(
+      "INSERT INTO seen (ticket, session, state, first_entry_at, first_entry_gate, last_at, last_gate) VALUES (7, 1, 'inside', 5, 'A1', 5, 'A1')",
+    ).run();
+    // The journal shows generation 2 of ticket 7 admitted here, generation 3 of ticket 8 elsewhere,
+    // and generation 1 of ticket 8 (the row's own): only newer generations than the rows are kept.
+    const log = db.prepare(
+      "INSERT INTO entry_log (gate_seq, event_id, gate, lane, kind, direction, reason, ticket, generation, session, manual, at) VALUES (?, ?, 'A1', 1, ?, 'entry', 'ADMITTED', ?, ?, 1, 0, 0)",
+    );
+    log.run(1, "e1", "authorized", 7, 2);
+    log.run(2, "e2", "refused", 8, 9);
+    log.run(3, "e3", "authorized", 8, 1);
+    db.prepare(
+      "INSERT INTO remote_events (event_id, gate, gate_seq, kind, ticket, session, at, event) VALUES ('r1', 'B1', 4, 'entered', 8, 1, 0, ?)",
+    ).run(JSON.stringify({ ticketId: 8, generation: 3 }));
+    expect(migrate(db, 6)).toBe(6);
+    expect(db.prepare("SELECT last_order, last_gate_seq FROM seen").get()).toEqual({
+      last_order: 0,
+      last_gate_seq: 0,
+    });
+    expect(db.prepare("SELECT ticket, generation FROM generations_seen ORDER BY ticket").all()).toEqual([
+      { ticket: 7, generation: 2 },
+      { ticket: 8, generation: 3 },
+    ]);
+    const columns = (db.prepare("PRAGMA table_info(feed_changes)").all() as Array<{ name: string }>).map(
+      (c) => c.name,
+    );
+    expect(columns).toContain("refused");
     db.close();
   });
 

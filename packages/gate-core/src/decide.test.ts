@@ -112,6 +112,7 @@ const CASES: Case[] = [
   { reason: "ACCESSIBILITY_ASSISTANCE", setup: (f) => ticket(f, { categories: Category.ACCESSIBILITY }) },
   { reason: "MALFORMED", setup: () => ({ text: "SE1:AB" }) },
   { reason: "NOT_A_TICKET", setup: () => ({ text: "https://example.org/ticket/42" }) },
+  { reason: "SCANNER_LOWER_CASE", setup: (f) => ({ text: `se1:${ticket(f).text.slice(4)}` }) },
   { reason: "UNSUPPORTED_VERSION", setup: () => ({ text: "SE2:ABCDEF" }) },
   { reason: "UNKNOWN_KEY", setup: (f) => ticket(f, { keyId: 99 }) },
   {
@@ -119,6 +120,14 @@ const CASES: Case[] = [
     setup: (f) => {
       const key = issuer.issuerKeys.get(issuer.keyId) as IssuerKey;
       f.issuerKeys = new Map([[key.keyId, { ...key, revoked: true }]]);
+      return ticket(f);
+    },
+  },
+  {
+    reason: "KEY_NOT_VALID",
+    setup: (f) => {
+      const key = issuer.issuerKeys.get(issuer.keyId) as IssuerKey;
+      f.issuerKeys = new Map([[key.keyId, { ...key, validUntil: T0_S - 3600 }]]);
       return ticket(f);
     },
   },

@@ -8,7 +8,8 @@ import {
   parseCredentialText,
   verifyCredential,
 } from "@sesame/ticket";
-import type { Session } from "@sesame/venue";
+import type { ReentryPolicy, Session } from "@sesame/venue";
+import { type SessionTimes, sessionTimes } from "@sesame/venue/session-times";
 import type { GateFacts, TicketFacts } from "./facts.js";
 import {
   type Language,
@@ -43,7 +44,7 @@ export interface Decision {
   readonly messages: Record<Language, StewardMessage>;
   /** The credential's own verdict when it was refused for itself (the finer reason, for logs). */
   readonly credentialReason?: CredentialReason;
-  /** The issuer key id the credential names, when it was refused for itself (KEY_REVOKED is grouped by it). */
+  /** The issuer key id the credential names, when it was refused for itself (KEY_REVOKED and KEY_NOT_VALID are grouped by it). */
   readonly issuerKeyId?: number;
   readonly detail?: string;
   readonly ticketId?: number;
@@ -78,6 +79,7 @@ const CREDENTIAL_TO_GATE: Record<CredentialReason, ReasonCode> = {
   EMPTY: "MALFORMED",
   TOO_LONG: "MALFORMED",
   WRONG_PREFIX: "NOT_A_TICKET",
+  LOWER_CASE: "SCANNER_LOWER_CASE",
   FOREIGN_CODE: "NOT_A_TICKET",
   NOT_ASCII: "MALFORMED",
   BAD_ENCODING: "MALFORMED",
@@ -86,7 +88,7 @@ const CREDENTIAL_TO_GATE: Record<CredentialReason, ReasonCode> = {
   UNSUPPORTED_VERSION: "UNSUPPORTED_VERSION",
   UNKNOWN_KEY: "UNKNOWN_KEY",
   KEY_REVOKED: "KEY_REVOKED",
-  KEY_NOT_VALID: "KEY_REVOKED",
+  KEY_NOT_VALID: "KEY_NOT_VALID",
   FORGED: "FORGED",
   FORGED_PROOF: "FORGED_PROOF",
   EXPIRED_CODE: "EXPIRED_CODE",
@@ -96,45 +98,91 @@ const CREDENTIAL_TO_GATE: Record<CredentialReason, ReasonCode> = {
 };
 
 interface SessionChoice {
-  readonly session?: Session;
-  readonly refusal?: { reason: ReasonCode; params: MessageParams };
+  readonly session?: Session & { readonly reentry: ReentryPolicy };
+  readonly refusal?: { reason: ReasonCode; params: MessageParams; detail?: string };
 }
 
-/** Picks the ticket's session whose doors are open now, or says why none is. */
+interface TimedSession {
+  readonly session: Session & { readonly reentry: ReentryPolicy };
+  readonly times: SessionTimes;
+}
+
+/**
+ * Picks the session a scan is for among the ticket's, or says why none is. Of the sessions whose
+ * doors are open: one with a passage under way (never a second session's admission meanwhile),
+ * one it is inside that has not ended, then, soonest first, one the ticket may still enter (not
+ * used, or out with re-entry), then one it is inside. A ticket whose open sessions are all used
+ * (out for good) is told about its next session if it comes soon; refusals name their session.
+ * A session whose times do not read is never open, and the refusal's detail says so.
+ */
 function chooseSession(
+  ticketId: number,
   sessionIds: readonly number[],
   facts: GateFacts,
-  nowMs: number,
+  context: Pick<ScanContext, "nowMs" | "direction">,
   closeAfterMs: number,
 ): SessionChoice {
-  const mine = sessionIds
-    .map((id) => facts.session(id))
-    .filter((s): s is NonNullable<typeof s> => s !== undefined);
-  if (mine.length === 0) return { refusal: { reason: "WRONG_DAY", params: { date: "?" } } };
-  const isOpen = (s: Session) =>
-    nowMs >= Date.parse(s.doorsOpen) && nowMs <= Date.parse(s.end) + closeAfterMs;
-  const open = mine.find(isOpen);
-  if (open) return { session: open };
+  const { nowMs } = context;
+  const unreadable: string[] = [];
+  const mine: TimedSession[] = [];
+  for (const id of sessionIds) {
+    const session = facts.session(id);
+    if (!session) continue;
+    const times = sessionTimes(session, facts.timezone);
+    if (times) mine.push({ session, times });
+    else unreadable.push(`session ${id}'s times (${session.doorsOpen} to ${session.end}) do not read`);
+  }
+  const note = unreadable.length > 0 ? { detail: unreadable.join("; ") } : {};
+  if (mine.length === 0) {
+    const detail = note.detail ?? `no session ${sessionIds.join(", ")} in this venue`;
+    return { refusal: { reason: "WRONG_DAY", params: { date: "?" }, detail } };
+  }
+  mine.sort((a, b) => a.times.doorsOpenMs - b.times.doorsOpenMs);
+  const isOpen = (t: SessionTimes) => nowMs >= t.doorsOpenMs && nowMs <= t.endMs + closeAfterMs;
+  const open = mine.filter((s) => isOpen(s.times));
+  const presence = (s: TimedSession) => facts.presence(ticketId, s.session.id);
+  const inside = open.find((s) => presence(s)?.state === "inside");
+  const pending = open.find((s) => facts.pendingAuthorization(ticketId, s.session.id) !== undefined);
+  if (context.direction === "exit") {
+    const chosen = inside ?? pending ?? open[0];
+    if (chosen) return { session: chosen.session };
+  } else {
+    const enterable = open.find((s) => {
+      const p = presence(s);
+      return p === undefined || (p.state === "outside" && s.session.reentry !== "none");
+    });
+    // Inside a session still under way, a second entry is a second person; inside one that has
+    // ended (its doors open for stragglers), the holder may have left without an exit scan.
+    const insideRunning = open.find((s) => presence(s)?.state === "inside" && nowMs <= s.times.endMs);
+    const chosen = pending ?? insideRunning ?? enterable ?? inside;
+    if (chosen) return { session: chosen.session };
+  }
+  const local = (ms: number) => localParts(ms, facts.timezone);
+  const named = (s: TimedSession) => s.session.name;
   // "Soon" and "just over" are measured in hours, not calendar days: an evening session's doors
   // close after midnight, and a refusal then must still say CLOSED, not WRONG_DAY.
   const near = 12 * 3_600_000;
-  const upcoming = mine.find(
-    (s) => Date.parse(s.doorsOpen) > nowMs && Date.parse(s.doorsOpen) - nowMs <= near,
-  );
-  const anotherOpen = facts.sessions().some((s) => !sessionIds.includes(s.id) && isOpen(s));
+  const upcoming = mine.find((s) => s.times.doorsOpenMs > nowMs && s.times.doorsOpenMs - nowMs <= near);
   if (upcoming) {
-    const time = localParts(Date.parse(upcoming.doorsOpen), facts.timezone).time;
-    return { refusal: { reason: anotherOpen ? "WRONG_SESSION" : "NOT_YET_OPEN", params: { time } } };
+    const anotherOpen = facts.sessions().some((s) => {
+      if (sessionIds.includes(s.id)) return false;
+      const times = sessionTimes(s, facts.timezone);
+      return times !== undefined && isOpen(times);
+    });
+    const params = { time: local(upcoming.times.doorsOpenMs).time, session: named(upcoming) };
+    return { refusal: { reason: anotherOpen ? "WRONG_SESSION" : "NOT_YET_OPEN", params, ...note } };
   }
-  const justOver = mine.some(
-    (s) => nowMs > Date.parse(s.end) + closeAfterMs && nowMs - Date.parse(s.end) <= near,
-  );
-  if (justOver) return { refusal: { reason: "CLOSED", params: {} } };
-  const next = mine.find((s) => Date.parse(s.doorsOpen) > nowMs) ?? mine[0];
+  // Open sessions all used for good and none coming soon: the first of them says when it was used.
+  const used = open[0];
+  if (used) return { session: used.session };
+  const justOver = mine.some((s) => nowMs > s.times.endMs + closeAfterMs && nowMs - s.times.endMs <= near);
+  if (justOver) return { refusal: { reason: "CLOSED", params: {}, ...note } };
+  const next = mine.find((s) => s.times.doorsOpenMs > nowMs) ?? (mine.at(-1) as TimedSession);
   return {
     refusal: {
       reason: "WRONG_DAY",
-      params: { date: next ? localParts(Date.parse(next.doorsOpen), facts.timezone).date : "?" },
+      params: { date: local(next.times.doorsOpenMs).date, session: named(next) },
+      ...note,
     },
   };
 }
@@ -178,7 +226,13 @@ export function decideCredential(
     ...(options.deviceVerifier ? { deviceVerifier: options.deviceVerifier } : {}),
     ...(options.freshness ? { freshness: options.freshness } : {}),
   });
-  if (!verdict.valid) {
+  // The validity window is the credential layer's last check: a ticket refused for it alone is
+  // genuine, and the sessions say better than "not valid" what is wrong (another session, another day).
+  const outsideWindow =
+    !verdict.valid && (verdict.reason === "NOT_YET_VALID" || verdict.reason === "TICKET_EXPIRED")
+      ? verdict
+      : undefined;
+  if (!verdict.valid && !outsideWindow) {
     let reason = CREDENTIAL_TO_GATE[verdict.reason];
     // A stale or early code while the gate's own clock is in doubt is the gate's fault, not the holder's.
     if (context.clockSuspect && (reason === "EXPIRED_CODE" || reason === "CODE_FROM_FUTURE"))
@@ -195,12 +249,26 @@ export function decideCredential(
       },
     );
   }
-  const lag = verdict.proofLagSteps !== undefined ? { proofLagSteps: verdict.proofLagSteps } : {};
+  const lag =
+    verdict.valid && verdict.proofLagSteps !== undefined ? { proofLagSteps: verdict.proofLagSteps } : {};
 
   // Ticket status from the cache: resale and transfer bump the generation; the old code dies.
   const ticket: TicketFacts | undefined = facts.ticket(body.ticketId);
+  // The current generation is the newest this gate has seen: the feed's, or one admitted since.
+  const current = Math.max(ticket?.generation ?? 0, facts.newestGenerationSeen?.(body.ticketId) ?? 0);
   let newSale = false;
-  if (!ticket || body.generation > ticket.generation) {
+  if (body.generation < current) {
+    const why = facts.revocationReason(body.ticketId, body.generation);
+    return decision(
+      why === "transferred" ? "SUPERSEDED_TRANSFERRED" : why === "cancelled" ? "CANCELLED" : "REVOKED_RESOLD",
+      {},
+      {
+        ...ids,
+        ...lag,
+        detail: `generation ${body.generation} was replaced by generation ${current}`,
+      },
+    );
+  } else if (!ticket || body.generation > ticket.generation) {
     // Validly signed but newer than what this gate knows: a last-minute sale or resale (docs/design.md §1).
     if (body.issueSequence > facts.feedSequence) newSale = true;
     else {
@@ -214,33 +282,38 @@ export function decideCredential(
         },
       );
     }
-  } else if (body.generation < ticket.generation) {
-    const why = facts.revocationReason(body.ticketId, body.generation);
-    return decision(
-      why === "transferred" ? "SUPERSEDED_TRANSFERRED" : why === "cancelled" ? "CANCELLED" : "REVOKED_RESOLD",
-      {},
-      {
-        ...ids,
-        ...lag,
-        detail: `generation ${body.generation} was replaced by generation ${ticket.generation}`,
-      },
-    );
   } else if (ticket.status === "cancelled") {
     return decision("CANCELLED", {}, { ...ids, ...lag });
   }
 
   const closeAfter = options.doorsCloseAfterMs ?? DEFAULT_CLOSE_AFTER_MS;
-  const choice = chooseSession(body.sessions, facts, context.nowMs, closeAfter);
+  const choice = chooseSession(body.ticketId, body.sessions, facts, context, closeAfter);
   if (!choice.session) {
     const refusal = choice.refusal ?? { reason: "WRONG_DAY" as const, params: {} };
-    return decision(refusal.reason, refusal.params, { ...ids, ...lag });
+    const detail = [refusal.detail, outsideWindow?.detail].filter((d) => d !== undefined).join("; ");
+    return decision(refusal.reason, refusal.params, {
+      ...ids,
+      ...lag,
+      ...(outsideWindow ? { credentialReason: outsideWindow.reason } : {}),
+      ...(detail ? { detail } : {}),
+    });
   }
   const session = choice.session;
+  if (outsideWindow) {
+    // The doors of one of its sessions are open, yet the ticket says it is not valid now.
+    return decision(
+      "TICKET_NOT_VALID",
+      {},
+      { ...ids, session: session.id, credentialReason: outsideWindow.reason, detail: outsideWindow.detail },
+    );
+  }
   const shown = {
     ...ids,
     ...lag,
     session: session.id,
-    holder: ticket?.holder ?? "",
+    // Only this very generation's holder: an older one's is the seller's, and the steward would
+    // check the buyer's ID against it. A generation this gate does not know yet has no holder here.
+    holder: ticket?.generation === body.generation ? ticket.holder : "",
     seat: body.seat,
     zone: body.zone,
     categories: categoryNames(body.categories),
@@ -266,11 +339,12 @@ export function decideCredential(
   const presence = facts.presence(body.ticketId, session.id);
   const pending = facts.pendingAuthorization(body.ticketId, session.id);
   const at = (ms: number) => localParts(ms, facts.timezone).time;
+  // An authorization in flight, either way: one passage at a time per ticket and session.
+  if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
   if (context.direction === "exit") {
     if (presence?.state !== "inside") return decision("NOT_INSIDE", {}, shown);
     return decision(session.reentry === "exit-scan" ? "EXIT_RECORDED" : "EXIT_FINAL", {}, shown);
   }
-  if (pending) return decision("PASSAGE_PENDING", { gate: `${pending.gateId}/${pending.lane}` }, shown);
   if (presence && (presence.state === "inside" || session.reentry === "none")) {
     return decision(
       "ALREADY_ENTERED",

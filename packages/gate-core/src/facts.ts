@@ -39,6 +39,11 @@ export interface GateFacts {
   entrances(): readonly Entrance[];
   zone(id: number): Zone | undefined;
   ticket(id: number): TicketFacts | undefined;
+  /**
+   * The newest generation of the ticket this gate has seen admitted (here or at another gate),
+   * when it is newer than `ticket(id).generation`: a resale or transfer the feed has not brought yet.
+   */
+  newestGenerationSeen?(ticketId: number): number | undefined;
   /** Why this generation of the ticket was revoked, if it was. */
   revocationReason(ticketId: number, generation: number): RevocationReason | undefined;
   presence(ticketId: number, session: number): Presence | undefined;

@@ -36,6 +36,8 @@ export {
   type AlarmReason,
   ASSISTED_REASONS,
   type AssistedReason,
+  FAILURE_REASONS,
+  type FailureReason,
   FORGERY_REASONS,
   type Language,
   MANUAL_REASONS,

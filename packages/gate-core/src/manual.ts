@@ -1,3 +1,4 @@
+import { sessionTimes } from "@sesame/venue/session-times";
 import type { GateFacts, TicketFacts } from "./facts.js";
 import {
   type Language,
@@ -102,14 +103,22 @@ export function checkManualAdmission(
     });
   if (!ticket.sessions.includes(sessionId)) {
     const theirs = ticket.sessions.map((id) => facts.session(id)).find((s) => s !== undefined);
+    const doors = theirs ? sessionTimes(theirs, facts.timezone)?.doorsOpenMs : undefined;
     return needsSupervisor("WRONG_SESSION", {
-      time: theirs ? at(Date.parse(theirs.doorsOpen)) : "?",
+      time: doors !== undefined ? at(doors) : "?",
+      ...(theirs ? { session: theirs.name } : {}),
     });
   }
   const closeAfter = context.doorsCloseAfterMs ?? DEFAULT_CLOSE_AFTER_MS;
-  if (context.nowMs < Date.parse(session.doorsOpen))
-    return needsSupervisor("NOT_YET_OPEN", { time: at(Date.parse(session.doorsOpen)) });
-  if (context.nowMs > Date.parse(session.end) + closeAfter) return needsSupervisor("CLOSED");
+  const times = sessionTimes(session, facts.timezone);
+  if (!times)
+    return refused(
+      "WRONG_SESSION",
+      `session ${sessionId}'s times (${session.doorsOpen} to ${session.end}) do not read`,
+    );
+  if (context.nowMs < times.doorsOpenMs)
+    return needsSupervisor("NOT_YET_OPEN", { time: at(times.doorsOpenMs) });
+  if (context.nowMs > times.endMs + closeAfter) return needsSupervisor("CLOSED");
   const here = facts.entrance(context.entrance);
   const wrongEntrance =
     ticket.entrance !== 0

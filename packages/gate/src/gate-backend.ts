@@ -240,10 +240,29 @@ export class GateBackend {
     return s;
   }
 
-  /** One scanned text at one lane: decide, record, unlock. Resolves once the turnstile was told. */
+  /**
+   * One scanned text at one lane: decide, record, unlock. Resolves once the turnstile was told.
+   * Never rejects for the scan itself (only for a lane this gate does not have): a scan that fails
+   * unexpectedly is logged, recorded as SCAN_FAILED and refused on the lane's screen.
+   */
   async scan(lane: number, text: string): Promise<ScanOutcome> {
     const s = this.laneState(lane);
     const at = this.options.now();
+    const seen: { decision?: Decision } = {};
+    try {
+      return await this.handleScan(s, text, at, seen);
+    } catch (error) {
+      return this.scanFailed(s, at, error, seen.decision);
+    }
+  }
+
+  private async handleScan(
+    s: LaneState,
+    text: string,
+    at: number,
+    seen: { decision?: Decision },
+  ): Promise<ScanOutcome> {
+    const lane = s.binding.lane;
     const direction = s.binding.direction;
     const decision = decideScan(
       text,
@@ -259,6 +278,7 @@ export class GateBackend {
       this.options.store.facts(),
       { issuerVerifier: this.issuerVerifier, deviceVerifier: this.deviceVerifier },
     );
+    seen.decision = decision;
     const wasSuspect = this.clockWatch.suspect;
     this.clockWatch.observe(decision);
     if (!wasSuspect && this.clockWatch.suspect) {
@@ -282,14 +302,7 @@ export class GateBackend {
         this.events.onAlert?.({ kind: "forgery", lane, at, detail: decision.reason });
       }
       this.show(s, "refuse", decision);
-      // The refusal is recorded and on the steward's screen; a red light that does not come on
-      // (controller offline, bus busy) changes nothing for the holder, but a tech should know.
-      await s.binding.controller?.refuse().catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        this.events.onWarning?.(
-          `lane ${lane}: the refusal light and tone did not reach the controller: ${message}`,
-        );
-      });
+      await this.refusalLight(s);
       return { lane, decision };
     }
     if (step.record !== "authorized") {
@@ -297,6 +310,53 @@ export class GateBackend {
       return { lane, decision };
     }
     return this.authorizeAndUnlock(s, decision, place);
+  }
+
+  /** The scan failed (the store, a bug): one log line, a SCAN_FAILED refusal recorded if it can be, shown. */
+  private async scanFailed(
+    s: LaneState,
+    at: number,
+    error: unknown,
+    decided: Decision | undefined,
+  ): Promise<ScanOutcome> {
+    const lane = s.binding.lane;
+    const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ");
+    const failed: Decision = {
+      outcome: "REFUSE",
+      reason: "SCAN_FAILED",
+      messages: stewardMessages("SCAN_FAILED"),
+      detail: oneLine(error).slice(0, 200),
+      ...(decided?.ticketId !== undefined ? { ticketId: decided.ticketId } : {}),
+      ...(decided?.generation !== undefined ? { generation: decided.generation } : {}),
+      ...(decided?.session !== undefined ? { session: decided.session } : {}),
+    };
+    const about = decided
+      ? ` (decision ${decided.reason}${decided.ticketId !== undefined ? `, ticket ${decided.ticketId}` : ""})`
+      : "";
+    this.events.onWarning?.(`lane ${lane}: scan failed${about}: ${oneLine(error)}`);
+    try {
+      this.emit(this.options.store.recordRefusal(failed, { lane, direction: s.binding.direction, at }).event);
+    } catch (recording) {
+      this.events.onWarning?.(
+        `lane ${lane}: the failed scan could not be recorded either: ${oneLine(recording)}`,
+      );
+    }
+    this.show(s, "refuse", failed);
+    await this.refusalLight(s);
+    return { lane, decision: failed };
+  }
+
+  /**
+   * The refusal is recorded and on the steward's screen; a red light that does not come on
+   * (controller offline, bus busy) changes nothing for the holder, but a tech should know.
+   */
+  private async refusalLight(s: LaneState): Promise<void> {
+    await s.binding.controller?.refuse().catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.events.onWarning?.(
+        `lane ${s.binding.lane}: the refusal light and tone did not reach the controller: ${message}`,
+      );
+    });
   }
 
   private async authorizeAndUnlock(

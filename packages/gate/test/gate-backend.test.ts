@@ -5,7 +5,7 @@ import { GateStore } from "@sesame/cache";
 import type { EntryLogEvent } from "@sesame/gate-core";
 import { LaneController, SimBus, type SimLane, startSimLane } from "@sesame/hardware-sim";
 import { makeTempDir } from "@sesame/testing";
-import { createNodeSigner, seededRandom, signTrustList } from "@sesame/ticket";
+import { createNodeSigner, type IssuerKey, seededRandom, signTrustList } from "@sesame/ticket";
 import { generateDemoVenue, type WalletEntry, walletCode, writeVenueDirectory } from "@sesame/venue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateAlert, GateBackend } from "../src/gate-backend.js";
@@ -151,11 +151,21 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
     await until(() => !lane.fireAlarm, "the end of the alarm");
   });
 
-  it("a revoked issuer key's ticket: refused KEY_REVOKED with its key id, and no forgery alert", async () => {
-    const holder = admissible[3];
+  // The last tests of this store: the demo venue's only issuer key ends its validity, then is revoked.
+  it.each([
+    {
+      reason: "KEY_NOT_VALID",
+      what: "an issuer key whose validity is over (issue 16)",
+      key: (k: IssuerKey) => ({
+        ...k,
+        validUntil: Math.min(k.validUntil, Math.floor(Date.now() / 1000) - 3600),
+      }),
+    },
+    { reason: "KEY_REVOKED", what: "a revoked issuer key", key: (k: IssuerKey) => ({ ...k, revoked: true }) },
+  ])("$what: refused $reason with its key id, and no forgery alert", async ({ reason, key }) => {
+    const holder = admissible[reason === "KEY_REVOKED" ? 3 : 4];
     if (!holder) throw new Error("no admissible ticket");
-    // A new trust list signed by the venue root, the key revoked in it (the last test of this store:
-    // the demo venue's only issuer key is revoked from here on).
+    // A new trust list signed by the venue root, the key changed in it.
     const held = store.venue;
     const list = demo.bundle.trustList;
     store.applyTrustList(
@@ -164,7 +174,7 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
           venue: list.venue,
           version: held.trustListVersion + 1,
           issuedAt: Math.floor(Date.now() / 1000),
-          keys: [...held.issuerKeys.values()].map((k) => ({ ...k, revoked: k.keyId === holder.body.keyId })),
+          keys: [...held.issuerKeys.values()].map((k) => (k.keyId === holder.body.keyId ? key(k) : k)),
         },
         Buffer.from(demo.secrets.rootSeed, "hex"),
         signer,
@@ -172,13 +182,13 @@ describe("gate backend: scan → durable authorization → OSDP unlock → passa
     );
     const forgeryAlerts = alerts.filter((a) => a.kind === "forgery").length;
     const outcome = await backend.scan(1, code(holder));
-    expect(outcome.decision.reason).toBe("KEY_REVOKED");
+    expect(outcome.decision.reason).toBe(reason);
     expect(recorded.at(-1)).toMatchObject({
       kind: "refused",
-      reason: "KEY_REVOKED",
+      reason,
       ticketId: holder.body.ticketId,
       issuerKeyId: holder.body.keyId,
-      detail: "KEY_REVOKED",
+      detail: reason,
     });
     // What the outbox sends the server carries the key id too (the server groups by it).
     expect(store.events(recorded.at(-1)?.gateSeq ?? 0, 1)[0]?.issuerKeyId).toBe(holder.body.keyId);

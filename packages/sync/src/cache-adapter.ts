@@ -5,7 +5,8 @@ import type { EntryLogEvent } from "@sesame/gate-core";
 import type { IssuerKey, SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
 import type { SignedGateList } from "./operations.js";
-import type { GateSyncStore, Snapshot } from "./store.js";
+import type { AdmissionEntry } from "./protocol.js";
+import type { AppliedChanges, GateSyncStore, Snapshot } from "./store.js";
 
 /**
  * The part of @sesame/cache's GateStore the sync uses, written structurally so that this package
@@ -19,10 +20,10 @@ export interface CacheLike {
   acknowledgeOutbox(upToGateSeq: number): number;
   outboxDepth(): number;
   lastGateSeq(): number;
-  applyChanges(changes: readonly TicketChange[]): unknown;
+  applyChanges(changes: readonly TicketChange[]): AppliedChanges;
   applyTrustList(input: unknown): unknown;
   importBundle(dir: string, options?: { readonly bundleKey?: Uint8Array }): unknown;
-  recordRemoteEntries(events: readonly EntryLogEvent[]): unknown;
+  recordRemoteEntries(events: readonly EntryLogEvent[], positions?: readonly number[]): unknown;
   gateListJson(): string | undefined;
   saveGateList(json: string): void;
   ticketEntrance(ticketId: number): number | undefined;
@@ -48,8 +49,8 @@ export class CacheSyncStore implements GateSyncStore {
     return this.cache.feedSequence;
   }
 
-  applyChanges(changes: readonly TicketChange[]): void {
-    this.cache.applyChanges(changes);
+  applyChanges(changes: readonly TicketChange[]): AppliedChanges {
+    return this.cache.applyChanges(changes);
   }
 
   applySnapshot(snapshot: Snapshot): void {
@@ -66,6 +67,13 @@ export class CacheSyncStore implements GateSyncStore {
 
   recordRemoteEntries(events: readonly EntryLogEvent[]): void {
     this.cache.recordRemoteEntries(events);
+  }
+
+  recordAdmissions(entries: readonly AdmissionEntry[]): void {
+    this.cache.recordRemoteEntries(
+      entries.map((e) => e.event),
+      entries.map((e) => e.seq),
+    );
   }
 
   issuerKeys(): ReadonlyMap<number, IssuerKey> {

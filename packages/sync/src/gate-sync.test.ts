@@ -7,6 +7,7 @@ import { GateSync, type SyncLogEntry } from "./gate-sync.js";
 import { MemoryMqttClient } from "./memory-mqtt.js";
 import { MemoryGateStore } from "./memory-store.js";
 import { decodeEventBatch, decodeRefusalReport, encodeAck, encodeFeed, encodeGateList } from "./protocol.js";
+import type { GateSyncStore } from "./store.js";
 import { TestVenueKeys } from "./test-venue.js";
 import { venueTopics } from "./topics.js";
 
@@ -189,6 +190,23 @@ describe("GateSync: admissions are applied only when the admitting gate signed t
     expect(g.store.seen.get(2)).toBe("A2");
     expect(g.sync.status().admissionSeq).toBe(2);
     expect(g.refusals).toHaveLength(0);
+    await g.sync.stop();
+  });
+
+  it("gives a store that takes them every admission with its place in the venue's order, its own included", async () => {
+    const g = await started();
+    const placed: Array<{ seq: number; eventId: string }> = [];
+    const store: GateSyncStore = g.store;
+    store.recordAdmissions = (entries) => {
+      for (const e of entries) placed.push({ seq: e.seq, eventId: e.event.eventId });
+    };
+    g.deliver(topics.admissions, venue.admissions([entered("A2", 1, 1)], 1));
+    g.deliver(topics.admissions, venue.admissions([entered("A1", 1, 2)], 2));
+    expect(placed).toEqual([
+      { seq: 1, eventId: "A2-1" },
+      { seq: 2, eventId: "A1-1" },
+    ]);
+    expect(g.sync.status().admissionSeq).toBe(2);
     await g.sync.stop();
   });
 
@@ -414,6 +432,44 @@ describe("GateSync: the ticket feed, signed by the issuer", () => {
     expect(g.refusals).toHaveLength(cases.length + 1);
     const last = decodeRefusalReport(g.refusals.at(-1) ?? "");
     expect(last.ok && last.value.detail).toMatch(/signed by issuer key 2, which the trust list revokes/);
+    await g.sync.stop();
+  });
+
+  it("a resale of a cancelled ticket, refused by the store, is logged on one line and reported; the feed goes on", async () => {
+    const g = gate({ outboxNotified: true });
+    g.sync.start();
+    await g.clock.advance(1);
+    // The cache refuses what no honest issuer signs (a resale of a ticket it holds cancelled).
+    const apply = g.store.applyChanges.bind(g.store);
+    g.store.applyChanges = (changes) => {
+      apply(changes);
+      return {
+        refused: changes
+          .filter((c) => c.type === "resale")
+          .map((c) => ({
+            sequence: c.sequence,
+            detail: `ticket feed: change ${c.sequence} (resale) refused: the ticket is cancelled`,
+          })),
+      };
+    };
+    const resale = {
+      sequence: 2,
+      type: "resale" as const,
+      ticketId: 100_001,
+      generation: 2,
+      holder: "Zoé Nouvelle",
+    };
+    g.deliver(topics.feed, encodeFeed({ changes: [issuer.sign(cancel(1)), issuer.sign(resale)] }));
+    await g.clock.advance(1);
+    expect(g.store.feedSequence()).toBe(2);
+    expect(g.sync.status()).toMatchObject({ feedSequence: 2, refusedMessages: 1 });
+    const logged = g.logs.filter((l) => l.code === "rejected");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ topic: topics.feed, reason: "implausible" });
+    expect(logged[0]?.detail).toMatch(/change 2 \(resale\) refused: the ticket is cancelled/);
+    expect(logged[0]?.detail).not.toContain("\n");
+    const report = decodeRefusalReport(g.refusals.at(-1) ?? "");
+    expect(report.ok && report.value).toMatchObject({ topic: topics.feed, reason: "implausible" });
     await g.sync.stop();
   });
 

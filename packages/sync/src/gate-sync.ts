@@ -772,8 +772,10 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       const last = apply[apply.length - 1];
       if (last) {
         try {
-          this.options.store.applyChanges(apply);
+          const outcome = this.options.store.applyChanges(apply);
           this.feed.advance(last.sequence);
+          // Changes no honest issuer makes (a resale of a cancelled ticket): they changed nothing.
+          for (const r of outcome?.refused ?? []) this.refuse(topic, "implausible", r.detail);
           this.emit("feed-applied", last.sequence);
         } catch (error) {
           this.log("error", "feed-apply-failed", (error as Error).message);
@@ -803,8 +805,11 @@ export class GateSync extends EventEmitter<GateSyncEvents> {
       const accepted = this.checkAdmissions(topic, { ...m, entries: apply });
       if (!accepted) return;
       const remote = accepted.map((entry) => entry.event).filter((event) => event.gateId !== this.gateId);
+      const store = this.options.store;
       try {
-        this.options.store.recordRemoteEntries(remote);
+        // With their places in the venue's order, this gate's own included (they place its passages).
+        if (store.recordAdmissions) store.recordAdmissions(accepted);
+        else store.recordRemoteEntries(remote);
       } catch (error) {
         // Nothing of the message was applied (all or nothing): ask for it again rather than skip it.
         this.log("error", "admissions-apply-failed", (error as Error).message);

@@ -2,7 +2,7 @@ import type { EntryLogEvent } from "@sesame/gate-core";
 import { type IssuerKey, issuerKeyMap, type SignedTrustListJson, type TrustList } from "@sesame/ticket";
 import type { TicketChange } from "@sesame/venue";
 import type { SignedGateList } from "./operations.js";
-import type { GateSyncStore, Snapshot } from "./store.js";
+import type { AppliedChanges, GateSyncStore, Snapshot } from "./store.js";
 
 /** An in-memory GateSyncStore, for tests and benchmarks (through "@sesame/sync/testing"). */
 export class MemoryGateStore implements GateSyncStore {
@@ -97,7 +97,7 @@ export class MemoryGateStore implements GateSyncStore {
     return this.feedSeq;
   }
 
-  applyChanges(changes: readonly TicketChange[]): void {
+  applyChanges(changes: readonly TicketChange[]): AppliedChanges | undefined {
     for (const c of changes) {
       if (c.sequence <= this.feedSeq) continue;
       if (c.sequence !== this.feedSeq + 1)
@@ -106,6 +106,7 @@ export class MemoryGateStore implements GateSyncStore {
       if (c.type === "issue") this.ticketEntrances.set(c.ticket.id, c.ticket.entrance);
       this.feedSeq = c.sequence;
     }
+    return undefined;
   }
 
   applySnapshot({ bundle }: Snapshot): void {

@@ -3,6 +3,7 @@ import {
   ALARM_REASONS,
   ASSISTED_REASONS,
   type EntryLogEvent,
+  FAILURE_REASONS,
   MANUAL_REASONS,
   MAX_OVERRIDE_NOTE,
   REFUSE_REASONS,
@@ -148,6 +149,7 @@ const REASONS: readonly ReasonCode[] = [
   ...REFUSE_REASONS,
   ...ALARM_REASONS,
   ...MANUAL_REASONS,
+  ...FAILURE_REASONS,
 ];
 /** Every kind of journal event a gate sends. */
 export const EVENT_KINDS = [

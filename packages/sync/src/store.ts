@@ -2,6 +2,7 @@ import type { EntryLogEvent } from "@sesame/gate-core";
 import type { IssuerKey, SignedTrustListJson, TrustList } from "@sesame/ticket";
 import type { GateBundle, TicketChange } from "@sesame/venue";
 import type { SignedGateList } from "./operations.js";
+import type { AdmissionEntry } from "./protocol.js";
 
 /** A gate bundle as downloaded: parsed, and the exact signed bytes with their signature. */
 export interface Snapshot {
@@ -10,6 +11,12 @@ export interface Snapshot {
   readonly signature: string;
   /** The key that signed `bytes` (bundleSigner): the certified operations key, or the root; default the root. */
   readonly signerKey?: Uint8Array;
+}
+
+/** What a store says of the changes it was given: those it refused (each changed nothing). */
+export interface AppliedChanges {
+  /** Changes no honest issuer makes (a resale of a cancelled ticket…): the sync reports each. */
+  readonly refused?: readonly { readonly sequence: number; readonly detail: string }[];
 }
 
 /**
@@ -26,7 +33,7 @@ export interface GateSyncStore {
   /** Every ticket change up to this sequence is applied. */
   feedSequence(): number;
   /** Applies changes that follow on from feedSequence() (sync checks the order first); idempotent. */
-  applyChanges(changes: readonly TicketChange[]): void;
+  applyChanges(changes: readonly TicketChange[]): AppliedChanges | undefined;
   /**
    * Replaces tickets, revocations and the trust list by a snapshot (already checked against the venue
    * root key by the sync; `bytes` and `signature` are the signed file, for stores that check again).
@@ -38,6 +45,12 @@ export interface GateSyncStore {
    * One message of the fan-out at a time, all or nothing (one durable write, not one per entry).
    */
   recordRemoteEntries(events: readonly EntryLogEvent[]): void;
+  /**
+   * When present, used instead of recordRemoteEntries: every admission of a fan-out message that
+   * passed the checks, this gate's own included, with its place in the venue's order (`seq`), so
+   * that the store orders a ticket's movements by it rather than by the gates' clocks.
+   */
+  recordAdmissions?(entries: readonly AdmissionEntry[]): void;
   /** The issuer keys of the trust list held (verified against the root key): they sign the ticket feed. */
   issuerKeys(): ReadonlyMap<number, IssuerKey>;
   /** Version of the trust list held (0 when none). */

@@ -117,7 +117,7 @@ describe("every bad input has its own reason", () => {
     ["non-ASCII", `${TEXT_PREFIX}${payload.slice(0, 20)}é${payload.slice(21)}`, "NOT_ASCII"],
     ["control character", `${TEXT_PREFIX}${payload.slice(0, 20)}\u0007${payload.slice(21)}`, "NOT_ASCII"],
     ["wrong prefix", `XX1:${payload}`, "WRONG_PREFIX"],
-    ["lower-case prefix", `se1:${payload}`, "WRONG_PREFIX"],
+    ["lower-case prefix (a scanner setting)", `se1:${payload}`, "LOWER_CASE"],
     ["newer format", `SE2:${payload}`, "UNSUPPORTED_VERSION"],
     ["body version byte", TEXT_PREFIX + encodeBase45(Uint8Array.from([9, 1, 2, 3])), "UNSUPPORTED_VERSION"],
     ["truncated", text.slice(0, TEXT_PREFIX.length + 198), "TRUNCATED"],

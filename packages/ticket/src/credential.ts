@@ -195,6 +195,7 @@ export type FormatReason =
   | "EMPTY"
   | "TOO_LONG"
   | "WRONG_PREFIX"
+  | "LOWER_CASE"
   | "UNSUPPORTED_VERSION"
   | "FOREIGN_CODE"
   | "NOT_ASCII"
@@ -255,10 +256,15 @@ export function parseCredentialText(text: string): ParseResult {
         detail: `control or non-ASCII character ${describeChar(text, bad)}`,
       };
     }
-    const hint = text.toUpperCase().startsWith(TEXT_PREFIX)
-      ? " (lower case: check the scanner's keyboard settings)"
-      : "";
-    return { ok: false, reason: "WRONG_PREFIX", detail: `does not start with ${TEXT_PREFIX}${hint}` };
+    // A scanner set to change letter case turns every ticket into this: the fix is its setting.
+    if (text.toUpperCase().startsWith(TEXT_PREFIX)) {
+      return {
+        ok: false,
+        reason: "LOWER_CASE",
+        detail: `starts with ${JSON.stringify(text.slice(0, TEXT_PREFIX.length))}, not ${TEXT_PREFIX}: the scanner changes letter case (check its keyboard settings)`,
+      };
+    }
+    return { ok: false, reason: "WRONG_PREFIX", detail: `does not start with ${TEXT_PREFIX}` };
   }
   const payload = text.slice(TEXT_PREFIX.length);
   const bad = firstNonPrintable(payload);

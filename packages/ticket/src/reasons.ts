@@ -5,6 +5,7 @@ export const REASON_DESCRIPTIONS: Readonly<Record<CredentialReason, string>> = {
   EMPTY: "nothing was scanned",
   TOO_LONG: "far longer than any credential",
   WRONG_PREFIX: "not a Sésame code (wrong prefix)",
+  LOWER_CASE: "a Sésame code whose letters the scanner changed to lower case (its keyboard setting)",
   UNSUPPORTED_VERSION: "a Sésame code of a format this gate does not read",
   FOREIGN_CODE: "a QR code that is not a ticket (link, health certificate, payment…)",
   NOT_ASCII: "contains characters no QR ticket has (keyboard layout or line noise)",

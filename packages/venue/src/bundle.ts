@@ -1,5 +1,6 @@
 import type { BundleTicket, GateBundle, Revocation } from "./model.js";
 import { GATE_BUNDLE_FORMAT } from "./model.js";
+import { checkVenueTimes, VenueTimeError } from "./session-times.js";
 
 /*
  * The gate bundle's bytes (docs/venue-files.md): JSON, with tickets and revocations as rows of
@@ -110,6 +111,12 @@ export function decodeGateBundle(bytes: Uint8Array): GateBundle {
   }
   if (typeof o.venue !== "object" || o.venue === null || typeof (o.venue as { id?: unknown }).id !== "string")
     throw new BundleFormatError("has no venue");
+  try {
+    checkVenueTimes(o.venue as GateBundle["venue"]);
+  } catch (error) {
+    if (error instanceof VenueTimeError) throw new BundleFormatError(`venue: ${error.message}`);
+    throw error;
+  }
   if (typeof o.trustList !== "object" || o.trustList === null)
     throw new BundleFormatError("has no trust list");
   if (!sameColumns(o.ticketColumns, TICKET_COLUMNS))

@@ -11,6 +11,7 @@ import { BundleFormatError, decodeGateBundle, encodeGateBundle } from "./bundle.
 import type { DemoTicketRow, DemoVenue, WalletEntry } from "./demo.js";
 import type { GateBundle, SignedTicketChange, Venue } from "./model.js";
 import { writeRootKeyFile } from "./root-key.js";
+import { checkVenueTimes, VenueTimeError } from "./session-times.js";
 
 /*
  * The venue directory (docs/venue-files.md): what `sesame venue demo` writes and gates, the
@@ -170,6 +171,12 @@ export function readVenue(dir: string): Venue {
   const v = parseJson(VENUE_FILES.venue, readText(dir, VENUE_FILES.venue));
   if (typeof v !== "object" || v === null || !Array.isArray((v as Venue).sessions)) {
     throw new VenueFileError(VENUE_FILES.venue, "is not a venue description");
+  }
+  try {
+    checkVenueTimes(v as Venue);
+  } catch (error) {
+    if (error instanceof VenueTimeError) throw new VenueFileError(VENUE_FILES.venue, error.message);
+    throw error;
   }
   return v as Venue;
 }

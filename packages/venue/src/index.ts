@@ -66,6 +66,16 @@ export {
   writeRootKeyFile,
 } from "./root-key.js";
 export {
+  checkVenueTimes,
+  readSessionTimes,
+  readVenueTime,
+  type SessionTimes,
+  sessionTimes,
+  timezoneProblem,
+  type VenueTime,
+  VenueTimeError,
+} from "./session-times.js";
+export {
   SUPERVISOR_CERTIFICATE_FORMAT,
   SUPERVISOR_COMMAND_DOMAIN,
   SUPERVISOR_KEY_REQUEST_FORMAT,

@@ -6,6 +6,7 @@ import {
   type TicketBody,
 } from "@sesame/ticket";
 import type { BundleTicket, Venue } from "./model.js";
+import { sessionTimes } from "./session-times.js";
 
 const HOUR = 3_600_000;
 
@@ -21,9 +22,12 @@ export function ticketCredential(
   devicePublicKey: string | undefined,
   signer: Ed25519Signer,
 ): string {
-  const sessions = ticket.sessions.map((id) => venue.sessions.find((s) => s.id === id));
-  const doors = Math.min(...sessions.map((s) => (s ? Date.parse(s.doorsOpen) : Number.POSITIVE_INFINITY)));
-  const end = Math.max(...sessions.map((s) => (s ? Date.parse(s.end) : 0)));
+  const times = ticket.sessions.map((id) => {
+    const s = venue.sessions.find((x) => x.id === id);
+    return s ? sessionTimes(s, venue.timezone) : undefined;
+  });
+  const doors = Math.min(...times.map((t) => t?.doorsOpenMs ?? Number.POSITIVE_INFINITY));
+  const end = Math.max(...times.map((t) => t?.endMs ?? 0));
   const body: TicketBody = {
     kind: ticket.kind,
     keyId: key.keyId,

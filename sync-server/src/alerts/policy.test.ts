@@ -5,9 +5,9 @@ import {
   clockSkewDetail,
   doubleEntryAlert,
   groupedEventIds,
+  keyScans,
+  keyScansDetail,
   mayAcknowledge,
-  revokedKeyScans,
-  revokedKeyScansDetail,
   silentGateDetail,
 } from "./policy.js";
 
@@ -121,20 +121,42 @@ describe("batch alerts", () => {
     expect(batchAlerts("A1", scans, 9, () => false).map((a) => [a.type, a.eventIds?.length])).toEqual([
       ["forgery", 1],
     ]);
-    expect(revokedKeyScans(scans)).toEqual([
-      { issuerKeyId: 3, count: 2, eventIds: [scans[0]?.eventId, scans[1]?.eventId] },
-      { issuerKeyId: 5, count: 1, eventIds: [scans[2]?.eventId] },
-      { issuerKeyId: null, count: 1, eventIds: [scans[3]?.eventId] },
+    const type = "revoked-key-scans";
+    expect(keyScans(scans)).toEqual([
+      { type, issuerKeyId: 3, count: 2, eventIds: [scans[0]?.eventId, scans[1]?.eventId] },
+      { type, issuerKeyId: 5, count: 1, eventIds: [scans[2]?.eventId] },
+      { type, issuerKeyId: null, count: 1, eventIds: [scans[3]?.eventId] },
     ]);
-    expect(revokedKeyScansDetail("A1", 3, 1)).toBe(
-      "1 scan at gate A1 of tickets under revoked issuer key 3 (revoked or expired in the trust list)",
+    expect(keyScansDetail(type, "A1", 3, 1)).toBe(
+      "1 scan at gate A1 of tickets under revoked issuer key 3 (revoked in the trust list)",
     );
-    expect(revokedKeyScansDetail("B1", null, 12)).toMatch(
+    expect(keyScansDetail(type, "B1", null, 12)).toMatch(
       /^12 scans at gate B1 of tickets under a revoked issuer key/,
     );
     // A long rotation lists its first 50 events, like any alert; the count goes on.
     const many = Array.from({ length: 80 }, (_, i) => `e-${i}`);
     expect(groupedEventIds(many.slice(0, 40), many.slice(40))).toEqual(many.slice(0, 50));
+  });
+
+  it("issue 16, also: a key outside its validity window is no forgery nor a revoked key: its own grouped alert", () => {
+    const scans = [
+      event({ kind: "refused", reason: "KEY_NOT_VALID", issuerKeyId: 3 }),
+      event({ kind: "refused", reason: "KEY_REVOKED", issuerKeyId: 3 }),
+      event({ kind: "refused", reason: "KEY_NOT_VALID", issuerKeyId: 3 }),
+    ];
+    expect(batchAlerts("A1", scans, 9, () => false)).toEqual([]);
+    expect(keyScans(scans)).toEqual([
+      { type: "revoked-key-scans", issuerKeyId: 3, count: 1, eventIds: [scans[1]?.eventId] },
+      {
+        type: "key-not-valid-scans",
+        issuerKeyId: 3,
+        count: 2,
+        eventIds: [scans[0]?.eventId, scans[2]?.eventId],
+      },
+    ]);
+    expect(keyScansDetail("key-not-valid-scans", "A1", 3, 2)).toBe(
+      "2 scans at gate A1 of tickets under issuer key 3 (outside its validity window in the trust list)",
+    );
   });
 
   it("a wrong supervisor code at a kiosk: one override-refused alert per batch, naming the steward", () => {

@@ -1,4 +1,4 @@
-import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
+import { type EntryLogEvent, FORGERY_REASONS, type RefuseReason } from "@sesame/gate-core";
 
 /*
  * The alert policy: which events, heartbeats and silences make an alert, what it says, and who may
@@ -9,7 +9,8 @@ import { type EntryLogEvent, FORGERY_REASONS } from "@sesame/gate-core";
 /**
  * What a supervisor must look at: a ticket used twice (double-entry), forged or forwarded codes
  * (forgery), tickets under an issuer key the trust list revokes (revoked-key-scans: one alert per
- * key and gate, its count growing, not one per scan: a key rotation must not bury supervisors),
+ * key and gate, its count growing, not one per scan: a key rotation must not bury supervisors) or
+ * whose validity window is over or not begun (key-not-valid-scans, grouped the same way),
  * someone through a lane without a ticket (forced-passage) or behind someone else's (tailgate) —
  * both from the gates' `alarm` events —, a gate gone offline or silent (gate-offline), a gate clock
  * off the server's (clock-skew), a gate whose signed events no honest gate writes
@@ -28,6 +29,7 @@ export type AlertType =
   | "double-entry"
   | "forgery"
   | "revoked-key-scans"
+  | "key-not-valid-scans"
   | "forced-passage"
   | "tailgate"
   | "gate-offline"
@@ -44,6 +46,7 @@ export const ALERT_TYPES: readonly AlertType[] = [
   "double-entry",
   "forgery",
   "revoked-key-scans",
+  "key-not-valid-scans",
   "forced-passage",
   "tailgate",
   "gate-offline",
@@ -67,11 +70,11 @@ export interface Alert {
   readonly gates: readonly string[];
   readonly eventIds: readonly string[];
   readonly detail: string;
-  /** How many occurrences it stands for: 1, except for an alert that groups them (revoked-key-scans). */
+  /** How many occurrences it stands for: 1, except for an alert that groups them (revoked-key-scans…). */
   readonly count: number;
   /** When the last of them was seen (server clock); `at` is when the first was. */
   readonly lastAt: number;
-  /** The issuer key a revoked-key-scans alert is about (null when the gate did not say). */
+  /** The issuer key a revoked-key-scans or key-not-valid-scans alert is about (null when the gate did not say). */
   readonly issuerKeyId: number | null;
   /** Who acknowledged it and when (server clock); null while it is open. */
   readonly acknowledgedBy: string | null;
@@ -232,38 +235,68 @@ export function quarantineDetail(
   return `gate ${gateId} quarantined by ${q.by}: ${q.reason}${since}`;
 }
 
-/** One batch's KEY_REVOKED refusals of one issuer key (null: events from a gate that does not send the key id). */
-export interface RevokedKeyScans {
+/**
+ * Refusals of a genuine ticket for its issuer key, each with the alert that groups them per key and
+ * gate: a revoked key, or one outside its validity window (after a rotation). Neither is a forgery.
+ */
+export const KEY_ALERTS = [
+  {
+    reason: "KEY_REVOKED",
+    type: "revoked-key-scans",
+    key: "revoked issuer key",
+    why: "revoked in the trust list",
+  },
+  {
+    reason: "KEY_NOT_VALID",
+    type: "key-not-valid-scans",
+    key: "issuer key",
+    why: "outside its validity window in the trust list",
+  },
+] as const satisfies ReadonlyArray<{ reason: RefuseReason; type: AlertType; key: string; why: string }>;
+
+export type KeyAlertType = (typeof KEY_ALERTS)[number]["type"];
+
+/** One batch's refusals of one issuer key for one reason (null: events from a gate that does not send the key id). */
+export interface KeyScans {
+  readonly type: KeyAlertType;
   readonly issuerKeyId: number | null;
   readonly count: number;
   readonly eventIds: readonly string[];
 }
 
 /**
- * A batch's KEY_REVOKED refusals, per issuer key. The ingest adds each group to the open
- * revoked-key-scans alert of its key and gate, or opens one: a key rotation makes one alert per key
- * and gate whose count grows, never a forgery alert per scan.
+ * A batch's KEY_REVOKED and KEY_NOT_VALID refusals, per reason and issuer key. The ingest adds each
+ * group to the open alert of its type, key and gate, or opens one: a key rotation makes one alert per
+ * key and gate whose count grows, never a forgery alert per scan.
  */
-export function revokedKeyScans(stored: readonly EntryLogEvent[]): RevokedKeyScans[] {
-  const byKey = new Map<number | null, string[]>();
-  for (const e of stored) {
-    if (e.kind !== "refused" || e.reason !== "KEY_REVOKED") continue;
-    const key = e.issuerKeyId ?? null;
-    const ids = byKey.get(key) ?? [];
-    ids.push(e.eventId);
-    byKey.set(key, ids);
+export function keyScans(stored: readonly EntryLogEvent[]): KeyScans[] {
+  const out: KeyScans[] = [];
+  for (const { reason, type } of KEY_ALERTS) {
+    const byKey = new Map<number | null, string[]>();
+    for (const e of stored) {
+      if (e.kind !== "refused" || e.reason !== reason) continue;
+      const key = e.issuerKeyId ?? null;
+      const ids = byKey.get(key) ?? [];
+      ids.push(e.eventId);
+      byKey.set(key, ids);
+    }
+    for (const [issuerKeyId, ids] of byKey)
+      out.push({ type, issuerKeyId, count: ids.length, eventIds: ids.slice(0, MAX_ALERT_EVENTS) });
   }
-  return [...byKey].map(([issuerKeyId, ids]) => ({
-    issuerKeyId,
-    count: ids.length,
-    eventIds: ids.slice(0, MAX_ALERT_EVENTS),
-  }));
+  return out;
 }
 
-/** What a revoked-key-scans alert says, for its running count. */
-export function revokedKeyScansDetail(gateId: string, issuerKeyId: number | null, count: number): string {
-  const key = issuerKeyId === null ? "a revoked issuer key" : `revoked issuer key ${issuerKeyId}`;
-  return `${count} ${count === 1 ? "scan" : "scans"} at gate ${gateId} of tickets under ${key} (revoked or expired in the trust list)`;
+/** What a grouped key alert says, for its running count. */
+export function keyScansDetail(
+  type: KeyAlertType,
+  gateId: string,
+  issuerKeyId: number | null,
+  count: number,
+): string {
+  const alert = KEY_ALERTS.find((k) => k.type === type) ?? KEY_ALERTS[0];
+  const key = issuerKeyId === null ? `a ${alert.key}` : `${alert.key} ${issuerKeyId}`;
+  const why = alert.why;
+  return `${count} ${count === 1 ? "scan" : "scans"} at gate ${gateId} of tickets under ${key} (${why})`;
 }
 
 /** The event ids a grouped alert lists: the first ones, at most as many as any alert lists. */

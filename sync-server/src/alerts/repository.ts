@@ -126,14 +126,14 @@ export class AlertRepository {
     return row ? alertOfRow(row) : undefined;
   }
 
-  /** The open revoked-key-scans alert of one issuer key at one gate, if any: its count grows instead. */
-  openKeyAlertOf(gateId: string, issuerKeyId: number | null): Alert | undefined {
+  /** The open grouped key alert (revoked-key-scans…) of one issuer key at one gate, if any: its count grows instead. */
+  openKeyAlertOf(type: AlertType, gateId: string, issuerKeyId: number | null): Alert | undefined {
     const row = this.db
-      .prepare<[string, number | null], AlertRow>(
-        `SELECT * FROM alerts WHERE type = 'revoked-key-scans' AND gates = ? AND issuer_key IS ? AND acked_at IS NULL
+      .prepare<[string, string, number | null], AlertRow>(
+        `SELECT * FROM alerts WHERE type = ? AND gates = ? AND issuer_key IS ? AND acked_at IS NULL
          ORDER BY id DESC LIMIT 1`,
       )
-      .get(JSON.stringify([gateId]), issuerKeyId);
+      .get(type, JSON.stringify([gateId]), issuerKeyId);
     return row ? alertOfRow(row) : undefined;
   }
 

@@ -7,8 +7,8 @@ import {
   doubleEntryAlert,
   groupedEventIds,
   implausibleEventsDetail,
-  revokedKeyScans,
-  revokedKeyScansDetail,
+  keyScans,
+  keyScansDetail,
 } from "../alerts/policy.js";
 import type { AlertRepository } from "../alerts/repository.js";
 import type { FeedRepository } from "../feed/repository.js";
@@ -190,8 +190,8 @@ export function ingestBatch(
         ),
       );
     const updatedAlerts: Alert[] = [];
-    for (const scans of revokedKeyScans(stored)) {
-      const open = deps.alerts.openKeyAlertOf(gateId, scans.issuerKeyId);
+    for (const scans of keyScans(stored)) {
+      const open = deps.alerts.openKeyAlertOf(scans.type, gateId, scans.issuerKeyId);
       if (open) {
         const count = open.count + scans.count;
         updatedAlerts.push(
@@ -200,20 +200,20 @@ export function ingestBatch(
             scans.count,
             receivedAt,
             groupedEventIds(open.eventIds, scans.eventIds),
-            revokedKeyScansDetail(gateId, scans.issuerKeyId, count),
+            keyScansDetail(scans.type, gateId, scans.issuerKeyId, count),
           ),
         );
         continue;
       }
       alerts.push(
         deps.alerts.raise({
-          type: "revoked-key-scans",
+          type: scans.type,
           at: receivedAt,
           gates: [gateId],
           eventIds: scans.eventIds,
           count: scans.count,
           issuerKeyId: scans.issuerKeyId,
-          detail: revokedKeyScansDetail(gateId, scans.issuerKeyId, scans.count),
+          detail: keyScansDetail(scans.type, gateId, scans.issuerKeyId, scans.count),
         }),
       );
     }

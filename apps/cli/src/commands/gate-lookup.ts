@@ -1,6 +1,7 @@
 import type { LookupHit, LookupResult } from "@sesame/cache";
 import { CacheError } from "@sesame/cache";
 import { localParts } from "@sesame/gate-core";
+import { sessionTimes } from "@sesame/venue/session-times";
 import { parse, parseInteger, parseTime, requireString } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { openGateCache } from "../gate-cache.js";
@@ -32,7 +33,7 @@ export async function gateLookup(argv: string[], io: Io): Promise<number> {
   const limit = parseInteger(values.limit, "--limit", 1, 200) ?? 20;
   const at = parseTime(values.at, "--at") ?? io.now();
 
-  const cache = openGateCache(dir, gateId, values.db);
+  const cache = openGateCache(dir, gateId, values.db, (line) => io.stderr.write(`sesame: ${line}\n`));
   try {
     let result: LookupResult;
     try {
@@ -48,7 +49,7 @@ export async function gateLookup(argv: string[], io: Io): Promise<number> {
     const timezone = cache.venue.timezone;
     const sessions = cache.venue.sessions.filter((s) => result.sessions.includes(s.id));
     if (sessions.length === 0) {
-      const next = cache.venue.sessions.find((s) => Date.parse(s.doorsOpen) > at);
+      const next = cache.venue.sessions.find((s) => (sessionTimes(s, timezone)?.doorsOpenMs ?? 0) > at);
       io.stdout.write(
         `No session's doors are open at ${new Date(at).toISOString()}${next ? `; next: ${next.code}, doors open ${next.doorsOpen}` : ""}.\n`,
       );

@@ -42,7 +42,7 @@ export async function gateVerify(argv: string[], io: Io): Promise<number> {
     throw new CliError(`--direction must be entry or exit, got ${JSON.stringify(values.direction)}`);
   const nowMs = parseTime(values.at, "--at") ?? io.now();
 
-  const cache = openGateCache(dir, gateId, values.db);
+  const cache = openGateCache(dir, gateId, values.db, (line) => io.stderr.write(`sesame: ${line}\n`));
   try {
     const { store, gate } = cache;
     const lane = parseInteger(values.lane, "--lane", 1, gate.lanes) ?? 1;

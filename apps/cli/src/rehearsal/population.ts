@@ -410,8 +410,9 @@ export function makePopulation(
   oldCode("transferred-old", "transferred", "SUPERSEDED_TRANSFERRED", mix.transferred);
   oldCode("cancelled", "cancelled", "CANCELLED", mix.cancelled);
   for (let i = 0; i < share(mix.wrongSession); i++) {
-    // Tomorrow's ticket (the demo's second session is the next day): its validity window has not
-    // begun (TICKET_NOT_VALID); WRONG_DAY or WRONG_SESSION for a ticket valid today.
+    // Tomorrow's ticket (the demo's second session is the next day): WRONG_DAY, with the session
+    // and day it is for (its validity window has not begun, but the sessions say more); WRONG_SESSION
+    // for a later session today; TICKET_NOT_VALID only while one of its sessions is open.
     const index = take(otherSession, random);
     if (index === undefined) break;
     refusedAtOwnEntrance(

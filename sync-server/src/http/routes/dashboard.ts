@@ -2,6 +2,7 @@ import {
   ADMIT_REASONS,
   ALARM_REASONS,
   ASSISTED_REASONS,
+  FAILURE_REASONS,
   MANUAL_REASONS,
   outcomeOf,
   REFUSE_REASONS,
@@ -26,9 +27,17 @@ const REASON_TEXTS: readonly ReasonText[] = [
   ...REFUSE_REASONS,
   ...ALARM_REASONS,
   ...MANUAL_REASONS,
+  ...FAILURE_REASONS,
 ].map((code: ReasonCode) => {
   // Placeholders stand in for the per-scan details the steward would see (entrance, time, gate).
-  const m = stewardMessages(code, { entrance: "…", time: "…", date: "…", gate: "…", holder: "…" });
+  const m = stewardMessages(code, {
+    entrance: "…",
+    time: "…",
+    date: "…",
+    session: "…",
+    gate: "…",
+    holder: "…",
+  });
   return { code, outcome: ALARMS.has(code) ? "ALARM" : outcomeOf(code), fr: m.fr, en: m.en };
 });
 
