@@ -56,7 +56,7 @@ import {
 
 process.env.TZ = "UTC"; // the gates' operating-system zone, never the venue's (case 6)
 
-const RUNS = Number(process.env.SESAME_MODEL_RUNS ?? 120);
+const RUNS = Number(process.env.SESAME_MODEL_RUNS ?? 200);
 const SEED = Number(process.env.SESAME_MODEL_SEED ?? 16);
 const HUNT = process.env.SESAME_MODEL_HUNT;
 const HUNT_RUNS = Number(process.env.SESAME_MODEL_HUNT_RUNS ?? 2000);
