@@ -324,8 +324,7 @@ interface Violation {
     | "refused-valid"
     | "wrong-reason"
     | "holder"
-    | "double-entry"
-    | "setup";
+    | "double-entry";
   readonly case: Case;
   readonly detail: string;
   /** What happened, one line per action, up to the violation. */
@@ -389,7 +388,6 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
   const changes: TicketChange[] = [];
   const bogus = new Set<number>();
   let now = PHASES[plan.phase];
-  let order = 0;
 
   const gates: ModelGate[] = [];
   try {
@@ -484,7 +482,6 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
         session: p.session,
         direction: p.direction,
         vector: new Map(gate.vector),
-        order: ++order,
       };
       gate.known.push(movement);
       gate.toUpload.push({ movement, event });

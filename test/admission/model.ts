@@ -52,8 +52,6 @@ export interface Movement {
   readonly session: number;
   readonly direction: "entry" | "exit";
   readonly vector: Vector;
-  /** Position in the run: the order in which movements really happened. */
-  readonly order: number;
 }
 
 /** Whether `a` happened before `b` (b's gate knew of a when b happened). */
