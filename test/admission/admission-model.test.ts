@@ -407,7 +407,17 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
         id,
         store,
         skew: (plan.skews[g] ?? 0) * SECOND,
-        backend: undefined as unknown as GateBackend,
+        // Lanes without a controller: the harness reports passages and no-shows to the store itself.
+        backend: new GateBackend({
+          store,
+          gateId: id,
+          entrance: 1,
+          lanes: [
+            { lane: 1, direction: "entry" },
+            { lane: 2, direction: "exit" },
+          ],
+          now: () => now + (gates[g]?.skew ?? 0),
+        }),
         position: FIRST_FEED,
         views: new Map(
           TICKETS.map((t) => [
@@ -422,16 +432,6 @@ async function runPlan(plan: Plan, venue: VenueFixture): Promise<Violation[]> {
         vector: new Map(),
         toUpload: [],
       };
-      (gate as { backend: GateBackend }).backend = new GateBackend({
-        store,
-        gateId: id,
-        entrance: 1,
-        lanes: [
-          { lane: 1, direction: "entry" },
-          { lane: 2, direction: "exit" },
-        ],
-        now: () => now + gate.skew,
-      });
       gates.push(gate);
     }
 
@@ -806,14 +806,14 @@ describe("admission model (issue 16): real gates and caches against the referenc
   }, 600_000);
 
   it.runIf(process.env.SESAME_MODEL_STATS === "1")(
-    "stats",
+    "stats: how many of 300 runs break each invariant, by case",
     async () => {
       const counts = new Map<string, number>();
       for (const plan of fc.sample(planArb, { seed: SEED, numRuns: 300 })) {
         const found = await runPlan(plan, venue);
         const kinds = new Set(found.map((v) => `${v.case}/${v.invariant}`));
         for (const k of kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
-        counts.set(`actions`, (counts.get("actions") ?? 0) + plan.actions.length);
+        counts.set("steps drawn", (counts.get("steps drawn") ?? 0) + plan.actions.length);
       }
       console.log([...counts].sort().join("\n"));
     },
