@@ -1,5 +1,6 @@
 export { csvObjects, type ImportRow, parseCsv, type RowRejection, validateImportRow } from "@sesame/venue";
-export { TECH_ALERTS } from "./alerts/policy.js";
+// doubleEntryAlert: the admission model test (test/admission) asks the server's own policy which entries it flags.
+export { doubleEntryAlert, TECH_ALERTS, type TicketPresence } from "./alerts/policy.js";
 export {
   type BrokerAudit,
   type BrokerCredentials,
