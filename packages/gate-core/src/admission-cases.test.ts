@@ -117,12 +117,23 @@ describe("issue 16, case 2: a ticket valid for two sessions on one day", () => {
     });
   });
 
-  it("inside the first after its end (no exit scan), the holder is admitted to the second", () => {
+  it("inside the first, its doors still open (no exit scan): a second person; once they close, the holder enters the second", () => {
     const facts = factsOf(venue);
-    const at = T0 + 2.75 * HOUR;
-    const t = scanText(facts, { sessions: [1, 2] }, at);
+    // The first session ended at T0 + 2 h; its doors close an hour later. The second's opened at 2.5 h.
+    const during = T0 + 2.75 * HOUR;
+    const t = scanText(facts, { sessions: [1, 2] }, during);
     facts.recordMovement(t.id, 1, "entry", T0 + 10 * MIN, "A1");
-    expect(decideScan(t.text, context(at), facts, options)).toMatchObject({ reason: "ADMITTED", session: 2 });
+    expect(decideScan(t.text, context(during), facts, options)).toMatchObject({
+      reason: "ALREADY_ENTERED",
+      session: 1,
+    });
+    const after = T0 + 3.25 * HOUR;
+    const later = scanText(facts, { sessions: [1, 2] }, after);
+    facts.recordMovement(later.id, 1, "entry", T0 + 10 * MIN, "A1");
+    expect(decideScan(later.text, context(after), facts, options)).toMatchObject({
+      reason: "ADMITTED",
+      session: 2,
+    });
   });
 
   it("out of the first for good before the second's doors open: NOT_YET_OPEN for the second, with its time", () => {

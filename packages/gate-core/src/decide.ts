@@ -110,8 +110,8 @@ interface TimedSession {
 /**
  * Picks the session a scan is for among the ticket's, or says why none is. Of the sessions whose
  * doors are open: one with a passage under way (never a second session's admission meanwhile),
- * one it is inside that has not ended, then, soonest first, one the ticket may still enter (not
- * used, or out with re-entry), then one it is inside. A ticket whose open sessions are all used
+ * one it is inside (its doors still open), then, soonest first, one the ticket may still enter
+ * (not used, or out with re-entry). A ticket whose open sessions are all used
  * (out for good) is told about its next session if it comes soon; refusals name their session.
  * A session whose times do not read is never open, and the refusal's detail says so.
  */
@@ -151,10 +151,10 @@ function chooseSession(
       const p = presence(s);
       return p === undefined || (p.state === "outside" && s.session.reentry !== "none");
     });
-    // Inside a session still under way, a second entry is a second person; inside one that has
-    // ended (its doors open for stragglers), the holder may have left without an exit scan.
-    const insideRunning = open.find((s) => presence(s)?.state === "inside" && nowMs <= s.times.endMs);
-    const chosen = pending ?? insideRunning ?? enterable ?? inside;
+    // Inside a session whose doors are open (under way, or ended and open for stragglers), a
+    // second entry is a second person: the gate never admits a ticket it knows is inside. A holder
+    // who left without an exit scan is admitted to the next session once those doors close.
+    const chosen = pending ?? inside ?? enterable;
     if (chosen) return { session: chosen.session };
   }
   const local = (ms: number) => localParts(ms, facts.timezone);
