@@ -1058,9 +1058,19 @@ export class SyncServer extends EventEmitter<ServerEvents> {
         forced,
       );
     } catch (error) {
-      // A key request refused (a proof that fails, another gate's or a revoked key): one line.
-      if (error instanceof ApiError)
-        this.log(printable(`provisioning of gate ${gateId} by ${by} refused: ${error.message}`));
+      // A key request refused (a proof that fails, another gate's or a revoked key): one line, and
+      // alerted when it is the key that is refused — a replayed or borrowed request is an attack.
+      if (error instanceof ApiError) {
+        const detail = printable(`provisioning of gate ${gateId} by ${by} refused: ${error.message}`);
+        this.log(detail);
+        if (error.message.includes("key request is refused"))
+          this.raiseAlert({
+            type: "provisioning-refused",
+            at: this.now(),
+            gates: this.store.gate(gateId) ? [gateId] : [],
+            detail,
+          });
+      }
       throw error;
     }
     if (provisioning.gateList) this.publishGateList(provisioning.gateList);

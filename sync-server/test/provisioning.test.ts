@@ -151,6 +151,11 @@ describe("provisioning a gate", () => {
     );
     expect(server().store.gate("B1")?.publicKey).toBe(before);
     expect(world.serverLog.filter((l) => /[\r\n]/.test(l))).toEqual([]);
+    // The refused keys are alerted; a malformed body is only an error.
+    const alerted = alertsOf("provisioning-refused").map((a) => a.detail ?? "");
+    expect(alerted.filter((d) => d.includes("the proof is not a signature by that key"))).toHaveLength(1);
+    expect(alerted.filter((d) => d.includes("small order"))).toHaveLength(1);
+    expect(alerted.filter((d) => d.includes("body.publicKey"))).toEqual([]);
   });
 
   it("refuses a key request replayed after its key was revoked (409)", async () => {
@@ -180,5 +185,10 @@ describe("provisioning a gate", () => {
         `^gate B1's key request is refused: the key ${first.publicKey} was gate B1's and is revoked`,
       ),
     );
+    expect(
+      alertsOf("provisioning-refused").filter((a) =>
+        a.detail?.includes(`the key ${first.publicKey} was gate B1's`),
+      ),
+    ).toHaveLength(1);
   });
 });

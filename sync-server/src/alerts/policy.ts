@@ -20,8 +20,9 @@ import { type EntryLogEvent, FORGERY_REASONS, type RefuseReason } from "@sesame/
  * subscription (broker-denied: someone is using credentials for more than their role); a message of
  * the venue network that a gate refused as not authentic (forged-message: a forged ticket change, admission, gate
  * list or command); a wrong supervisor code typed at a kiosk to override a manual admission
- * (override-refused). Provisioning asked by someone who is not an admin (provisioning-refused: the
- * insider who would take a gate's identity), and a gate provisioned while it was online, forced by
+ * (override-refused). Provisioning asked by someone who is not an admin, or a key request refused
+ * (a replayed, borrowed or revoked key; provisioning-refused: the insider who would take a gate's
+ * identity), and a gate provisioned while it was online, forced by
  * an admin (forced-provisioning: the real gate was cut off). A command that opens lanes sent without
  * a valid signature of the supervisor who names it (supervisor-signature-refused: a stolen
  * dashboard session, or a forger on the server's side).
