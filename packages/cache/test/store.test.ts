@@ -519,29 +519,31 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
     store.close();
   });
 
+  /** Gate C1's entry of a ticket, as the fan-out brings it. */
+  const remote = (ticketId: number, gateSeq: number): EntryLogEvent => ({
+    eventId: `evt-c1-${gateSeq}`,
+    gateId: "C1",
+    gateSeq,
+    lane: 1,
+    kind: "entered",
+    direction: "entry",
+    reason: "ADMITTED",
+    authorizationId: `auth-c1-${gateSeq}`,
+    ticketId,
+    generation: 1,
+    session: 1,
+    manual: false,
+    at: DURING - 30_000,
+  });
+
   it("a fan-out message is applied all or nothing: one malformed entry refuses the whole message", () => {
     const store = fresh("A1");
     const [t1, t2] = [mobile(), mobile((r) => r.id !== mobile().id)];
     if (!t1 || !t2) throw new Error("two mobile tickets expected");
-    const entry = (ticketId: number, gateSeq: number): EntryLogEvent => ({
-      eventId: `evt-c1-${gateSeq}`,
-      gateId: "C1",
-      gateSeq,
-      lane: 1,
-      kind: "entered",
-      direction: "entry",
-      reason: "ADMITTED",
-      authorizationId: `auth-c1-${gateSeq}`,
-      ticketId,
-      generation: 1,
-      session: 1,
-      manual: false,
-      at: DURING - 30_000,
-    });
-    const broken = { ...entry(t2.id, 8), at: Number.NaN };
-    expect(() => store.recordRemoteEntries([entry(t1.id, 7), broken])).toThrow(/evt-c1-8 has no valid time/);
+    const broken = { ...remote(t2.id, 8), at: Number.NaN };
+    expect(() => store.recordRemoteEntries([remote(t1.id, 7), broken])).toThrow(/evt-c1-8 has no valid time/);
     expect(store.facts().presence(t1.id, 1)).toBeUndefined();
-    expect(store.recordRemoteEntries([entry(t1.id, 7), entry(t2.id, 8), entry(t1.id, 7)])).toEqual([
+    expect(store.recordRemoteEntries([remote(t1.id, 7), remote(t2.id, 8), remote(t1.id, 7)])).toEqual([
       "recorded",
       "recorded",
       "duplicate",
@@ -552,21 +554,6 @@ describe("GateStore: import, facts, lifecycle, outbox", () => {
   });
 
   describe("the admission fan-out, held and written in one transaction (queueRemoteEntries)", () => {
-    const remote = (ticketId: number, gateSeq: number): EntryLogEvent => ({
-      eventId: `evt-q1-${gateSeq}`,
-      gateId: "C1",
-      gateSeq,
-      lane: 1,
-      kind: "entered",
-      direction: "entry",
-      reason: "ADMITTED",
-      authorizationId: `auth-q1-${gateSeq}`,
-      ticketId,
-      generation: 1,
-      session: 1,
-      manual: false,
-      at: DURING - 30_000,
-    });
     const open = (path: string, remoteQueueLimit = 256) =>
       GateStore.open(path, { rootPublicKey: v.rootPublicKey, gateId: "A1", remoteQueueLimit });
     const three = () => {
